@@ -1,0 +1,92 @@
+"""Root app and the error boundary that turns failures into one-line messages."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+import click
+import typer
+
+from codekiln_core.errors import CodekilnError
+from codekiln_core.plugins import PluginManager, get_plugin_manager
+from codekiln_core.registry import Registry
+from codekiln_core.versions import installed_versions
+
+VERBOSE_ENV = "CODEKILN_VERBOSE"
+
+HELP = """codekiln: curate code data with a code model, then pretrain, post-train, serve
+and evaluate code LLMs, with MLflow lineage from raw repository to checkpoint."""
+
+
+def _print_versions(value: bool) -> None:
+    if not value:
+        return
+    for dist, ver in installed_versions().items():
+        typer.echo(f"{dist} {ver}")
+    raise typer.Exit()
+
+
+def build_app(pm: PluginManager | None = None) -> typer.Typer:
+    """The root CLI with every plugin's commands mounted."""
+    app = typer.Typer(
+        name="codekiln",
+        help=HELP,
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+        rich_markup_mode=None,
+    )
+
+    @app.callback()
+    def root(
+        version: bool = typer.Option(
+            False, "--version", callback=_print_versions, is_eager=True,
+            help="Print the version of every installed codekiln package and plugin.",
+        ),
+        verbose: bool = typer.Option(
+            False, "--verbose", "-v", help="Show full tracebacks on errors."
+        ),
+    ) -> None:
+        if verbose:
+            os.environ[VERBOSE_ENV] = "1"
+
+    Registry(pm if pm is not None else get_plugin_manager()).mount_commands(app)
+    return app
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console-script entry point; returns (and exits with) the process status."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    verbose = "--verbose" in args or "-v" in args or os.environ.get(VERBOSE_ENV) == "1"
+    command = typer.main.get_command(build_app())
+    try:
+        command.main(args=args, prog_name="codekiln", standalone_mode=False)
+    except CodekilnError as exc:
+        return _fail(exc, exc.exit_code, verbose)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        print("codekiln: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        return _fail(exc, 1, verbose, unexpected=True)
+    return 0
+
+
+def _fail(exc: BaseException, code: int, verbose: bool, *, unexpected: bool = False) -> int:
+    if verbose:
+        traceback.print_exception(exc)
+    prefix = f"unexpected {type(exc).__name__}: " if unexpected else ""
+    hint = "" if verbose else " (rerun with --verbose for the traceback)"
+    print(f"error: {prefix}{exc}{hint if unexpected else ''}", file=sys.stderr)
+    return code
+
+
+def run() -> None:  # pragma: no cover - thin wrapper for `python -m`
+    sys.exit(main())
