@@ -1,0 +1,150 @@
+"""codekiln's pytest plugin: markers and fixtures shared by every package's tests.
+
+Registered through the ``pytest11`` entry point, so any project that installs codekiln-core
+(third-party plugins included) gets the same fixtures without a conftest.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from codekiln_core.plugins import PluginManager, get_plugin_manager
+
+if TYPE_CHECKING:
+    from transformers import LlamaConfig
+
+MARKERS = {
+    "slow": "takes more than a few seconds (real models, servers, DeepSpeed); "
+    "deselect with -m 'not slow'",
+    "gpu": "needs a CUDA device; skipped automatically without one",
+    "sandbox": "runs untrusted code in the codekiln sandbox (adversarial cases)",
+}
+
+#: A tiny multi-language corpus: real, idiomatic code, small enough to read in a test failure.
+TINY_CORPUS: dict[str, str] = {
+    "calc/ops.py": (
+        '"""Arithmetic helpers."""\n\n\ndef add(a: int, b: int) -> int:\n'
+        '    """Return the sum."""\n    return a + b\n\n\ndef mul(a: int, b: int) -> int:\n'
+        "    return a * b\n"
+    ),
+    "calc/main.py": (
+        "from calc.ops import add, mul\n\n\ndef main() -> None:\n"
+        "    print(add(2, 3), mul(4, 5))\n\n\nif __name__ == \"__main__\":\n    main()\n"
+    ),
+    "web/app.js": (
+        "const express = require('express');\nconst app = express();\n\n"
+        "app.get('/health', (req, res) => {\n  res.json({ ok: true });\n});\n\n"
+        "app.listen(3000, () => console.log('listening'));\n"
+    ),
+    "native/hello.c": (
+        "#include <stdio.h>\n\nint square(int x) {\n    return x * x;\n}\n\n"
+        "int main(void) {\n    printf(\"%d\\n\", square(7));\n    return 0;\n}\n"
+    ),
+    "svc/main.go": (
+        "package main\n\nimport \"fmt\"\n\nfunc fib(n int) int {\n\tif n < 2 {\n\t\treturn n\n"
+        "\t}\n\treturn fib(n-1) + fib(n-2)\n}\n\nfunc main() {\n\tfmt.Println(fib(10))\n}\n"
+    ),
+    "lib/src/lib.rs": (
+        "/// Greatest common divisor.\npub fn gcd(mut a: u64, mut b: u64) -> u64 {\n"
+        "    while b != 0 {\n        let t = b;\n        b = a % b;\n        a = t;\n    }\n"
+        "    a\n}\n"
+    ),
+    "broken/bad.py": "def oops(:\n    return\n\n\n\n",
+    "config/settings.json": '{\n  "name": "demo",\n  "debug": true,\n  "port": 8080\n}\n',
+    "scripts/build.sh": (
+        "#!/usr/bin/env bash\nset -euo pipefail\n\nfor f in src/*.c; do\n"
+        '  gcc -O2 -c "$f"\ndone\necho done\n'
+    ),
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, text in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {text}")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    gpu_items = [item for item in items if item.get_closest_marker("gpu")]
+    if gpu_items and not cuda_available():
+        skip = pytest.mark.skip(reason="needs a CUDA device (marker: gpu)")
+        for item in gpu_items:
+            item.add_marker(skip)
+
+
+def cuda_available() -> bool:
+    """True when torch sees a CUDA device; only imports torch when a gpu test exists."""
+    if os.environ.get("CUDA_VISIBLE_DEVICES", None) == "" or not shutil.which("nvidia-smi"):
+        return False
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())
+
+
+@pytest.fixture
+def plugin_manager() -> PluginManager:
+    """A fresh plugin manager with every installed plugin (CODEKILN_DISABLE_PLUGINS honoured)."""
+    return get_plugin_manager(warn=False)
+
+
+@pytest.fixture
+def mlflow_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A private SQLite MLflow store in a temp dir, set as ``MLFLOW_TRACKING_URI``."""
+    store = tmp_path / "mlflow"
+    store.mkdir()
+    uri = f"sqlite:///{store / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("CODEKILN_ARTIFACT_ROOT", str(store / "artifacts"))
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+    yield uri
+    import sys
+
+    if "mlflow" in sys.modules:  # never leave a run open for the next test
+        import mlflow
+
+        while mlflow.active_run() is not None:
+            mlflow.end_run()
+
+
+@pytest.fixture
+def tiny_code_corpus(tmp_path: Path) -> Path:
+    """A directory of nine small files in six languages (one with a syntax error)."""
+    root = tmp_path / "corpus"
+    for rel, text in TINY_CORPUS.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+#: Keyword arguments of an absurdly small Llama: builds in milliseconds, runs on any CPU.
+TINY_LLAMA: dict[str, Any] = {
+    "vocab_size": 512,
+    "hidden_size": 32,
+    "intermediate_size": 64,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,  # GQA, as in Seed-Coder
+    "max_position_embeddings": 256,
+    "rope_theta": 500_000.0,
+    "rms_norm_eps": 1e-6,
+    "tie_word_embeddings": False,
+    "bos_token_id": 0,
+    "pad_token_id": 1,
+    "eos_token_id": 2,
+}
+
+
+@pytest.fixture
+def tiny_llama_config() -> LlamaConfig:
+    """A transformers ``LlamaConfig`` of the tiny model above (imports transformers)."""
+    from transformers import LlamaConfig
+
+    return LlamaConfig(**TINY_LLAMA)
