@@ -1,0 +1,183 @@
+"""LSH banding spilled to disk, then connected components one band at a time.
+
+Memory stays bounded by one band: ``add`` appends ``(band_hash, doc_index)`` records to one
+file per band and the raw signatures to a file used for verification; ``clusters`` loads a
+single band, groups equal band hashes, links each member to the first (smallest index)
+member of its bucket, optionally verifies the link by estimated Jaccard, and merges the
+links into a vectorised union-find (roots are always the smallest index in a component),
+so transitive duplicates collapse into one cluster.
+
+Peak memory of ``clusters``: ~8 bytes/doc for the union-find plus ~40 bytes/doc while one
+band is sorted, plus the keys of documents that end up in clusters (read back at the end).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from codekiln_core.errors import CodekilnError
+from codekiln_curate.dedup.minhash import MinHashConfig
+
+_RECORD = np.dtype([("hash", "<u8"), ("doc", "<u4")])
+_VERIFY_CHUNK = 65_536  # candidate links verified per block (bounded temporaries)
+
+
+class BandSpill:
+    """Collects signatures of up to 2**32 documents in ``workdir`` and clusters them.
+
+    ``workdir`` must be empty or absent: a spill belongs to exactly one dedup pass.
+    """
+
+    def __init__(self, workdir: str | Path, config: MinHashConfig | None = None) -> None:
+        self.config = config or MinHashConfig()
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        if any(self.workdir.iterdir()):
+            raise CodekilnError(
+                f"dedup workdir {self.workdir} is not empty; point it at a new directory "
+                "or delete the old spill files"
+            )
+        self.bands, self.rows = self.config.band_layout
+        self.count = 0
+        self._band_paths = [self.workdir / f"band-{b:04d}.bin" for b in range(self.bands)]
+        self._sig_path = self.workdir / "signatures.u32"
+        self._keys_path = self.workdir / "keys.jsonl"
+
+    # ----------------------------------------------------------------- writing
+    def add(self, keys: list[str], signatures: np.ndarray) -> None:
+        """Append documents; row ``i`` of ``signatures`` belongs to ``keys[i]``."""
+        sigs = np.ascontiguousarray(signatures, dtype=np.uint32)
+        if sigs.ndim != 2 or sigs.shape != (len(keys), self.config.num_perm):
+            raise CodekilnError(
+                f"signatures have shape {sigs.shape}, expected ({len(keys)}, "
+                f"{self.config.num_perm}) for {len(keys)} keys; hash with the same MinHashConfig"
+            )
+        if self.count + len(keys) >= 2**32:
+            raise CodekilnError("a BandSpill holds at most 2**32 - 1 documents; shard the input")
+        doc_index = np.arange(self.count, self.count + len(keys), dtype=np.uint32)
+        for band, path in enumerate(self._band_paths):
+            records = np.empty(len(keys), dtype=_RECORD)
+            records["hash"] = band_hashes(sigs, band, self.rows)
+            records["doc"] = doc_index
+            with path.open("ab") as fh:
+                records.tofile(fh)
+        with self._sig_path.open("ab") as fh:
+            sigs.tofile(fh)
+        with self._keys_path.open("a", encoding="utf-8") as fh:
+            fh.writelines(json.dumps(key) + "\n" for key in keys)
+        self.count += len(keys)
+
+    # ----------------------------------------------------------------- reading
+    def _band_links(self, band: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(member, first)`` index pairs of one band: bucket members linked to its first."""
+        records = np.fromfile(self._band_paths[band], dtype=_RECORD)
+        order = np.argsort(records["hash"], kind="stable")  # stable: index order in buckets
+        hashes = records["hash"][order]
+        docs = records["doc"][order].astype(np.int64)
+        del records, order
+        starts = np.ones(len(hashes), dtype=bool)
+        starts[1:] = hashes[1:] != hashes[:-1]
+        group_first = docs[np.flatnonzero(starts)][np.cumsum(starts) - 1]
+        linked = ~starts
+        return docs[linked], group_first[linked]
+
+    def _verify(self, members: np.ndarray, firsts: np.ndarray) -> np.ndarray:
+        """Mask of links whose signatures agree on >= threshold of positions."""
+        if not self.config.verify or len(members) == 0:
+            return np.ones(len(members), dtype=bool)
+        sigs = np.memmap(
+            self._sig_path, dtype=np.uint32, mode="r", shape=(self.count, self.config.num_perm)
+        )
+        keep = np.empty(len(members), dtype=bool)
+        for start in range(0, len(members), _VERIFY_CHUNK):
+            stop = start + _VERIFY_CHUNK
+            same = (sigs[members[start:stop]] == sigs[firsts[start:stop]]).mean(axis=1)
+            keep[start:stop] = same >= self.config.threshold
+        return keep
+
+    def candidate_pairs(self) -> Iterator[tuple[int, int]]:
+        """``(member, first)`` document indices sharing a band bucket, band by band.
+
+        A pair can repeat across bands; links are to the bucket's first member only, so a
+        bucket of ``k`` documents yields ``k - 1`` pairs, not ``k*(k-1)/2``.
+        """
+        for band in range(self.bands):
+            members, firsts = self._band_links(band)
+            yield from zip(members.tolist(), firsts.tolist(), strict=True)
+
+    def components(self) -> np.ndarray:
+        """``int64[count]`` root per document: the smallest index of its component."""
+        parent = np.arange(self.count, dtype=np.int64)
+        for band in range(self.bands):
+            members, firsts = self._band_links(band)
+            ok = self._verify(members, firsts)
+            _union(parent, members[ok], firsts[ok])
+        return _flatten(parent)
+
+    def clusters(self) -> dict[str, str]:
+        """Key -> cluster id for every document in a cluster of two or more.
+
+        The cluster id is the representative key: the smallest key (string order) in the
+        cluster. Documents absent from the mapping are unique (their own cluster).
+        """
+        roots = self.components()
+        sizes = np.bincount(roots, minlength=self.count)
+        in_cluster = sizes[roots] >= 2
+        rep: dict[int, str] = {}
+        member_keys: dict[int, str] = {}
+        with self._keys_path.open(encoding="utf-8") as fh:
+            for index, line in enumerate(fh):
+                if in_cluster[index]:
+                    key = json.loads(line)
+                    member_keys[index] = key
+                    root = int(roots[index])
+                    if root not in rep or key < rep[root]:
+                        rep[root] = key
+        return {key: rep[int(roots[index])] for index, key in member_keys.items()}
+
+    def duplicates(self) -> set[str]:
+        """Keys to drop: every clustered key that is not its cluster's representative."""
+        return {key for key, cluster in self.clusters().items() if key != cluster}
+
+
+def band_hashes(signatures: np.ndarray, band: int, rows: int) -> np.ndarray:
+    """One 64-bit hash of the ``rows`` signature values of ``band`` per document.
+
+    The band number is mixed in, so equal values in different bands never collide.
+    """
+    cols = signatures[:, band * rows : (band + 1) * rows].astype(np.uint64)
+    acc = np.full(len(signatures), (band * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF, np.uint64)
+    with np.errstate(over="ignore"):
+        for k in range(rows):
+            acc = (acc ^ cols[:, k]) * np.uint64(0x100000001B3)
+            acc ^= acc >> np.uint64(31)
+    return acc
+
+
+def _flatten(parent: np.ndarray) -> np.ndarray:
+    """Point every node at its root (pointer jumping until stable)."""
+    while True:
+        grand = parent[parent]
+        if np.array_equal(grand, parent):
+            return parent
+        parent[:] = grand
+
+
+def _union(parent: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
+    """Merge the components of each ``(a[i], b[i])``; the smaller root wins.
+
+    Vectorised: hook larger roots under smaller ones with ``minimum.at``, flatten, repeat
+    until every pair shares a root. Each round at least halves the unmerged pairs.
+    """
+    while len(a):
+        _flatten(parent)
+        ra, rb = parent[a], parent[b]
+        differ = ra != rb
+        a, b, ra, rb = a[differ], b[differ], ra[differ], rb[differ]
+        if not len(a):
+            return
+        low, high = np.minimum(ra, rb), np.maximum(ra, rb)
+        np.minimum.at(parent, high, low)

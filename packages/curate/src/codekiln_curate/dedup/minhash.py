@@ -1,0 +1,134 @@
+"""MinHash signatures over code-token shingles, with LSH bands derived from the threshold.
+
+Hash family: ``h_i(x) = ((a_i * x + b_i) mod 2**64) >> 32`` with random odd ``a_i`` (the
+multiply-add-shift scheme of Dietzfelbinger et al.), evaluated for all permutations at once
+with numpy. Each shingle is already a well-mixed 64-bit hash, so the family behaves like
+independent permutations; the tests check the estimate against exact Jaccard.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import numpy as np
+from codekiln_core.errors import ConfigError
+from codekiln_curate.dedup.shingles import shingle_hashes
+
+#: Empty documents get this signature (larger than any real hash value).
+EMPTY_VALUE = np.uint32(0xFFFFFFFF)
+_CHUNK = 4096  # shingles per block, bounds the (num_perm x chunk) temporary to ~4 MB
+
+
+@functools.lru_cache(maxsize=64)
+def optimal_bands(
+    threshold: float, num_perm: int, fp_weight: float = 0.5, fn_weight: float = 0.5
+) -> tuple[int, int]:
+    """``(bands, rows)`` with ``bands * rows <= num_perm`` minimizing weighted error.
+
+    The probability that two documents of Jaccard ``s`` share a band is
+    ``1 - (1 - s**r)**b``. False-positive mass is its integral over ``[0, threshold)``,
+    false-negative mass the integral of its complement over ``[threshold, 1]``.
+    """
+    xs_fp = np.linspace(0.0, threshold, 400)
+    xs_fn = np.linspace(threshold, 1.0, 400)
+    best: tuple[float, int, int] | None = None
+    for bands in range(1, num_perm + 1):
+        for rows in range(1, num_perm // bands + 1):
+            fp = float(np.trapezoid(1.0 - (1.0 - xs_fp**rows) ** bands, xs_fp))
+            fn = float(np.trapezoid((1.0 - xs_fn**rows) ** bands, xs_fn))
+            error = fp_weight * fp + fn_weight * fn
+            if best is None or error < best[0] - 1e-12:
+                best = (error, bands, rows)
+    assert best is not None
+    return best[1], best[2]
+
+
+@dataclass(frozen=True)
+class MinHashConfig:
+    """Near-dedup parameters; ``bands``/``rows`` default to :func:`optimal_bands`."""
+
+    num_perm: int = 128
+    shingle_size: int = 5
+    threshold: float = 0.8
+    seed: int = 1
+    bands: int = 0
+    rows: int = 0
+    verify: bool = True
+    fp_weight: float = 0.5
+    fn_weight: float = 0.5
+    _derived: tuple[int, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.threshold < 1.0:
+            raise ConfigError(f"minhash threshold={self.threshold} is outside (0, 1); use e.g. 0.8")
+        if self.num_perm < 2 or self.shingle_size < 1:
+            raise ConfigError(
+                f"minhash num_perm={self.num_perm} / shingle_size={self.shingle_size} too "
+                "small; use num_perm >= 2 and shingle_size >= 1"
+            )
+        if self.bands and self.rows:
+            if self.bands * self.rows > self.num_perm:
+                raise ConfigError(
+                    f"minhash bands*rows={self.bands * self.rows} exceeds "
+                    f"num_perm={self.num_perm}; lower bands or rows"
+                )
+            derived = (self.bands, self.rows)
+        else:
+            derived = optimal_bands(self.threshold, self.num_perm, self.fp_weight, self.fn_weight)
+        object.__setattr__(self, "_derived", derived)
+
+    @property
+    def band_layout(self) -> tuple[int, int]:
+        """``(bands, rows)`` actually used."""
+        return self._derived
+
+
+class MinHasher:
+    """Computes signatures for one :class:`MinHashConfig` (coefficients drawn once)."""
+
+    def __init__(self, config: MinHashConfig | None = None) -> None:
+        self.config = config or MinHashConfig()
+        rng = np.random.default_rng(self.config.seed)
+        n = self.config.num_perm
+        self._a = (rng.integers(0, 2**63, size=n, dtype=np.uint64) << np.uint64(1)) | np.uint64(1)
+        self._b = rng.integers(0, 2**63, size=n, dtype=np.uint64)
+
+    def signature_of_shingles(self, shingles: np.ndarray) -> np.ndarray:
+        """``uint32[num_perm]`` minimum of each hash function over the shingle hashes."""
+        sig = np.full(self.config.num_perm, EMPTY_VALUE, dtype=np.uint32)
+        a = self._a[:, None]
+        b = self._b[:, None]
+        with np.errstate(over="ignore"):
+            for start in range(0, len(shingles), _CHUNK):
+                block = shingles[None, start : start + _CHUNK]
+                hashed = ((a * block + b) >> np.uint64(32)).astype(np.uint32)
+                np.minimum(sig, hashed.min(axis=1), out=sig)
+        return sig
+
+    def signature(self, content: str) -> np.ndarray:
+        """Signature of one document's code-token shingles."""
+        return self.signature_of_shingles(shingle_hashes(content, self.config.shingle_size))
+
+    def signatures(self, contents: list[str]) -> np.ndarray:
+        """``uint32[len(contents), num_perm]`` signatures, one row per document."""
+        out = np.empty((len(contents), self.config.num_perm), dtype=np.uint32)
+        for i, content in enumerate(contents):
+            out[i] = self.signature(content)
+        return out
+
+
+def combine_signatures(signatures: np.ndarray) -> np.ndarray:
+    """Signature of the union of several documents (e.g. a repository's files).
+
+    The minimum of a hash over a union is the minimum of the per-part minima, so this equals
+    hashing the union of all shingles, without holding them.
+    """
+    if len(signatures) == 0:
+        raise ValueError("combine_signatures needs at least one signature")
+    return np.asarray(signatures, dtype=np.uint32).min(axis=0)
+
+
+def estimated_jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Fraction of equal signature positions: an unbiased estimate of Jaccard similarity."""
+    return float(np.count_nonzero(a == b)) / len(a)
