@@ -1,0 +1,187 @@
+"""The per-command MLflow run: inputs, config, versions, git SHA, upstream links, outputs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from codekiln_core.lineage.refs import InputRef, digest_path, git_sha, write_marker
+from codekiln_core.lineage.store import connect, tracking_uri
+from codekiln_core.versions import installed_versions
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+TAG_COMMAND = "codekiln.command"
+TAG_UPSTREAM = "codekiln.upstream_runs"
+TAG_OUTPUTS = "codekiln.outputs"
+TAG_VERSIONS = "codekiln.versions"
+TAG_GIT_SHA = "codekiln.git_sha"
+_PARAM_VALUE_LIMIT = 6000
+
+
+class LineageRun:
+    """Handle on the command's run; every method is a no-op when lineage is disabled."""
+
+    def __init__(self, run_id: str | None, client: MlflowClient | None = None) -> None:
+        self.run_id = run_id
+        self._client = client
+        self._outputs: list[dict[str, str]] = []
+
+    @property
+    def enabled(self) -> bool:
+        return self.run_id is not None and self._client is not None
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        if not self.enabled:
+            return
+        from mlflow.entities import Param
+
+        items = [Param(k, str(v)[:_PARAM_VALUE_LIMIT]) for k, v in sorted(params.items())]
+        for start in range(0, len(items), 100):  # MLflow accepts at most 100 per batch
+            self._client_().log_batch(self._id(), params=items[start : start + 100])
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int = 0) -> None:
+        if not self.enabled:
+            return
+        from mlflow.entities import Metric
+
+        import time
+
+        now = int(time.time() * 1000)
+        items = [Metric(k, float(v), now, step) for k, v in sorted(metrics.items())]
+        for start in range(0, len(items), 1000):
+            self._client_().log_batch(self._id(), metrics=items[start : start + 1000])
+
+    def log_artifact(self, local_path: str | Path, artifact_path: str | None = None) -> None:
+        if not self.enabled:
+            return
+        path = Path(local_path)
+        if path.is_dir():
+            self._client_().log_artifacts(self._id(), str(path), artifact_path)
+        else:
+            self._client_().log_artifact(self._id(), str(path), artifact_path)
+
+    def log_output(self, path: str | Path, *, name: str) -> str:
+        """Log a dataset this run produced and mark it so downstream runs link back here."""
+        resolved = Path(path).resolve()
+        digest = digest_path(resolved)
+        if not self.enabled:
+            return digest
+        self._log_dataset(name, str(resolved), digest, context="output")
+        self._outputs.append({"name": name, "source": str(resolved), "digest": digest})
+        self._client_().set_tag(self._id(), TAG_OUTPUTS, json.dumps(self._outputs)[:5000])
+        write_marker(resolved, self._marker(name, digest))
+        return digest
+
+    def log_model(
+        self, model_dir: str | Path, *, name: str, register_as: str | None = None
+    ) -> str:
+        """Log a checkpoint directory as an MLflow logged model; optionally register it."""
+        if not self.enabled:
+            return str(Path(model_dir).resolve())
+        import mlflow
+        from mlflow.entities import LoggedModelOutput, LoggedModelStatus
+
+        client, run_id = self._client_(), self._id()
+        experiment_id = client.get_run(run_id).info.experiment_id
+        model = client.create_logged_model(experiment_id, name=name, source_run_id=run_id)
+        client.log_model_artifacts(model.model_id, str(model_dir))
+        client.finalize_logged_model(model.model_id, LoggedModelStatus.READY)
+        client.log_outputs(run_id, [LoggedModelOutput(model.model_id, 0)])
+        uri = f"models:/{model.model_id}"
+        if register_as:
+            version = mlflow.register_model(uri, register_as)
+            uri = f"models:/{register_as}/{version.version}"
+        write_marker(Path(model_dir).resolve(), self._marker(name, model.model_id, model_uri=uri))
+        return uri
+
+    def _log_dataset(self, name: str, source: str, digest: str, *, context: str,
+                     upstream: str | None = None) -> None:
+        from mlflow.data.meta_dataset import MetaDataset
+        from mlflow.data.sources import LocalArtifactDatasetSource
+        from mlflow.entities import DatasetInput, InputTag
+
+        dataset = MetaDataset(LocalArtifactDatasetSource(source), name=name, digest=digest)
+        tags = [InputTag("mlflow.data.context", context)]
+        if upstream:
+            tags.append(InputTag("codekiln.upstream_run", upstream))
+        entity = dataset._to_mlflow_entity()
+        self._client_().log_inputs(self._id(), datasets=[DatasetInput(entity, tags)])
+
+    def _marker(self, name: str, digest: str, **extra: str) -> dict[str, str]:
+        return {"run_id": self._id(), "tracking_uri": tracking_uri(), "name": name,
+                "digest": digest, **extra}
+
+    def _client_(self) -> MlflowClient:
+        assert self._client is not None
+        return self._client
+
+    def _id(self) -> str:
+        assert self.run_id is not None
+        return self.run_id
+
+
+@contextmanager
+def lineage_run(
+    command: str,
+    *,
+    config: Mapping[str, Any] | None = None,
+    inputs: Sequence[InputRef] = (),
+    enabled: bool = True,
+) -> Iterator[LineageRun]:
+    """One MLflow run for one command; FAILED when the body raises, FINISHED otherwise."""
+    if not enabled:
+        yield LineageRun(None)
+        return
+    client, experiment_id = connect()
+    resolved = [_resolve_upstream(client, ref) for ref in inputs]
+    upstream = sorted({ref.upstream_run_id for ref in resolved if ref.upstream_run_id})
+    tags = {
+        "mlflow.runName": command,
+        TAG_COMMAND: command,
+        TAG_UPSTREAM: ",".join(upstream),
+        TAG_VERSIONS: json.dumps(installed_versions()),
+    }
+    sha = git_sha()
+    if sha:
+        tags[TAG_GIT_SHA] = sha
+    run_id = client.create_run(experiment_id, tags=tags, run_name=command).info.run_id
+    run = LineageRun(run_id, client)
+    try:
+        for ref in resolved:
+            run._log_dataset(ref.name, ref.source, ref.digest or "unknown", context="input",
+                             upstream=ref.upstream_run_id)
+        if config is not None:
+            client.log_dict(run_id, dict(config), "config.json")
+            run.log_params(flatten(config))
+        yield run
+    except BaseException:
+        client.set_terminated(run_id, "FAILED")
+        raise
+    client.set_terminated(run_id, "FINISHED")
+
+
+def _resolve_upstream(client: MlflowClient, ref: InputRef) -> InputRef:
+    """Fill ``upstream_run_id`` for ``runs:/`` and ``models:/`` sources."""
+    if ref.upstream_run_id or not ref.source.startswith(("runs:/", "models:/")):
+        return ref
+    from codekiln_core.lineage.resolve import run_id_of
+
+    run_id = run_id_of(client, ref.source)
+    return InputRef(ref.name, ref.source, ref.digest or run_id[:12], run_id)
+
+
+def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``; lists are kept as JSON text."""
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = json.dumps(value) if isinstance(value, list | tuple) else value
+    return flat

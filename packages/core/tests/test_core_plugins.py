@@ -1,0 +1,96 @@
+"""Plugin discovery: entry points, blocking, broken plugins, unknown hooks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from codekiln_core.plugins import DISABLE_ENV, disabled_plugin_names, get_plugin_manager
+from codekiln_core.registry import Registry
+
+InstallPlugin = Callable[..., Path]
+
+GOOD = """
+from codekiln_core.hookspecs import hookimpl
+
+class Shout:
+    name = "shout"
+    def filter(self, doc):
+        return doc["content"].isupper(), "not_shouting"
+
+@hookimpl
+def codekiln_register_stages(register):
+    register("shout", Shout, description="keep upper-case files")
+"""
+
+
+def test_builtin_and_first_party_members_load(plugin_manager):
+    names = {name for name, _ in plugin_manager.list_name_plugin()}
+    assert {"core", "curate", "train", "posttrain", "serve", "eval"} <= names
+    assert plugin_manager.failures == []
+
+
+def test_entry_point_plugin_is_discovered_with_its_distribution(install_plugin: InstallPlugin):
+    install_plugin("codekiln-shout", "codekiln_shout_plugin", GOOD, ep_name="shout")
+    pm = get_plugin_manager(warn=False)
+    assert pm.infos["shout"].distribution == "codekiln-shout"
+    assert pm.infos["shout"].version == "1.0.0"
+    reg = Registry(pm).get("stage", "shout")
+    assert reg.plugin == "shout" and reg.description == "keep upper-case files"
+
+
+@pytest.mark.parametrize("blocked", ["shout", "codekiln-shout"])
+def test_disable_env_blocks_by_entry_point_or_distribution(
+    install_plugin: InstallPlugin, monkeypatch: pytest.MonkeyPatch, blocked: str
+):
+    install_plugin("codekiln-shout", "codekiln_shout_plugin", GOOD, ep_name="shout")
+    monkeypatch.setenv(DISABLE_ENV, f"other, {blocked}")
+    pm = get_plugin_manager(warn=False)
+    assert "shout" not in Registry(pm).all("stage")
+    assert pm.is_blocked("shout")
+
+
+def test_disabled_names_parse_commas_and_semicolons():
+    assert disabled_plugin_names({DISABLE_ENV: " a, b;c ,, "}) == {"a", "b", "c"}
+
+
+def test_broken_plugin_warns_in_one_line_and_others_still_load(
+    install_plugin: InstallPlugin, capsys: pytest.CaptureFixture[str]
+):
+    install_plugin("codekiln-broken", "codekiln_broken_plugin", "import not_a_real_module_xyz\n",
+                   ep_name="broken")
+    pm = get_plugin_manager()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "'broken'" in err[0] and "codekiln-broken" in err[0]
+    assert "No module named 'not_a_real_module_xyz'" in err[0]
+    assert f"{DISABLE_ENV}=broken" in err[0]
+    assert pm.has_plugin("curate")
+
+
+def test_broken_plugin_leaves_unrelated_commands_working(install_plugin: InstallPlugin):
+    install_plugin("codekiln-broken", "codekiln_broken_plugin", "raise RuntimeError('boom')\n",
+                   ep_name="broken")
+    done = subprocess.run(
+        [sys.executable, "-m", "codekiln_core", "plugins", "list", "--json"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert '"broken"' in done.stdout  # listed under "failed"
+    assert "RuntimeError: boom" in done.stdout
+
+
+def test_plugin_with_unknown_hook_is_dropped_and_reported(install_plugin: InstallPlugin):
+    source = (
+        "from codekiln_core.hookspecs import hookimpl\n"
+        "@hookimpl\ndef codekiln_register_widgets(register):\n    pass\n"
+    )
+    install_plugin("codekiln-odd", "codekiln_odd_plugin", source, ep_name="odd")
+    pm = get_plugin_manager(warn=False)
+    assert not pm.has_plugin("odd")
+    assert [f.name for f in pm.failures] == ["odd"]
+    assert "codekiln_register_widgets" in pm.failures[0].error

@@ -1,0 +1,152 @@
+"""The registry facade; also the per-hook tests that docs/plugin-hooks.md requires.
+
+Every hook in hookspecs.py must have a test named ``test_<hook name>...`` somewhere in the
+repo's tests (enforced by test_core_hook_docs.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+import typer
+from codekiln_core.errors import DuplicateNameError, RegistryError, UnknownNameError
+from codekiln_core.hookspecs import hookimpl
+from codekiln_core.plugins import PluginManager
+from codekiln_core.registry import KINDS, Registry
+from typer.testing import CliRunner
+
+
+class _Registers:
+    """A plugin object registering one name for every kind."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    @hookimpl
+    def codekiln_register_stages(self, register: Any) -> None:
+        register(f"{self.prefix}-stage", object, description="a stage")
+
+    @hookimpl
+    def codekiln_register_rewards(self, register: Any) -> None:
+        register(f"{self.prefix}-reward", lambda *a, **k: 1.0, description="always 1")
+
+    @hookimpl
+    def codekiln_register_benchmarks(self, register: Any) -> None:
+        register(f"{self.prefix}-bench", dict)
+
+    @hookimpl
+    def codekiln_register_engines(self, register: Any) -> None:
+        register(f"{self.prefix}-engine", list)
+
+    @hookimpl
+    def codekiln_register_sandboxes(self, register: Any) -> None:
+        register(f"{self.prefix}-sandbox", set)
+
+
+@pytest.fixture
+def pm(plugin_manager: PluginManager) -> PluginManager:
+    plugin_manager.register(_Registers("alpha"), name="alpha")
+    return plugin_manager
+
+
+@pytest.mark.parametrize(("kind", "suffix"), [("stage", "stage"), ("reward", "reward")])
+def test_registrations_are_attributed_to_their_plugin(pm: PluginManager, kind: Any, suffix: str):
+    reg = Registry(pm).get(kind, f"alpha-{suffix}")
+    assert reg.plugin == "alpha" and reg.kind == kind
+
+
+def test_codekiln_register_stages(pm: PluginManager):
+    stages = Registry(pm).all("stage")
+    assert stages["alpha-stage"].obj is object
+    assert stages["alpha-stage"].description == "a stage"
+
+
+def test_codekiln_register_rewards(pm: PluginManager):
+    reward = Registry(pm).get("reward", "alpha-reward").obj
+    assert reward("src", "sol", "gt", {}) == 1.0
+
+
+def test_codekiln_register_benchmarks(pm: PluginManager):
+    assert Registry(pm).get("benchmark", "alpha-bench").obj is dict
+
+
+def test_codekiln_register_engines(pm: PluginManager):
+    assert Registry(pm).get("engine", "alpha-engine").obj is list
+
+
+def test_codekiln_register_sandboxes(pm: PluginManager):
+    assert Registry(pm).get("sandbox", "alpha-sandbox").obj is set
+
+
+def test_codekiln_register_commands(plugin_manager: PluginManager):
+    class Hello:
+        @hookimpl
+        def codekiln_register_commands(self, app: typer.Typer) -> None:
+            @app.command("hello")
+            def hello() -> None:
+                typer.echo("hi from a plugin")
+
+    plugin_manager.register(Hello(), name="hello")
+    app = typer.Typer()
+    Registry(plugin_manager).mount_commands(app)
+    result = CliRunner().invoke(app, ["hello"])
+    assert result.exit_code == 0 and "hi from a plugin" in result.output
+    assert CliRunner().invoke(app, ["curate", "--help"]).exit_code == 0
+
+
+def test_codekiln_stage_started_and_finished(plugin_manager: PluginManager):
+    events: list[tuple[str, str, str | None, Mapping[str, Any]]] = []
+
+    class Tracker:
+        @hookimpl
+        def codekiln_stage_started(self, stage: str, run_id: str | None,
+                                   config: Mapping[str, Any]) -> None:
+            events.append(("started", stage, run_id, config))
+
+        @hookimpl
+        def codekiln_stage_finished(self, stage: str, run_id: str | None,
+                                    stats: Mapping[str, Any]) -> None:
+            events.append(("finished", stage, run_id, stats))
+
+    plugin_manager.register(Tracker(), name="tracker")
+    registry = Registry(plugin_manager)
+    registry.stage_started("dedup", "r1", {"threshold": 0.8})
+    registry.stage_finished("dedup", "r1", {"kept": 3, "dropped": 1})
+    assert events == [
+        ("started", "dedup", "r1", {"threshold": 0.8}),
+        ("finished", "dedup", "r1", {"kept": 3, "dropped": 1}),
+    ]
+
+
+def test_duplicate_name_names_both_plugins(pm: PluginManager):
+    pm.register(_Registers("alpha"), name="beta")
+    with pytest.raises(DuplicateNameError) as err:
+        Registry(pm).all("engine")
+    message = str(err.value)
+    assert "'alpha-engine'" in message and "'alpha'" in message and "'beta'" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("bad", ["Upper", "-dash", "has space", "", "é"])
+def test_invalid_names_are_rejected(plugin_manager: PluginManager, bad: str):
+    class Bad:
+        @hookimpl
+        def codekiln_register_stages(self, register: Any) -> None:
+            register(bad, object)
+
+    plugin_manager.register(Bad(), name="bad")
+    with pytest.raises(RegistryError, match="'bad'"):
+        Registry(plugin_manager).all("stage")
+
+
+def test_unknown_name_lists_registered_ones(pm: PluginManager):
+    with pytest.raises(UnknownNameError) as err:
+        Registry(pm).get("sandbox", "nope")
+    assert "alpha-sandbox" in str(err.value) and "codekiln plugins list" in str(err.value)
+
+
+def test_iteration_covers_every_kind(pm: PluginManager):
+    kinds = {reg.kind for reg in Registry(pm) if reg.plugin == "alpha"}
+    assert kinds == set(KINDS)
