@@ -55,8 +55,10 @@ class MinHashConfig:
     bands: int = 0
     rows: int = 0
     verify: bool = True
-    fp_weight: float = 0.5
-    fn_weight: float = 0.5
+    #: Weights of the band derivation. Default: 0.2/0.8 with ``verify`` (verification drops
+    #: false candidates, so recall is what counts), 0.5/0.5 without.
+    fp_weight: float | None = None
+    fn_weight: float | None = None
     _derived: tuple[int, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -75,7 +77,10 @@ class MinHashConfig:
                 )
             derived = (self.bands, self.rows)
         else:
-            derived = optimal_bands(self.threshold, self.num_perm, self.fp_weight, self.fn_weight)
+            default_fp = 0.2 if self.verify else 0.5
+            fp_weight = default_fp if self.fp_weight is None else self.fp_weight
+            fn_weight = 1.0 - default_fp if self.fn_weight is None else self.fn_weight
+            derived = optimal_bands(self.threshold, self.num_perm, fp_weight, fn_weight)
         object.__setattr__(self, "_derived", derived)
 
     @property
