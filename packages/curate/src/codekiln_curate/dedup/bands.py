@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+
 from codekiln_core.errors import CodekilnError
 from codekiln_curate.dedup.minhash import MinHashConfig
 

@@ -12,6 +12,7 @@ import functools
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from codekiln_core.errors import ConfigError
 from codekiln_curate.dedup.shingles import shingle_hashes
 
