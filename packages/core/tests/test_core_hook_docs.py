@@ -8,6 +8,7 @@ import inspect
 from pathlib import Path
 
 import pytest
+
 from codekiln_core import hookspecs
 
 REPO = Path(__file__).resolve().parents[3]

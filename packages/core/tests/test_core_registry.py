@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 import typer
+from typer.testing import CliRunner
+
 from codekiln_core.errors import DuplicateNameError, RegistryError, UnknownNameError
 from codekiln_core.hookspecs import hookimpl
 from codekiln_core.plugins import PluginManager
 from codekiln_core.registry import KINDS, Registry
-from typer.testing import CliRunner
 
 
 class _Registers:

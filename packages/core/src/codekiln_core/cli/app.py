@@ -7,7 +7,6 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-import click
 import typer
 
 from codekiln_core.errors import CodekilnError
@@ -50,8 +49,7 @@ def build_app(pm: PluginManager | None = None) -> typer.Typer:
             False, "--verbose", "-v", help="Show full tracebacks on errors."
         ),
     ) -> None:
-        if verbose:
-            os.environ[VERBOSE_ENV] = "1"
+        """Options shared by every command; --verbose is read by main()'s error boundary."""
 
     Registry(pm if pm is not None else get_plugin_manager()).mount_commands(app)
     return app
@@ -66,14 +64,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         command.main(args=args, prog_name="codekiln", standalone_mode=False)
     except CodekilnError as exc:
         return _fail(exc, exc.exit_code, verbose)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return int(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         print("codekiln: interrupted", file=sys.stderr)
         return 130
+    except typer.TyperException as exc:  # usage errors from typer's bundled click
+        exc.show()
+        return int(getattr(exc, "exit_code", 2))
     except Exception as exc:
         return _fail(exc, 1, verbose, unexpected=True)
     return 0

@@ -110,7 +110,8 @@ def render_chain(chain: Chain) -> str:
     lines = [f"lineage of {chain.ref}"]
     for depth, run in enumerate(chain.runs):
         pad = "  " * depth
-        lines.append(f"{pad}{'└─ ' if depth else ''}{run.command}  run {run.run_id}  [{run.status}]")
+        branch = "└─ " if depth else ""
+        lines.append(f"{pad}{branch}{run.command}  run {run.run_id}  [{run.status}]")
         for out in run.outputs:
             lines.append(f"{pad}     out: {out.name}  {out.source}  ({out.digest})")
         for model in run.models:

@@ -45,7 +45,9 @@ class InputRef:
 
 
 def marker_path(output: Path) -> Path:
-    return output / MARKER_NAME if output.is_dir() else output.with_name(output.name + ".codekiln-run.json")
+    if output.is_dir():
+        return output / MARKER_NAME
+    return output.with_name(output.name + ".codekiln-run.json")
 
 
 def read_marker(path: Path) -> dict[str, Any] | None:

@@ -48,7 +48,9 @@ def _model_run_id(client: MlflowClient, spec: str) -> str:
 def _logged_model_run(client: MlflowClient, model_id: str) -> str:
     run_id = client.get_logged_model(model_id).source_run_id
     if not run_id:
-        raise LineageError(f"logged model {model_id!r} has no source run; it was not made by codekiln")
+        raise LineageError(
+            f"logged model {model_id!r} has no source run; it was not logged by codekiln"
+        )
     return str(run_id)
 
 

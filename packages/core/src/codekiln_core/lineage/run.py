@@ -47,9 +47,9 @@ class LineageRun:
     def log_metrics(self, metrics: Mapping[str, float], step: int = 0) -> None:
         if not self.enabled:
             return
-        from mlflow.entities import Metric
-
         import time
+
+        from mlflow.entities import Metric
 
         now = int(time.time() * 1000)
         items = [Metric(k, float(v), now, step) for k, v in sorted(metrics.items())]
