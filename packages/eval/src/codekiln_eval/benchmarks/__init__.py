@@ -1,0 +1,37 @@
+"""Registered benchmarks (one module per family) and the shared contract."""
+
+from __future__ import annotations
+
+from codekiln_eval.benchmarks.base import Benchmark, Check, Task, outputs_match
+from codekiln_eval.benchmarks.cruxeval import CRUXEvalInput, CRUXEvalOutput
+from codekiln_eval.benchmarks.humaneval import HumanEval, HumanEvalPlus
+from codekiln_eval.benchmarks.livecodebench import LiveCodeBench
+from codekiln_eval.benchmarks.mbpp import MBPP, MBPPPlus, MBPPSanitized
+from codekiln_eval.benchmarks.multilingual import language_variants
+
+DESCRIPTIONS: dict[str, str] = {
+    "humaneval": "164 Python function problems (OpenAI, MIT)",
+    "humaneval-plus": "HumanEval with EvalPlus v0.1.10 extra tests (Apache-2.0)",
+    "mbpp": "MBPP full, test split ids 11-510 (Google, CC-BY-4.0)",
+    "mbpp-sanitized": "MBPP hand-verified subset (Google, CC-BY-4.0)",
+    "mbpp-plus": "MBPP+ v0.2.0, 378 problems with EvalPlus extra tests (Apache-2.0)",
+    "cruxeval-o": "CRUXEval output prediction, 800 functions (Meta, MIT)",
+    "cruxeval-i": "CRUXEval input prediction, 800 functions (Meta, MIT)",
+    "livecodebench": "LiveCodeBench code generation, contest-date window (public tests offline)",
+}
+
+
+def all_benchmarks() -> list[type[Benchmark]]:
+    return [HumanEval, HumanEvalPlus, MBPP, MBPPSanitized, MBPPPlus, CRUXEvalOutput,
+            CRUXEvalInput, LiveCodeBench, *language_variants()]
+
+
+def describe(cls: type[Benchmark]) -> str:
+    if cls.name in DESCRIPTIONS:
+        return DESCRIPTIONS[cls.name]
+    family = "MultiPL-E" if cls.name.startswith("multipl-e") else "HumanEval-X"
+    note = "; NO TRAINING (license clause)" if not cls.training_allowed else ""
+    return f"{family} HumanEval in {cls.language} ({cls.license.split(' ')[0]}{note})"
+
+
+__all__ = ["Benchmark", "Check", "Task", "all_benchmarks", "describe", "outputs_match"]

@@ -1,0 +1,109 @@
+"""Run-directory files: append-only sample/result logs and atomically replaced summaries.
+
+Layout of a run directory::
+
+    config.json        settings the samples were made with (a rerun must match them)
+    samples.jsonl      one line per (task_id, sample_idx): the raw model output
+    results.jsonl      one line per executed sample: verdict per check, timings
+    tasks.jsonl        per task: n, c, pass@k, timeout used
+    summary.json       schema_version, pass@k, verdict counts, calibration
+    eval_results.json  EvalPlus-shaped results (HumanEval+ / MBPP+ only)
+
+JSONL logs are appended one whole line per write and flushed, so a crash loses at most the
+line being written; a torn last line is ignored on reload and the work is redone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+Key = tuple[str, int]
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON through a temp file and rename, so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2, sort_keys=False, default=str)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_jsonl_atomic(path: Path, rows: Iterable[dict[str, Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            for row in rows:
+                fh.write(json.dumps(row, default=str) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """Complete lines of a JSONL log; a torn final line (crash mid-write) is skipped."""
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if not line.endswith("\n"):
+                break
+            try:
+                yield json.loads(line)
+            except ValueError:
+                continue
+
+
+class KeyedLog:
+    """An append-only JSONL log keyed by (task_id, sample_idx); the first record wins."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.records: dict[Key, dict[str, Any]] = {}
+        for row in read_jsonl(path):
+            self.records.setdefault((row["task_id"], int(row["sample_idx"])), row)
+        self._repair_tail()
+
+    def _repair_tail(self) -> None:
+        """Drop a torn last line so the next append starts on a fresh line."""
+        if not self.path.exists():
+            return
+        data = self.path.read_bytes()
+        if data and not data.endswith(b"\n"):
+            keep = data[: data.rfind(b"\n") + 1]
+            with self.path.open("r+b") as fh:
+                fh.truncate(len(keep))
+
+    def __contains__(self, key: Key) -> bool:
+        return key in self.records
+
+    def append(self, rows: Iterable[dict[str, Any]]) -> None:
+        fresh = [r for r in rows if (r["task_id"], int(r["sample_idx"])) not in self.records]
+        if not fresh:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        payload = "".join(json.dumps(r, default=str) + "\n" for r in fresh)
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        for r in fresh:
+            self.records[(r["task_id"], int(r["sample_idx"]))] = r
