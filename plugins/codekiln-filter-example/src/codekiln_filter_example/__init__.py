@@ -1,1 +1,24 @@
-"""placeholder"""
+"""codekiln-filter-example: the template plugin, shaped exactly as a third party would ship it.
+
+It registers one curation filter, ``no-secrets``, through the ``codekiln_register_stages``
+hook. The whole plugin is this module, the filter class, and one entry point in
+pyproject.toml.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from codekiln_core.hookspecs import hookimpl
+from codekiln_filter_example.secrets import NoSecretsFilter
+
+__all__ = ["NoSecretsFilter", "codekiln_register_stages"]
+
+
+@hookimpl
+def codekiln_register_stages(register: Any) -> None:
+    register(
+        NoSecretsFilter.name,
+        NoSecretsFilter,
+        description="drop files that embed credentials (private keys, cloud and API tokens)",
+    )
