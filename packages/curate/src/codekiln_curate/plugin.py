@@ -1,4 +1,8 @@
-"""codekiln-curate's plugin: mounts ``codekiln curate``."""
+"""codekiln-curate's plugin: mounts ``codekiln curate`` and registers the curation stages.
+
+First-party stages are registered through the same hook a third-party plugin uses; the
+imports live inside the hooks so ``codekiln --help`` does not pay for them.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,25 @@ from codekiln_core.hookspecs import hookimpl
 if TYPE_CHECKING:
     import typer
 
+    from codekiln_core.hookspecs import Register
+
 
 @hookimpl
 def codekiln_register_commands(app: typer.Typer) -> None:
     from codekiln_curate.cli import curate_app
 
     app.add_typer(curate_app, name="curate")
+
+
+@hookimpl
+def codekiln_register_stages(register: Register) -> None:
+    import codekiln_curate.filters as filters
+    from codekiln_curate.engine.dedup_stages import ExactDedup, NearDedup
+
+    for name, cls, description in getattr(filters, "FIRST_PARTY_STAGES", []):
+        register(name, cls, description=description)
+    register("exact-dedup", ExactDedup,
+             description="drop exact duplicates (normalized SHA-256), file or repo level")
+    register("near-dedup", NearDedup,
+             description="drop near duplicates (MinHash LSH, connected components), "
+             "file or repo level")

@@ -1,0 +1,115 @@
+"""Executors: run :func:`run_pass_task` over many shards, locally or on Ray Data.
+
+Both run the same function on the same plain-data tasks, so their outputs are identical;
+results arrive in completion order and the engine never depends on that order.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import tempfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Any, Protocol
+
+from codekiln_curate.engine.shard_task import PassTask, run_pass_task
+
+
+class Executor(Protocol):
+    def map(self, tasks: list[PassTask]) -> Iterator[dict[str, Any]]: ...
+
+    def close(self) -> None: ...
+
+
+class LocalExecutor:
+    """In-process for one worker, else a process pool (spawned: safe next to threads)."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def map(self, tasks: list[PassTask]) -> Iterator[dict[str, Any]]:
+        if self.workers <= 1 or len(tasks) <= 1:
+            for task in tasks:
+                yield run_pass_task(task)
+            return
+        if self._pool is None:
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+        yield from _bounded(self._pool.submit, tasks, self.workers * 2)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+
+def _bounded(submit: Callable[..., Future[dict[str, Any]]], tasks: list[PassTask],
+             window: int) -> Iterator[dict[str, Any]]:
+    """Keep at most ``window`` tasks in flight, yielding results as they finish."""
+    pending: set[Future[dict[str, Any]]] = set()
+    queue = list(reversed(tasks))
+    while queue or pending:
+        while queue and len(pending) < window:
+            pending.add(submit(run_pass_task, queue.pop()))
+        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            yield future.result()
+
+
+class _RayShardWorker:
+    """Ray Data actor: one stage setup per actor, one shard per row."""
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
+        import json
+
+        results = [json.dumps(run_pass_task(PassTask(**json.loads(t)))) for t in batch["task"]]
+        return {"result": results}
+
+
+class RayExecutor:
+    """Ray Data ``map_batches`` over shard tasks with fractional-CPU actors.
+
+    Starts a local Ray (``num_cpus=workers``) unless one is already connected, and shuts
+    down only what it started.
+    """
+
+    def __init__(self, workers: int, temp_dir: str | None = None) -> None:
+        import ray
+
+        self.workers = max(1, workers)
+        self._started = False
+        if not ray.is_initialized():
+            self._tmp = temp_dir or tempfile.mkdtemp(prefix="codekiln-ray-")
+            ray.init(num_cpus=max(2, self.workers), include_dashboard=False,
+                     _temp_dir=self._tmp, log_to_driver=False, configure_logging=False)
+            self._started = True
+
+    def map(self, tasks: list[PassTask]) -> Iterator[dict[str, Any]]:
+        import json
+        from dataclasses import asdict
+
+        import ray.data
+
+        if not tasks:
+            return
+        ctx = ray.data.DataContext.get_current()
+        ctx.enable_progress_bars = False
+        items = [{"task": json.dumps(asdict(t))} for t in tasks]
+        dataset = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
+            _RayShardWorker, batch_size=1, concurrency=self.workers, num_cpus=0.5)
+        for row in dataset.iter_rows():
+            yield json.loads(row["result"])
+
+    def close(self) -> None:
+        import ray
+
+        if self._started and ray.is_initialized():
+            ray.shutdown()
+            self._started = False
+
+
+def make_executor(kind: str, workers: int) -> Executor:
+    if kind == "ray":
+        return RayExecutor(workers)
+    return LocalExecutor(workers)

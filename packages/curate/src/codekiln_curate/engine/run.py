@@ -1,0 +1,150 @@
+"""Drive a curation run: plan, passes over shards, global stages, stats, report, lineage."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from codekiln_core.errors import ConfigError
+from codekiln_curate.engine import layout
+from codekiln_curate.engine.context import registry as make_registry
+from codekiln_curate.engine.plan import Pass, Plan, build_plan, instantiate
+from codekiln_curate.engine.shard_task import PassTask
+from codekiln_curate.engine.stats import aggregate
+from codekiln_curate.engine.storage import (
+    read_json,
+    remove_stale_tmp,
+    write_json,
+    write_parquet,
+)
+from codekiln_curate.recipe import CurateRecipe, resolve_input_path
+
+Progress = Callable[[str, int], Callable[[], None]]  # (label, total) -> advance()
+
+
+@dataclass
+class RunResult:
+    out_dir: Path
+    summary: dict[str, Any]
+    run_id: str | None = None
+    seconds: float = 0.0
+    reports: list[Path] = field(default_factory=list)
+
+
+def prepare_output(out: Path, plan: Plan) -> None:
+    """Refuse to mix runs: an existing output must come from the same recipe and inputs."""
+    plan_path = layout.plan_file(out)
+    if plan_path.is_file():
+        previous = read_json(plan_path)
+        if previous.get("fingerprint") != plan.fingerprint:
+            raise ConfigError(
+                f"output {out} holds a run of a different recipe or input; pass another "
+                "--output, or delete the directory to start over")
+    elif out.exists() and any(out.iterdir()):
+        raise ConfigError(f"output {out} exists and is not a curate output; pass an empty "
+                          "or new --output directory")
+    remove_stale_tmp(out)
+    write_json({"fingerprint": plan.fingerprint, "shards": [s.to_json() for s in plan.shards]},
+               plan_path)
+
+
+def run_curation(recipe: CurateRecipe, *, lineage: bool = True,
+                 progress: Progress | None = None) -> RunResult:
+    """Run ``recipe`` to completion (resuming finished shards) and write the report."""
+    started = time.perf_counter()
+    registry = make_registry()
+    plan = build_plan(recipe, registry)  # every recipe error surfaces here, before work
+    out = Path(recipe.output).absolute()
+    prepare_output(out, plan)
+    from codekiln_core.lineage import InputRef, lineage_run
+
+    inputs = [InputRef.from_path(resolve_input_path(spec.path), name=spec.name)
+              for spec in recipe.inputs] if lineage else []
+    with lineage_run("curate.run", config=recipe.model_dump(mode="json"), inputs=inputs,
+                     enabled=lineage) as run:
+        active = [spec for spec in recipe.stages if spec.enabled]
+        for spec in active:
+            registry.stage_started(spec.name, run.run_id, spec.model_dump(mode="json"))
+        _execute(plan, out, progress, registry)
+        summary = aggregate(out, plan)
+        for spec in active:
+            registry.stage_finished(spec.name, run.run_id,
+                                    summary["stages"].get(spec.name, {}))
+        from codekiln_curate.report.build import write_report
+
+        reports = write_report(out, plan, summary)
+        if run.enabled:
+            _log_lineage(run, out, summary, reports)
+    return RunResult(out, summary, run.run_id, time.perf_counter() - started, reports)
+
+
+def _execute(plan: Plan, out: Path, progress: Progress | None, registry: Any) -> None:
+    from codekiln_curate.engine.executors import make_executor
+
+    recipe_data = plan.recipe.model_dump(mode="json")
+    executor = make_executor(plan.recipe.executor, plan.recipe.workers)
+    try:
+        for current in plan.passes:
+            todo = [s for s in plan.shards
+                    if not layout.marker(out, current.index, s.shard_id).is_file()]
+            label = _pass_label(current, len(plan.passes))
+            advance = progress(label, len(plan.shards)) if progress else (lambda: None)
+            for _ in range(len(plan.shards) - len(todo)):
+                advance()
+            tasks = [PassTask(recipe_data, plan.fingerprint, str(out), current.index,
+                              s.to_json()) for s in todo]
+            for _result in executor.map(tasks):
+                advance()
+            if current.global_after is not None:
+                run_global(plan, current, out, registry)
+    finally:
+        executor.close()
+
+
+def _pass_label(current: Pass, total: int) -> str:
+    names = ([current.apply_global.name] if current.apply_global else []) + [
+        s.name for s in current.stages]
+    if current.global_after is not None:
+        names.append(f"{current.global_after.name} (keys)")
+    return f"pass {current.index + 1}/{total}: " + (", ".join(names) or "read")
+
+
+def run_global(plan: Plan, current: Pass, out: Path, registry: Any) -> None:
+    """Decide duplicates over all shards' keys, then split decisions per shard."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    assert current.global_after is not None
+    if layout.global_marker(out, current.index).is_file():
+        return
+    spec = current.global_after
+    stage = instantiate(registry.get("stage", spec.name).obj, spec)
+    spill = layout.global_dir(out, current.index) / "spill"
+    shutil.rmtree(spill, ignore_errors=True)
+    key_files = [layout.keys_file(out, current.index, s.shard_id) for s in plan.shards]
+    decisions = stage.decide(key_files, spill)
+    dropped = 0
+    for shard, key_file in zip(plan.shards, key_files, strict=True):
+        ids = pq.read_table(key_file, columns=["id"])["id"].to_pylist()
+        rows = [decisions.get(i, (None, None)) for i in ids]
+        dropped += sum(1 for _, reason in rows if reason)
+        table = pa.table({"id": pa.array(ids, pa.string()),
+                          "cluster": pa.array([c for c, _ in rows], pa.string()),
+                          "reason": pa.array([r for _, r in rows], pa.string())})
+        write_parquet(table, layout.decisions_file(out, current.index, shard.shard_id))
+    shutil.rmtree(spill, ignore_errors=True)
+    write_json({"stage": spec.name, "documents": len(decisions), "dropped": dropped},
+               layout.global_marker(out, current.index))
+
+
+def _log_lineage(run: Any, out: Path, summary: dict[str, Any], reports: list[Path]) -> None:
+    totals = summary["totals"]
+    run.log_metrics({"docs_in": totals["in_docs"], "docs_kept": totals["kept_docs"],
+                     "bytes_in": totals["in_bytes"], "bytes_kept": totals["kept_bytes"]})
+    for path in reports:
+        run.log_artifact(path, artifact_path="report")
+    run.log_output(out, name="curated")

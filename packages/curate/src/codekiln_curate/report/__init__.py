@@ -1,0 +1,1 @@
+"""Run reports: Markdown + HTML tables, signal histograms, dropped samples."""
