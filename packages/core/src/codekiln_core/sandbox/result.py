@@ -7,11 +7,11 @@ pipe, the remote backend over HTTP), so both convert to and from plain dicts.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     """How a run ended. ``SANDBOX_ERROR`` is an infrastructure fault, never a model failure."""
 
     PASSED = "passed"
@@ -20,9 +20,6 @@ class Verdict(str, Enum):
     COMPILE_ERROR = "compile_error"
     RUNTIME_ERROR = "runtime_error"
     SANDBOX_ERROR = "sandbox_error"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True)
