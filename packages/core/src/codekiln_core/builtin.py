@@ -1,4 +1,4 @@
-"""codekiln-core's own plugin: the ``plugins`` and ``lineage`` command groups."""
+"""codekiln-core's own plugin: the ``plugins`` and ``lineage`` command groups, and the sandboxes."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from codekiln_core.hookspecs import hookimpl
 if TYPE_CHECKING:
     import typer
 
+    from codekiln_core.hookspecs import Register
+
 
 @hookimpl
 def codekiln_register_commands(app: typer.Typer) -> None:
@@ -17,3 +19,11 @@ def codekiln_register_commands(app: typer.Typer) -> None:
 
     app.add_typer(plugins_app, name="plugins")
     app.add_typer(lineage_app, name="lineage")
+
+
+@hookimpl
+def codekiln_register_sandboxes(register: Register) -> None:
+    from codekiln_core.sandbox import LocalSandbox, SandboxFusionSandbox
+
+    register("local", LocalSandbox, description="warm worker pool on this machine (isolated)")
+    register("sandbox-fusion", SandboxFusionSandbox, description="remote SandboxFusion /run_code")

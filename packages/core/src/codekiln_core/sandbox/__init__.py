@@ -8,6 +8,14 @@ from __future__ import annotations
 
 from codekiln_core.sandbox.limits import SandboxLimits
 from codekiln_core.sandbox.local import LocalSandbox
+from codekiln_core.sandbox.remote import SandboxFusionSandbox
 from codekiln_core.sandbox.result import RunRequest, RunResult, Verdict
 
-__all__ = ["LocalSandbox", "RunRequest", "RunResult", "SandboxLimits", "Verdict"]
+__all__ = [
+    "LocalSandbox",
+    "RunRequest",
+    "RunResult",
+    "SandboxFusionSandbox",
+    "SandboxLimits",
+    "Verdict",
+]
