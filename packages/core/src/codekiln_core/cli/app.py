@@ -70,7 +70,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("codekiln: interrupted", file=sys.stderr)
         return 130
     except typer.TyperException as exc:  # usage errors from typer's bundled click
-        exc.show()
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            print(f"error: {exc}", file=sys.stderr)
         return int(getattr(exc, "exit_code", 2))
     except Exception as exc:
         return _fail(exc, 1, verbose, unexpected=True)

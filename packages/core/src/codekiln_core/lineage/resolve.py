@@ -20,9 +20,9 @@ def run_id_of(client: MlflowClient, ref: str) -> str:
 
     try:
         if _RUN_ID.match(ref):
-            return client.get_run(ref).info.run_id
+            return str(client.get_run(ref).info.run_id)
         if ref.startswith("runs:/"):
-            return client.get_run(ref.removeprefix("runs:/").split("/")[0]).info.run_id
+            return str(client.get_run(ref.removeprefix("runs:/").split("/")[0]).info.run_id)
         if ref.startswith("models:/"):
             return _model_run_id(client, ref.removeprefix("models:/"))
     except MlflowException as exc:

@@ -102,10 +102,15 @@ class LineageRun:
     def _log_dataset(self, name: str, source: str, digest: str, *, context: str,
                      upstream: str | None = None) -> None:
         from mlflow.data.meta_dataset import MetaDataset
-        from mlflow.data.sources import LocalArtifactDatasetSource
+        from mlflow.data.sources import (  # type: ignore[attr-defined]  # lazy re-export
+            LocalArtifactDatasetSource,
+        )
         from mlflow.entities import DatasetInput, InputTag
 
-        dataset = MetaDataset(LocalArtifactDatasetSource(source), name=name, digest=digest)
+        # MetaDataset declares `profile` abstract in its stubs but implements it at run time.
+        dataset = MetaDataset(  # type: ignore[abstract]
+            LocalArtifactDatasetSource(source), name=name, digest=digest
+        )
         tags = [InputTag("mlflow.data.context", context)]
         if upstream:
             tags.append(InputTag("codekiln.upstream_run", upstream))
