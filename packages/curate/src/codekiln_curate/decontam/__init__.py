@@ -1,0 +1,27 @@
+"""10-gram decontamination against benchmark texts (Seed-Coder P1 §4)."""
+
+from __future__ import annotations
+
+from codekiln_curate.decontam.index import IndexStats, NgramIndex
+from codekiln_curate.decontam.ngrams import ngram_hashes, words
+from codekiln_curate.decontam.sources import (
+    SHARED_FILES,
+    BenchmarkText,
+    texts_from_file,
+    texts_from_plugins,
+    texts_from_recipe_files,
+    texts_from_shared_dir,
+)
+
+__all__ = [
+    "SHARED_FILES",
+    "BenchmarkText",
+    "IndexStats",
+    "NgramIndex",
+    "ngram_hashes",
+    "texts_from_file",
+    "texts_from_plugins",
+    "texts_from_recipe_files",
+    "texts_from_shared_dir",
+    "words",
+]

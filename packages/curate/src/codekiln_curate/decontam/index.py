@@ -1,0 +1,96 @@
+"""In-memory index of benchmark n-grams: sorted 64-bit hashes -> (benchmark, task) entries.
+
+Memory: 12 bytes per benchmark n-gram occurrence (uint64 hash + int32 entry); the whole
+shared benchmark folder (~1.3 M n-grams) takes ~16 MB. Lookup is a vectorised binary search
+over the document's n-gram hashes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from codekiln_curate.decontam.ngrams import ngram_hashes, words
+from codekiln_curate.decontam.sources import BenchmarkText
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """What went into an index, for the report."""
+
+    texts: int
+    tasks: int
+    ngrams: int
+    short_texts: int  # texts with fewer than n tokens (cannot be matched by n-grams)
+
+
+class NgramIndex:
+    """Benchmark n-grams; ``matches(text)`` names every (benchmark, task_id) sharing one."""
+
+    def __init__(
+        self,
+        texts: Iterable[BenchmarkText],
+        n: int = 10,
+        normalize_identifiers: bool = False,
+        min_distinct_words: int = 4,
+    ) -> None:
+        self.n = n
+        self.normalize_identifiers = normalize_identifiers
+        self.min_distinct_words = min_distinct_words
+        self.entries: list[tuple[str, str]] = []
+        entry_of: dict[tuple[str, str], int] = {}
+        hash_parts: list[np.ndarray] = []
+        entry_parts: list[np.ndarray] = []
+        count_texts = short = 0
+        for item in texts:
+            count_texts += 1
+            key = (item.benchmark, item.task_id)
+            if key not in entry_of:
+                entry_of[key] = len(self.entries)
+                self.entries.append(key)
+            hashes = np.unique(self._hash(item.text))
+            if len(hashes) == 0:
+                short += 1
+                continue
+            hash_parts.append(hashes)
+            entry_parts.append(np.full(len(hashes), entry_of[key], dtype=np.int32))
+        hashes = np.concatenate(hash_parts) if hash_parts else np.empty(0, np.uint64)
+        entries = np.concatenate(entry_parts) if entry_parts else np.empty(0, np.int32)
+        order = np.lexsort((entries, hashes))
+        self._hashes, self._entries = hashes[order], entries[order]
+        self.stats = IndexStats(count_texts, len(self.entries), len(self._hashes), short)
+
+    def _hash(self, text: str) -> np.ndarray:
+        return ngram_hashes(
+            words(text, self.normalize_identifiers), self.n, self.min_distinct_words
+        )
+
+    def __len__(self) -> int:
+        return len(self._hashes)
+
+    def matched_entries(self, text: str) -> np.ndarray:
+        """Sorted unique entry numbers of every benchmark task sharing an n-gram with text."""
+        doc = np.unique(self._hash(text))
+        if len(doc) == 0 or len(self._hashes) == 0:
+            return np.empty(0, dtype=np.int32)
+        left = np.searchsorted(self._hashes, doc, side="left")
+        right = np.searchsorted(self._hashes, doc, side="right")
+        hit = right > left
+        if not hit.any():
+            return np.empty(0, dtype=np.int32)
+        spans = [self._entries[lo:hi] for lo, hi in zip(left[hit], right[hit], strict=True)]
+        return np.unique(np.concatenate(spans))
+
+    def matches(self, text: str) -> list[tuple[str, str]]:
+        """``(benchmark, task_id)`` pairs sharing at least one n-gram with ``text``, sorted."""
+        return sorted(self.entries[i] for i in self.matched_entries(text))
+
+    def is_contaminated(self, text: str) -> bool:
+        """True when any n-gram of ``text`` occurs in a benchmark (no task lookup)."""
+        doc = self._hash(text)
+        if len(doc) == 0 or len(self._hashes) == 0:
+            return False
+        pos = np.searchsorted(self._hashes, doc).clip(max=len(self._hashes) - 1)
+        return bool((self._hashes[pos] == doc).any())

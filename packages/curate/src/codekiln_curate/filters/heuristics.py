@@ -1,0 +1,106 @@
+"""``heuristics``: cheap shape signals that the recipe gates turn into drops.
+
+They catch what the Seed-Coder rubric scores zero before any model runs: tiny files, files
+of absurdly long lines (minified, embedded blobs), binary-ish text with few alphanumerics,
+and data/config files (long JSON, CSV tables, files that are mostly literals).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from codekiln_curate.filters.language_id import detect_language
+from codekiln_curate.filters.languages import DATA_LANGUAGES
+
+#: String literals (single/double/back-quoted, escapes allowed, one line) and numbers.
+_LITERAL = re.compile(
+    r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\\n]|\\.)*`"
+    r"|\b0[xX][0-9a-fA-F]+\b|-?\b\d+(?:\.\d+)?(?:[eE][-+]?\d+)?\b"
+)
+_SEPARATED_LANGUAGES = frozenset({"csv", "tsv"})
+
+#: Recipe gates matching the recipe defaults; the engine puts these in the default recipe.
+DEFAULT_GATES: list[dict[str, Any]] = [
+    {"signal": "num_lines", "min": 5},
+    {"signal": "max_line_length", "max": 1000},
+    {"signal": "alnum_fraction", "min": 0.25},
+    {"signal": "is_data_file", "equals": False},
+    {"signal": "is_generated", "equals": False},
+    {"signal": "is_vendored", "equals": False},
+]
+
+
+def literal_fraction(content: str) -> float:
+    """Share of non-whitespace characters inside string or number literals."""
+    visible = len(content) - sum(content.count(c) for c in " \t\n\r")
+    if visible <= 0:
+        return 0.0
+    in_literals = sum(len(m.group(0)) for m in _LITERAL.finditer(content))
+    return min(1.0, in_literals / visible)
+
+
+def looks_delimited(lines: list[str]) -> bool:
+    """CSV/TSV-like: 10+ lines, 80%+ sharing the same non-zero count of ``,``, ``\\t`` or ``;``."""
+    rows = [line for line in lines if line.strip()]
+    if len(rows) < 10:
+        return False
+    for sep in (",", "\t", ";", "|"):
+        counts = Counter(line.count(sep) for line in rows)
+        common, freq = counts.most_common(1)[0]
+        if common >= 2 and freq >= 0.8 * len(rows):
+            return True
+    return False
+
+
+class HeuristicsStage:
+    """Signals ``num_lines``, ``max_line_length``, ``avg_line_length``, ``alnum_fraction``,
+    ``is_data_file``."""
+
+    name: ClassVar[str] = "heuristics"
+    signal_columns: ClassVar[Mapping[str, str]] = {
+        "num_lines": "int64",
+        "max_line_length": "int64",
+        "avg_line_length": "float64",
+        "alnum_fraction": "float64",
+        "is_data_file": "bool",
+    }
+
+    def __init__(
+        self,
+        data_min_lines: int = 100,
+        data_min_chars: int = 5000,
+        max_literal_fraction: float = 0.7,
+    ) -> None:
+        """A data-language file (JSON, YAML, CSV, ...) counts as a data file from
+        ``data_min_lines`` lines or ``data_min_chars`` characters; any file whose literals
+        exceed ``max_literal_fraction`` of its visible characters does too (20+ lines)."""
+        self.data_min_lines = data_min_lines
+        self.data_min_chars = data_min_chars
+        self.max_literal_fraction = max_literal_fraction
+
+    def signals(self, doc: Mapping[str, Any]) -> dict[str, Any]:
+        content: str = doc.get("content") or ""
+        lines = content.splitlines() or [""]
+        lengths = [len(line) for line in lines]
+        alnum = sum(ch.isalnum() for ch in content)
+        language = doc.get("language") or detect_language(doc.get("path"), content)
+        return {
+            "num_lines": len(lines) if content else 0,
+            "max_line_length": max(lengths),
+            "avg_line_length": sum(lengths) / len(lines),
+            "alnum_fraction": alnum / len(content) if content else 0.0,
+            "is_data_file": self.is_data_file(language, content, lines),
+        }
+
+    def is_data_file(self, language: str | None, content: str, lines: list[str]) -> bool:
+        """Long data/config files, delimited tables, and literal-dominated files."""
+        if language in _SEPARATED_LANGUAGES or looks_delimited(lines[:200]):
+            return True
+        if language in DATA_LANGUAGES and (
+            len(lines) >= self.data_min_lines or len(content) >= self.data_min_chars
+        ):
+            return True
+        return len(lines) >= 20 and literal_fraction(content) > self.max_literal_fraction

@@ -1,0 +1,131 @@
+"""``syntax``: parse each file with tree-sitter and flag files that do not parse.
+
+Seed-Coder drops files with syntax errors. Grammars come bundled (offline) with
+``tree-sitter-language-pack`` 0.13; parsers are created lazily, once per process and
+thread. A file over the size cap or the time cap is *not* judged (``too_large`` /
+``timeout``), and a language without a grammar passes as ``no_grammar``: only files a
+grammar positively rejects get ``syntax_error=True``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from codekiln_core.errors import ConfigError
+from codekiln_curate.filters.language_id import detect_language
+
+#: canonical language -> tree-sitter-language-pack grammar name.
+GRAMMARS: dict[str, str] = {
+    "python": "python", "cython": "python", "shell": "bash", "ruby": "ruby", "go": "go",
+    "typescript": "typescript", "matlab": "matlab", "java": "java", "c#": "csharp",
+    "sql": "sql", "javascript": "javascript", "css": "css", "kotlin": "kotlin", "php": "php",
+    "c": "c", "restructuredtext": "rst", "c++": "cpp", "html": "html", "r": "r", "tex": "latex",
+    "markdown": "markdown", "r markdown": "markdown", "rust": "rust", "swift": "swift",
+    "scala": "scala", "lua": "lua", "perl": "perl", "haskell": "haskell", "julia": "julia",
+    "dart": "dart", "zig": "zig", "solidity": "solidity", "verilog": "verilog",
+    "systemverilog": "verilog", "vhdl": "vhdl", "toml": "toml", "yaml": "yaml", "json": "json",
+    "cuda": "cuda", "objective-c": "objc", "elixir": "elixir", "erlang": "erlang",
+    "ocaml": "ocaml", "clojure": "clojure", "cmake": "cmake", "dockerfile": "dockerfile",
+    "makefile": "make", "hcl": "hcl", "groovy": "groovy", "fortran": "fortran", "elm": "elm",
+    "nim": "nim", "scss": "scss", "svelte": "svelte", "vue": "vue", "graphql": "graphql",
+    "protocol buffer": "proto", "ini": "ini", "fish": "fish", "powershell": "powershell",
+    "starlark": "starlark", "xml": "xml", "bibtex": "bibtex", "f#": "fsharp", "tcl": "tcl",
+}  # fmt: skip
+#: Languages parsed by default but not judged: SQL dialects (T-SQL, PL/pgSQL, MySQL) differ
+#: so much that the single grammar rejects many valid files.
+DEFAULT_SKIP: tuple[str, ...] = ("sql",)
+
+_local = threading.local()
+
+
+def parser_for(grammar: str) -> Any:
+    """The cached tree-sitter parser of ``grammar`` for this thread (created on first use)."""
+    cache: dict[str, Any] = _local.__dict__.setdefault("parsers", {})
+    if grammar not in cache:
+        from tree_sitter_language_pack import get_parser
+
+        cache[grammar] = get_parser(grammar)  # type: ignore[arg-type]
+    return cache[grammar]
+
+
+def grammar_for(language: str | None, path: str | None) -> str | None:
+    """Grammar name for a file; ``.tsx`` needs the TSX grammar, not plain TypeScript."""
+    if language is None:
+        return None
+    if language == "typescript" and (path or "").lower().endswith(".tsx"):
+        return "tsx"
+    return GRAMMARS.get(language)
+
+
+class SyntaxStage:
+    """Signals ``syntax_error`` (bool) and ``syntax_status`` (ok/error/no_grammar/too_large/
+    timeout) from a tree-sitter parse."""
+
+    name: ClassVar[str] = "syntax"
+    signal_columns: ClassVar[Mapping[str, str]] = {
+        "syntax_error": "bool",
+        "syntax_status": "string",
+    }
+
+    def __init__(
+        self,
+        max_bytes: int = 1_000_000,
+        timeout_ms: float = 2000.0,
+        skip_languages: list[str] | tuple[str, ...] = DEFAULT_SKIP,
+    ) -> None:
+        """``max_bytes``: larger files are not parsed; ``timeout_ms``: parse time cap per
+        file; ``skip_languages``: canonical names never judged (reported as no_grammar)."""
+        if max_bytes <= 0 or timeout_ms <= 0:
+            raise ConfigError(
+                f"syntax max_bytes={max_bytes} and timeout_ms={timeout_ms} must be positive"
+            )
+        self.max_bytes = max_bytes
+        self.timeout_s = timeout_ms / 1000.0
+        self.skip_languages = frozenset(skip_languages)
+
+    def signals(self, doc: Mapping[str, Any]) -> dict[str, Any]:
+        status = self.status(doc)
+        return {"syntax_error": status == "error", "syntax_status": status}
+
+    def status(self, doc: Mapping[str, Any]) -> str:
+        content: str = doc.get("content") or ""
+        path = doc.get("path")
+        language = doc.get("language") or detect_language(path, content)
+        grammar = None if language in self.skip_languages else grammar_for(language, path)
+        if grammar is None:
+            return "no_grammar"
+        source = content.encode("utf-8", errors="surrogatepass")
+        if len(source) > self.max_bytes:
+            return "too_large"
+        return parse_status(parser_for(grammar), source, self.timeout_s)
+
+
+def parse_status(parser: Any, source: bytes, timeout_s: float) -> str:
+    """``ok``/``error``/``timeout`` for one parse under a wall-clock cap.
+
+    tree-sitter 0.26 only honours a progress callback when reading through a callback, so
+    the source is fed in 64 KB slices; returning True from the callback cancels the parse.
+    """
+    deadline = time.monotonic() + timeout_s
+    timed_out = False
+
+    def read(offset: int, _point: Any) -> bytes:
+        return source[offset : offset + 65536]
+
+    def progress(_offset: int, _has_error: bool) -> bool:
+        nonlocal timed_out
+        timed_out = time.monotonic() > deadline
+        return timed_out
+
+    try:
+        tree = parser.parse(read, progress_callback=progress)
+    except ValueError:
+        if timed_out:
+            return "timeout"
+        raise
+    finally:
+        parser.reset()
+    return "error" if tree.root_node.has_error else "ok"
