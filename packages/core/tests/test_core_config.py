@@ -65,7 +65,7 @@ def test_bad_recipes_give_one_line(tmp_path: Path, text: str, overrides: list[st
 
 
 def test_missing_file_names_path(tmp_path: Path):
-    with pytest.raises(ConfigError, match="nope.yaml: cannot read recipe"):
+    with pytest.raises(ConfigError, match=r"nope\.yaml: cannot read recipe"):
         load_recipe(tmp_path / "nope.yaml", Recipe)
 
 

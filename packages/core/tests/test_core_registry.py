@@ -94,7 +94,7 @@ def test_codekiln_register_commands(plugin_manager: PluginManager):
     Registry(plugin_manager).mount_commands(app)
     result = CliRunner().invoke(app, ["hello"])
     assert result.exit_code == 0 and "hi from a plugin" in result.output
-    assert CliRunner().invoke(app, ["curate", "--help"]).exit_code == 0
+    assert CliRunner().invoke(app, ["lineage", "--help"]).exit_code == 0
 
 
 def test_codekiln_stage_started_and_finished(plugin_manager: PluginManager):
