@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import errno
 import os
 import sys
 import traceback
@@ -110,11 +111,14 @@ def _run_python(code: str, filename: str, status_fd: int, nonce: str) -> None:
         with contextlib.suppress(BaseException):
             err.write("".join(format_exc(type(exc), exc, user_tb)))
         _flush(sys.stderr, err)
-        kind = (
-            "assertion" if isinstance(exc, real_assertion)
-            else "memory" if isinstance(exc, real_memory)
-            else "exception"
-        )
+        if isinstance(exc, real_assertion):
+            kind = "assertion"
+        elif isinstance(exc, real_memory):
+            kind = "memory"
+        elif isinstance(exc, OSError) and exc.errno == errno.EFBIG:
+            kind = "filesize"
+        else:
+            kind = "exception"
         _report(write, status_fd, f"{kind} {type(exc).__name__}")
         exit_now(1)
     _flush(sys.stdout, sys.stderr, out, err)

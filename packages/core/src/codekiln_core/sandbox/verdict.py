@@ -46,6 +46,8 @@ def classify_python(outcome: Outcome, nonce: str, require_completion: bool) -> t
         return Verdict.FAILED, f"uncaught {rest}"
     if word == "memory":
         return Verdict.RUNTIME_ERROR, f"memory limit exceeded ({rest})"
+    if word == "filesize":
+        return Verdict.RUNTIME_ERROR, f"file-size limit exceeded ({rest})"
     if word == "exception":
         return Verdict.RUNTIME_ERROR, f"uncaught {rest}"
     return _classify_exit(outcome, require_completion, early_exit_possible=True)
