@@ -1,0 +1,92 @@
+"""syntax stage: real tree-sitter parses, offline grammars, caps."""
+
+from __future__ import annotations
+
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from codekiln_core.errors import ConfigError
+from codekiln_core.stages import SignalStage
+from codekiln_curate.filters.syntax import GRAMMARS, SyntaxStage, parse_status, parser_for
+
+STDLIB = Path(sysconfig.get_paths()["stdlib"])
+
+
+def test_contract() -> None:
+    stage = SyntaxStage()
+    assert isinstance(stage, SignalStage)
+    assert dict(stage.signal_columns) == {"syntax_error": "bool", "syntax_status": "string"}
+
+
+def test_tiny_corpus_catches_the_broken_file(tiny_code_corpus: Path) -> None:
+    stage = SyntaxStage()
+    statuses = {}
+    for path in sorted(p for p in tiny_code_corpus.rglob("*") if p.is_file()):
+        rel = path.relative_to(tiny_code_corpus).as_posix()
+        statuses[rel] = stage.signals({"path": rel, "content": path.read_text(), "language": None})
+    assert statuses["broken/bad.py"] == {"syntax_error": True, "syntax_status": "error"}
+    others = {k: v for k, v in statuses.items() if k != "broken/bad.py"}
+    assert all(v == {"syntax_error": False, "syntax_status": "ok"} for v in others.values())
+
+
+def test_at_least_twenty_grammars_load_offline() -> None:
+    grammars = sorted(set(GRAMMARS.values()) | {"tsx"})
+    loaded = [g for g in grammars if parser_for(g) is not None]
+    assert len(loaded) == len(grammars) >= 20
+
+
+@pytest.mark.parametrize(
+    ("language", "good", "bad"),
+    [
+        ("java", "class A { int f() { return 1; } }", "class A { int f( { return 1; } }"),
+        ("go", "package m\nfunc f() int { return 1 }\n", "package m\nfunc f() int { return 1\n"),
+        ("rust", "fn f() -> i32 { 1 }", "fn f() -> i32 { 1"),
+        ("c++", "int f() { return 1; }", "int f() { return 1; "),
+        ("typescript", "const x: number = 1;", "const x: number = ;"),
+        ("ruby", "def f\n  1\nend\n", "def f\n  1\n"),
+    ],
+)
+def test_good_and_bad_snippets(language: str, good: str, bad: str) -> None:
+    stage = SyntaxStage()
+    assert (
+        stage.signals({"path": None, "content": good, "language": language})["syntax_status"]
+        == "ok"
+    )
+    assert stage.signals({"path": None, "content": bad, "language": language})["syntax_error"]
+
+
+def test_stdlib_parses_clean() -> None:
+    stage = SyntaxStage()
+    files = sorted(STDLIB.glob("*.py"))[:120]
+    errors = [
+        p.name
+        for p in files
+        if stage.signals({"path": p.name, "content": p.read_text(), "language": "python"})[
+            "syntax_error"
+        ]
+    ]
+    assert errors == []
+
+
+def test_unknown_language_passes_through() -> None:
+    out = SyntaxStage().signals({"path": "notes.txt", "content": "hello", "language": "text"})
+    assert out == {"syntax_error": False, "syntax_status": "no_grammar"}
+    sql = SyntaxStage().signals({"path": "q.sql", "content": "SELEC oops", "language": None})
+    assert sql["syntax_status"] == "no_grammar"  # SQL is skipped by default (dialects)
+
+
+def test_size_and_time_caps() -> None:
+    big = "x = 1\n" * 1000
+    capped = SyntaxStage(max_bytes=1000).signals({"path": "a.py", "content": big, "language": None})
+    assert capped == {"syntax_error": False, "syntax_status": "too_large"}
+    slow_source = b"def f(:\n  pass\n" * 200_000
+    assert parse_status(parser_for("python"), slow_source, timeout_s=0.01) == "timeout"
+    # the parser is reusable after a cancelled parse
+    assert parse_status(parser_for("python"), b"x = 1\n", timeout_s=1.0) == "ok"
+
+
+def test_bad_options() -> None:
+    with pytest.raises(ConfigError, match="max_bytes"):
+        SyntaxStage(max_bytes=0)
