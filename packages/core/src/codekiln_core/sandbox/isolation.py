@@ -34,6 +34,7 @@ class IsolationPlan:
     userns: bool  # unprivileged user namespace (non-root path)
     hidden_parents: tuple[str, ...]  # 0700 dirs (e.g. /root) masked, keeping toolchains visible
     expose: tuple[str, ...]  # toolchain dirs under hidden_parents to bind back read-only
+    worker_netns: bool = False  # the whole worker already sits in an empty network namespace
 
     @property
     def names(self) -> list[str]:
@@ -42,7 +43,7 @@ class IsolationPlan:
             names.append(f"setuid:{self.uid}")
         if self.userns:
             names.append("userns")
-        if self.netns:
+        if self.netns or self.worker_netns:
             names.append("netns")
         if self.mountns:
             names.extend(["mountns", "readonly_root", "private_tmp"])

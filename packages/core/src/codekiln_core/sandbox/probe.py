@@ -49,15 +49,27 @@ def toolchain_paths(tools: dict[str, str | None]) -> list[str]:
     return paths
 
 
-def _candidates(tools: dict[str, str | None]) -> list[isolation.IsolationPlan]:
+def enter_worker_netns() -> bool:
+    """As root, move the whole worker into an empty network namespace once, so runs need not
+    pay for creating one each (only loopback, and it is down)."""
+    if os.geteuid() != 0:
+        return False
+    try:
+        isolation.unshare(isolation.CLONE_NEWNET)
+    except OSError:
+        return False
+    return True
+
+
+def _candidates(tools: dict[str, str | None], worker_netns: bool) -> list[isolation.IsolationPlan]:
     if os.geteuid() == 0:
         uid = isolation.SANDBOX_UID_BASE + os.getpid()
         parents, expose = hidden_dirs(toolchain_paths(tools))
-        full = isolation.IsolationPlan(uid, True, True, False, parents, expose)
+        own_netns = not worker_netns
         return [
-            full,
-            isolation.IsolationPlan(uid, True, False, False, (), ()),
-            isolation.IsolationPlan(uid, False, False, False, (), ()),
+            isolation.IsolationPlan(uid, own_netns, True, False, parents, expose, worker_netns),
+            isolation.IsolationPlan(uid, own_netns, False, False, (), (), worker_netns),
+            isolation.IsolationPlan(uid, False, False, False, (), (), worker_netns),
         ]
     return [
         isolation.IsolationPlan(None, True, False, True, (), ()),
@@ -87,12 +99,12 @@ def _try_plan(plan: isolation.IsolationPlan, workdir: str, must_read: list[str])
 
 
 def choose_plan(
-    tools: dict[str, str | None], workdir: str
+    tools: dict[str, str | None], workdir: str, worker_netns: bool = False
 ) -> tuple[isolation.IsolationPlan, list[str]]:
     """The strongest working plan, plus the reasons stronger ones were rejected."""
     must_read = [os.path.dirname(os.__file__)]
     rejected: list[str] = []
-    candidates = _candidates(tools)
+    candidates = _candidates(tools, worker_netns)
     for plan in candidates:
         if plan.uid is not None:
             os.chown(workdir, plan.uid, plan.uid)

@@ -2,8 +2,9 @@
 
 The parent waits on a pidfd and the output pipes in one ``select`` loop (no polling, no
 threads: the worker forks, so it must stay single-threaded). When the child exits or the
-deadline passes, the whole process group is killed and, when the run has a uid of its own,
-every process of that uid too, so nothing the program started outlives the run.
+deadline passes, the whole process group is killed and, if anything else is still alive below
+the worker and the run has a uid of its own, every process of that uid too, so nothing the
+program started outlives the run.
 """
 
 from __future__ import annotations
@@ -77,11 +78,14 @@ def _child_main(target: Callable[[int], None], stdin_fd: int, out_w: int, err_w:
     os._exit(SETUP_FAILED_EXIT)
 
 
-def _kill_all(pid: int, uid: int | None) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
-    if uid is not None:
-        kill_uid(uid)
+def _has_children() -> bool:
+    """Whether this worker still has children. Workers are child subreapers, so anything a
+    run left behind (even a double-forked daemon) stays below the worker; none -> no sweep."""
+    try:
+        os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return False
+    return True
 
 
 def run_forked(
@@ -111,9 +115,12 @@ def run_forked(
     pidfd = os.pidfd_open(pid)
     timed_out = _pump(streams, pidfd, start + timeout_s)
     duration = time.monotonic() - start
-    _kill_all(pid, uid)
-    _pump(streams, None, time.monotonic() + _DRAIN_GRACE_S)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
     _, status, usage = os.wait4(pid, 0)
+    if uid is not None and _has_children():
+        kill_uid(uid)  # something escaped the group: sweep every process of the run's uid
+    _pump(streams, None, time.monotonic() + _DRAIN_GRACE_S)
     for fd in (*streams, pidfd):
         os.close(fd)
     out, err, stat = streams[out_r], streams[err_r], streams[status_r]

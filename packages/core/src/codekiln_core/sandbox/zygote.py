@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 
 from codekiln_core.sandbox.job import WorkerContext, run_job
 from codekiln_core.sandbox.limits import SandboxLimits
-from codekiln_core.sandbox.probe import choose_plan
+from codekiln_core.sandbox.probe import choose_plan, enter_worker_netns
 from codekiln_core.sandbox.result import RunRequest, sandbox_error
 
 PR_SET_CHILD_SUBREAPER = 36
@@ -51,6 +51,12 @@ def reap_orphans() -> None:
             return
 
 
+def _scratch_root() -> str | None:
+    """Work dirs on tmpfs when there is one: creating and removing them is then ~free."""
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+
+
 def _open_channel() -> tuple[BinaryIO, BinaryIO]:
     reader = os.fdopen(os.dup(0), "rb")
     writer = os.fdopen(os.dup(1), "wb")
@@ -68,11 +74,11 @@ def _send(writer: BinaryIO, payload: dict[str, Any]) -> None:
 
 def serve(reader: BinaryIO, writer: BinaryIO) -> None:
     hello = json.loads(reader.readline())
-    base_dir = tempfile.mkdtemp(prefix="codekiln-sandbox-")
+    base_dir = tempfile.mkdtemp(prefix="codekiln-sandbox-", dir=_scratch_root())
     os.chmod(base_dir, 0o711)
     try:
         probe_dir = tempfile.mkdtemp(prefix="probe-", dir=base_dir)
-        plan, rejected = choose_plan(hello["tools"], probe_dir)
+        plan, rejected = choose_plan(hello["tools"], probe_dir, enter_worker_netns())
         shutil.rmtree(probe_dir, ignore_errors=True)
         ctx = WorkerContext(plan=plan, tools=hello["tools"], base_dir=base_dir)
         _send(writer, {"isolation": plan.names, "rejected": rejected})
