@@ -46,8 +46,9 @@ def number_of(task_id: Any) -> int:
 
 def assert_program(solution: str, tests: list[str], setup: str = "",
                    imports: list[str] | None = None) -> str:
-    head = "\n".join([*(imports or []), setup]).strip()
-    return f"{head}\n\n{solution}\n\n" + "\n".join(tests) + "\n"
+    """Imports, the solution, then setup (it may use the solution's classes), then asserts."""
+    head = "\n".join(imports or [])
+    return f"{head}\n\n{solution}\n\n{setup}\n\n" + "\n".join(tests) + "\n"
 
 
 class MBPP(Benchmark):

@@ -1,0 +1,220 @@
+"""One evaluation: generate missing samples, calibrate timeouts, execute, score, record.
+
+Every step resumes: samples and results are append-only logs keyed by (task_id,
+sample_idx), calibration is stored once, and the summary is rebuilt from the logs. The
+whole command is one MLflow run whose inputs are the model and the benchmark files.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+
+from codekiln_core.config import RecipeModel
+from codekiln_core.errors import ConfigError
+from codekiln_eval.benchmarks.base import Benchmark, Task
+from codekiln_eval.calibrate import calibrate, timeout_for
+from codekiln_eval.execute import CheckJob, run_jobs, sample_rows
+from codekiln_eval.generate.base import Prompt, SamplingParams
+from codekiln_eval.results import KeyedLog, write_json_atomic
+from codekiln_eval.scoring import score_run
+
+Progress = Callable[[str], None]
+
+
+class EvalSettings(RecipeModel):
+    """Settings of ``codekiln eval run`` (also usable as a recipe section)."""
+
+    benchmark: str = Field(..., description="Registered benchmark name (`codekiln eval list`).")
+    model: str = Field(..., description="HF model dir, http(s):// endpoint or models:/NAME/VER.")
+    data: str | None = Field(None, description="Local benchmark file/dir (else the hub).")
+    options: dict[str, str] = Field(default_factory=dict, description="Benchmark options.")
+    n: int = Field(1, ge=1, description="Samples per task.")
+    ks: list[int] = Field(default_factory=lambda: [1], description="k values for pass@k.")
+    limit: int | None = Field(None, ge=1, description="Evaluate only the first N tasks.")
+    mode: Literal["auto", "completion", "chat"] = Field(
+        "auto", description="Prompt style: completion (base models) or chat (instruct).")
+    temperature: float = Field(0.6, ge=0, description="Sampling temperature (0 = greedy).")
+    top_p: float = Field(0.8, gt=0, le=1, description="Nucleus sampling mass.")
+    repetition_penalty: float = Field(1.05, gt=0, description="Sent as an extra body field.")
+    max_tokens: int = Field(512, ge=1, description="Maximum new tokens per sample.")
+    seed: int | None = Field(None, description="Sampling seed (per task for local models).")
+    served_model: str | None = Field(None, description="Model id sent to the endpoint.")
+    concurrency: int = Field(8, ge=1, description="Parallel endpoint requests.")
+    output: str | None = Field(None, description="Run directory (reruns resume in it).")
+    workers: int = Field(2, ge=1, description="Sandbox worker processes.")
+    sandbox: str = Field("local", description="Registered sandbox name.")
+    calibrate: Literal["canonical", "probe", "off"] = Field(
+        "canonical", description="How per-task timeouts are derived.")
+    base_timeout_s: float = Field(5.0, gt=0, description="Floor timeout before scaling.")
+    lineage: bool = Field(True, description="Record the run in MLflow.")
+
+    def sampling(self, stop: tuple[str, ...]) -> SamplingParams:
+        return SamplingParams(self.temperature, self.top_p, self.repetition_penalty,
+                              self.max_tokens, stop, self.seed)
+
+
+def load_benchmark(settings: EvalSettings) -> Benchmark:
+    from codekiln_core.plugins import get_plugin_manager
+    from codekiln_core.registry import Registry
+
+    cls = Registry(get_plugin_manager()).get("benchmark", settings.benchmark).obj
+    return cls(data=settings.data, **settings.options)  # type: ignore[no-any-return]
+
+
+def open_sandbox(settings: EvalSettings, max_timeout_s: float = 600.0) -> Any:
+    from codekiln_core.plugins import get_plugin_manager
+    from codekiln_core.registry import Registry
+    from codekiln_core.sandbox import SandboxLimits
+
+    cls = Registry(get_plugin_manager()).get("sandbox", settings.sandbox).obj
+    # 4 GiB as in EvalPlus: some MBPP+ plus inputs build large results legitimately
+    return cls(workers=settings.workers,
+               limits=SandboxLimits(timeout_s=max_timeout_s, memory_mb=4096))
+
+
+def check_config(out: Path, fingerprint: dict[str, Any]) -> None:
+    """A run dir belongs to one benchmark/model/sampling setup; -n may grow on rerun."""
+    path = out / "config.json"
+    if path.exists():
+        old = json.loads(path.read_text(encoding="utf-8"))
+        diff = sorted(k for k in fingerprint if old.get(k) != fingerprint[k])
+        if diff:
+            raise ConfigError(f"{out}: made with different {diff[0]}={old.get(diff[0])!r} "
+                              f"(now {fingerprint[diff[0]]!r}); use another --output")
+    else:
+        write_json_atomic(path, fingerprint)
+
+
+def prompt_for(task: Task, mode: str) -> Prompt:
+    if mode == "chat":
+        return Prompt(task.task_id, messages=[{"role": "user", "content": task.instruction}])
+    return Prompt(task.task_id, text=task.prompt)
+
+
+def generate_missing(tasks: list[Task], n: int, mode: str, generator: Any,
+                     params: SamplingParams, samples: KeyedLog, progress: Progress) -> int:
+    """Ask for exactly the samples the log lacks; append each task's batch as it arrives."""
+    todo = {t.task_id: [i for i in range(n) if (t.task_id, i) not in samples] for t in tasks}
+    todo = {k: v for k, v in todo.items() if v}
+    by_id = {t.task_id: t for t in tasks}
+    made = 0
+    with ThreadPoolExecutor(max_workers=max(1, generator.concurrency)) as pool:
+        futures = {pool.submit(generator.generate, prompt_for(by_id[tid], mode), len(idx),
+                               params): tid for tid, idx in todo.items()}
+        for fut in as_completed(futures):
+            tid = futures[fut]
+            texts = fut.result()
+            samples.append({"task_id": tid, "sample_idx": i, "mode": mode, "output": text,
+                            "model": generator.model_name, "created": time.time()}
+                           for i, text in zip(todo[tid], texts, strict=True))
+            made += len(texts)
+            progress(f"generated {tid} ({made} samples)")
+    return made
+
+
+def execute_missing(bench: Benchmark, tasks: list[Task], n: int, samples: KeyedLog,
+                    results: KeyedLog, sandbox: Any, calibration: dict[str, Any],
+                    progress: Progress, batch: int = 64) -> None:
+    by_id = {t.task_id: t for t in tasks}
+    pending = [k for k in samples.records if k[0] in by_id and k[1] < n and k not in results]
+    for start in range(0, len(pending), batch):
+        jobs: list[CheckJob] = []
+        extra: dict[tuple[str, int], dict[str, Any]] = {}
+        for key in pending[start:start + batch]:
+            task, rec = by_id[key[0]], samples.records[key]
+            solution = (bench.solution_from_chat(task, rec["output"]) if rec["mode"] == "chat"
+                        else bench.solution_from_completion(task, rec["output"]))
+            extra[key] = {"solution": solution}
+            for name, check in bench.checks(task, solution).items():
+                jobs.append(CheckJob(key, name, check, timeout_for(calibration, key[0], name)))
+        results.append(sample_rows(jobs, run_jobs(sandbox, jobs), extra))
+        progress(f"executed {min(start + batch, len(pending))}/{len(pending)} samples")
+
+
+def resolve_mode(mode: str, generator: Any) -> str:
+    if mode != "auto":
+        return mode
+    return "chat" if getattr(generator, "has_chat_template", True) else "completion"
+
+
+def run_eval(settings: EvalSettings, *, generator: Any = None, sandbox: Any = None,
+             progress: Progress = lambda _msg: None) -> dict[str, Any]:
+    """Run (or resume) one evaluation and return its summary."""
+    from codekiln_eval.models import download_registered, make_generator, parse_model
+
+    if max(settings.ks) > settings.n:
+        raise ConfigError(f"-k {max(settings.ks)} exceeds -n {settings.n}; raise -n")
+    bench = load_benchmark(settings)
+    tasks = bench.tasks(settings.limit)
+    if not tasks:
+        raise ConfigError(f"benchmark {settings.benchmark} selected no tasks "
+                          f"(options {settings.options}); widen the options")
+    spec = parse_model(settings.model)
+    out = Path(settings.output or Path(".codekiln") / "eval" / settings.benchmark / spec.slug)
+    if spec.kind == "registered" and generator is None:
+        spec = download_registered(spec, Path(".codekiln") / "models")
+    inputs = lineage_inputs(spec, bench) if settings.lineage else []
+    from codekiln_core.lineage import lineage_run
+
+    with lineage_run("eval.run", config=settings.model_dump(mode="json"), inputs=inputs,
+                     enabled=settings.lineage) as run:
+        owned = generator is None
+        generator = generator or make_generator(spec, settings.served_model,
+                                                settings.concurrency)
+        try:
+            mode = resolve_mode(settings.mode, generator)
+            params = settings.sampling(bench.stop if mode == "completion" else ())
+            check_config(out, {"benchmark": settings.benchmark, "model": settings.model,
+                               "options": settings.options, "mode": mode,
+                               "sampling": {k: v for k, v in params.to_dict().items()}})
+            samples = KeyedLog(out / "samples.jsonl")
+            generate_missing(tasks, settings.n, mode, generator, params, samples, progress)
+        finally:
+            if owned:
+                generator.close()
+        summary = execute_and_score(settings, bench, tasks, samples, out, sandbox, progress)
+        summary.update(mode=mode, model=settings.model, mlflow_run_id=run.run_id)
+        write_json_atomic(out / "summary.json", summary)
+        if run.run_id:
+            run.log_metrics({k: v for k, v in summary["pass_at_k"].items() if v is not None})
+            run.log_artifact(out, artifact_path="eval")
+    return summary
+
+
+def execute_and_score(settings: EvalSettings, bench: Benchmark, tasks: list[Task],
+                      samples: KeyedLog, out: Path, sandbox: Any,
+                      progress: Progress) -> dict[str, Any]:
+    owned = sandbox is None
+    sandbox = sandbox or open_sandbox(settings)
+    try:
+        cal_path = out / "calibration.json"
+        calibration = json.loads(cal_path.read_text()) if cal_path.exists() else None
+        if calibration is None or not set(t.task_id for t in tasks) <= set(
+                calibration.get("tasks", [])):
+            calibration = calibrate(bench, tasks, sandbox, settings.calibrate,
+                                    settings.base_timeout_s)
+            calibration["tasks"] = [t.task_id for t in tasks]
+            write_json_atomic(cal_path, calibration)
+        results = KeyedLog(out / "results.jsonl")
+        execute_missing(bench, tasks, settings.n, samples, results, sandbox, calibration,
+                        progress)
+    finally:
+        if owned:
+            sandbox.close()
+    return score_run(bench, tasks, settings.n, settings.ks, results, calibration, out)
+
+
+def lineage_inputs(spec: Any, bench: Benchmark) -> list[Any]:
+    from codekiln_core.lineage import InputRef
+    from codekiln_eval.models import model_input
+
+    refs = [model_input(spec)]
+    refs += [InputRef.from_path(p, name=f"benchmark.{bench.name}") for p in bench.source_files()]
+    return refs
