@@ -17,9 +17,15 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codekiln_core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from codekiln_core.registry import Registry
+
+if TYPE_CHECKING:
+    pass
 
 
 @dataclass(frozen=True)
@@ -156,15 +162,20 @@ def texts_from_plugin(name: str, obj: Any) -> Iterator[BenchmarkText]:
             yield BenchmarkText(name, str(task_id), str(text))
 
 
-def texts_from_plugins(only: Iterable[str] | None = None) -> Iterator[BenchmarkText]:
-    """Texts of every registered benchmark that implements the protocol (others skipped)."""
-    from codekiln_core.plugins import get_plugin_manager
-    from codekiln_core.registry import Registry
+def texts_from_plugins(
+    only: Iterable[str] | None = None, registry: Registry | None = None
+) -> Iterator[BenchmarkText]:
+    """Texts of every registered benchmark that implements the protocol (others skipped).
 
+    ``registry`` defaults to one over every installed plugin.
+    """
+    if registry is None:
+        from codekiln_core.plugins import get_plugin_manager
+        from codekiln_core.registry import Registry
+
+        registry = Registry(get_plugin_manager(warn=False))
     wanted = set(only) if only is not None else None
-    for name, registration in sorted(
-        Registry(get_plugin_manager(warn=False)).all("benchmark").items()
-    ):
+    for name, registration in sorted(registry.all("benchmark").items()):
         if wanted is not None and name not in wanted:
             continue
         if hasattr(registration.obj, "decontamination_texts"):

@@ -35,10 +35,12 @@ class DecontaminateFilter:
         ngram: int = 10,
         normalize_identifiers: bool = False,
         min_distinct_words: int = 4,
+        registry: Any = None,
     ) -> None:
         """Sources: ``benchmarks_dir`` (shared benchmark layout), ``benchmark_files``
         (``[{name, path, fields, id_field?}]``) and registered benchmark plugins
-        (``use_plugins``); ``benchmarks`` restricts by name. The index is built on first use."""
+        (``use_plugins``, from ``registry`` or all installed plugins); ``benchmarks``
+        restricts by name. The index is built on first use."""
         if ngram < 3:
             raise ConfigError(f"decontaminate ngram={ngram} is too small; use 8-13 (paper: 10)")
         if benchmarks_dir is not None and not Path(benchmarks_dir).is_dir():
@@ -59,6 +61,7 @@ class DecontaminateFilter:
         self.ngram = ngram
         self.normalize_identifiers = normalize_identifiers
         self.min_distinct_words = min_distinct_words
+        self.registry = registry
         self._index: NgramIndex | None = None
 
     def _texts(self) -> Iterator[BenchmarkText]:
@@ -69,7 +72,7 @@ class DecontaminateFilter:
             if wanted is None or item.benchmark in wanted:
                 yield item
         if self.use_plugins:
-            yield from texts_from_plugins(wanted)
+            yield from texts_from_plugins(wanted, self.registry)
 
     @property
     def index(self) -> NgramIndex:

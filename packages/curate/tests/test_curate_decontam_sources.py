@@ -1,0 +1,141 @@
+"""Benchmark text sources: recipe files, the shared folder, plugins; index lookups."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from codekiln_core.errors import ConfigError
+from codekiln_core.hookspecs import hookimpl
+from codekiln_core.plugins import get_plugin_manager
+from codekiln_core.registry import Registry
+from codekiln_curate.decontam import (
+    SHARED_FILES,
+    BenchmarkText,
+    NgramIndex,
+    ngram_hashes,
+    texts_from_recipe_files,
+    texts_from_shared_dir,
+    words,
+)
+from codekiln_curate.filters.decontaminate import DecontaminateFilter
+
+SHARED = Path(__file__).resolve().parents[3] / ".." / "shared" / "benchmarks"
+needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"no shared benchmarks at {SHARED}")
+
+SOLUTION = (
+    "def running_max(values):\n"
+    "    best = None\n"
+    "    result = []\n"
+    "    for value in values:\n"
+    "        best = value if best is None else max(best, value)\n"
+    "        result.append(best)\n"
+    "    return result\n"
+)
+
+
+def test_tokenization_ignores_layout_and_case() -> None:
+    assert words("def F(x):\n\treturn x+1") == ["def", "f", "x", "return", "x", "1"]
+    a = ngram_hashes(words(SOLUTION))
+    b = ngram_hashes(words(SOLUTION.replace("    ", "\t").replace(", ", ",").upper()))
+    assert len(a) > 10 and (a == b).all()
+
+
+def test_uninformative_windows_are_skipped() -> None:
+    assert len(ngram_hashes(words("a b c d e f g h i j k l"))) == 0
+    assert len(ngram_hashes(words(" ".join(str(i) for i in range(30))))) == 0
+    assert len(ngram_hashes(words("a b c d e f g h i j k l"), min_distinct_words=0)) == 3
+
+
+@pytest.mark.parametrize("form", ["jsonl", "jsonl.gz", "json"])
+def test_recipe_files_in_every_format(tmp_path: Path, form: str) -> None:
+    records = [{"task_id": "T/1", "code": SOLUTION, "tests": ["assert f(1) == 1", "x"]}]
+    path = tmp_path / f"bench.{form}"
+    if form == "json":
+        path.write_text(json.dumps(records))
+    else:
+        data = "".join(json.dumps(r) + "\n" for r in records).encode()
+        path.write_bytes(gzip.compress(data) if form.endswith(".gz") else data)
+    entry = {"name": "mine", "path": str(path), "fields": ["code", "tests"]}
+    texts = list(texts_from_recipe_files([entry]))
+    assert texts[0] == BenchmarkText("mine", "T/1", SOLUTION)
+    assert texts[1].text == "assert f(1) == 1\nx"
+    flt = DecontaminateFilter(benchmark_files=[entry], use_plugins=False)
+    assert flt.matches("# header\n" + SOLUTION) == [("mine", "T/1")]
+    assert flt.filter({"content": "print('hello world')"}) is True
+
+
+def test_bad_sources_are_one_line_config_errors(tmp_path: Path) -> None:
+    path = tmp_path / "b.jsonl"
+    path.write_text(json.dumps({"task_id": 1, "code": "x"}) + "\n")
+    with pytest.raises(ConfigError, match="no field 'prompt'"):
+        list(texts_from_recipe_files([{"name": "b", "path": str(path), "fields": ["prompt"]}]))
+    with pytest.raises(ConfigError, match="lacks"):
+        list(texts_from_recipe_files([{"name": "b"}]))
+    with pytest.raises(ConfigError, match="does not exist"):
+        DecontaminateFilter(benchmark_files=[{"name": "b", "path": str(tmp_path / "none")}])
+    with pytest.raises(ConfigError, match="not a directory"):
+        DecontaminateFilter(benchmarks_dir=str(tmp_path / "absent"))
+    path.write_text("{not json\n")
+    with pytest.raises(ConfigError, match="line 1"):
+        list(texts_from_recipe_files([{"name": "b", "path": str(path), "fields": ["code"]}]))
+    empty = DecontaminateFilter(use_plugins=False)
+    with pytest.raises(ConfigError, match="no benchmark text"):
+        empty.filter({"content": SOLUTION})
+
+
+@needs_shared
+def test_shared_folder_loads_every_benchmark() -> None:
+    texts = list(texts_from_shared_dir(SHARED))
+    tasks: dict[str, set[str]] = {}
+    for item in texts:
+        tasks.setdefault(item.benchmark, set()).add(item.task_id)
+    assert {spec.benchmark for spec in SHARED_FILES} == set(tasks)
+    counts = {name: len(ids) for name, ids in tasks.items()}
+    assert counts["humaneval"] == counts["humaneval-plus"] == 164
+    assert counts["mbpp"] == 974 and counts["mbpp-sanitized"] == 427
+    assert counts["mbpp-plus"] == 378 and counts["cruxeval"] == 800
+    assert counts["humaneval-x"] == 6 * 164
+    assert counts["multipl-e"] == 161 + 154 + 158 + 161 + 161 + 156 + 158
+    assert counts["livecodebench"] == 400 and counts["mhpp"] == 210
+
+
+@needs_shared
+def test_index_reports_every_task_hit() -> None:
+    index = NgramIndex(texts_from_shared_dir(SHARED, only=["humaneval", "humaneval-x"]))
+    with gzip.open(SHARED / "humaneval" / "HumanEval.jsonl.gz", "rt") as fh:
+        item = json.loads(fh.readline())
+    hits = index.matches(item["prompt"] + item["canonical_solution"])
+    assert ("humaneval", "HumanEval/0") in hits
+    assert ("humaneval-x", "Python/0") in hits  # the same problem in HumanEval-X
+    assert index.is_contaminated(item["canonical_solution"] + item["test"])
+    assert index.stats.tasks == 164 * 7
+
+
+class ToyBench:
+    """A benchmark plugin object implementing the decontamination protocol."""
+
+    def decontamination_texts(self) -> list[tuple[str, str]]:
+        return [("toy/1", SOLUTION), ("toy/2", "")]
+
+
+class ToyPlugin:
+    @hookimpl
+    def codekiln_register_benchmarks(self, register):  # type: ignore[no-untyped-def]
+        register("toybench", ToyBench, description="one running-max problem")
+        register("silent", object, description="no decontamination texts")
+
+
+def test_benchmark_plugins_take_part() -> None:
+    pm = get_plugin_manager(load_entrypoints=False, warn=False)
+    pm.register(ToyPlugin(), name="toy")
+    flt = DecontaminateFilter(registry=Registry(pm))
+    assert flt.matches("x = 1\n" + SOLUTION) == [("toybench", "toy/1")]
+    keep, reason = flt.filter({"content": SOLUTION})  # type: ignore[misc]
+    assert (keep, reason) == (False, "contaminated:toybench")
+    only_other = DecontaminateFilter(registry=Registry(pm), benchmarks=["other"])
+    with pytest.raises(ConfigError):
+        only_other.filter({"content": SOLUTION})
