@@ -2,7 +2,8 @@
 
 Stages see documents as dicts. A signal stage adds its columns; a gate turns a signal into
 a drop; a filter drops directly. An exception on one document drops that document with
-reason ``stage_error:<Type>`` instead of ending the run.
+reason ``stage_error:<Type>`` instead of ending the run; a :class:`CodekilnError` (a stage
+that cannot work at all, e.g. missing benchmark data) still ends it with its one-line error.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from codekiln_core.errors import CodekilnError
 from codekiln_core.stages import normalize_filter_result
 from codekiln_curate.engine.stagekinds import StageKind, stage_kind
 from codekiln_curate.recipe import GateSpec, StageSpec
@@ -88,6 +90,8 @@ class StageRunner:
         if self.kind is StageKind.BATCH_FILTER:
             try:
                 return list(self.instance.filter_batch(_batch(docs)))
+            except CodekilnError:
+                raise
             except Exception:  # one bad doc must not sink the shard: retry one by one
                 return [self._one_batch(doc) for doc in docs]
         return [self._one(doc) for doc in docs]
@@ -95,6 +99,8 @@ class StageRunner:
     def _one_batch(self, doc: Doc) -> str | None:
         try:
             return self.instance.filter_batch(_batch([doc]))[0]  # type: ignore[no-any-return]
+        except CodekilnError:
+            raise
         except Exception as exc:
             return f"stage_error:{type(exc).__name__}"
 
@@ -103,6 +109,8 @@ class StageRunner:
             if self.kind is StageKind.FILTER:
                 return normalize_filter_result(self.instance.filter(doc), self.name)[1]
             values = self.instance.signals(doc)
+        except CodekilnError:
+            raise
         except Exception as exc:
             return f"stage_error:{type(exc).__name__}"
         for key in self.columns:
