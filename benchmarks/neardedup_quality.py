@@ -1,0 +1,281 @@
+"""Near-dedup quality: codekiln vs datatrove vs datasketch against exact Jaccard.
+
+Corpus: the Python sources of two releases each of several PyPI packages (real near
+duplicates: files that changed a little between releases, plus exact copies), downloaded
+once with ``pip download --no-deps`` into ~/.cache/codekiln-bench (override with
+CODEKILN_BENCH_CACHE).
+
+Ground truth: exact Jaccard over codekiln's code-token 5-shingles; pairs with
+J >= threshold, found exhaustively with a prefix-filtering set-similarity join, joined into
+connected components. A component of k files should lose k-1 of them.
+
+Metric over removed documents, independent of which member a tool keeps:
+TP = sum over true components C of min(|removed & C|, |C| - 1); FP = removed - TP;
+FN = sum(|C| - 1) - TP.
+
+Tools, all at the same (bands, rows, shingle size, threshold):
+* codekiln: MinHasher + BandSpill (verify on, and off);
+* datatrove: MinhashDedupSignature/Buckets/Cluster (its own word shingles, as shipped);
+* datasketch: MinHash over the same code-token shingles + MinHashLSH(params=(b, r)),
+  union-find over query results.
+
+Run: uv run python benchmarks/neardedup_quality.py [--threshold 0.8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from codekiln_curate.dedup import BandSpill, MinHashConfig, MinHasher, shingle_hashes
+
+PACKAGES = [
+    ("requests", "2.28.2", "2.32.3"),
+    ("flask", "2.2.5", "3.0.3"),
+    ("click", "8.0.4", "8.1.7"),
+    ("jinja2", "3.0.3", "3.1.4"),
+    ("rich", "12.6.0", "13.9.4"),
+    ("httpx", "0.23.3", "0.28.1"),
+    ("attrs", "22.2.0", "24.2.0"),
+    ("pydantic", "2.5.3", "2.10.3"),
+    ("django", "4.2.16", "5.1.4"),
+]
+MIN_SHINGLES = 20  # files with fewer 5-token shingles (tiny __init__.py) are left out
+
+
+def cache_dir() -> Path:
+    root = Path(os.environ.get("CODEKILN_BENCH_CACHE", Path.home() / ".cache" / "codekiln-bench"))
+    path = root / "pypi"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def fetch(name: str, version: str) -> Path:
+    """The wheel of name==version, downloaded once with pip."""
+    folder = cache_dir()
+    for wheel in folder.glob("*.whl"):
+        stem = wheel.name.lower().replace("_", "-")
+        if stem.startswith(f"{name.lower()}-{version}-"):
+            return wheel
+    pip = shutil.which("pip3") or shutil.which("pip")
+    if pip is None:
+        sys.exit("error: pip is needed once to download the corpus (pip download --no-deps)")
+    subprocess.run(
+        [pip, "download", "-q", "--no-deps", "--only-binary=:all:", "--python-version", "3.11",
+         "-d", str(folder), f"{name}=={version}"],
+        check=True, timeout=300,
+    )  # fmt: skip
+    return fetch(name, version)
+
+
+def load_corpus() -> dict[str, str]:
+    docs: dict[str, str] = {}
+    for name, *versions in PACKAGES:
+        for version in versions:
+            with zipfile.ZipFile(fetch(name, version)) as wheel:
+                for member in sorted(wheel.namelist()):
+                    if member.endswith(".py"):
+                        text = wheel.read(member).decode("utf-8", errors="replace")
+                        docs[f"{name}-{version}/{member}"] = text
+    return docs
+
+
+# ----------------------------------------------------------------------------- ground truth
+def true_pairs(shingles: dict[str, np.ndarray], threshold: float) -> list[tuple[str, str]]:
+    """Every pair with exact Jaccard >= threshold (prefix filtering, then verification)."""
+    keys = list(shingles)
+    values, counts = np.unique(np.concatenate(list(shingles.values())), return_counts=True)
+    order = np.lexsort((values, counts))  # rarest first
+    rank = np.empty(len(values), dtype=np.int64)
+    rank[order] = np.arange(len(values))
+    postings: dict[int, list[int]] = defaultdict(list)
+    candidates: set[tuple[int, int]] = set()
+    for i, key in enumerate(keys):
+        ranks = np.sort(rank[np.searchsorted(values, shingles[key])])
+        size = len(ranks)
+        prefix = size - math.ceil(threshold * size) + 1
+        for token in ranks[:prefix].tolist():
+            for j in postings[token]:
+                candidates.add((j, i))
+            postings[token].append(i)
+    found = []
+    for j, i in candidates:
+        a, b = shingles[keys[j]], shingles[keys[i]]
+        small, large = sorted((len(a), len(b)))
+        if small < threshold * large:
+            continue
+        inter = len(np.intersect1d(a, b, assume_unique=True))
+        if inter / (len(a) + len(b) - inter) >= threshold:
+            found.append((keys[j], keys[i]))
+    return found
+
+
+def components(keys: list[str], pairs: list[tuple[str, str]]) -> list[set[str]]:
+    parent = {k: k for k in keys}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in pairs:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    groups: dict[str, set[str]] = defaultdict(set)
+    for k in keys:
+        groups[find(k)].add(k)
+    return [g for g in groups.values() if len(g) > 1]
+
+
+def score(removed: set[str], truth: list[set[str]]) -> dict[str, float]:
+    tp = sum(min(len(removed & comp), len(comp) - 1) for comp in truth)
+    should = sum(len(comp) - 1 for comp in truth)
+    precision = tp / len(removed) if removed else 1.0
+    recall = tp / should if should else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"removed": len(removed), "tp": tp, "precision": precision, "recall": recall, "f1": f1}
+
+
+# ----------------------------------------------------------------------------- tools
+def run_codekiln(docs: dict[str, str], config: MinHashConfig) -> set[str]:
+    keys = list(docs)
+    hasher = MinHasher(config)
+    with tempfile.TemporaryDirectory() as tmp:
+        spill = BandSpill(Path(tmp) / "spill", config)
+        for start in range(0, len(keys), 1000):
+            batch = keys[start : start + 1000]
+            spill.add(batch, hasher.signatures([docs[k] for k in batch]))
+        return spill.duplicates()
+
+
+def run_datasketch(docs: dict[str, str], config: MinHashConfig) -> set[str]:
+    from datasketch import MinHash, MinHashLSH
+
+    bands, rows = config.band_layout
+    lsh = MinHashLSH(threshold=config.threshold, num_perm=config.num_perm, params=(bands, rows))
+    keys = list(docs)
+    sketches = {}
+    for key in keys:
+        sketch = MinHash(num_perm=config.num_perm, seed=config.seed)
+        sketch.update_batch([int(h).to_bytes(8, "little") for h in shingle_hashes(docs[key])])
+        sketches[key] = sketch
+        lsh.insert(key, sketch)
+    pairs = [(key, other) for key in keys for other in lsh.query(sketches[key]) if other != key]
+    return removed_from_pairs(keys, pairs)
+
+
+def run_datatrove(docs: dict[str, str], config: MinHashConfig) -> set[str]:
+    import struct
+
+    from datatrove.data import Document
+    from datatrove.pipeline.dedup.minhash import (
+        MinhashConfig,
+        MinhashDedupBuckets,
+        MinhashDedupCluster,
+        MinhashDedupSignature,
+    )
+    from datatrove.utils.word_tokenizers import WordTokenizer
+
+    class SplitTokenizer(WordTokenizer):
+        """Whitespace split: datatrove's English tokenizer needs spaCy, absent here, and its
+        simplify_text has already dropped punctuation, so splitting on spaces is what spaCy
+        would do to code too."""
+
+        def word_tokenize(self, text: str) -> list[str]:
+            return text.split()
+
+        def sent_tokenize(self, text: str) -> list[str]:
+            return text.splitlines()
+
+        def span_tokenize(self, text: str) -> list[tuple[int, int]]:
+            raise NotImplementedError
+
+    bands, rows = config.band_layout
+    dt_config = MinhashConfig(
+        n_grams=config.shingle_size, num_buckets=bands, hashes_per_bucket=rows, seed=config.seed
+    )
+    keys = list(docs)
+    with tempfile.TemporaryDirectory() as tmp:
+        sigs, buckets, clusters = (f"{tmp}/{name}" for name in ("sigs", "buckets", "clusters"))
+        documents = (Document(text=docs[k], id=str(i)) for i, k in enumerate(keys))
+        MinhashDedupSignature(output_folder=sigs, config=dt_config, language=SplitTokenizer()).run(
+            documents, rank=0
+        )
+        for bucket in range(bands):
+            MinhashDedupBuckets(input_folder=sigs, output_folder=buckets, config=dt_config).run(
+                rank=bucket, world_size=bands
+            )
+        MinhashDedupCluster(input_folder=buckets, output_folder=clusters, config=dt_config).run()
+        remove_file = Path(clusters) / "000000.remove"
+        data = remove_file.read_bytes() if remove_file.exists() else b""
+    indices = struct.unpack(f"<{len(data) // 4}I", data)
+    return {keys[i] for i in indices}
+
+
+def removed_from_pairs(keys: list[str], pairs: list[tuple[str, str]]) -> set[str]:
+    """Connected components of candidate pairs; keep the smallest key of each."""
+    return {k for comp in components(keys, pairs) for k in comp if k != min(comp)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--threshold", type=float, default=0.8)
+    args = parser.parse_args()
+
+    docs = load_corpus()
+    shingles = {k: shingle_hashes(v) for k, v in docs.items()}
+    docs = {k: v for k, v in docs.items() if len(shingles[k]) >= MIN_SHINGLES}
+    shingles = {k: shingles[k] for k in docs}
+    megabytes = sum(len(v) for v in docs.values()) / 1e6
+    config = MinHashConfig(threshold=args.threshold)
+    start = time.perf_counter()
+    truth = components(list(docs), true_pairs(shingles, args.threshold))
+    truth_s = time.perf_counter() - start
+    should = sum(len(c) - 1 for c in truth)
+    bands, rows = config.band_layout
+    print(f"corpus: {len(docs)} Python files, {megabytes:.1f} MB, {len(PACKAGES)} packages x 2 "
+          f"releases; threshold {args.threshold}, {config.num_perm} perms, {bands} bands x "
+          f"{rows} rows, 5-token shingles")  # fmt: skip
+    print(f"ground truth: {len(truth)} clusters, {should} files to remove ({truth_s:.1f} s)")
+
+    tools = {
+        "codekiln": lambda: run_codekiln(docs, config),
+        "codekiln (verify off)": lambda: run_codekiln(
+            docs, MinHashConfig(threshold=args.threshold, verify=False, bands=bands, rows=rows)
+        ),
+        "datatrove": lambda: run_datatrove(docs, config),
+        "datasketch": lambda: run_datasketch(docs, config),
+    }
+    results = {}
+    header = ("tool", "removed", "prec", "recall", "F1", "sec", "files/s")
+    print("\n{:24} {:>8} {:>6} {:>6} {:>6} {:>7} {:>8}".format(*header))
+    for name, tool in tools.items():
+        start = time.perf_counter()
+        removed = tool()
+        seconds = time.perf_counter() - start
+        results[name] = score(removed, truth) | {"seconds": seconds}
+        r = results[name]
+        print(f"{name:24} {r['removed']:>8} {r['precision']:>6.3f} {r['recall']:>6.3f} "
+              f"{r['f1']:>6.3f} {seconds:>7.1f} {len(docs) / seconds:>8.0f}")  # fmt: skip
+    ours = results["codekiln"]
+    for peer in ("datatrove", "datasketch"):
+        theirs = results[peer]
+        print(f"codekiln / {peer}: F1 x{ours['f1'] / max(theirs['f1'], 1e-9):.3f}, "
+              f"speed x{theirs['seconds'] / ours['seconds']:.2f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
