@@ -43,7 +43,7 @@ def run(
     repetition_penalty: float = typer.Option(1.05, help="Extra body field where supported."),
     max_tokens: int = typer.Option(512, help="Maximum new tokens per sample."),
     seed: int = typer.Option(None, help="Sampling seed."),
-    option: list[str] = typer.Option([], "--option", "-O", help="Benchmark option KEY=VALUE."),
+    option: list[str] = typer.Option([], "--option", "-O", help="Benchmark option K=V."),  # noqa: B008
     workers: int = typer.Option(2, help="Sandbox workers."),
     sandbox: str = typer.Option("local", help="Registered sandbox name."),
     calibrate: str = typer.Option("canonical", help="Timeouts: canonical, probe or off."),
@@ -80,8 +80,8 @@ def list_benchmarks() -> None:
 
 @eval_app.command("report")
 def report(
-    refs: list[str] = typer.Argument(..., help="Run directories or MLflow run ids."),
-    plot: Path = typer.Option(None, "--plot", help="PNG path (default: <first run>/passk.png)."),
+    refs: list[str] = typer.Argument(..., help="Run dirs or MLflow run ids."),  # noqa: B008
+    plot: Path = typer.Option(None, "--plot", help="PNG path (default: run/passk.png)."),  # noqa: B008
 ) -> None:
     """Print a pass@k table for one or more runs and save a pass@k plot."""
     from codekiln_eval.report import load_summaries, render_table, save_plot

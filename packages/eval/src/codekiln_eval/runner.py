@@ -183,7 +183,9 @@ def run_eval(settings: EvalSettings, *, generator: Any = None, sandbox: Any = No
         summary.update(mode=mode, model=settings.model, mlflow_run_id=run.run_id)
         write_json_atomic(out / "summary.json", summary)
         if run.run_id:
-            run.log_metrics({k: v for k, v in summary["pass_at_k"].items() if v is not None})
+            # MLflow metric names allow no "@": pass@1 is logged as pass_at_1
+            run.log_metrics({k.replace("@", "_at_"): v for k, v in summary["pass_at_k"].items()
+                             if v is not None})
             run.log_artifact(out, artifact_path="eval")
     return summary
 

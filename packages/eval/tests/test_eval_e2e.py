@@ -1,0 +1,160 @@
+"""End to end: a tiny random model, locally and behind a real HTTP server, on HumanEval."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from codekiln_core.testing import TINY_LLAMA
+
+from codekiln_eval.benchmarks import HumanEval
+from codekiln_eval.runner import EvalSettings, run_eval
+
+DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "benchmarks"
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox,
+              pytest.mark.skipif(not DATA.is_dir(), reason=f"benchmark data absent: {DATA}")]
+CHAT_TEMPLATE = ("{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}\n"
+                 "{% endfor %}{% if add_generation_prompt %}<|assistant|>\n{% endif %}")
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A random tiny Llama with a byte-level BPE trained on a few KB of HumanEval code."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    out = tmp_path_factory.mktemp("tiny-model")
+    corpus = [t.prompt + t.record["canonical_solution"] for t in HumanEval(data=DATA).tasks()]
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    tok.train_from_iterator(corpus[:40], trainers.BpeTrainer(
+        vocab_size=TINY_LLAMA["vocab_size"], special_tokens=["<s>", "<pad>", "</s>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", pad_token="<pad>",
+                                   eos_token="</s>")
+    fast.chat_template = CHAT_TEMPLATE
+    fast.save_pretrained(out)
+    import torch
+
+    torch.manual_seed(0)
+    LlamaForCausalLM(LlamaConfig(**TINY_LLAMA)).save_pretrained(out)
+    return out
+
+
+class _Server:
+    """stdlib OpenAI-compatible server: canned canonical answers, or a real local model."""
+
+    def __init__(self, answer: Any) -> None:
+        answer_fn = answer
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _send(self, payload: dict[str, Any], status: int = 200) -> None:
+                body = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                self._send({"data": [{"id": "tiny"}]})
+
+            def do_POST(self) -> None:
+                req = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                chat = self.path.endswith("/chat/completions")
+                texts = answer_fn(req, chat)
+                key = "message" if chat else "text"
+                choices = [{"index": i, key: {"role": "assistant", "content": t} if chat else t}
+                           for i, t in enumerate(texts)]
+                self._send({"choices": choices})
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> _Server:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def canned(req: dict[str, Any], chat: bool) -> list[str]:
+    tasks = HumanEval(data=DATA).tasks(limit=4)
+    text = req["messages"][-1]["content"] if chat else req["prompt"]
+    task = next(t for t in tasks if t.prompt.strip() in text)
+    sol = task.record["canonical_solution"]
+    answer = f"Sure.\n```python\n{task.prompt}{sol}```\n" if chat else sol
+    return [answer] * int(req.get("n", 1))
+
+
+def settings(tmp_path: Path, model: str, **kw: Any) -> EvalSettings:
+    base = {"benchmark": "humaneval", "model": model, "data": str(DATA), "n": 2, "ks": [1, 2],
+            "limit": 4, "max_tokens": 16, "output": str(tmp_path / "run"), "lineage": False,
+            "calibrate": "probe"}
+    return EvalSettings(**{**base, **kw})
+
+
+@pytest.mark.parametrize("mode", ["completion", "chat"])
+def test_canned_correct_endpoint_scores_one(tmp_path: Path, mode: str) -> None:
+    with _Server(canned) as server:
+        summary = run_eval(settings(tmp_path, server.url, mode=mode))
+    assert summary["pass_at_k"] == {"pass@1": 1.0, "pass@2": 1.0}
+    assert summary["schema_version"] == 1 and summary["num_tasks_complete"] == 4
+    rows = [json.loads(x) for x in (tmp_path / "run" / "tasks.jsonl").read_text().splitlines()]
+    assert [r["correct"] for r in rows] == [2, 2, 2, 2]
+    assert all(r["timeouts_s"]["base"] > 0 for r in rows)
+    assert summary["calibration"]["machine_factor"] >= 1.0
+
+
+def test_tiny_model_local_dir_and_endpoint_resume(tmp_path: Path, tiny_model_dir: Path,
+                                                  mlflow_store: str) -> None:
+    from codekiln_eval.generate.hf import HFGenerator
+
+    gen = HFGenerator(tiny_model_dir)
+    local = settings(tmp_path / "local", str(tiny_model_dir), mode="completion", lineage=True)
+    summary = run_eval(local, generator=gen)
+    out = tmp_path / "local" / "run"
+    assert {p.name for p in out.iterdir()} >= {"samples.jsonl", "results.jsonl", "tasks.jsonl",
+                                               "summary.json", "calibration.json"}
+    assert summary["pass_at_k"]["pass@1"] == 0.0  # random weights write no working code
+    assert summary["mlflow_run_id"]
+    lines = (out / "samples.jsonl").read_text().splitlines()
+    assert len(lines) == 8
+    more = settings(tmp_path / "local", str(tiny_model_dir), mode="completion", n=3)
+    run_eval(more, generator=gen)  # resume: only sample_idx 2 is generated
+    assert len((out / "samples.jsonl").read_text().splitlines()) == 12
+    assert (out / "samples.jsonl").read_text().startswith("\n".join(lines))
+
+    def from_model(req: dict[str, Any], chat: bool) -> list[str]:
+        from codekiln_eval.generate.base import Prompt, SamplingParams
+
+        prompt = Prompt("x", messages=req["messages"]) if chat else Prompt("x", req["prompt"])
+        return gen.generate(prompt, int(req["n"]), SamplingParams(max_tokens=8))
+
+    with _Server(from_model) as server:
+        remote = run_eval(settings(tmp_path / "remote", server.url, mode="chat"))
+    assert remote["num_tasks_complete"] == 4 and remote["mode"] == "chat"
+
+
+def test_cli_report_table_and_plot(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from codekiln_eval.cli import eval_app
+
+    with _Server(canned) as server:
+        run_eval(settings(tmp_path, server.url, mode="completion"))
+    result = CliRunner().invoke(eval_app, ["report", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    assert "humaneval" in result.output and "100.0" in result.output
+    assert (tmp_path / "run" / "passk.png").stat().st_size > 1000
