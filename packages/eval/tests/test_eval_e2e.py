@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from codekiln_core.testing import TINY_LLAMA
 
+from codekiln_core.testing import TINY_LLAMA
 from codekiln_eval.benchmarks import HumanEval
 from codekiln_eval.runner import EvalSettings, run_eval
 
