@@ -79,6 +79,16 @@ def test_java_uncaught_exception_is_a_runtime_error(sandbox: LocalSandbox) -> No
     assert result.verdict is Verdict.RUNTIME_ERROR, result.stderr
 
 
+def test_java_assert_statement_is_checked(sandbox: LocalSandbox) -> None:
+    """The JVM skips ``assert`` unless run with ``-ea``; a false one must fail the run."""
+    _skip_unless_available("java")
+    code = ("public class Main { public static void main(String[] a) "
+            "{ assert 2 - 3 == 5 : \"add\"; System.out.println(\"reached\"); } }")
+    result = sandbox.run(RunRequest("java", code, timeout_s=10))
+    assert result.verdict is Verdict.FAILED, (result.detail, result.stderr)
+    assert "reached" not in result.stdout
+
+
 def test_missing_toolchain_is_a_sandbox_error_not_a_failure(sandbox: LocalSandbox) -> None:
     missing = [name for name, reason in AVAILABLE.items() if reason]
     if not missing:

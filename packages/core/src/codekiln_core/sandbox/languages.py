@@ -4,6 +4,7 @@ Python runs inside the warm worker (see ``child.py``); every other language is c
 it needs it) and exec'd. JVM and Node reserve far more address space than they use, so an
 address-space rlimit would kill them at start-up: their memory limit goes through the
 runtime's own heap flag instead (``memory_flag``), recorded in the result's isolation list.
+Java runs with ``-ea``: benchmark tests use ``assert``, which the JVM skips by default.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ SPECS: dict[str, LanguageSpec] = {
         LanguageSpec(
             "java", "Main.java", tools=("javac", "java"), rlimit_as=False,
             compile=("javac", "-J-Xmx512m", "-J-XX:+UseSerialGC", "-encoding", "UTF-8", "{src}"),
-            run=("java", "-Xmx{mem}m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+            run=("java", "-ea", "-Xmx{mem}m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                  "-Xshare:auto", "-cp", ".", "{main_class}"),
         ),
         LanguageSpec(
