@@ -50,6 +50,8 @@ PACKAGES = [
     ("attrs", "22.2.0", "24.2.0"),
     ("pydantic", "2.5.3", "2.10.3"),
     ("django", "4.2.16", "5.1.4"),
+    ("sympy", "1.12", "1.13.3"),
+    ("setuptools", "68.0.0", "75.6.0"),
 ]
 MIN_SHINGLES = 20  # files with fewer 5-token shingles (tiny __init__.py) are left out
 
