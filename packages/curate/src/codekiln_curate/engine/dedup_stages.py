@@ -89,12 +89,13 @@ class NearDedup:
     cluster_column: ClassVar[str] = "near_cluster"
 
     def __init__(self, level: str = "file", num_perm: int = 128, shingle_size: int = 5,
-                 threshold: float = 0.8, seed: int = 1) -> None:
+                 threshold: float = 0.8, seed: int = 1, bands: int = 0, rows: int = 0) -> None:
+        """``bands``/``rows`` of 0 are derived from ``threshold`` (see ``optimal_bands``)."""
         from codekiln_curate.dedup import MinHashConfig
 
         self.level = _check_level(level)
         self.config = MinHashConfig(num_perm=num_perm, shingle_size=shingle_size,
-                                    threshold=threshold, seed=seed)
+                                    threshold=threshold, seed=seed, bands=bands, rows=rows)
         self._hasher: Any = None
 
     def keys(self, docs: list[dict[str, Any]]) -> pa.Table:

@@ -126,6 +126,7 @@ def run_global(plan: Plan, current: Pass, out: Path, registry: Any) -> None:
     spill = layout.global_dir(out, current.index) / "spill"
     shutil.rmtree(spill, ignore_errors=True)
     key_files = [layout.keys_file(out, current.index, s.shard_id) for s in plan.shards]
+    started = time.perf_counter()
     decisions = stage.decide(key_files, spill)
     dropped = 0
     for shard, key_file in zip(plan.shards, key_files, strict=True):
@@ -137,7 +138,8 @@ def run_global(plan: Plan, current: Pass, out: Path, registry: Any) -> None:
                           "reason": pa.array([r for _, r in rows], pa.string())})
         write_parquet(table, layout.decisions_file(out, current.index, shard.shard_id))
     shutil.rmtree(spill, ignore_errors=True)
-    write_json({"stage": spec.name, "documents": len(decisions), "dropped": dropped},
+    write_json({"stage": spec.name, "documents": len(decisions), "dropped": dropped,
+                "seconds": round(time.perf_counter() - started, 6)},
                layout.global_marker(out, current.index))
 
 

@@ -63,7 +63,10 @@ def run_pass_task(task: PassTask) -> dict[str, Any]:
         docs, stage_stats = runner.run(docs, dropped)
         stats[runner.name] = stage_stats.as_json()
     if setup.global_after is not None:
-        write_parquet(setup.global_after.keys(docs), layout.keys_file(out, task.pass_index, sid))
+        started = time.perf_counter()
+        keys = setup.global_after.keys(docs)
+        stats[setup.global_after.name] = {"seconds": round(time.perf_counter() - started, 6)}
+        write_parquet(keys, layout.keys_file(out, task.pass_index, sid))
     if setup.is_final:
         result = _write_final(out, task.pass_index, sid, setup, docs, dropped, stats)
     else:

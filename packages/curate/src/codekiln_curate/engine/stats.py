@@ -38,6 +38,10 @@ def aggregate(out: Path, plan: Plan) -> dict[str, Any]:
             marker = read_json(layout.marker(out, current.index, shard.shard_id))
             for name, part in marker["stages"].items():
                 _merge(stages.setdefault(name, {}), part)
+            if current.global_after is not None and shard is plan.shards[-1]:
+                decided = read_json(layout.global_marker(out, current.index))
+                _merge(stages.setdefault(current.global_after.name, {}),
+                       {"seconds": decided.get("seconds", 0.0)})
             if current.index == final:
                 for lang, counts in marker.get("languages", {}).items():
                     entry = languages.setdefault(lang, [0, 0, 0, 0])
