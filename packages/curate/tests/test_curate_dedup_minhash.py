@@ -190,3 +190,21 @@ def test_clustering_memory_is_bounded_by_one_band(tmp_path: Path) -> None:
     assert peak < n * 12 * bands
     assert (roots[n - 2000 :] == np.arange(2000)).all()
     assert len(np.unique(roots)) == n - 2000
+
+
+def test_repo_level_near_dedup_with_combined_signatures(tmp_path: Path) -> None:
+    """A fork that edited a few files clusters with its origin; an unrelated repo does not."""
+    texts = stdlib_texts(30)
+    repos = {
+        "alice/lib": texts[:10],
+        "bob/lib-fork": [drop_lines(t, 50, 7) if i < 3 else t for i, t in enumerate(texts[:10])],
+        "carol/other": texts[10:20],
+    }
+    config = MinHashConfig(threshold=0.8)
+    hasher = MinHasher(config)
+    names = sorted(repos)
+    signatures = np.stack([combine_signatures(hasher.signatures(repos[n])) for n in names])
+    spill = BandSpill(tmp_path / "repos", config)
+    spill.add(names, signatures)
+    assert spill.clusters() == {"alice/lib": "alice/lib", "bob/lib-fork": "alice/lib"}
+    assert spill.duplicates() == {"bob/lib-fork"}

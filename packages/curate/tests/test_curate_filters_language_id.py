@@ -217,3 +217,30 @@ def test_stdlib_sources_are_not_generated() -> None:
     }
     assert set(flagged) <= generated
     assert len(files) > 150
+
+
+#: Unambiguous extensions present in the venv and their expected language.
+BY_EXTENSION = {
+    ".py": "python", ".pyi": "python", ".pyx": "cython", ".pxd": "cython", ".c": "c",
+    ".cpp": "c++", ".hpp": "c++", ".cu": "cuda", ".cuh": "cuda", ".js": "javascript",
+    ".css": "css", ".json": "json", ".md": "markdown", ".cmake": "cmake", ".f90": "fortran",
+    ".proto": "protocol buffer", ".html": "html", ".toml": "toml", ".yaml": "yaml",
+    ".sh": "shell",
+}  # fmt: skip
+
+
+def test_labeled_sample_from_site_packages() -> None:
+    """Files of installed packages, labeled by extension: content rules must not misfire."""
+    venv = Path(__file__).resolve().parents[3] / ".venv" / "lib"
+    sample: list[tuple[Path, str]] = []
+    for ext, language in BY_EXTENSION.items():
+        files = sorted(venv.glob(f"python3*/site-packages/**/*{ext}"))[:150]
+        sample += [(p, language) for p in files if p.is_file()]
+    if len(sample) < 500:
+        pytest.skip("too few installed files for a labeled sample")
+    wrong = [
+        (str(p), want, got)
+        for p, want in sample
+        if (got := detect_language(str(p), p.read_text(errors="replace")[:4000])) != want
+    ]
+    assert not wrong, wrong[:5]

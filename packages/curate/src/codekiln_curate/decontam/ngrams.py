@@ -36,7 +36,7 @@ sorted append
 """
 #: Tokens kept by identifier normalization: keywords of common languages and core builtins.
 KEEP_WORDS: frozenset[str] = frozenset(
-    {w.lower() for w in keyword.kwlist + keyword.softkwlist} | set(_KEEP_WORDS_TEXT.split())
+    {w.lower() for w in [*keyword.kwlist, *keyword.softkwlist]} | set(_KEEP_WORDS_TEXT.split())
 )
 
 

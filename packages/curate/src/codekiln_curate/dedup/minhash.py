@@ -132,7 +132,8 @@ def combine_signatures(signatures: np.ndarray) -> np.ndarray:
     """
     if len(signatures) == 0:
         raise ValueError("combine_signatures needs at least one signature")
-    return np.asarray(signatures, dtype=np.uint32).min(axis=0)
+    combined: np.ndarray = np.asarray(signatures, dtype=np.uint32).min(axis=0)
+    return combined
 
 
 def estimated_jaccard(a: np.ndarray, b: np.ndarray) -> float:
