@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from codekiln_curate.decontam.ngrams import ngram_hashes, words
+from codekiln_curate.decontam.ngrams import distinct_words, ngram_hashes, window_hashes, words
 from codekiln_curate.decontam.sources import BenchmarkText
 
 
@@ -70,17 +70,31 @@ class NgramIndex:
     def __len__(self) -> int:
         return len(self._hashes)
 
+    def _hits(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(left, right)`` index ranges of the informative document windows in the index.
+
+        Every window is hashed and looked up first; the informative-window rule is applied
+        only to the (rare) hits, which is what keeps scanning fast.
+        """
+        tokens = words(text, self.normalize_identifiers)
+        hashes, vocab, index = window_hashes(tokens, self.n)
+        empty = np.empty(0, dtype=np.int64)
+        if len(hashes) == 0 or len(self._hashes) == 0:
+            return empty, empty
+        left = np.searchsorted(self._hashes, hashes, side="left")
+        starts = np.flatnonzero(self._hashes[left.clip(max=len(self._hashes) - 1)] == hashes)
+        if len(starts) and self.min_distinct_words > 0:
+            informative = distinct_words(vocab, index, self.n, starts) >= self.min_distinct_words
+            starts = starts[informative]
+        right = np.searchsorted(self._hashes, hashes[starts], side="right")
+        return left[starts], right
+
     def matched_entries(self, text: str) -> np.ndarray:
         """Sorted unique entry numbers of every benchmark task sharing an n-gram with text."""
-        doc = np.unique(self._hash(text))
-        if len(doc) == 0 or len(self._hashes) == 0:
+        left, right = self._hits(text)
+        if len(left) == 0:
             return np.empty(0, dtype=np.int32)
-        left = np.searchsorted(self._hashes, doc, side="left")
-        right = np.searchsorted(self._hashes, doc, side="right")
-        hit = right > left
-        if not hit.any():
-            return np.empty(0, dtype=np.int32)
-        spans = [self._entries[lo:hi] for lo, hi in zip(left[hit], right[hit], strict=True)]
+        spans = [self._entries[lo:hi] for lo, hi in zip(left, right, strict=True)]
         return np.unique(np.concatenate(spans))
 
     def matches(self, text: str) -> list[tuple[str, str]]:
@@ -88,9 +102,5 @@ class NgramIndex:
         return sorted(self.entries[i] for i in self.matched_entries(text))
 
     def is_contaminated(self, text: str) -> bool:
-        """True when any n-gram of ``text`` occurs in a benchmark (no task lookup)."""
-        doc = self._hash(text)
-        if len(doc) == 0 or len(self._hashes) == 0:
-            return False
-        pos = np.searchsorted(self._hashes, doc).clip(max=len(self._hashes) - 1)
-        return bool((self._hashes[pos] == doc).any())
+        """True when any informative n-gram of ``text`` occurs in a benchmark."""
+        return len(self._hits(text)[0]) > 0

@@ -56,23 +56,17 @@ def _position_mixers(n: int) -> np.ndarray:
     return rng.integers(1, 2**63, size=n, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
 
 
-def ngram_hashes(tokens: list[str], n: int = 10, min_distinct_words: int = 4) -> np.ndarray:
-    """``uint64`` hash of every informative ``n``-token window (in order, duplicates kept).
-
-    A window counts only when it holds at least ``min_distinct_words`` distinct *words*
-    (2+ characters, not all digits). Windows such as ``a b c d e f g h i j``,
-    ``1 2 3 ... 10`` or ``for i in range n for j in range n`` occur in clean code everywhere
-    and prove nothing about contamination; measured on the stdlib they were most false
-    positives. ``0`` keeps every window (the plain paper rule).
-    """
+def window_hashes(tokens: list[str], n: int = 10) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """``(hashes, vocab, index)``: a ``uint64`` hash per ``n``-token window (all windows, in
+    order), the distinct tokens, and each token's position in ``vocab``."""
     count = len(tokens) - n + 1
-    if count <= 0:
-        return np.empty(0, dtype=np.uint64)
     ids: dict[str, int] = {}
     index = np.fromiter(
         (ids.setdefault(t, len(ids)) for t in tokens), dtype=np.int64, count=len(tokens)
     )
     vocab = list(ids)
+    if count <= 0:
+        return np.empty(0, dtype=np.uint64), vocab, index
     token_hash = np.fromiter(
         (
             (zlib.crc32(b := t.encode("utf-8", "surrogatepass")) << 32) | zlib.crc32(b, 0x2545F491)
@@ -87,20 +81,36 @@ def ngram_hashes(tokens: list[str], n: int = 10, min_distinct_words: int = 4) ->
         for k in range(n):
             acc = (acc ^ (token_hash[k : k + count] * mix[k])) * np.uint64(0xBF58476D1CE4E5B9)
             acc ^= acc >> np.uint64(31)
-    if min_distinct_words > 0:
-        acc = acc[distinct_words(vocab, index, n, count) >= min_distinct_words]
-    return acc
+    return acc, vocab, index
 
 
-def distinct_words(vocab: list[str], index: np.ndarray, n: int, count: int) -> np.ndarray:
-    """Per window, the number of distinct tokens of 2+ characters that are not numbers."""
+def ngram_hashes(tokens: list[str], n: int = 10, min_distinct_words: int = 4) -> np.ndarray:
+    """``uint64`` hash of every informative ``n``-token window (in order, duplicates kept).
+
+    A window counts only when it holds at least ``min_distinct_words`` distinct *words*
+    (2+ characters, not all digits). Windows such as ``a b c d e f g h i j``,
+    ``1 2 3 ... 10`` or ``for i in range n for j in range n`` occur in clean code everywhere
+    and prove nothing about contamination; measured on the stdlib they were most false
+    positives. ``0`` keeps every window (the plain paper rule).
+    """
+    hashes, vocab, index = window_hashes(tokens, n)
+    if min_distinct_words > 0 and len(hashes):
+        starts = np.arange(len(hashes))
+        hashes = hashes[distinct_words(vocab, index, n, starts) >= min_distinct_words]
+    return hashes
+
+
+def distinct_words(vocab: list[str], index: np.ndarray, n: int, starts: np.ndarray) -> np.ndarray:
+    """For windows starting at ``starts``, the number of distinct tokens of 2+ characters
+    that are not numbers."""
     is_word = np.fromiter(
         (len(t) >= 2 and not t.isdigit() for t in vocab), dtype=bool, count=len(vocab)
     )[index]
-    distinct = np.zeros(count, dtype=np.int64)
+    distinct = np.zeros(len(starts), dtype=np.int64)
     for k in range(n):
-        new = is_word[k : k + count].copy()
+        new = is_word[starts + k]
+        token_k = index[starts + k]
         for j in range(k):
-            new &= index[k : k + count] != index[j : j + count]
+            new &= token_k != index[starts + j]
         distinct += new
     return distinct
