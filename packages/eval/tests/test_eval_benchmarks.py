@@ -17,6 +17,7 @@ from codekiln_eval.execute import CheckJob, run_jobs
 DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "benchmarks"
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=f"benchmark data absent: {DATA}")
 BENCH = {cls.name: cls for cls in all_benchmarks()}
+PLUS_REPAIRED = {"HumanEval/32", "Mbpp/255"}
 
 
 @pytest.fixture(scope="module")
@@ -90,10 +91,14 @@ def test_canonical_solutions_score_100(name: str, sandbox: Any) -> None:
 @pytest.mark.sandbox
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["humaneval-plus", "mbpp-plus"])
-def test_canonical_plus_subset_scores_100(name: str, sandbox: Any) -> None:
-    """The first 30 tasks plus HumanEval/32 (whose upstream check we repair)."""
+def test_canonical_plus_sample_scores_100(name: str, sandbox: Any) -> None:
+    """Every 5th task (a fixed ~20% sample, ~1 min) plus the tasks that needed repairs.
+
+    HumanEval/32's upstream check is repaired here; Mbpp/255 needs the 4 GiB limit. The
+    full run (also Mbpp/599, whose reference loops 1e8 times) is opt-in, see below.
+    """
     bench = BENCH[name](data=DATA)
-    tasks = [t for i, t in enumerate(bench.tasks()) if i < 30 or t.task_id == "HumanEval/32"]
+    tasks = [t for i, t in enumerate(bench.tasks()) if i % 5 == 0 or t.task_id in PLUS_REPAIRED]
     rate, failed = pass_rate(bench, tasks, [bench.reference_solution(t) or "" for t in tasks],
                              sandbox)
     assert (rate, failed) == (1.0, [])
@@ -102,7 +107,7 @@ def test_canonical_plus_subset_scores_100(name: str, sandbox: Any) -> None:
 @pytest.mark.sandbox
 @pytest.mark.slow
 @pytest.mark.skipif(not os.environ.get("CODEKILN_EVAL_FULL"),
-                    reason="full HumanEval+/MBPP+ reference run takes ~6 min; set "
+                    reason="full HumanEval+/MBPP+ reference run takes ~5 min; set "
                     "CODEKILN_EVAL_FULL=1")
 @pytest.mark.parametrize("name", ["humaneval-plus", "mbpp-plus"])
 def test_canonical_plus_full_scores_100(name: str, sandbox: Any) -> None:

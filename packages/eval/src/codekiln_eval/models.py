@@ -7,6 +7,7 @@ links to the model's run.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,8 +45,10 @@ def download_registered(spec: ModelSpec, cache: Path) -> ModelSpec:
 
     from codekiln_core.lineage import tracking_uri
 
-    mlflow.set_tracking_uri(tracking_uri())
-    target = cache / spec.slug
+    store = tracking_uri()
+    mlflow.set_tracking_uri(store)
+    # keyed by store too: models:/NAME/1 in another store is another model
+    target = cache / f"{spec.slug}-{hashlib.sha256(store.encode()).hexdigest()[:10]}"
     if not (target.exists() and any(target.rglob("config.json"))):
         target.mkdir(parents=True, exist_ok=True)
         try:

@@ -151,12 +151,12 @@ def run_eval(settings: EvalSettings, *, generator: Any = None, sandbox: Any = No
 
     if max(settings.ks) > settings.n:
         raise ConfigError(f"-k {max(settings.ks)} exceeds -n {settings.n}; raise -n")
+    spec = parse_model(settings.model)  # cheap checks first: no data fetch for a bad --model
     bench = load_benchmark(settings)
     tasks = bench.tasks(settings.limit)
     if not tasks:
         raise ConfigError(f"benchmark {settings.benchmark} selected no tasks "
                           f"(options {settings.options}); widen the options")
-    spec = parse_model(settings.model)
     out = Path(settings.output or Path(".codekiln") / "eval" / settings.benchmark / spec.slug)
     if spec.kind == "registered" and generator is None:
         spec = download_registered(spec, Path(".codekiln") / "models")
