@@ -49,6 +49,15 @@ def test_model_that_is_no_directory_is_one_line_error(capsys: pytest.CaptureFixt
     assert code == 2 and len(err.splitlines()) == 1 and "ckpt" in err, err
 
 
+def test_bad_option_value_is_one_line_error_naming_allowed(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code = main(["eval", "run", "-b", "humaneval", "-m", str(tmp_path), "--mode", "poem",
+                 "--no-lineage"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert "mode" in err and "poem" in err and "chat" in err
+
+
 @needs_data
 @pytest.mark.slow
 @pytest.mark.sandbox

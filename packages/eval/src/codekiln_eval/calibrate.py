@@ -31,7 +31,7 @@ def probe_seconds(sandbox: Any, repeats: int = 3) -> float:
     if not times:
         raise ConfigError(f"the sandbox could not run the timing probe ({rows[0]['reason']}); "
                           "check the sandbox with `codekiln plugins list`")
-    return min(times)
+    return float(min(times))
 
 
 def calibrate(benchmark: Benchmark, tasks: Sequence[Task], sandbox: Any, method: str,

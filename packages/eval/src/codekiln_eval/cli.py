@@ -51,16 +51,19 @@ def run(
     lineage: bool = typer.Option(True, help="Record the run in MLflow."),
 ) -> None:
     """Generate samples, run them in the sandbox, and print pass@k."""
+    from codekiln_core.config import validate
     from codekiln_eval.passk import parse_ks
     from codekiln_eval.runner import EvalSettings, run_eval
 
-    settings = EvalSettings(
+    given = dict(
         benchmark=benchmark, model=model, data=data, options=_options(option), n=n,
         ks=parse_ks(k, n), limit=limit, mode=mode, temperature=temperature, top_p=top_p,
         repetition_penalty=repetition_penalty, max_tokens=max_tokens, seed=seed,
         served_model=served_model, output=output, workers=workers, sandbox=sandbox,
         calibrate=calibrate, lineage=lineage,
     )
+    # pydantic errors become one line naming the option and its allowed values
+    settings = validate(given, EvalSettings, source="codekiln eval run")
     summary = run_eval(settings, progress=lambda msg: typer.echo(msg, err=True))
     scores = ", ".join(f"{key} {value:.4f}" for key, value in summary["pass_at_k"].items()
                        if value is not None)

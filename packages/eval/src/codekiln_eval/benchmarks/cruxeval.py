@@ -102,7 +102,7 @@ class CRUXEvalOutput(Benchmark):
             for line in reversed(chunk.strip().splitlines()):
                 if line.strip().startswith("assert"):
                     return self.answer_from_assertion(task, line)
-        return tagged[-1].strip()
+        return str(tagged[-1]).strip()
 
     def reference_solution(self, task: Task) -> str | None:
         return str(task.record[self.predict])

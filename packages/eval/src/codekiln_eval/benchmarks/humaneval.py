@@ -54,7 +54,7 @@ class HumanEval(Benchmark):
         )
 
     def reference_solution(self, task: Task) -> str | None:
-        return task.prompt + task.record["canonical_solution"]
+        return task.prompt + str(task.record["canonical_solution"])
 
     def checks(self, task: Task, solution: str) -> dict[str, Check]:
         assert task.entry_point is not None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from codekiln_core.errors import ConfigError
 from codekiln_eval.benchmarks.base import Benchmark, Check, Task
@@ -34,7 +34,7 @@ def entry_point_of(code: str, tests: list[str]) -> str | None:
     first = tests[0] if tests else ""
     for name in names:
         if re.search(rf"\b{re.escape(name)}\s*\(", first):
-            return name
+            return str(name)
     called = re.search(r"assert\b.*?\b([A-Za-z_]\w*)\s*\(", first)
     return names[0] if names else (called.group(1) if called else None)
 
@@ -55,8 +55,8 @@ class MBPP(Benchmark):
     name = "mbpp"
     license = "CC-BY-4.0"
     hub_repo = "google-research-datasets/mbpp"
-    hub_patterns = ("full/*.parquet",)
-    local_patterns = ("mbpp.jsonl",)
+    hub_patterns: ClassVar[tuple[str, ...]] = ("full/*.parquet",)
+    local_patterns: ClassVar[tuple[str, ...]] = ("mbpp.jsonl",)
     decontamination_fields = ("text", "code", "test_list")
     stop = MBPP_STOPS
     text_field = "text"

@@ -73,7 +73,7 @@ class HumanEvalX(Benchmark):
                     complete_function(record["prompt"], self.language), entry, record)
 
     def reference_solution(self, task: Task) -> str | None:
-        return task.prompt + task.record["canonical_solution"]
+        return task.prompt + str(task.record["canonical_solution"])
 
     def solution_from_chat(self, task: Task, answer: str) -> str:
         if self.language == "python":

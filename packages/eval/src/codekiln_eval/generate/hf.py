@@ -30,7 +30,8 @@ class HFGenerator:
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.tokenizer = AutoTokenizer.from_pretrained(path)
         dtype = torch.bfloat16 if self.device == "cuda" else torch.float32
-        self.model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(self.device)
+        model: Any = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
+        self.model = model.to(self.device)
         self.model.eval()
         self.model_name = path.name
         self.has_chat_template = bool(getattr(self.tokenizer, "chat_template", None))
@@ -74,7 +75,7 @@ class HFGenerator:
             kwargs.update(stop_strings=list(params.stop), tokenizer=self.tokenizer)
         with torch.no_grad():
             out = self.model.generate(ids, **kwargs)
-        return [self.tokenizer.decode(row[ids.shape[1]:], skip_special_tokens=True)
+        return [str(self.tokenizer.decode(row[ids.shape[1]:], skip_special_tokens=True))
                 for row in out]
 
     def close(self) -> None:
