@@ -19,7 +19,7 @@ from codekiln_curate.filters.language_id import detect_language
 
 #: canonical language -> tree-sitter-language-pack grammar name.
 GRAMMARS: dict[str, str] = {
-    "python": "python", "cython": "python", "shell": "bash", "ruby": "ruby", "go": "go",
+    "python": "python", "shell": "bash", "ruby": "ruby", "go": "go",
     "typescript": "typescript", "matlab": "matlab", "java": "java", "c#": "csharp",
     "sql": "sql", "javascript": "javascript", "css": "css", "kotlin": "kotlin", "php": "php",
     "c": "c", "restructuredtext": "rst", "c++": "cpp", "html": "html", "r": "r", "tex": "latex",
@@ -31,12 +31,21 @@ GRAMMARS: dict[str, str] = {
     "ocaml": "ocaml", "clojure": "clojure", "cmake": "cmake", "dockerfile": "dockerfile",
     "makefile": "make", "hcl": "hcl", "groovy": "groovy", "fortran": "fortran", "elm": "elm",
     "nim": "nim", "scss": "scss", "svelte": "svelte", "vue": "vue", "graphql": "graphql",
-    "protocol buffer": "proto", "ini": "ini", "fish": "fish", "powershell": "powershell",
+    "protocol buffer": "proto", "fish": "fish", "powershell": "powershell",
     "starlark": "starlark", "xml": "xml", "bibtex": "bibtex", "f#": "fsharp", "tcl": "tcl",
 }  # fmt: skip
 #: Languages parsed by default but not judged: SQL dialects (T-SQL, PL/pgSQL, MySQL) differ
 #: so much that the single grammar rejects many valid files.
 DEFAULT_SKIP: tuple[str, ...] = ("sql",)
+#: Share of a file's bytes that may sit in ERROR nodes before it counts as broken. The C
+#: family is parsed before preprocessing: macros used as statements or specifiers and
+#: ``#if``-split code give local errors in ~45% of real files (measured on 451 installed
+#: C/C++/CUDA sources); at 5% only ~5% of those files are dropped while half of truncated
+#: files still are. Markup grammars are similarly strict about rare constructs.
+DEFAULT_TOLERANCE: dict[str, float] = {
+    "c": 0.05, "c++": 0.05, "cuda": 0.05, "objective-c": 0.05,
+    "css": 0.05, "html": 0.05, "restructuredtext": 0.05, "tex": 0.05,
+}  # fmt: skip
 
 _local = threading.local()
 
@@ -61,13 +70,14 @@ def grammar_for(language: str | None, path: str | None) -> str | None:
 
 
 class SyntaxStage:
-    """Signals ``syntax_error`` (bool) and ``syntax_status`` (ok/error/no_grammar/too_large/
-    timeout) from a tree-sitter parse."""
+    """Signals ``syntax_error`` (bool), ``syntax_status`` (ok/error/tolerated/no_grammar/
+    too_large/timeout) and ``syntax_error_fraction`` from a tree-sitter parse."""
 
     name: ClassVar[str] = "syntax"
     signal_columns: ClassVar[Mapping[str, str]] = {
         "syntax_error": "bool",
         "syntax_status": "string",
+        "syntax_error_fraction": "float64",
     }
 
     def __init__(
@@ -75,36 +85,54 @@ class SyntaxStage:
         max_bytes: int = 1_000_000,
         timeout_ms: float = 2000.0,
         skip_languages: list[str] | tuple[str, ...] = DEFAULT_SKIP,
+        error_tolerance: dict[str, float] | None = None,
     ) -> None:
         """``max_bytes``: larger files are not parsed; ``timeout_ms``: parse time cap per
-        file; ``skip_languages``: canonical names never judged (reported as no_grammar)."""
+        file; ``skip_languages``: canonical names never judged (reported as no_grammar);
+        ``error_tolerance``: language -> share of bytes in ERROR nodes still accepted
+        (status ``tolerated``); default :data:`DEFAULT_TOLERANCE`, others 0."""
         if max_bytes <= 0 or timeout_ms <= 0:
             raise ConfigError(
                 f"syntax max_bytes={max_bytes} and timeout_ms={timeout_ms} must be positive"
             )
+        tolerance = DEFAULT_TOLERANCE if error_tolerance is None else error_tolerance
+        for language, value in tolerance.items():
+            if not 0.0 <= value < 1.0:
+                raise ConfigError(
+                    f"syntax error_tolerance[{language!r}]={value} is outside [0, 1); use e.g. 0.05"
+                )
         self.max_bytes = max_bytes
         self.timeout_s = timeout_ms / 1000.0
         self.skip_languages = frozenset(skip_languages)
+        self.error_tolerance = dict(tolerance)
 
     def signals(self, doc: Mapping[str, Any]) -> dict[str, Any]:
-        status = self.status(doc)
-        return {"syntax_error": status == "error", "syntax_status": status}
+        status, fraction = self.status(doc)
+        return {
+            "syntax_error": status == "error",
+            "syntax_status": status,
+            "syntax_error_fraction": fraction,
+        }
 
-    def status(self, doc: Mapping[str, Any]) -> str:
+    def status(self, doc: Mapping[str, Any]) -> tuple[str, float]:
+        """``(status, share of bytes in ERROR nodes)`` of one document."""
         content: str = doc.get("content") or ""
         path = doc.get("path")
         language = doc.get("language") or detect_language(path, content)
         grammar = None if language in self.skip_languages else grammar_for(language, path)
         if grammar is None:
-            return "no_grammar"
+            return "no_grammar", 0.0
         source = content.encode("utf-8", errors="surrogatepass")
         if len(source) > self.max_bytes:
-            return "too_large"
-        return parse_status(parser_for(grammar), source, self.timeout_s)
+            return "too_large", 0.0
+        status, fraction = parse_status(parser_for(grammar), source, self.timeout_s)
+        if status == "error" and fraction <= self.error_tolerance.get(language or "", 0.0):
+            return "tolerated", fraction
+        return status, fraction
 
 
-def parse_status(parser: Any, source: bytes, timeout_s: float) -> str:
-    """``ok``/``error``/``timeout`` for one parse under a wall-clock cap.
+def parse_status(parser: Any, source: bytes, timeout_s: float) -> tuple[str, float]:
+    """``(ok|error|timeout, error byte share)`` for one parse under a wall-clock cap.
 
     tree-sitter 0.26 only honours a progress callback when reading through a callback, so
     the source is fed in 64 KB slices; returning True from the callback cancels the parse.
@@ -124,8 +152,33 @@ def parse_status(parser: Any, source: bytes, timeout_s: float) -> str:
         tree = parser.parse(read, progress_callback=progress)
     except ValueError:
         if timed_out:
-            return "timeout"
+            return "timeout", 0.0
         raise
     finally:
         parser.reset()
-    return "error" if tree.root_node.has_error else "ok"
+    if not tree.root_node.has_error:
+        return "ok", 0.0
+    return "error", error_fraction(tree.root_node, source)
+
+
+def error_fraction(root: Any, source: bytes) -> float:
+    """Share of the source inside ERROR nodes; a MISSING node counts as one byte.
+
+    Only subtrees flagged ``has_error`` are visited, so clean regions cost nothing. A node
+    missing at the very end (an unclosed block: the file was cut off) returns 1.0, so no
+    tolerance lets a truncated file through.
+    """
+    covered = 0
+    end = len(source.rstrip())
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type == "ERROR":
+            covered += max(1, node.end_byte - node.start_byte)
+        elif node.is_missing:
+            if node.start_byte >= end:
+                return 1.0
+            covered += 1
+        elif node.has_error:
+            stack.extend(node.children)
+    return min(1.0, covered / max(1, len(source)))
