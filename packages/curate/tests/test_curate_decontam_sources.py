@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -118,8 +119,20 @@ def test_index_reports_every_task_hit() -> None:
 class ToyBench:
     """A benchmark plugin object implementing the decontamination protocol."""
 
+    seen_data: ClassVar[list[object]] = []
+
+    def __init__(self, data: str | None = None) -> None:
+        ToyBench.seen_data.append(data)
+
     def decontamination_texts(self) -> list[tuple[str, str]]:
         return [("toy/1", SOLUTION), ("toy/2", "")]
+
+
+class OfflineBench:
+    """A plugin whose data cannot be loaded (as a hub download fails offline)."""
+
+    def decontamination_texts(self) -> list[tuple[str, str]]:
+        raise OSError("no network")
 
 
 class ToyPlugin:
@@ -129,13 +142,37 @@ class ToyPlugin:
         register("silent", object, description="no decontamination texts")
 
 
-def test_benchmark_plugins_take_part() -> None:
+def test_benchmark_plugins_take_part(tmp_path: Path) -> None:
     pm = get_plugin_manager(load_entrypoints=False, warn=False)
     pm.register(ToyPlugin(), name="toy")
-    flt = DecontaminateFilter(registry=Registry(pm))
+    flt = DecontaminateFilter(registry=Registry(pm), benchmarks_dir=str(tmp_path))
     assert flt.matches("x = 1\n" + SOLUTION) == [("toybench", "toy/1")]
     keep, reason = flt.filter({"content": SOLUTION})  # type: ignore[misc]
     assert (keep, reason) == (False, "contaminated:toybench")
+    assert ToyBench.seen_data[-1] == str(tmp_path)  # the data folder is handed to the plugin
     only_other = DecontaminateFilter(registry=Registry(pm), benchmarks=["other"])
     with pytest.raises(ConfigError):
         only_other.filter({"content": SOLUTION})
+
+
+class OfflinePlugin:
+    @hookimpl
+    def codekiln_register_benchmarks(self, register):  # type: ignore[no-untyped-def]
+        register("offline", OfflineBench, description="cannot load")
+
+
+def test_a_plugin_that_cannot_load_is_a_one_line_error() -> None:
+    pm = get_plugin_manager(load_entrypoints=False, warn=False)
+    pm.register(OfflinePlugin(), name="offline-plugin")
+    flt = DecontaminateFilter(registry=Registry(pm))
+    with pytest.raises(ConfigError, match=r"'offline' gave no decontamination texts.*no network"):
+        flt.filter({"content": SOLUTION})
+
+
+@needs_shared
+@pytest.mark.slow
+def test_installed_benchmark_plugins_load_from_the_shared_folder() -> None:
+    """The eval package's benchmarks (if installed) read the same folder offline."""
+    flt = DecontaminateFilter(benchmarks_dir=str(SHARED))
+    names = {benchmark for benchmark, _ in flt.index.entries}
+    assert "humaneval" in names and "mbpp" in names

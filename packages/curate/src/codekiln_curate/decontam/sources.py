@@ -150,20 +150,39 @@ def texts_from_recipe_files(entries: Iterable[Mapping[str, Any]]) -> Iterator[Be
         )  # fmt: skip
 
 
-def texts_from_plugin(name: str, obj: Any) -> Iterator[BenchmarkText]:
-    """Texts of a registered benchmark implementing ``decontamination_texts()``."""
-    target = obj
-    if inspect.isclass(obj):
-        raw = inspect.getattr_static(obj, "decontamination_texts", None)
-        if not isinstance(raw, classmethod | staticmethod):
-            target = obj()
-    for task_id, text in target.decontamination_texts():
+def texts_from_plugin(
+    name: str, obj: Any, data: str | Path | None = None
+) -> Iterator[BenchmarkText]:
+    """Texts of a registered benchmark implementing ``decontamination_texts()``.
+
+    A class is instantiated first, with ``data=<benchmarks_dir>`` when its constructor takes
+    ``data`` and a directory is known. Any failure to load is a one-line ConfigError naming
+    the benchmark: silently skipping one would weaken decontamination unnoticed.
+    """
+    try:
+        target: Any = obj
+        if inspect.isclass(obj):
+            factory: Any = obj
+            raw = inspect.getattr_static(obj, "decontamination_texts", None)
+            if not isinstance(raw, classmethod | staticmethod):
+                takes_data = "data" in inspect.signature(factory).parameters
+                target = factory(data=data) if data is not None and takes_data else factory()
+        items = list(target.decontamination_texts())
+    except Exception as exc:
+        raise ConfigError(
+            f"benchmark plugin {name!r} gave no decontamination texts ({type(exc).__name__}: "
+            f"{exc}); point benchmarks_dir at local data, list loadable ones in `benchmarks`, "
+            "or set use_plugins: false"
+        ) from exc
+    for task_id, text in items:
         if text and str(text).strip():
             yield BenchmarkText(name, str(task_id), str(text))
 
 
 def texts_from_plugins(
-    only: Iterable[str] | None = None, registry: Registry | None = None
+    only: Iterable[str] | None = None,
+    registry: Registry | None = None,
+    data: str | Path | None = None,
 ) -> Iterator[BenchmarkText]:
     """Texts of every registered benchmark that implements the protocol (others skipped).
 
@@ -179,4 +198,4 @@ def texts_from_plugins(
         if wanted is not None and name not in wanted:
             continue
         if hasattr(registration.obj, "decontamination_texts"):
-            yield from texts_from_plugin(name, registration.obj)
+            yield from texts_from_plugin(name, registration.obj, data)

@@ -72,7 +72,7 @@ class DecontaminateFilter:
             if wanted is None or item.benchmark in wanted:
                 yield item
         if self.use_plugins:
-            yield from texts_from_plugins(wanted, self.registry)
+            yield from texts_from_plugins(wanted, self.registry, self.benchmarks_dir)
 
     @property
     def index(self) -> NgramIndex:
