@@ -208,3 +208,18 @@ def test_repo_level_near_dedup_with_combined_signatures(tmp_path: Path) -> None:
     spill.add(names, signatures)
     assert spill.clusters() == {"alice/lib": "alice/lib", "bob/lib-fork": "alice/lib"}
     assert spill.duplicates() == {"bob/lib-fork"}
+
+
+def test_clusters_do_not_depend_on_insertion_order(tmp_path: Path) -> None:
+    docs = build_near_duplicate_corpus()
+    config = MinHashConfig(threshold=0.8)
+    hasher = MinHasher(config)
+    results = []
+    for run, keys in enumerate([sorted(docs), sorted(docs, reverse=True)]):
+        spill = BandSpill(tmp_path / f"run{run}", config)
+        for start in range(0, len(keys), 37):  # odd batch size: batches differ between runs
+            batch = keys[start : start + 37]
+            spill.add(batch, hasher.signatures([docs[k] for k in batch]))
+        results.append(spill.clusters())
+    assert results[0] == results[1]
+    assert len(results[0]) > 40

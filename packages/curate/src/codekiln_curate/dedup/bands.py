@@ -2,17 +2,20 @@
 
 Memory stays bounded by one band: ``add`` appends ``(band_hash, doc_index)`` records to one
 file per band and the raw signatures to a file used for verification; ``clusters`` loads a
-single band, groups equal band hashes, links each member to the first (smallest index)
-member of its bucket, optionally verifies the link by estimated Jaccard, and merges the
-links into a vectorised union-find (roots are always the smallest index in a component),
-so transitive duplicates collapse into one cluster.
+single band, groups equal band hashes, links each member to the first member of its bucket
+(smallest key hash, so the order of ``add`` calls does not matter), optionally verifies the
+link by estimated Jaccard, and merges the links into a vectorised union-find (roots are
+always the smallest index in a component), so transitive duplicates collapse into one
+cluster.
 
-Peak memory of ``clusters``: ~8 bytes/doc for the union-find plus ~40 bytes/doc while one
-band is sorted, plus the keys of documents that end up in clusters (read back at the end).
+Peak memory of ``clusters``: ~8 bytes/doc for the union-find, 8 for the key hashes, plus
+~50 bytes/doc while one band is sorted, plus the keys of documents that end up in clusters
+(read back at the end).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,6 +49,7 @@ class BandSpill:
         self._band_paths = [self.workdir / f"band-{b:04d}.bin" for b in range(self.bands)]
         self._sig_path = self.workdir / "signatures.u32"
         self._keys_path = self.workdir / "keys.jsonl"
+        self._keyhash_path = self.workdir / "keyhash.u64"
 
     # ----------------------------------------------------------------- writing
     def add(self, keys: list[str], signatures: np.ndarray) -> None:
@@ -65,17 +69,27 @@ class BandSpill:
             records["doc"] = doc_index
             with path.open("ab") as fh:
                 records.tofile(fh)
-        with self._sig_path.open("ab") as fh:
-            sigs.tofile(fh)
+        if self.config.verify:  # only verification reads full signatures back
+            with self._sig_path.open("ab") as fh:
+                sigs.tofile(fh)
         with self._keys_path.open("a", encoding="utf-8") as fh:
             fh.writelines(json.dumps(key) + "\n" for key in keys)
+        with self._keyhash_path.open("ab") as fh:
+            np.fromiter((key_hash(k) for k in keys), dtype=np.uint64, count=len(keys)).tofile(fh)
         self.count += len(keys)
 
     # ----------------------------------------------------------------- reading
-    def _band_links(self, band: int) -> tuple[np.ndarray, np.ndarray]:
-        """``(member, first)`` index pairs of one band: bucket members linked to its first."""
+    def _key_hashes(self) -> np.ndarray:
+        return np.fromfile(self._keyhash_path, dtype=np.uint64)
+
+    def _band_links(self, band: int, key_hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(member, first)`` index pairs of one band: bucket members linked to its first.
+
+        Buckets are ordered by key hash, so "first" does not depend on the order documents
+        were added in (shards finishing in a different order give the same links).
+        """
         records = np.fromfile(self._band_paths[band], dtype=_RECORD)
-        order = np.argsort(records["hash"], kind="stable")  # stable: index order in buckets
+        order = np.lexsort((key_hashes[records["doc"]], records["hash"]))
         hashes = records["hash"][order]
         docs = records["doc"][order].astype(np.int64)
         del records, order
@@ -105,15 +119,17 @@ class BandSpill:
         A pair can repeat across bands; links are to the bucket's first member only, so a
         bucket of ``k`` documents yields ``k - 1`` pairs, not ``k*(k-1)/2``.
         """
+        key_hashes = self._key_hashes()
         for band in range(self.bands):
-            members, firsts = self._band_links(band)
+            members, firsts = self._band_links(band, key_hashes)
             yield from zip(members.tolist(), firsts.tolist(), strict=True)
 
     def components(self) -> np.ndarray:
         """``int64[count]`` root per document: the smallest index of its component."""
         parent = np.arange(self.count, dtype=np.int64)
+        key_hashes = self._key_hashes()
         for band in range(self.bands):
-            members, firsts = self._band_links(band)
+            members, firsts = self._band_links(band, key_hashes)
             ok = self._verify(members, firsts)
             _union(parent, members[ok], firsts[ok])
         return _flatten(parent)
@@ -142,6 +158,12 @@ class BandSpill:
     def duplicates(self) -> set[str]:
         """Keys to drop: every clustered key that is not its cluster's representative."""
         return {key for key, cluster in self.clusters().items() if key != cluster}
+
+
+def key_hash(key: str) -> int:
+    """Stable 64-bit hash of a key (BLAKE2b), used to order bucket members."""
+    digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little")
 
 
 def band_hashes(signatures: np.ndarray, band: int, rows: int) -> np.ndarray:
