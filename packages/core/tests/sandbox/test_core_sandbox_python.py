@@ -102,3 +102,14 @@ def test_file_names_may_not_escape_the_work_dir(sandbox: LocalSandbox) -> None:
     result = sandbox.run(RunRequest("python", "pass", files={"../../escape.txt": "x"}))
     assert result.verdict is Verdict.SANDBOX_ERROR
     assert "relative path inside the work dir" in result.detail
+
+
+def test_worker_image_stays_lean(sandbox: LocalSandbox) -> None:
+    """Each run forks the worker: modules with fork handlers or big metadata must not be in it
+    (they cost every run), while the preloaded test-time modules must be."""
+    code = ("import sys\n"
+            "heavy = {'threading', 'importlib.metadata', 'ssl', 'urllib.request', 'subprocess'}\n"
+            "assert not heavy & set(sys.modules), sorted(heavy & set(sys.modules))\n"
+            "assert {'math', 're', 'collections'} <= set(sys.modules)\n")
+    result = sandbox.run(RunRequest("python", code))
+    assert result.verdict is Verdict.PASSED, result.stderr

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass, field
 
 ALIASES = {
@@ -99,6 +98,8 @@ def source_name(spec: LanguageSpec, code: str) -> str:
 
 def _rust_compiler() -> str | None:
     """The toolchain's real ``rustc``: the rustup proxy needs a writable RUSTUP_HOME."""
+    import subprocess  # not at module level: workers import this module and must stay lean
+
     proxy = shutil.which("rustc")
     if proxy is None:
         return None

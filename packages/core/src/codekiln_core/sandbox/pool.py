@@ -17,6 +17,18 @@ from codekiln_core.errors import CodekilnError
 from codekiln_core.sandbox.limits import SandboxLimits
 from codekiln_core.sandbox.result import RunRequest, RunResult, sandbox_error
 
+# The worker's memory image is copied on every per-run fork, and modules that register fork
+# handlers (``threading``, pulled in by ``importlib.metadata``) cost ~0.5 ms in each child.
+# So the worker gets a bare ``codekiln_core`` package object instead of running its
+# ``__init__`` (which reads distribution metadata), and imports only the sandbox modules.
+_BOOT = (
+    "import sys, types\n"
+    "core = types.ModuleType('codekiln_core')\n"
+    "core.__path__ = [{core_dir!r}]\n"
+    "sys.modules['codekiln_core'] = core\n"
+    "from codekiln_core.sandbox.zygote import main\n"
+    "main()\n"
+)
 _WORKER_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/nonexistent"}
 _REPLY_SLACK_S = 30.0  # on top of compile + run time before a silent worker is declared hung
 
@@ -28,7 +40,7 @@ class SandboxStartError(CodekilnError):
 class _Worker:
     def __init__(self, python: str, tools: dict[str, str | None]) -> None:
         self.proc = subprocess.Popen(
-            [python, "-I", "-m", "codekiln_core.sandbox.zygote"],
+            [python, "-I", "-c", _BOOT.format(core_dir=_core_dir())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_WORKER_ENV,
             cwd="/", close_fds=True,
         )
@@ -135,6 +147,12 @@ class WorkerPool:
             workers, self._all = self._all, []
         for worker in workers:
             worker.close()
+
+
+def _core_dir() -> str:
+    import codekiln_core
+
+    return os.path.dirname(os.path.abspath(codekiln_core.__file__ or ""))
 
 
 def default_python() -> str:
