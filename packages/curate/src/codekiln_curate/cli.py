@@ -87,3 +87,12 @@ def load_summary(target: str) -> dict[str, Any]:
     from codekiln_curate.console import summary_from_run
 
     return summary_from_run(target)
+
+
+def _mount_commands() -> None:
+    from codekiln_curate.commands import mount_all
+
+    mount_all(curate_app)
+
+
+_mount_commands()
