@@ -7,7 +7,8 @@ in :mod:`codekiln_curate.filters.language_id`.
 
 from __future__ import annotations
 
-# fmt: off  (tables read better packed)
+# Tables read better packed, so formatting is off for this module.
+# fmt: off
 EXTENSIONS: dict[str, str] = {
     # Python and notebooks-adjacent
     ".py": "python", ".pyi": "python", ".pyw": "python", ".pyx": "cython", ".pxd": "cython",
