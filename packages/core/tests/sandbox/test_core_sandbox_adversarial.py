@@ -236,3 +236,25 @@ def test_faked_passes_are_not_passed(sandbox: LocalSandbox, cheat: str) -> None:
     result = sandbox.run(py(program))
     assert result.verdict is not Verdict.PASSED, (cheat, result.detail)
     assert result.verdict is Verdict.FAILED, (cheat, result.detail, result.stderr)
+
+
+def test_runs_of_one_worker_share_no_files() -> None:
+    """A worker reuses its /tmp and /dev/shm: what one run leaves there must be gone for the
+    next run (files, hidden files, directories, files of a still-running child)."""
+    leave = textwrap.dedent("""
+        import os, subprocess
+        os.makedirs("d/e", exist_ok=True)
+        for path in ("left.txt", ".hidden", "d/e/deep.txt", "/dev/shm/shm.txt"):
+            open(path, "w").write("x")
+        subprocess.Popen(["sleep", "30"])
+    """)
+    look = textwrap.dedent("""
+        import os
+        print(sorted(os.listdir(".")), sorted(os.listdir("/dev/shm")))
+    """)
+    with LocalSandbox(workers=1, limits=SandboxLimits(timeout_s=5)) as sb:
+        first = sb.run(py(leave))
+        assert first.verdict is Verdict.PASSED, first.stderr
+        second = sb.run(py(look))
+    assert second.verdict is Verdict.PASSED, second.stderr
+    assert second.stdout.strip() == "['main.py'] []"

@@ -35,6 +35,7 @@ class IsolationPlan:
     hidden_parents: tuple[str, ...]  # 0700 dirs (e.g. /root) masked, keeping toolchains visible
     expose: tuple[str, ...]  # toolchain dirs under hidden_parents to bind back read-only
     worker_netns: bool = False  # the whole worker already sits in an empty network namespace
+    worker_mountns: bool = False  # the worker already sits in the private mount layout
 
     @property
     def names(self) -> list[str]:
@@ -86,9 +87,8 @@ def _map_own_ids(uid: int, gid: int) -> None:
         fh.write(f"{gid} {gid} 1")
 
 
-def _setup_mounts(plan: IsolationPlan, workdir: str, shm_mb: int) -> None:
-    """Private mounts: workdir as /tmp, fresh /dev/shm, masked home dirs, read-only root."""
-    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+def _mask_home_dirs(plan: IsolationPlan) -> None:
+    """Closed dirs (``/root``) become empty read-only tmpfs, with the toolchains bound back."""
     keep = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in plan.expose}
     for parent in plan.hidden_parents:
         _mount("tmpfs", parent, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k")
@@ -99,7 +99,30 @@ def _setup_mounts(plan: IsolationPlan, workdir: str, shm_mb: int) -> None:
         os.close(fd)
     for parent in plan.hidden_parents:
         _mount(None, parent, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def _setup_mounts(plan: IsolationPlan, workdir: str, shm_mb: int) -> None:
+    """Private mounts: workdir as /tmp, fresh /dev/shm, masked home dirs, read-only root."""
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    _mask_home_dirs(plan)
     _mount(workdir, "/tmp", None, MS_BIND)
+    if os.path.isdir("/dev/shm"):
+        _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={shm_mb}m")
+    _mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY)
+
+
+def enter_worker_mounts(plan: IsolationPlan, shm_mb: int) -> None:
+    """Move the whole worker into the private mount layout once (root only).
+
+    Runs then need no mount namespace of their own (creating and tearing one down cost about
+    0.6 ms of CPU per run). Their work dir is the worker's own ``/tmp`` (a tmpfs owned by the
+    worker's uid), which the worker empties, with ``/dev/shm``, after every run.
+    """
+    unshare(CLONE_NEWNS)
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    _mask_home_dirs(plan)
+    owner = f",uid={plan.uid},gid={plan.uid}" if plan.uid is not None else ""
+    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=0700{owner}")
     if os.path.isdir("/dev/shm"):
         _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={shm_mb}m")
     _mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY)
@@ -108,6 +131,10 @@ def _setup_mounts(plan: IsolationPlan, workdir: str, shm_mb: int) -> None:
 def enter(plan: IsolationPlan, workdir: str, shm_mb: int) -> str:
     """Namespaces and mounts (needs privileges, so before ``drop_privileges``); returns the cwd."""
     os.setpgid(0, 0)
+    if plan.worker_mountns:  # the worker already applied the mounts (``enter_worker_mounts``)
+        if plan.netns:
+            unshare(CLONE_NEWNET)
+        return "/tmp"
     if plan.userns:
         uid, gid = os.getuid(), os.getgid()
         unshare(CLONE_NEWUSER | (CLONE_NEWNET if plan.netns else 0))

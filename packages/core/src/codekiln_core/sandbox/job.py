@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -16,6 +17,9 @@ from codekiln_core.sandbox.result import RunRequest, RunResult, Verdict, sandbox
 from codekiln_core.sandbox.verdict import classify_program, classify_python
 
 _PATH = "/usr/local/bin:/usr/bin:/bin"
+#: With the worker in its own mount layout, every run of it uses these (emptied after each run).
+SHARED_WORKDIR = "/tmp"
+SHARED_SHM = "/dev/shm"
 
 
 @dataclass(frozen=True)
@@ -80,10 +84,11 @@ def run_job(ctx: WorkerContext, request: RunRequest, limits: SandboxLimits) -> R
     reason = languages.skip_reasons(ctx.tools)[language]
     if reason:
         return sandbox_error(f"{language}: {reason}", names)
-    workdir = tempfile.mkdtemp(prefix="run-", dir=ctx.base_dir)
+    shared = ctx.plan.worker_mountns
+    workdir = SHARED_WORKDIR if shared else tempfile.mkdtemp(prefix="run-", dir=ctx.base_dir)
     try:
         uid = ctx.plan.uid
-        if uid is not None:
+        if uid is not None and not shared:
             os.chown(workdir, uid, uid)
         source = languages.source_name(spec, request.code)
         try:
@@ -92,7 +97,25 @@ def run_job(ctx: WorkerContext, request: RunRequest, limits: SandboxLimits) -> R
             return sandbox_error(f"could not write the program files: {exc}", names)
         return _compile_and_run(ctx, request, limits, spec, workdir, source)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if shared:
+            for scratch in (SHARED_WORKDIR, SHARED_SHM):
+                empty_dir(scratch)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def empty_dir(path: str) -> None:
+    """Remove everything inside ``path`` (a worker's reused scratch dir), keeping the dir."""
+    try:
+        entries = list(os.scandir(path))
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
 
 
 def _compile_and_run(ctx: WorkerContext, request: RunRequest, limits: SandboxLimits,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import gc
 import importlib
 import json
@@ -19,12 +20,14 @@ import sys
 import tempfile
 from typing import Any, BinaryIO
 
+from codekiln_core.sandbox.isolation import IsolationPlan, enter_worker_mounts
 from codekiln_core.sandbox.job import WorkerContext, run_job
 from codekiln_core.sandbox.limits import SandboxLimits
 from codekiln_core.sandbox.probe import choose_plan, enter_worker_netns
 from codekiln_core.sandbox.result import RunRequest, sandbox_error
 
 PR_SET_CHILD_SUBREAPER = 36
+WORKER_SHM_MB = 256  # the worker's /dev/shm tmpfs, shared (one at a time) by its runs
 # Imported once here so a forked run gets them for free (they are what tests typically use).
 PRELOAD = ("math", "re", "collections", "itertools", "functools", "heapq", "bisect", "string",
            "typing", "random", "statistics", "fractions", "decimal", "datetime", "hashlib",
@@ -58,6 +61,16 @@ def _scratch_root() -> str | None:
     return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
 
 
+def _worker_mounts(plan: IsolationPlan, rejected: list[str]) -> IsolationPlan:
+    """Apply the per-run mount layout to the worker itself once, when the probe chose it."""
+    try:
+        enter_worker_mounts(plan, WORKER_SHM_MB)
+    except OSError as exc:  # runs keep their own mount namespace instead
+        rejected.append(f"worker-level mountns: {exc}")
+        return plan
+    return dataclasses.replace(plan, worker_mountns=True)
+
+
 def _open_channel() -> tuple[BinaryIO, BinaryIO]:
     reader = os.fdopen(os.dup(0), "rb")
     writer = os.fdopen(os.dup(1), "wb")
@@ -81,6 +94,12 @@ def serve(reader: BinaryIO, writer: BinaryIO) -> None:
         probe_dir = tempfile.mkdtemp(prefix="probe-", dir=base_dir)
         plan, rejected = choose_plan(hello["tools"], probe_dir, enter_worker_netns())
         shutil.rmtree(probe_dir, ignore_errors=True)
+        if plan.mountns and plan.uid is not None:
+            shutil.rmtree(base_dir, ignore_errors=True)  # the worker's own /tmp replaces it
+            plan = _worker_mounts(plan, rejected)
+            if not plan.worker_mountns:
+                base_dir = tempfile.mkdtemp(prefix="codekiln-sandbox-", dir=_scratch_root())
+                os.chmod(base_dir, 0o711)
         ctx = WorkerContext(plan=plan, tools=hello["tools"], base_dir=base_dir)
         _send(writer, {"isolation": plan.names, "rejected": rejected})
         # Everything alive now is shared with every forked run: frozen objects are never
