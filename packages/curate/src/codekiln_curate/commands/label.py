@@ -1,0 +1,38 @@
+"""``codekiln curate label``: rate sampled files with a teacher model (see docs/labeling.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    app.command("label")(label_command)
+
+
+def label_command(
+    dataset: Annotated[Path, typer.Argument(
+        help="curated dataset (output dir of `curate run`), a Parquet file, or a source dir")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="output directory")],
+    recipe: Annotated[Path | None, typer.Option(
+        "--recipe", help="label recipe YAML (teacher, sampling, cache)")] = None,
+    overrides: Annotated[list[str] | None, typer.Option(
+        "--set", help="override a recipe key, e.g. --set teacher.model=qwen")] = None,
+    no_lineage: Annotated[bool, typer.Option("--no-lineage",
+                                             help="do not log to MLflow")] = False,
+) -> None:
+    """Label a per-language sample of DATASET 0-10 with the Seed-Coder rubric."""
+    from codekiln_curate.label.recipe import load_label_recipe
+    from codekiln_curate.label.run import run_labeling
+
+    parsed = load_label_recipe(recipe, list(overrides or []))
+    result = run_labeling(dataset, output, parsed, lineage=not no_lineage)
+    stats = result.stats
+    typer.echo(f"labeled {stats['labeled']} of {stats['sampled']} sampled files "
+               f"({stats['unparsable']} unparsable, {stats['failed']} failed; "
+               f"{stats['requests']} requests, {stats['cache_hits']} cache hits)")
+    typer.echo(f"labels: {result.labels}")
+    if result.run_id:
+        typer.echo(f"mlflow run: {result.run_id}")

