@@ -1,0 +1,124 @@
+"""``codekiln train scorer``: labels -> trained regression checkpoint, metrics and lineage."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from codekiln_core.errors import ConfigError
+from codekiln_train.scorer import model as scorer_model
+from codekiln_train.scorer.labels import MAX_SCORE, Label, load_labels, split_labels
+from codekiln_train.scorer.metrics import ScorerMetrics, evaluate
+from codekiln_train.scorer.presets import ScorerConfig
+
+META_FILE = "codekiln_scorer.json"
+
+
+@dataclass
+class ScorerResult:
+    out_dir: Path
+    metrics: ScorerMetrics
+    train_files: int
+    losses: list[float]
+    run_id: str | None
+    model_uri: str | None
+
+
+def check_output(out: Path, force: bool) -> None:
+    """Never overwrite silently: an existing non-empty output needs ``--force``."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--output {out}: is a file; pass a directory for the checkpoint")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise ConfigError(f"--output {out}: directory is not empty; choose a new directory "
+                          "or pass --force to replace it")
+
+
+def predictions_0_10(raw: list[float]) -> list[float]:
+    """Head outputs back to rubric units, clipped to the rubric's range."""
+    return [min(MAX_SCORE, max(0.0, value * MAX_SCORE)) for value in raw]
+
+
+def fit(labels: list[Label], config: ScorerConfig, tokenizer_dir: Path | None,
+        init: Path | None, device: str,
+        on_step: Callable[[int, int, float], None] | None = None) -> tuple[Any, Any, dict[str,
+                                                                                       Any]]:
+    """Train on the train split; returns (model, tokenizer, summary with metrics)."""
+    from codekiln_train.scorer.tokenizer import load_tokenizer, train_bpe_tokenizer
+
+    train_set, held_out = split_labels(labels, config.eval_percent)
+    scorer_model.seed_everything(config.seed)
+    if tokenizer_dir is not None:
+        tokenizer = load_tokenizer(tokenizer_dir)
+    elif init is not None:
+        tokenizer = load_tokenizer(init)
+    else:
+        tokenizer = train_bpe_tokenizer((lab.content for lab in train_set),
+                                        config.tokenizer_vocab)
+    model = scorer_model.build_model(config, tokenizer, init)
+
+    def ids_of(rows: list[Label]) -> list[list[int]]:
+        texts = [scorer_model.format_input(r.language, r.content) for r in rows]
+        return scorer_model.encode(tokenizer, texts, config.max_tokens)
+
+    losses = scorer_model.train(model, ids_of(train_set),
+                                [r.score / MAX_SCORE for r in train_set], config, device, on_step)
+    raw = scorer_model.predict(model, ids_of(held_out), config.batch_size, device)
+    metrics = evaluate([r.score for r in held_out], predictions_0_10(raw))
+    summary = {"train_files": len(train_set), "held_out_files": len(held_out),
+               "metrics": metrics, "losses": losses}
+    return model, tokenizer, summary
+
+
+def save_checkpoint(model: Any, tokenizer: Any, out: Path, config: ScorerConfig,
+                    metrics: ScorerMetrics) -> None:
+    """Write to a temp directory, then rename: a crash never leaves half a checkpoint."""
+    tmp = out.with_name(f"{out.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(str(tmp))
+    tokenizer.save_pretrained(str(tmp))
+    meta = scorer_model.checkpoint_meta(config, metrics.as_flat())
+    (tmp / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n",
+                                 encoding="utf-8")
+    if out.exists():
+        shutil.rmtree(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(tmp, out)
+
+
+def train_scorer(labels_path: Path, config: ScorerConfig, output: Path, *,
+                 tokenizer_dir: Path | None = None, init: Path | None = None,
+                 register_as: str | None = None, device: str = "auto", force: bool = False,
+                 lineage: bool = True,
+                 on_step: Callable[[int, int, float], None] | None = None) -> ScorerResult:
+    """Everything the command does; the CLI only parses options and prints."""
+    from codekiln_core.lineage import InputRef, lineage_run
+
+    check_output(output, force)
+    if init is not None and not init.is_dir():
+        raise ConfigError(f"--init {init}: no such directory; pass a Hugging Face checkpoint")
+    labels = load_labels(labels_path)
+    device = scorer_model.resolve_device(device)
+    run_config = {"preset": config.model_dump(mode="json"), "labels": str(labels_path),
+                  "tokenizer": str(tokenizer_dir) if tokenizer_dir else "trained-on-labels",
+                  "init": str(init) if init else "random", "device": device}
+    inputs = [InputRef.from_path(labels_path, name="labels")]
+    if init is not None:
+        inputs.append(InputRef.from_path(init, name="init-checkpoint"))
+    with lineage_run("train.scorer", config=run_config, inputs=inputs, enabled=lineage) as run:
+        model, tokenizer, summary = fit(labels, config, tokenizer_dir, init, device, on_step)
+        metrics: ScorerMetrics = summary["metrics"]
+        save_checkpoint(model, tokenizer, output, config, metrics)
+        run.log_metrics({**metrics.as_flat(), "train_files": summary["train_files"],
+                         "final_loss": summary["losses"][-1]})
+        stride = max(1, len(summary["losses"]) // 200)  # a loss curve, not one call per step
+        for step in range(0, len(summary["losses"]), stride):
+            run.log_metrics({"train_loss": summary["losses"][step]}, step=step)
+        model_uri = run.log_model(output, name="quality-scorer", register_as=register_as) \
+            if run.enabled else None
+    return ScorerResult(output, metrics, summary["train_files"], summary["losses"],
+                        run.run_id, model_uri)

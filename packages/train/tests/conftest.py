@@ -1,0 +1,106 @@
+"""Labels built from real standard-library code, and one trained tiny scorer per session.
+
+No teacher model runs in the tests, so the labels follow three rubric cases that a real
+teacher scores far apart: documented library code (8-9), long data dumps (0-1, the
+zero-score policy) and files that are one large commented-out block (3-4). Each case is made
+from the same real stdlib files, so the scorer must learn shape, not topic.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import sysconfig
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+STDLIB = Path(sysconfig.get_paths()["stdlib"])
+
+
+def stdlib_heads(count: int, lines: int = 60) -> list[tuple[str, str]]:
+    """(name, first ``lines`` lines) of the first ``count`` mid-sized stdlib modules."""
+    files = [p for p in sorted(STDLIB.glob("*.py")) if 3_000 < p.stat().st_size < 60_000]
+    heads = []
+    for path in files[:count]:
+        text = path.read_text(encoding="utf-8", errors="replace").splitlines()[:lines]
+        heads.append((path.name, "\n".join(text) + "\n"))
+    return heads
+
+
+def label_rows(per_case: int) -> list[dict[str, Any]]:
+    rows = []
+    for index, (name, code) in enumerate(stdlib_heads(per_case)):
+        table = [{"module": name, "line": k, "width": len(line), "indent":
+                  len(line) - len(line.lstrip())} for k, line in enumerate(code.splitlines())]
+        cases = [
+            ("python", f"lib/{name}", code, 8 + index % 2, "documented library code"),
+            ("json", f"data/{name}.json", json.dumps(table, indent=2), index % 2,
+             "data file: zero-score policy"),
+            ("python", f"old/{name}", "".join(f"# {line}\n" for line in code.splitlines()),
+             3 + index % 2, "one large commented-out block"),
+        ]
+        for language, path, content, score, why in cases:
+            ident = hashlib.sha256(f"{path}\0{content}".encode()).hexdigest()
+            rows.append({"id": ident, "path": path, "language": language, "content": content,
+                         "score": score, "explanation": why})
+    return rows
+
+
+def write_labels(directory: Path, rows: list[dict[str, Any]]) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    directory.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pylist(rows), directory / "labels.parquet")
+    return directory
+
+
+@pytest.fixture(scope="session")
+def labels_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """~240 labels (80 stdlib modules x 3 cases) in the labeling step's layout."""
+    return write_labels(tmp_path_factory.mktemp("labels"), label_rows(80))
+
+
+@pytest.fixture(scope="session")
+def code_tokenizer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 1k-token byte-level BPE trained on ~100 KB of stdlib code, saved for --tokenizer."""
+    from codekiln_train.scorer.tokenizer import train_bpe_tokenizer
+
+    texts = [code for _, code in stdlib_heads(40, lines=80)]
+    out = tmp_path_factory.mktemp("tokenizer")
+    train_bpe_tokenizer(texts, 1024).save_pretrained(str(out))
+    return out
+
+
+#: Few seconds on one core, and enough passes for the three cases to separate.
+TEST_OVERRIDES = ["max_tokens=128", "epochs=4", "learning_rate=2e-3"]
+
+
+@pytest.fixture(scope="session")
+def trained_scorer(labels_dir: Path, code_tokenizer_dir: Path,
+                   tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One trained tiny scorer (no lineage) shared by the tests that only read it."""
+    from codekiln_train.scorer.presets import load_preset
+    from codekiln_train.scorer.run import train_scorer
+
+    out = tmp_path_factory.mktemp("scorer") / "ckpt"
+    with one_torch_thread():
+        return train_scorer(labels_dir, load_preset("tiny", TEST_OVERRIDES), out,
+                            tokenizer_dir=code_tokenizer_dir, device="cpu", lineage=False)
+
+
+@contextlib.contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Tiny models run ~4x faster on one thread than on two busy shared cores."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
