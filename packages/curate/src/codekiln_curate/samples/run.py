@@ -103,7 +103,7 @@ def _input_ref(path: Path) -> Any:
         from codekiln_curate.samples.gitio import git
 
         head = git(path, "rev-parse", "HEAD").decode().strip()
-        return InputRef(name=path.resolve().name, source=str(path.resolve()), digest=head)
+        return InputRef(name=path.resolve().name, source=str(path.resolve()), digest=head[:12])
     return InputRef.from_path(path)
 
 
