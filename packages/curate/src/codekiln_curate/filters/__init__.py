@@ -13,6 +13,7 @@ from codekiln_curate.filters.heuristics import DEFAULT_GATES as HEURISTIC_GATES
 from codekiln_curate.filters.heuristics import HeuristicsStage
 from codekiln_curate.filters.language_id import LanguageIdStage, detect_language
 from codekiln_curate.filters.syntax import SyntaxStage
+from codekiln_curate.quality.stage import QualityScoreStage
 
 #: ``(name, class, one-line description)`` of every first-party per-document stage.
 FIRST_PARTY_STAGES: list[tuple[str, type, str]] = [
@@ -24,6 +25,8 @@ FIRST_PARTY_STAGES: list[tuple[str, type, str]] = [
      "tree-sitter parse (offline grammars, size and time caps); flags syntax errors"),
     (DecontaminateFilter.name, DecontaminateFilter,
      "drop documents sharing a word 10-gram with a benchmark item"),
+    (QualityScoreStage.name, QualityScoreStage,
+     "quality_score 0-10 from a regression-head scorer checkpoint (options: model=DIR)"),
 ]  # fmt: skip
 
 #: Default recipe gates: heuristics thresholds plus the syntax gate.

@@ -1,0 +1,177 @@
+"""``codekiln curate score``: score a curated dataset, gate it, write kept + dropped Parquet.
+
+Two passes over the parts so memory holds only the scores: score every part, compute the
+threshold(s) over all scores, then split each part. Output mirrors the curate layout
+(``data/`` kept, ``dropped/`` with ``drop_stage``/``drop_reason``) so no document is lost,
+plus ``score_summary.json`` and ``report.md``. Same input, model and options give the same
+bytes (pinned Parquet writer, scores rounded, input order kept).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from codekiln_core.errors import ConfigError
+from codekiln_curate.quality.gate import GLOBAL, keep, percentile_threshold
+from codekiln_curate.quality.scorer import QualityModel, check_model_dir
+
+STAGE = "quality-score"
+REASON = "quality_score_below_threshold"
+
+
+@dataclass(frozen=True)
+class ScoreOptions:
+    drop_percentile: float | None = 10.0
+    min_score: float | None = None
+    per_language: bool = False
+    max_tokens: int = 1024
+    batch_size: int = 16
+    device: str = "auto"
+    dtype: str = "float32"
+
+    def check(self) -> None:
+        if self.min_score is not None and self.drop_percentile is not None:
+            raise ConfigError("--drop-percentile and --min-score exclude each other; pass one")
+        if self.min_score is not None and not 0 <= self.min_score <= 10:
+            raise ConfigError(f"--min-score {self.min_score}: must be in 0-10")
+        if self.drop_percentile is not None and not 0 <= self.drop_percentile < 100:
+            raise ConfigError(f"--drop-percentile {self.drop_percentile}: must be in [0, 100)")
+        if self.min_score is not None and self.per_language:
+            raise ConfigError("--per-language applies to --drop-percentile only")
+
+
+@dataclass
+class ScoreResult:
+    out_dir: Path
+    summary: dict[str, Any]
+    run_id: str | None
+
+
+def dataset_parts(dataset: Path) -> list[Path]:
+    """Parquet parts of a curate output (``data/``), of a directory, or one file."""
+    if dataset.is_file() and dataset.suffix == ".parquet":
+        return [dataset]
+    root = dataset / "data" if (dataset / "data").is_dir() else dataset
+    parts = sorted(root.glob("*.parquet")) if root.is_dir() else []
+    if not parts:
+        raise ConfigError(f"{dataset}: no Parquet dataset here (looked for data/*.parquet and "
+                          "*.parquet); pass a `codekiln curate run` output directory")
+    return parts
+
+
+def check_output(out: Path, force: bool) -> None:
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        if not force:
+            raise ConfigError(f"--output {out}: exists and is not empty; choose a new "
+                              "directory or pass --force to replace it")
+        shutil.rmtree(out) if out.is_dir() else out.unlink()
+
+
+def score_parts(parts: list[Path], model: QualityModel,
+                progress: Callable[[int, int], None] | None) -> list[list[float]]:
+    import pyarrow.parquet as pq
+
+    scores: list[list[float]] = []
+    for index, part in enumerate(parts):
+        table = pq.read_table(part, columns=_scoring_columns(part))
+        if "content" not in table.column_names:
+            raise ConfigError(f"{part}: no 'content' column; not a curated dataset")
+        scores.append(model.score(table.to_pylist()))
+        if progress is not None:
+            progress(index + 1, len(parts))
+    return scores
+
+
+def _scoring_columns(part: Path) -> list[str]:
+    import pyarrow.parquet as pq
+
+    names = pq.read_schema(part).names
+    return [c for c in ("content", "language") if c in names]
+
+
+def write_split(parts: list[Path], scores: list[list[float]], thresholds: dict[str, float],
+                out: Path) -> dict[str, dict[str, int]]:
+    """Kept rows (+ ``quality_score``) to data/, the rest to dropped/; counts per language."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from codekiln_curate.engine.storage import write_parquet
+
+    counts: dict[str, dict[str, int]] = {}
+    for part, part_scores in zip(parts, scores, strict=True):
+        table = pq.read_table(part)
+        table = table.append_column("quality_score", pa.array(part_scores, pa.float64()))
+        languages = (table.column("language").to_pylist() if "language" in table.column_names
+                     else [None] * table.num_rows)
+        mask = [keep(s, lang, thresholds) for s, lang in zip(part_scores, languages,
+                                                            strict=True)]
+        for lang, kept in zip(languages, mask, strict=True):
+            entry = counts.setdefault(lang or "unknown", {"kept": 0, "dropped": 0})
+            entry["kept" if kept else "dropped"] += 1
+        flags = pa.array(mask, pa.bool_())
+        write_parquet(table.filter(flags), out / "data" / part.name)
+        dropped = table.filter(pc.invert(flags))
+        dropped = dropped.append_column("drop_stage", pa.array([STAGE] * dropped.num_rows,
+                                                                pa.string()))
+        dropped = dropped.append_column("drop_reason", pa.array([REASON] * dropped.num_rows,
+                                                                 pa.string()))
+        write_parquet(dropped, out / "dropped" / part.name)
+    return dict(sorted(counts.items()))
+
+
+def thresholds_of(options: ScoreOptions, scores: list[float],
+                  languages: list[str | None]) -> dict[str, float]:
+    if options.min_score is not None:
+        return {GLOBAL: options.min_score}
+    return percentile_threshold(scores, languages, options.drop_percentile or 0.0,
+                                options.per_language)
+
+
+def all_languages(parts: list[Path]) -> list[str | None]:
+    import pyarrow.parquet as pq
+
+    languages: list[str | None] = []
+    for part in parts:
+        if "language" in pq.read_schema(part).names:
+            languages.extend(pq.read_table(part, columns=["language"]).column(0).to_pylist())
+        else:
+            languages.extend([None] * pq.read_metadata(part).num_rows)
+    return languages
+
+
+def score_dataset(dataset: Path, model_dir: Path, out: Path, options: ScoreOptions, *,
+                  force: bool = False, lineage: bool = True,
+                  progress: Callable[[int, int], None] | None = None) -> ScoreResult:
+    """Score, gate and write ``dataset`` into ``out``; one lineage run ``curate.score``."""
+    from codekiln_core.lineage import InputRef, lineage_run
+    from codekiln_curate.quality.report import summarize, write_report
+
+    options.check()
+    parts = dataset_parts(dataset)
+    check_model_dir(model_dir)
+    if out.resolve() in {dataset.resolve(), model_dir.resolve()}:
+        raise ConfigError(f"--output {out}: is the input itself; pass a new directory")
+    check_output(out, force)
+    model = QualityModel(model_dir, max_tokens=options.max_tokens,
+                         batch_size=options.batch_size, device=options.device,
+                         dtype=options.dtype)
+    config = {"dataset": str(dataset), "model": str(model_dir), **options.__dict__}
+    inputs = [InputRef.from_path(dataset, name="curated"),
+              InputRef.from_path(model_dir, name="quality-scorer")]
+    with lineage_run("curate.score", config=config, inputs=inputs, enabled=lineage) as run:
+        scores = score_parts(parts, model, progress)
+        flat = [s for part in scores for s in part]
+        thresholds = thresholds_of(options, flat, all_languages(parts))
+        counts = write_split(parts, scores, thresholds, out)
+        summary = summarize(flat, thresholds, counts, options)
+        write_report(out, summary)
+        run.log_metrics({"kept": summary["kept"], "dropped": summary["dropped"],
+                         "mean_score": summary["mean_score"]})
+        run.log_artifact(out / "report.md", artifact_path="report")
+        run.log_output(out, name="scored")
+    return ScoreResult(out, summary, run.run_id)
