@@ -1,0 +1,132 @@
+"""`codekiln curate web extract`: raw pages -> pages.parquet (text with code kept) + drops.
+
+Output directory:
+  pages.parquet    id, url, path, title, text, has_code_tags, num_code_blocks, num_words,
+                   category, hints
+  dropped.parquet  id, url, path, num_words, reason   (nothing is lost silently)
+  stats.json       pages, kept, dropped per reason, with/without code tags, per category
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from codekiln_curate.web.categories import tag_category
+from codekiln_curate.web.html import extract
+from codekiln_curate.web.pages import iter_pages
+
+#: The spec's low-quality heuristic: pages with fewer words than this are dropped.
+DEFAULT_MIN_WORDS = 10
+
+PAGE_FIELDS = (("id", "string"), ("url", "string"), ("path", "string"), ("title", "string"),
+               ("text", "string"), ("has_code_tags", "bool"), ("num_code_blocks", "int64"),
+               ("num_words", "int64"), ("category", "string"), ("hints", "list<string>"))
+
+
+@dataclass
+class ExtractResult:
+    out_dir: Path
+    pages: Path
+    stats: dict[str, Any]
+    run_id: str | None = None
+
+
+def page_schema() -> Any:
+    import pyarrow as pa
+
+    types = {"string": pa.string(), "bool": pa.bool_(), "int64": pa.int64(),
+             "list<string>": pa.list_(pa.string())}
+    return pa.schema([(name, types[kind]) for name, kind in PAGE_FIELDS])
+
+
+def extract_pages(source: Path, output: Path, *, min_words: int = DEFAULT_MIN_WORDS,
+                  html_column: str = "html") -> ExtractResult:
+    """Extract every page of ``source``; short pages go to dropped.parquet with a reason."""
+    kept: list[dict[str, Any]] = []
+    dropped: list[dict[str, Any]] = []
+    for raw in iter_pages(source, html_column):
+        page = extract(raw.html)
+        base = {"id": raw.id, "url": raw.url, "path": raw.path}
+        if page.num_words == 0:
+            dropped.append({**base, "num_words": 0, "reason": "empty"})
+            continue
+        if page.num_words < min_words:
+            dropped.append({**base, "num_words": page.num_words, "reason": "too_few_words"})
+            continue
+        category = tag_category(raw.url or raw.path, page.text, page.hints)
+        kept.append({**base, "title": page.title, "text": page.text,
+                     "has_code_tags": page.has_code_tags,
+                     "num_code_blocks": page.num_code_blocks, "num_words": page.num_words,
+                     "category": category, "hints": page.hints})
+    output.mkdir(parents=True, exist_ok=True)
+    stats = _stats(kept, dropped, min_words)
+    _write(output, kept, dropped, stats)
+    return ExtractResult(output, output / "pages.parquet", stats)
+
+
+def run_extract(source: Path, output: Path, *, min_words: int = DEFAULT_MIN_WORDS,
+                html_column: str = "html", lineage: bool = True) -> ExtractResult:
+    """:func:`extract_pages` inside one lineage run (``curate.web.extract``)."""
+    from codekiln_core.lineage import InputRef, lineage_run
+
+    inputs = [InputRef.from_path(source, name="raw-web")] if lineage else []
+    config = {"min_words": min_words, "html_column": html_column}
+    with lineage_run("curate.web.extract", config=config, inputs=inputs,
+                     enabled=lineage) as run:
+        result = extract_pages(source, output, min_words=min_words, html_column=html_column)
+        result.run_id = run.run_id
+        run.log_metrics({k: float(v) for k, v in result.stats.items()
+                         if isinstance(v, int | float)})
+        run.log_artifact(output / "stats.json", artifact_path="report")
+        run.log_output(output, name="web-pages")
+    return result
+
+
+def _stats(kept: list[dict[str, Any]], dropped: list[dict[str, Any]],
+           min_words: int) -> dict[str, Any]:
+    return {
+        "pages": len(kept) + len(dropped),
+        "kept": len(kept),
+        "dropped": len(dropped),
+        "min_words": min_words,
+        "dropped_per_reason": dict(sorted(Counter(d["reason"] for d in dropped).items())),
+        "with_code_tags": sum(1 for p in kept if p["has_code_tags"]),
+        "without_code_tags": sum(1 for p in kept if not p["has_code_tags"]),
+        "code_blocks": sum(p["num_code_blocks"] for p in kept),
+        "per_category": dict(sorted(Counter(p["category"] for p in kept).items())),
+    }
+
+
+def _write(output: Path, kept: list[dict[str, Any]], dropped: list[dict[str, Any]],
+           stats: dict[str, Any]) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_pylist(kept, schema=page_schema()), output / "pages.parquet")
+    drops = pa.schema([("id", pa.string()), ("url", pa.string()), ("path", pa.string()),
+                       ("num_words", pa.int64()), ("reason", pa.string())])
+    pq.write_table(pa.Table.from_pylist(dropped, schema=drops), output / "dropped.parquet")
+    (output / "stats.json").write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
+
+
+def read_pages(source: Path) -> list[dict[str, Any]]:
+    """Rows of an extract output dir or a pages Parquet file (the classifier's input)."""
+    import pyarrow.parquet as pq
+
+    from codekiln_core.errors import ConfigError
+
+    file = source / "pages.parquet" if source.is_dir() else source
+    if not file.is_file():
+        raise ConfigError(f"{source}: no pages.parquet; run `codekiln curate web extract` "
+                          "first or pass its output directory")
+    table = pq.read_table(file)
+    missing = {"id", "text"} - set(table.column_names)
+    if missing:
+        raise ConfigError(f"{file}: missing columns {sorted(missing)}; expected the output "
+                          "of `codekiln curate web extract`")
+    rows: list[dict[str, Any]] = table.to_pylist()
+    return rows
