@@ -16,7 +16,7 @@ def test_contract() -> None:
     stage = HeuristicsStage()
     assert isinstance(stage, SignalStage)
     names = [name for name, _, _ in FIRST_PARTY_STAGES]
-    assert names == ["language-id", "heuristics", "syntax", "decontaminate"]
+    assert names == ["language-id", "heuristics", "syntax", "decontaminate", "quality-score"]
     gated = {gate["signal"] for gate in DEFAULT_GATES}
     assert gated <= {
         c for _, cls, _ in FIRST_PARTY_STAGES for c in getattr(cls, "signal_columns", {})
