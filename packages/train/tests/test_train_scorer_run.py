@@ -95,3 +95,28 @@ def test_cli_refuses_to_overwrite_a_non_empty_output(tmp_path: Path, labels_dir:
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and "--force" in err, err
     assert (out / "keep.txt").read_text() == "precious"
+
+
+def test_init_starts_from_pretrained_weights(trained_scorer: Any, tmp_path: Path) -> None:
+    from safetensors.torch import load_file
+
+    small = write_labels(tmp_path / "labels", label_rows(20))
+    config = load_preset("tiny", ["max_tokens=128", "learning_rate=1e-12"])
+    with one_torch_thread():
+        run = train_scorer(small, config, tmp_path / "ckpt", init=trained_scorer.out_dir,
+                           device="cpu", lineage=False)
+    before = load_file(str(trained_scorer.out_dir / "model.safetensors"))
+    after = load_file(str(run.out_dir / "model.safetensors"))
+    assert before.keys() == after.keys()
+    for name, tensor in before.items():  # a vanishing learning rate keeps the init weights
+        assert (after[name] - tensor).abs().max() < 1e-6, name
+    assert (run.out_dir / "tokenizer.json").is_file()  # the init's tokenizer is reused
+
+
+def test_init_that_is_no_directory_is_a_one_line_error(labels_dir: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    code = main(["train", "scorer", str(labels_dir), "--output", str(tmp_path / "o"),
+                 "--init", str(tmp_path / "nope"), "--no-lineage"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "nope" in err, err
