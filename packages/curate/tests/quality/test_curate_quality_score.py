@@ -144,3 +144,17 @@ def test_lineage_walks_from_scored_data_back_to_labels_and_raw_code(
     commands = sorted(node.command for node in chain.runs)
     assert commands == ["curate.label", "curate.run", "curate.score", "train.scorer"]
     assert any(str(tmp_path / "corpus") in link.source for link in chain.raw_inputs)
+
+
+def test_force_replaces_only_after_a_successful_run(
+        tiny_scorer_dir: Path, curated_dataset: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "scored"
+    out.mkdir()
+    (out / "old.txt").write_text("previous output")
+    bad = ["curate", "score", str(curated_dataset), "--model", str(tiny_scorer_dir),
+           "--output", str(out), "--no-lineage", "--force", "--device", "tpu"]
+    assert main(bad) == 2 and "tpu" in capsys.readouterr().err
+    assert (out / "old.txt").read_text() == "previous output"
+    assert main([*bad[:-2], "--device", "cpu"]) == 0
+    assert not (out / "old.txt").exists() and (out / "score_summary.json").is_file()

@@ -9,6 +9,7 @@ bytes (pinned Parquet writer, scores rounded, input order kept).
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -64,11 +65,19 @@ def dataset_parts(dataset: Path) -> list[Path]:
 
 
 def check_output(out: Path, force: bool) -> None:
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        if not force:
-            raise ConfigError(f"--output {out}: exists and is not empty; choose a new "
-                              "directory or pass --force to replace it")
-        shutil.rmtree(out) if out.is_dir() else out.unlink()
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
+        raise ConfigError(f"--output {out}: exists and is not empty; choose a new "
+                          "directory or pass --force to replace it")
+
+
+def publish(tmp: Path, out: Path) -> None:
+    """Swap the finished output in; an old one (``--force``) goes only now, after success."""
+    if out.is_dir():
+        shutil.rmtree(out)
+    elif out.exists():
+        out.unlink()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp.rename(out)
 
 
 def score_parts(parts: list[Path], model: QualityModel,
@@ -163,13 +172,16 @@ def score_dataset(dataset: Path, model_dir: Path, out: Path, options: ScoreOptio
     config = {"dataset": str(dataset), "model": str(model_dir), **options.__dict__}
     inputs = [InputRef.from_path(dataset, name="curated"),
               InputRef.from_path(model_dir, name="quality-scorer")]
+    tmp = out.with_name(f"{out.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
     with lineage_run("curate.score", config=config, inputs=inputs, enabled=lineage) as run:
         scores = score_parts(parts, model, progress)
         flat = [s for part in scores for s in part]
         thresholds = thresholds_of(options, flat, all_languages(parts))
-        counts = write_split(parts, scores, thresholds, out)
+        counts = write_split(parts, scores, thresholds, tmp)
         summary = summarize(flat, thresholds, counts, options)
-        write_report(out, summary)
+        write_report(tmp, summary)
+        publish(tmp, out)
         run.log_metrics({"kept": summary["kept"], "dropped": summary["dropped"],
                          "mean_score": summary["mean_score"]})
         run.log_artifact(out / "report.md", artifact_path="report")
