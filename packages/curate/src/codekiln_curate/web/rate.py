@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from codekiln_core.config import RecipeModel, load_recipe, validate
 from codekiln_core.errors import ConfigError
@@ -80,6 +80,12 @@ class WebRateRecipe(RecipeModel):
                                   "(the first by id order); null: all")
     cache: str | None = Field(None, description="request cache (sqlite); default "
                               "OUTPUT/cache.sqlite")
+
+    @field_validator("category_thresholds")
+    @classmethod
+    def _merge_defaults(cls, value: dict[str, int]) -> dict[str, int]:
+        """A recipe (or ``--set``) naming one category keeps the defaults of the others."""
+        return {**DEFAULT_CATEGORY_THRESHOLDS, **value}
 
 
 def load_rate_recipe(path: Path | None, overrides: list[str]) -> WebRateRecipe:
