@@ -75,9 +75,10 @@ def test_extract_real_node_page_keeps_js_examples() -> None:
 def test_readers_dir_jsonl_parquet(tmp_path: Path) -> None:
     from_dir = list(iter_pages(PAGES / "libffi"))
     assert len(from_dir) == 20 and from_dir[0].path.endswith(".html")
-    records = [{"id": None, "url": "https://docs.example.org/api/x.html", "html": PAGE},
-               {"id": "own-id", "url": "https://shop.example.com/products/1",
-                "html": "<p>Add to cart</p>"}]
+    records: list[dict[str, str | None]] = [
+        {"id": None, "url": "https://docs.example.org/api/x.html", "html": PAGE},
+        {"id": "own-id", "url": "https://shop.example.com/products/1",
+         "html": "<p>Add to cart</p>"}]
     jsonl = tmp_path / "pages.jsonl"
     jsonl.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
     parquet = tmp_path / "pages.parquet"

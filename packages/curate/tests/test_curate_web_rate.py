@@ -103,9 +103,11 @@ def pages_dir(tmp_path: Path) -> Path:
 
 
 def recipe_for(server: ChatServer, tmp_path: Path) -> WebRateRecipe:
-    teacher = TeacherConfig(base_url=server.url, model="judge", max_retries=1, backoff_s=0.0,
-                            concurrency=3)
-    return WebRateRecipe(teacher=teacher, cache=str(tmp_path / "cache.sqlite"))
+    teacher = TeacherConfig.model_validate({"base_url": server.url, "model": "judge",
+                                            "max_retries": 1, "backoff_s": 0.0,
+                                            "concurrency": 3})
+    return WebRateRecipe.model_validate({"teacher": teacher.model_dump(),
+                                         "cache": str(tmp_path / "cache.sqlite")})
 
 
 def test_prompt_and_gate() -> None:
