@@ -13,7 +13,7 @@ prefers it when present.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -52,6 +52,20 @@ class SignalStage(Protocol):
     signal_columns: ClassVar[Mapping[str, str]]
 
     def signals(self, doc: Document) -> Mapping[str, Any]: ...
+
+
+@runtime_checkable
+class BatchSignalStage(Protocol):
+    """A signal stage that is much faster over many documents (model inference).
+
+    The executor calls ``signals_batch`` once per shard, in document order; ``signals`` stays
+    the per-document fallback.
+    """
+
+    name: ClassVar[str]
+    signal_columns: ClassVar[Mapping[str, str]]
+
+    def signals_batch(self, docs: Sequence[Document]) -> list[Mapping[str, Any]]: ...
 
 
 def normalize_filter_result(result: FilterResult, default_reason: str) -> tuple[bool, str | None]:

@@ -116,8 +116,10 @@ class CurateRecipe(RecipeModel):
     )
     workers: int = Field(1, ge=1, le=512, description="worker processes (local executor)")
     executor: Literal["local", "ray"] = Field("local", description="local or ray")
-    limits: LimitsSpec = Field(default_factory=LimitsSpec, description="size and shard caps")
-    report: ReportSpec = Field(default_factory=ReportSpec, description="report settings")
+    limits: LimitsSpec = Field(default_factory=lambda: LimitsSpec.model_validate({}),
+                               description="size and shard caps")
+    report: ReportSpec = Field(default_factory=lambda: ReportSpec.model_validate({}),
+                               description="report settings")
 
 
 def placeholders() -> dict[str, str]:

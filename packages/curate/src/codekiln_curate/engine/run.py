@@ -127,7 +127,7 @@ def run_global(plan: Plan, current: Pass, out: Path, registry: Any) -> None:
     shutil.rmtree(spill, ignore_errors=True)
     key_files = [layout.keys_file(out, current.index, s.shard_id) for s in plan.shards]
     started = time.perf_counter()
-    decisions = stage.decide(key_files, spill)
+    decisions = stage.decide(key_files, spill) if key_files else {}
     dropped = 0
     for shard, key_file in zip(plan.shards, key_files, strict=True):
         ids = pq.read_table(key_file, columns=["id"])["id"].to_pylist()

@@ -54,6 +54,10 @@ def gate_reason(gate: GateSpec, value: Any) -> str | None:
     if gate.max is not None and value > gate.max:
         return f"{gate.signal}_above_max"
     if gate.equals is not None and value != gate.equals:
+        if gate.equals is False:  # a flag that should be off is on: the flag names the reason
+            return gate.signal
+        if gate.equals is True:
+            return f"not_{gate.signal}"
         return f"{gate.signal}_not_{str(gate.equals).lower()}"
     return None
 
@@ -94,7 +98,22 @@ class StageRunner:
                 raise
             except Exception:  # one bad doc must not sink the shard: retry one by one
                 return [self._one_batch(doc) for doc in docs]
+        if self.kind is not StageKind.FILTER and hasattr(self.instance, "signals_batch"):
+            return self._signals_batch(docs)
         return [self._one(doc) for doc in docs]
+
+    def _signals_batch(self, docs: list[Doc]) -> Sequence[str | None]:
+        """One call per shard (a model's forward passes batch across documents)."""
+        try:
+            batch_values = self.instance.signals_batch(docs)
+        except CodekilnError:
+            raise
+        except Exception:  # one bad doc must not sink the shard: retry one by one
+            return [self._one(doc) for doc in docs]
+        for doc, values in zip(docs, batch_values, strict=True):
+            for key in self.columns:
+                doc[key] = values.get(key)
+        return [None] * len(docs)
 
     def _one_batch(self, doc: Doc) -> str | None:
         try:

@@ -84,8 +84,9 @@ def _load_input(task: PassTask, setup: Any, shard: Shard, dropped: list[Doc],
                 stats: dict[str, Any]) -> list[Doc]:
     out = Path(task.out_dir)
     if task.pass_index > 0:
-        return pq.read_table(layout.kept_file(out, task.pass_index - 1, shard.shard_id)
-                             ).to_pylist()
+        kept: list[Doc] = pq.read_table(
+            layout.kept_file(out, task.pass_index - 1, shard.shard_id)).to_pylist()
+        return kept
     read = StageStats()
     started = time.perf_counter()
     docs: list[Doc] = []

@@ -44,12 +44,11 @@ def aggregate(out: Path, plan: Plan) -> dict[str, Any]:
                        {"seconds": decided.get("seconds", 0.0)})
             if current.index == final:
                 for lang, counts in marker.get("languages", {}).items():
-                    entry = languages.setdefault(lang, [0, 0, 0, 0])
+                    row = languages.setdefault(lang, [0, 0, 0, 0])
                     for i, value in enumerate(counts):
-                        entry[i] += value
+                        row[i] += value
     for entry in stages.values():
-        entry.setdefault("reasons", {})
-        entry["reasons"] = dict(sorted(entry["reasons"].items()))
+        entry["reasons"] = dict(sorted(entry.get("reasons", {}).items()))
         for key in _COUNTS:
             entry.setdefault(key, 0)
     read = stages[READ_STAGE]

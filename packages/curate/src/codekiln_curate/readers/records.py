@@ -22,7 +22,7 @@ PARQUET_BATCH_ROWS = 1024
 
 def _open_binary(path: Path) -> IO[bytes]:
     if path.name.endswith(".gz"):
-        return gzip.open(path, "rb")
+        return gzip.open(path, "rb")  # type: ignore[return-value]
     if path.name.endswith(".zst"):
         import zstandard
 

@@ -38,7 +38,7 @@ def write_histogram(signal: str, kept: np.ndarray, dropped: np.ndarray, bins: in
     low, high = float(both.min()), float(both.max())
     edges = np.linspace(low, high if high > low else low + 1.0, bins + 1)
     fig, ax = plt.subplots(figsize=(6, 3.2), dpi=80)
-    ax.hist([kept, dropped], bins=edges, stacked=True, label=["kept", "dropped"],
+    ax.hist([kept, dropped], bins=edges.tolist(), stacked=True, label=["kept", "dropped"],
             color=["#3b7dd8", "#d8643b"])
     ax.set_title(signal)
     ax.set_xlabel(signal)
