@@ -11,38 +11,22 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-from codekiln_core.errors import ConfigError
 from codekiln_curate.documents import Skip, make_document
+from codekiln_curate.gitio import GIT_TIMEOUT_S, git
 from codekiln_curate.readers.base import Item, Shard
 from codekiln_curate.readers.files import decode_content, selected
-
-_GIT_TIMEOUT_S = 600
-
-
-def _git(root: Path, *args: str) -> bytes:
-    try:
-        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True,
-                              timeout=_GIT_TIMEOUT_S, check=False)
-    except FileNotFoundError as exc:
-        raise ConfigError("git input: the `git` executable is not on PATH; install git") from exc
-    if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise ConfigError(f"git input {root}: `git {' '.join(args)}` failed: "
-                          f"{message[-1] if message else done.returncode}; "
-                          "point the input at a git repository with at least one commit")
-    return done.stdout
 
 
 def repo_root_and_head(path: Path) -> tuple[Path, str]:
     """Top-level directory and HEAD commit; a one-line ConfigError when there is none."""
-    top = _git(path, "rev-parse", "--show-toplevel").decode().strip()
-    head = _git(path, "rev-parse", "--verify", "HEAD^{commit}").decode().strip()
+    top = git(path, "rev-parse", "--show-toplevel").decode().strip()
+    head = git(path, "rev-parse", "--verify", "HEAD^{commit}").decode().strip()
     return Path(top), head
 
 
 def list_head(root: Path, include: list[str], exclude: list[str]) -> list[list[object]]:
     """``[path, blob_sha, size, mode]`` of each file at HEAD, sorted by path."""
-    out = _git(root, "ls-tree", "-r", "-z", "--long", "--full-tree", "HEAD")
+    out = git(root, "ls-tree", "-r", "-z", "--long", "--full-tree", "HEAD")
     entries: list[list[object]] = []
     for record in out.split(b"\0"):
         if not record:
@@ -117,7 +101,7 @@ def read_git_shard(shard: Shard, max_file_bytes: int) -> Iterator[Item]:
             yield make_document(text, source=shard.source, repo=repo, path=path,
                                 commit=commit, commit_time=when, size_bytes=nbytes)
         proc.stdin.close()
-        proc.wait(timeout=_GIT_TIMEOUT_S)
+        proc.wait(timeout=GIT_TIMEOUT_S)
 
 
 def _pre_read_reason(mode: str, size: int, max_file_bytes: int) -> str | None:

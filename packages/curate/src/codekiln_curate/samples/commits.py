@@ -16,6 +16,7 @@ from pathlib import Path
 from pydantic import Field
 
 from codekiln_core.config import RecipeModel
+from codekiln_curate.gitio import CatFile, decode_text, git, list_tree
 from codekiln_curate.samples.bm25 import BM25, code_tokens
 from codekiln_curate.samples.commit_format import (
     render_input,
@@ -23,7 +24,6 @@ from codekiln_curate.samples.commit_format import (
     render_tree,
     truncate_bytes,
 )
-from codekiln_curate.samples.gitio import CatFile, decode_text, git, list_tree
 
 _README_NAMES = ("readme.md", "readme.rst", "readme.txt", "readme")
 

@@ -100,7 +100,7 @@ def _input_ref(path: Path) -> Any:
     from codekiln_core.lineage import InputRef
 
     if (path / ".git").exists():
-        from codekiln_curate.samples.gitio import git
+        from codekiln_curate.gitio import git
 
         head = git(path, "rev-parse", "HEAD").decode().strip()
         return InputRef(name=path.resolve().name, source=str(path.resolve()), digest=head[:12])

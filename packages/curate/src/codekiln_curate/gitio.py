@@ -12,14 +12,14 @@ from types import TracebackType
 
 from codekiln_core.errors import ConfigError
 
-_TIMEOUT_S = 600
+GIT_TIMEOUT_S = 600
 
 
 def git(root: Path, *args: str) -> bytes:
     """Run one git command; a failure is a one-line ConfigError naming the repository."""
     try:
         done = subprocess.run(["git", "-C", str(root), *args], capture_output=True,
-                              timeout=_TIMEOUT_S, check=False)
+                              timeout=GIT_TIMEOUT_S, check=False)
     except FileNotFoundError as exc:
         raise ConfigError("the `git` executable is not on PATH; install git") from exc
     if done.returncode != 0:
