@@ -1,4 +1,4 @@
-"""codekiln-curate: Curate raw code into deduplicated, syntax-checked, decontaminated training data."""
+"""codekiln-curate: raw code into deduplicated, syntax-checked, decontaminated data."""
 
 from importlib.metadata import PackageNotFoundError, version
 

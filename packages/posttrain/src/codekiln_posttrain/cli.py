@@ -1,4 +1,4 @@
-"""``codekiln posttrain``: the sub-command group of codekiln-posttrain (kept light for ``--help``)."""
+"""``codekiln posttrain``: codekiln-posttrain's command group (light to import for ``--help``)."""
 
 from __future__ import annotations
 
