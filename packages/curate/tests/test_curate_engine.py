@@ -167,3 +167,14 @@ def test_report_has_tables_histograms_and_samples(tmp_path: Path) -> None:
     assert "<table>" in html and "near_duplicate" in html
     summary = (out / "summary.json").read_text()
     assert '"seconds"' not in summary  # timings stay out of deterministic files
+
+
+def test_gate_reasons_name_the_signal() -> None:
+    from codekiln_curate.engine.runner import gate_reason
+    from codekiln_curate.recipe import GateSpec
+
+    assert gate_reason(GateSpec(signal="is_generated", equals=False), True) == "is_generated"
+    assert gate_reason(GateSpec(signal="is_code", equals=True), False) == "not_is_code"
+    assert gate_reason(GateSpec(signal="n", min=5), 4) == "n_below_min"
+    assert gate_reason(GateSpec(signal="n", min=5, max=9), 7) is None
+    assert gate_reason(GateSpec(signal="n", min=5), None) is None  # no signal: gate passes
