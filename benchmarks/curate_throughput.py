@@ -30,6 +30,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -175,20 +176,50 @@ def child(args: argparse.Namespace) -> None:
 
 
 # ------------------------------------------------------------------ driver
+class TreeRssSampler(threading.Thread):
+    """Peak of the summed RSS of a process and all its descendants, sampled every 100 ms.
+
+    ``wait4``'s ``ru_maxrss`` cannot be used: Linux carries the parent's RSS high-water mark
+    into an exec'd child, so every child would report at least this driver's own RSS.
+    """
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak_bytes, self._done = pid, 0, threading.Event()
+
+    def run(self) -> None:
+        import psutil
+
+        root = psutil.Process(self.pid)
+        while not self._done.wait(0.1):
+            try:
+                procs = [root, *root.children(recursive=True)]
+                total = sum(p.memory_info().rss for p in procs if p.is_running())
+            except psutil.Error:
+                continue
+            self.peak_bytes = max(self.peak_bytes, total)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+
 def measure(system: str, pipeline: str, dump: Path, work: Path, workers: int) -> dict:
     out = work / f"{system}-{pipeline}-{time.monotonic_ns()}"
     cmd = [sys.executable, __file__, "--child", "--system", system, "--pipeline", pipeline,
            "--dump", str(dump), "--out", str(out), "--workers", str(workers)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert proc.stdout is not None
+    sampler = TreeRssSampler(proc.pid)
+    sampler.start()
     stdout = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)  # reap it ourselves to get its rusage
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    proc.wait()
+    sampler.stop()
     if proc.returncode != 0:
         raise SystemExit(f"{system} {pipeline} failed (exit {proc.returncode})")
     line = next(x for x in stdout.splitlines() if x.startswith("RESULT "))
     result = json.loads(line[len("RESULT "):])
-    result["peak_rss_mb"] = usage.ru_maxrss / 1024  # largest process of the tree
+    result["peak_rss_mb"] = sampler.peak_bytes / 2**20
     shutil.rmtree(out, ignore_errors=True)
     return result
 
