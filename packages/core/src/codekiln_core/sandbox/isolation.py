@@ -36,6 +36,7 @@ class IsolationPlan:
     expose: tuple[str, ...]  # toolchain dirs under hidden_parents to bind back read-only
     worker_netns: bool = False  # the whole worker already sits in an empty network namespace
     worker_mountns: bool = False  # the worker already sits in the private mount layout
+    tmp_expose: tuple[str, ...] = ()  # import paths under /tmp to bind back read-only over it
 
     @property
     def names(self) -> list[str]:
@@ -101,11 +102,27 @@ def _mask_home_dirs(plan: IsolationPlan) -> None:
         _mount(None, parent, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
+def _keep_open(paths: tuple[str, ...]) -> dict[str, int]:
+    """O_PATH handles on paths a mount is about to cover, so they can be bound back."""
+    return {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in paths}
+
+
+def _bind_back(keep: dict[str, int]) -> None:
+    """Bind each kept path back at its old place, read-only (after /tmp was replaced)."""
+    for path, fd in keep.items():
+        os.makedirs(path, exist_ok=True)
+        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+        _mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID)
+        os.close(fd)
+
+
 def _setup_mounts(plan: IsolationPlan, workdir: str, shm_mb: int) -> None:
     """Private mounts: workdir as /tmp, fresh /dev/shm, masked home dirs, read-only root."""
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mask_home_dirs(plan)
+    keep = _keep_open(plan.tmp_expose)
     _mount(workdir, "/tmp", None, MS_BIND)
+    _bind_back(keep)
     if os.path.isdir("/dev/shm"):
         _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={shm_mb}m")
     _mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY)
@@ -122,7 +139,9 @@ def enter_worker_mounts(plan: IsolationPlan, shm_mb: int) -> None:
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mask_home_dirs(plan)
     owner = f",uid={plan.uid},gid={plan.uid}" if plan.uid is not None else ""
+    keep = _keep_open(plan.tmp_expose)
     _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=0700{owner}")
+    _bind_back(keep)
     if os.path.isdir("/dev/shm"):
         _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={shm_mb}m")
     _mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY)

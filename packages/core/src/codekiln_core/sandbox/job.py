@@ -38,7 +38,8 @@ def _safe_relpath(name: str) -> str:
     return norm
 
 
-def _populate(workdir: str, files: dict[str, str], uid: int | None) -> None:
+def _populate(workdir: str, files: dict[str, str], uid: int | None,
+              keep: frozenset[str] = frozenset()) -> None:
     for name, text in files.items():
         path = os.path.join(workdir, _safe_relpath(name))
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -46,6 +47,8 @@ def _populate(workdir: str, files: dict[str, str], uid: int | None) -> None:
             fh.write(text)
     if uid is not None:
         for root, dirs, names in os.walk(workdir):
+            if root == workdir:  # never walk into read-only import paths bound back over /tmp
+                dirs[:] = [d for d in dirs if d not in keep]
             for entry in (*dirs, *names):
                 os.chown(os.path.join(root, entry), uid, uid)
 
@@ -92,25 +95,34 @@ def run_job(ctx: WorkerContext, request: RunRequest, limits: SandboxLimits) -> R
             os.chown(workdir, uid, uid)
         source = languages.source_name(spec, request.code)
         try:
-            _populate(workdir, {**request.files, source: request.code}, uid)
+            _populate(workdir, {**request.files, source: request.code}, uid,
+                      _kept_tmp_entries(ctx.plan) if shared else frozenset())
         except (ValueError, OSError) as exc:
             return sandbox_error(f"could not write the program files: {exc}", names)
         return _compile_and_run(ctx, request, limits, spec, workdir, source)
     finally:
         if shared:
-            for scratch in (SHARED_WORKDIR, SHARED_SHM):
-                empty_dir(scratch)
+            empty_dir(SHARED_WORKDIR, keep=_kept_tmp_entries(ctx.plan))
+            empty_dir(SHARED_SHM)
         else:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def empty_dir(path: str) -> None:
-    """Remove everything inside ``path`` (a worker's reused scratch dir), keeping the dir."""
+def _kept_tmp_entries(plan: isolation.IsolationPlan) -> frozenset[str]:
+    """Top-level names under /tmp that hold bound-back import paths (``/tmp/<name>/...``)."""
+    return frozenset(path.split("/")[2] for path in plan.tmp_expose)
+
+
+def empty_dir(path: str, keep: set[str] | frozenset[str] = frozenset()) -> None:
+    """Remove everything inside ``path`` (a worker's reused scratch dir), keeping the dir and
+    the top-level entries in ``keep`` (read-only import paths bound back over /tmp)."""
     try:
         entries = list(os.scandir(path))
     except FileNotFoundError:
         return
     for entry in entries:
+        if entry.name in keep:
+            continue
         if entry.is_dir(follow_symlinks=False):
             shutil.rmtree(entry.path, ignore_errors=True)
         else:

@@ -49,6 +49,16 @@ def toolchain_paths(tools: dict[str, str | None]) -> list[str]:
     return paths
 
 
+def import_paths_under_tmp() -> tuple[str, ...]:
+    """Import paths (a venv, editable sources) that live under ``/tmp``.
+
+    The mount layout puts the work dir over ``/tmp``; these are bound back read-only, or every
+    third-party import in sandboxed code would fail for a project cloned under /tmp (as CI
+    may do). The probe checks they stay readable.
+    """
+    return tuple(sorted({p for p in sys.path if p.startswith("/tmp/") and os.path.isdir(p)}))
+
+
 def enter_worker_netns() -> bool:
     """As root, move the whole worker into an empty network namespace once, so runs need not
     pay for creating one each (only loopback, and it is down)."""
@@ -67,7 +77,8 @@ def _candidates(tools: dict[str, str | None], worker_netns: bool) -> list[isolat
         parents, expose = hidden_dirs(toolchain_paths(tools))
         own_netns = not worker_netns
         return [
-            isolation.IsolationPlan(uid, own_netns, True, False, parents, expose, worker_netns),
+            isolation.IsolationPlan(uid, own_netns, True, False, parents, expose, worker_netns,
+                                    tmp_expose=import_paths_under_tmp()),
             isolation.IsolationPlan(uid, own_netns, False, False, (), (), worker_netns),
             isolation.IsolationPlan(uid, False, False, False, (), (), worker_netns),
         ]
@@ -102,7 +113,7 @@ def choose_plan(
     tools: dict[str, str | None], workdir: str, worker_netns: bool = False
 ) -> tuple[isolation.IsolationPlan, list[str]]:
     """The strongest working plan, plus the reasons stronger ones were rejected."""
-    must_read = [os.path.dirname(os.__file__)]
+    must_read = [os.path.dirname(os.__file__), *import_paths_under_tmp()]
     rejected: list[str] = []
     candidates = _candidates(tools, worker_netns)
     for plan in candidates:
