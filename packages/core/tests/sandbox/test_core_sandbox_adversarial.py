@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from codekiln_core.sandbox import LocalSandbox, RunRequest, SandboxLimits, Verdict
+from codekiln_core.sandbox.probe import import_paths_under_tmp
 
 pytestmark = pytest.mark.sandbox
 
@@ -257,4 +258,7 @@ def test_runs_of_one_worker_share_no_files() -> None:
         assert first.verdict is Verdict.PASSED, first.stderr
         second = sb.run(py(look))
     assert second.verdict is Verdict.PASSED, second.stderr
-    assert second.stdout.strip() == "['main.py'] []"
+    # A checkout under /tmp keeps its import paths, bound back read-only (root-owned, so a
+    # run cannot write beside them); nothing else survives from the first run.
+    kept = sorted({path.split("/")[2] for path in import_paths_under_tmp()})
+    assert second.stdout.strip() == f"{sorted(['main.py', *kept])} []"
