@@ -21,6 +21,7 @@ from codekiln_core.sandbox.isolation import kill_uid
 
 SETUP_FAILED_EXIT = 125  # the child could not isolate itself; its status pipe says why
 _DRAIN_GRACE_S = 1.0
+_REAP_GRACE_S = 2.0  # SIGKILLed processes normally die within milliseconds
 _STATUS_CAP = 64 * 1024
 
 
@@ -88,6 +89,20 @@ def _has_children() -> bool:
     return True
 
 
+def _reap_swept(uid: int, deadline: float) -> None:
+    """Wait until the swept processes are gone, not just signalled: SIGKILL lands
+    asynchronously, and a killed orphan stays a zombie of this subreaper (still owned by the
+    run's uid) until it is reaped, so the next run could otherwise see it."""
+    while time.monotonic() < deadline:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            time.sleep(0.005)
+            kill_uid(uid)  # one forked after the sweep may still be running
+
+
 def run_forked(
     target: Callable[[int], None],
     *,
@@ -120,6 +135,7 @@ def run_forked(
     _, status, usage = os.wait4(pid, 0)
     if uid is not None and _has_children():
         kill_uid(uid)  # something escaped the group: sweep every process of the run's uid
+        _reap_swept(uid, time.monotonic() + _REAP_GRACE_S)
     _pump(streams, None, time.monotonic() + _DRAIN_GRACE_S)
     for fd in (*streams, pidfd):
         os.close(fd)
