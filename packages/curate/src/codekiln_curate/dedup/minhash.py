@@ -101,17 +101,25 @@ class MinHasher:
         self._b = rng.integers(0, 2**63, size=n, dtype=np.uint64)
 
     def signature_of_shingles(self, shingles: np.ndarray) -> np.ndarray:
-        """``uint32[num_perm]`` minimum of each hash function over the shingle hashes."""
-        sig = np.full(self.config.num_perm, EMPTY_VALUE, dtype=np.uint64)
+        """``uint32[num_perm]`` minimum of each hash function over the shingle hashes.
+
+        The ``>> 32`` is monotonic, so it is applied to the 64-bit minima, not to every
+        product; products go into one reused block (no page faults per chunk).
+        """
+        sig = np.full(self.config.num_perm, np.iinfo(np.uint64).max, dtype=np.uint64)
+        block_min = np.empty_like(sig)
+        block = np.empty((self.config.num_perm, min(len(shingles), _CHUNK)), dtype=np.uint64)
         a = self._a[:, None]
         b = self._b[:, None]
-        shift = np.uint64(32)
         with np.errstate(over="ignore"):
             for start in range(0, len(shingles), _CHUNK):
-                hashed = a * shingles[None, start : start + _CHUNK]  # in place below: 2x faster
-                hashed += b
-                hashed >>= shift
-                np.minimum(sig, hashed.min(axis=1), out=sig)
+                part = shingles[None, start : start + _CHUNK]
+                out = block[:, : part.shape[1]]
+                np.multiply(a, part, out=out)
+                out += b
+                out.min(axis=1, out=block_min)
+                np.minimum(sig, block_min, out=sig)
+        sig >>= np.uint64(32)
         return sig.astype(np.uint32)
 
     def signature(self, content: str) -> np.ndarray:
