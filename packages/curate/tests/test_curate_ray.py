@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -29,15 +27,11 @@ def test_ray_executor_output_equals_local(tmp_path: Path, tiny_code_corpus: Path
             "stages": [{"name": "exact-dedup"}, {"name": "near-dedup"}]}
     local = CurateRecipe.model_validate({**base, "output": str(tmp_path / "local")})
     run_curation(local, lineage=False)
-    ray_tmp = tempfile.mkdtemp(prefix="ckray-")  # short: AF_UNIX paths are <= 107 bytes
-    ray.init(num_cpus=2, include_dashboard=False, _temp_dir=ray_tmp)
-    try:
-        remote = CurateRecipe.model_validate({**base, "output": str(tmp_path / "ray-out"),
-                                              "executor": "ray", "workers": 2})
-        result = run_curation(remote, lineage=False)
-    finally:
-        ray.shutdown()
-        shutil.rmtree(ray_tmp, ignore_errors=True)
+    # The executor starts (and stops) its own 2-CPU local cluster, as `--executor ray` does.
+    remote = CurateRecipe.model_validate({**base, "output": str(tmp_path / "ray-out"),
+                                          "executor": "ray", "workers": 2})
+    result = run_curation(remote, lineage=False)
+    assert not ray.is_initialized()
     assert result.summary["stages"]["exact-dedup"]["reasons"]["exact_duplicate"][0] == 1
     assert digests(tmp_path / "local") == digests(tmp_path / "ray-out")
     assert len(digests(tmp_path / "local")) == 2 * 2

@@ -7,6 +7,8 @@ results arrive in completion order and the engine never depends on that order.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -74,10 +76,10 @@ class RayExecutor:
     """
 
     def __init__(self, workers: int, temp_dir: str | None = None) -> None:
-        import ray
-
         self.workers = max(1, workers)
         self._started = False
+        self._tmp: str | None = None
+        ray = _ray_for_local_workers()
         if not ray.is_initialized():
             self._tmp = temp_dir or tempfile.mkdtemp(prefix="codekiln-ray-")
             ray.init(num_cpus=max(2, self.workers), include_dashboard=False,
@@ -106,6 +108,27 @@ class RayExecutor:
         if self._started and ray.is_initialized():
             ray.shutdown()
             self._started = False
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+
+def _ray_for_local_workers() -> Any:
+    """Import ray so that a local cluster's workers run this very interpreter.
+
+    Under ``uv run``, Ray (>= 2.43) would start every worker as ``uv run ... python`` inside
+    an uploaded copy of the working directory: a second environment sync per cluster, which
+    fails outright under ``uv run --no-sync`` or ``uv sync --package``. The workers of a
+    cluster we start on this machine can simply use our environment. Set
+    ``RAY_ENABLE_UV_RUN_RUNTIME_ENV=1`` to get Ray's behaviour back.
+    """
+    os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
+    import ray
+    from ray._private import ray_constants  # read once at import; ray may predate us
+
+    ray_constants.RAY_ENABLE_UV_RUN_RUNTIME_ENV = (
+        os.environ["RAY_ENABLE_UV_RUN_RUNTIME_ENV"].lower() in ("1", "true"))
+    return ray
 
 
 def make_executor(kind: str, workers: int) -> Executor:
