@@ -76,14 +76,17 @@ class RayExecutor:
     """
 
     def __init__(self, workers: int, temp_dir: str | None = None) -> None:
+        import ray
+
         self.workers = max(1, workers)
         self._started = False
-        self._tmp: str | None = None
-        ray = _ray_for_local_workers()
+        self._own_tmp: str | None = None
         if not ray.is_initialized():
-            self._tmp = temp_dir or tempfile.mkdtemp(prefix="codekiln-ray-")
+            if temp_dir is None:
+                temp_dir = self._own_tmp = tempfile.mkdtemp(prefix="codekiln-ray-")
+            _workers_use_this_interpreter()
             ray.init(num_cpus=max(2, self.workers), include_dashboard=False,
-                     _temp_dir=self._tmp, log_to_driver=False, configure_logging=False)
+                     _temp_dir=temp_dir, log_to_driver=False, configure_logging=False)
             self._started = True
 
     def map(self, tasks: list[PassTask]) -> Iterator[dict[str, Any]]:
@@ -108,27 +111,23 @@ class RayExecutor:
         if self._started and ray.is_initialized():
             ray.shutdown()
             self._started = False
-        if self._tmp is not None:
-            shutil.rmtree(self._tmp, ignore_errors=True)
-            self._tmp = None
+        if self._own_tmp is not None:
+            shutil.rmtree(self._own_tmp, ignore_errors=True)
+            self._own_tmp = None
 
 
-def _ray_for_local_workers() -> Any:
-    """Import ray so that a local cluster's workers run this very interpreter.
+def _workers_use_this_interpreter() -> None:
+    """Let the workers of a cluster we start on this machine run this very interpreter.
 
-    Under ``uv run``, Ray (>= 2.43) would start every worker as ``uv run ... python`` inside
-    an uploaded copy of the working directory: a second environment sync per cluster, which
-    fails outright under ``uv run --no-sync`` or ``uv sync --package``. The workers of a
-    cluster we start on this machine can simply use our environment. Set
-    ``RAY_ENABLE_UV_RUN_RUNTIME_ENV=1`` to get Ray's behaviour back.
+    Under ``uv run``, Ray (>= 2.43) starts every worker as ``uv run ... python`` inside an
+    uploaded copy of the working directory: a second environment sync per cluster, which
+    fails outright under ``uv run --no-sync`` or after ``uv sync --package``. Setting
+    ``RAY_ENABLE_UV_RUN_RUNTIME_ENV`` yourself keeps Ray's choice.
     """
-    os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
-    import ray
-    from ray._private import ray_constants  # read once at import; ray may predate us
+    if "RAY_ENABLE_UV_RUN_RUNTIME_ENV" not in os.environ:
+        from ray._private import ray_constants  # read once when ray is imported
 
-    ray_constants.RAY_ENABLE_UV_RUN_RUNTIME_ENV = (
-        os.environ["RAY_ENABLE_UV_RUN_RUNTIME_ENV"].lower() in ("1", "true"))
-    return ray
+        ray_constants.RAY_ENABLE_UV_RUN_RUNTIME_ENV = False
 
 
 def make_executor(kind: str, workers: int) -> Executor:
