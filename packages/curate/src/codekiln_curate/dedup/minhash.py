@@ -16,8 +16,6 @@ import numpy as np
 from codekiln_core.errors import ConfigError
 from codekiln_curate.dedup.shingles import shingle_hashes
 
-#: Empty documents get this signature (larger than any real hash value).
-EMPTY_VALUE = np.uint32(0xFFFFFFFF)
 _CHUNK = 4096  # shingles per block, bounds the (num_perm x chunk) temporary to ~4 MB
 
 
@@ -104,7 +102,8 @@ class MinHasher:
         """``uint32[num_perm]`` minimum of each hash function over the shingle hashes.
 
         The ``>> 32`` is monotonic, so it is applied to the 64-bit minima, not to every
-        product; products go into one reused block (no page faults per chunk).
+        product; products go into one reused block (no page faults per chunk). A document
+        without shingles gets 0xFFFFFFFF everywhere, above any real value.
         """
         sig = np.full(self.config.num_perm, np.iinfo(np.uint64).max, dtype=np.uint64)
         block_min = np.empty_like(sig)
