@@ -7,7 +7,7 @@ does. Shingles are ``size`` consecutive tokens, hashed to 64-bit integers determ
 (no per-process hash seed).
 
 Tokens are found and hashed with whole-array numpy operations over the UTF-8 bytes, never
-one Python object per token: tokenizing was 60% of near-dedup time when it used
+one Python object per token: tokenizing was over half of near-dedup time when it used
 ``re.findall`` and a dict per token. ``code_tokens`` and ``token_hash`` are the readable
 definitions the vectorised path is tested against.
 """
