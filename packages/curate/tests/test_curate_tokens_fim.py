@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from codekiln_core.errors import ConfigError
+from codekiln_core.special_tokens import FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
 from codekiln_curate.tokens.fim import FimConfig, fim_split, format_fim, invert_fim
-from codekiln_curate.tokens.specials import FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
 
 TEXT = "def add(a, b):\n    return a + b\n"
 

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from codekiln_core.cli.app import main
-from codekiln_curate.tokens.runs import adopt_tokenizer_run, train_tokenizer_run
-from codekiln_curate.tokens.specials import (
+from codekiln_core.special_tokens import (
     BOS,
     EOS,
     FIM_MIDDLE,
@@ -18,6 +17,7 @@ from codekiln_curate.tokens.specials import (
     PAD,
     SEP,
 )
+from codekiln_curate.tokens.runs import adopt_tokenizer_run, train_tokenizer_run
 from codekiln_curate.tokens.tokenizer import load_tokenizer, missing_fim_tokens, special_ids
 
 

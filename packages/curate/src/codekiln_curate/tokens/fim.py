@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from codekiln_core.errors import ConfigError
-from codekiln_curate.tokens.specials import FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
+from codekiln_core.special_tokens import FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
 
 FimMode = Literal["spm", "psm"]
 FIM_MODES: tuple[str, ...] = ("spm", "psm")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from codekiln_core.errors import ConfigError
-from codekiln_curate.tokens.specials import (
+from codekiln_core.special_tokens import (
     BOS,
     EOS,
     FIM_MIDDLE,
