@@ -9,8 +9,9 @@ import pytest
 
 from codekiln_core.plugins import DISABLE_ENV, get_plugin_manager
 from codekiln_core.registry import Registry
-from codekiln_core.stages import Filter, normalize_filter_result
-from codekiln_filter_example import NoSecretsFilter
+from codekiln_core.errors import ConfigError
+from codekiln_core.stages import Filter, build_stage, normalize_filter_result
+from codekiln_filter_example import NoSecretsFilter, NoSecretsOptions
 
 # Test credentials are assembled at run time so this file itself holds no scannable secret.
 AWS = "AKIA" + "IOSFODNN7EXAMPLE"
@@ -48,10 +49,15 @@ def test_drops_files_with_credentials(content: str, reason: str):
 
 
 def test_kinds_can_be_restricted_and_are_validated():
-    only_aws = NoSecretsFilter(kinds=["aws_access_key"])
+    only_aws = NoSecretsFilter(NoSecretsOptions(kinds=["aws_access_key"]))
     assert only_aws.filter({"content": f"t = '{GITHUB}'"}) is True
-    with pytest.raises(ValueError, match="unknown kinds \\['passwords'\\]"):
-        NoSecretsFilter(kinds=["passwords"])
+    built = build_stage(NoSecretsFilter, {"kinds": ["github_token"]}, source="r.yaml",
+                        key="stages[0].options")
+    assert built.filter({"content": f"t = '{GITHUB}'"}) == (False, "secret:github_token")
+    with pytest.raises(ConfigError, match=r"^r.yaml: key 'stages\[0\].options.kinds.0' = "
+                       r"'passwords': Input should be 'private_key', "):
+        build_stage(NoSecretsFilter, {"kinds": ["passwords"]}, source="r.yaml",
+                    key="stages[0].options")
 
 
 def test_keeps_ordinary_standard_library_code():
@@ -62,3 +68,11 @@ def test_keeps_ordinary_standard_library_code():
     flt = NoSecretsFilter()
     dropped = [p.name for p in files if flt.filter({"content": p.read_text("utf-8")}) is not True]
     assert dropped == []
+
+
+def test_the_options_model_allows_exactly_the_known_kinds():
+    from typing import get_args
+
+    from codekiln_filter_example.filters import PATTERNS, SecretKind
+
+    assert set(get_args(SecretKind)) == set(PATTERNS)

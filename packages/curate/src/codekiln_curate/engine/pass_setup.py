@@ -37,7 +37,7 @@ class PassSetup:
         current = passes[pass_index]
 
         def make(spec: StageSpec | None) -> Any:
-            return None if spec is None else instantiate(reg.get("stage", spec.name).obj, spec)
+            return None if spec is None else instantiate(reg, spec)
 
         runners = [StageRunner(spec, make(spec)) for spec in current.stages]
         return cls(runners, make(current.apply_global), make(current.global_after),
