@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from codekiln_core.errors import ConfigError
 from codekiln_core.plugins import DISABLE_ENV, get_plugin_manager
 from codekiln_core.registry import Registry
-from codekiln_core.errors import ConfigError
 from codekiln_core.stages import Filter, build_stage, normalize_filter_result
 from codekiln_filter_example import NoSecretsFilter, NoSecretsOptions
 

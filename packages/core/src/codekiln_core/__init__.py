@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         Filter,
         FilterResult,
         GlobalStage,
+        Reader,
         SignalStage,
         StageOptions,
     )
@@ -41,6 +42,7 @@ _LAZY: dict[str, str] = {
     "Filter": "codekiln_core.stages",
     "FilterResult": "codekiln_core.stages",
     "GlobalStage": "codekiln_core.stages",
+    "Reader": "codekiln_core.stages",
     "SignalStage": "codekiln_core.stages",
     "StageOptions": "codekiln_core.stages",
 }
@@ -53,6 +55,7 @@ __all__ = [
     "Filter",
     "FilterResult",
     "GlobalStage",
+    "Reader",
     "Register",
     "SignalStage",
     "StageOptions",

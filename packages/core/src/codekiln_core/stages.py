@@ -14,6 +14,9 @@ stage is exactly one of these kinds (:func:`stage_kind` decides, first match win
 * **signal stage** (:class:`SignalStage`): numbers and flags per document; the recipe's
   declarative gates turn them into drops, so a threshold changes without recomputing.
 
+A **reader** (:class:`Reader`) is registered through the same hook as ``read-<kind>`` and
+turns a recipe input of that ``kind`` into documents; it is never a recipe stage.
+
 Options: a stage that sets ``options_model`` (a :class:`StageOptions` subclass, one typed
 field with a description per option) is built as ``cls(options_model(**recipe options))``,
 so a wrong key or value fails with the recipe, in one line, before any work
@@ -23,7 +26,7 @@ so a wrong key or value fails with the recipe, in one line, before any work
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -116,6 +119,24 @@ class GlobalStage(Protocol):
 
 
 @runtime_checkable
+class Reader(Protocol):
+    """Reads one kind of recipe input; registered as ``read-<kind>``, chosen by ``kind:``.
+
+    ``plan`` runs in the driver and lists input ``index`` (its recipe entry is ``spec``, its
+    resolved location ``path``) as shards: plain JSON-able work units, cheap to compute
+    (paths and sizes, never content), of about ``shard_files`` files each. ``read`` runs in
+    a worker and yields one shard's documents, in a fixed order, plus a counted skip for
+    each input it cannot turn into a document; it never raises for bad data.
+    """
+
+    name: ClassVar[str]
+
+    def plan(self, index: int, spec: Any, path: Path, shard_files: int) -> Sequence[Any]: ...
+
+    def read(self, shard: Any, max_file_bytes: int) -> Iterable[Any]: ...
+
+
+@runtime_checkable
 class ConfiguredStage(Protocol):
     """A stage whose options are declared as a typed model (validated before any work)."""
 
@@ -128,6 +149,7 @@ class StageKind(enum.Enum):
     FILTER = "filter"
     BATCH_SIGNAL = "batch_signal"
     SIGNAL = "signal"
+    READER = "reader"
 
 
 _KINDS: tuple[tuple[StageKind, type], ...] = (
@@ -136,6 +158,7 @@ _KINDS: tuple[tuple[StageKind, type], ...] = (
     (StageKind.FILTER, Filter),
     (StageKind.BATCH_SIGNAL, BatchSignalStage),
     (StageKind.SIGNAL, SignalStage),
+    (StageKind.READER, Reader),
 )
 
 
@@ -146,7 +169,8 @@ def stage_kind(stage: object) -> StageKind:
             return kind
     raise TypeError(
         f"{stage!r} satisfies no stage protocol of codekiln_core.stages (filter, "
-        "filter_batch, signals + signal_columns, keys + decide + cluster_column)"
+        "filter_batch, signals + signal_columns, keys + decide + cluster_column, "
+        "plan + read)"
     )
 
 
@@ -173,7 +197,8 @@ def build_stage(cls: Any, options: Mapping[str, Any], *, source: str, key: str) 
             validated = model.model_validate(dict(options))
         except ValidationError as exc:
             raise ConfigError(describe_validation_error(exc, model, source, prefix=key)) from exc
-        return cls(validated)
+        factory: Any = cls  # a class: calling it builds the stage
+        return factory(validated)
     try:
         return cls(**options)
     except TypeError as exc:

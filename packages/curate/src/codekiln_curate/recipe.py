@@ -17,15 +17,13 @@ from pydantic import Field, PrivateAttr, model_validator
 from codekiln_core.config import RecipeModel, load_recipe, validate
 from codekiln_core.errors import ConfigError
 
-InputKind = Literal["dir", "git", "jsonl", "parquet"]
-
 
 class InputSpec(RecipeModel):
     """One source of documents."""
 
-    kind: InputKind = Field(
+    kind: str = Field(
         ..., description="reader: dir (file tree), git (repo at HEAD), jsonl (.jsonl/.gz/.zst), "
-        "parquet"
+        "parquet, or a kind a plugin's reader (registered as read-<kind>) handles"
     )
     path: str = Field(
         ..., description="file or directory; ${stdlib} is the running Python's standard "
@@ -51,6 +49,10 @@ class InputSpec(RecipeModel):
     repo_column: str | None = Field("repo", description="jsonl/parquet: column with the repo")
     language_column: str | None = Field(
         "language", description="jsonl/parquet: column with a language label, if any"
+    )
+    options: dict[str, Any] = Field(
+        default_factory=dict, description="options for a plugin's reader (first-party readers "
+        "take none)"
     )
 
 

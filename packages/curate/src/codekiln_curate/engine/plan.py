@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -24,8 +23,9 @@ from codekiln_core.stages import (
     stage_kind,
 )
 from codekiln_curate.documents import META_COLUMNS, arrow_type
-from codekiln_curate.readers.base import Shard, chunk
-from codekiln_curate.recipe import CurateRecipe, InputSpec, StageSpec, resolve_input_path
+from codekiln_curate.engine.inputs import plan_input
+from codekiln_curate.readers.shard import Shard
+from codekiln_curate.recipe import CurateRecipe, StageSpec
 
 FORMAT_VERSION = 1
 
@@ -60,7 +60,8 @@ def build_plan(recipe: CurateRecipe, registry: Registry) -> Plan:
     passes = split_passes(stages, registry)
     shards: list[Shard] = []
     for index, spec in enumerate(recipe.inputs):
-        shards.extend(plan_input(index, spec, recipe.limits.shard_files, recipe.source))
+        shards.extend(plan_input(index, spec, recipe.limits.shard_files, registry,
+                                 recipe.source))
     return Plan(recipe, passes, shards, fingerprint(recipe, shards))
 
 
@@ -77,10 +78,13 @@ def check_stages(recipe: CurateRecipe, registry: Registry) -> None:
         seen.add(spec.name)
         cls = stage_class(registry, spec.name, where)
         try:
-            stage_kind(cls)
+            kind = stage_kind(cls)
         except TypeError as exc:
             raise ConfigError(f"{where} ({spec.name}): {exc}; the plugin that registered it "
                               "must implement a stage protocol") from exc
+        if kind is StageKind.READER:
+            raise ConfigError(f"{where}: {spec.name!r} is a reader, not a stage; name its kind "
+                              f"in inputs (kind: {spec.name.removeprefix('read-')})")
         build_stage(cls, spec.options, source=recipe.source,
                     key=f"stages[{position}].options")
         known.update(signal_columns(cls))
@@ -124,68 +128,6 @@ def split_passes(stages: list[StageSpec], registry: Registry) -> list[Pass]:
                 fields.append((name, arrow_type(type_name)))
     passes[-1].signal_fields = list(fields)
     return passes
-
-
-def plan_input(index: int, spec: InputSpec, shard_files: int,
-               recipe_file: str = "recipe") -> list[Shard]:
-    """Shards of ``inputs[index]``; errors name ``recipe_file`` and the key."""
-    path = resolve_input_path(spec.path)
-    where = f"{recipe_file}: inputs[{index}].path {spec.path!r}"
-    if not path.exists() and not path.is_symlink():
-        raise ConfigError(f"{where}: {path} does not exist; fix the path or remove the input")
-    source = spec.name or path.name or str(path)
-    try:
-        if spec.kind == "dir":
-            return _plan_dir(index, spec, path, source, shard_files)
-        if spec.kind == "git":
-            return _plan_git(index, spec, path, source, shard_files)
-        return _plan_records(index, spec, path, source)
-    except ConfigError as exc:
-        raise ConfigError(f"{recipe_file}: {exc}") from exc
-
-
-def _plan_dir(index: int, spec: InputSpec, path: Path, source: str, size: int) -> list[Shard]:
-    from codekiln_curate.readers.files import list_tree
-
-    if not path.is_dir():
-        raise ConfigError(f"inputs[{index}].path {spec.path!r} is not a directory; "
-                          "use kind: jsonl or parquet for files")
-    entries = list_tree(path, spec.include, spec.exclude)
-    options = {"repo_depth": spec.repo_depth}
-    return [Shard(f"{index:03d}-{n:05d}", "dir", source, str(path), options, part)
-            for n, part in enumerate(chunk(entries, size))]
-
-
-def _plan_git(index: int, spec: InputSpec, path: Path, source: str, size: int) -> list[Shard]:
-    from codekiln_curate.readers.git import last_commits, list_head, repo_root_and_head
-
-    root, head = repo_root_and_head(path)
-    repo = spec.name or root.name
-    entries = list_head(root, spec.include, spec.exclude)
-    commits = last_commits(root, {str(e[0]) for e in entries})
-    shards = []
-    for n, part in enumerate(chunk(entries, size)):
-        options = {"repo": repo, "head": head,
-                   "commits": {str(e[0]): commits.get(str(e[0])) for e in part}}
-        shards.append(Shard(f"{index:03d}-{n:05d}", "git", spec.name or repo, str(root),
-                            options, part))
-    return shards
-
-
-def _plan_records(index: int, spec: InputSpec, path: Path, source: str) -> list[Shard]:
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    if spec.kind == "jsonl":
-        from codekiln_curate.readers.records import JSONL_SUFFIXES
-
-        files = [f for f in files if f.name.endswith(JSONL_SUFFIXES)] if path.is_dir() else files
-    else:
-        files = [f for f in files if f.name.endswith(".parquet")] if path.is_dir() else files
-    if not files:
-        raise ConfigError(f"inputs[{index}].path {spec.path!r}: no {spec.kind} files found")
-    options = {"content_column": spec.content_column, "path_column": spec.path_column,
-               "repo_column": spec.repo_column, "language_column": spec.language_column}
-    return [Shard(f"{index:03d}-{n:05d}", spec.kind, source if not path.is_dir() else
-                  f"{source}", str(f), options) for n, f in enumerate(files)]
 
 
 def fingerprint(recipe: CurateRecipe, shards: list[Shard]) -> str:
