@@ -19,19 +19,19 @@ GITHUB = "ghp_" + "a1B2" * 9
 PEM = "-----BEGIN RSA PRIVATE KEY-----\n" + ("MIIEowIBAAKCAQEA" * 6 + "\n") * 3
 
 
-def test_registered_through_its_entry_point():
+def test_registered_through_its_entry_point() -> None:
     reg = Registry(get_plugin_manager(warn=False)).get("stage", "no-secrets")
     assert reg.obj is NoSecretsFilter
     assert reg.plugin == "filter-example"
     assert "credentials" in reg.description
 
 
-def test_absent_when_blocked(monkeypatch: pytest.MonkeyPatch):
+def test_absent_when_blocked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(DISABLE_ENV, "filter-example")
     assert "no-secrets" not in Registry(get_plugin_manager(warn=False)).all("stage")
 
 
-def test_implements_the_core_filter_protocol():
+def test_implements_the_core_filter_protocol() -> None:
     assert isinstance(NoSecretsFilter(), Filter)
 
 
@@ -43,12 +43,12 @@ def test_implements_the_core_filter_protocol():
         (f'KEY = """{PEM}"""\n', "secret:private_key"),
     ],
 )
-def test_drops_files_with_credentials(content: str, reason: str):
+def test_drops_files_with_credentials(content: str, reason: str) -> None:
     keep, why = normalize_filter_result(NoSecretsFilter().filter({"content": content}), "x")
     assert (keep, why) == (False, reason)
 
 
-def test_kinds_can_be_restricted_and_are_validated():
+def test_kinds_can_be_restricted_and_are_validated() -> None:
     only_aws = NoSecretsFilter(NoSecretsOptions(kinds=["aws_access_key"]))
     assert only_aws.filter({"content": f"t = '{GITHUB}'"}) is True
     built = build_stage(NoSecretsFilter, {"kinds": ["github_token"]}, source="r.yaml",
@@ -60,7 +60,7 @@ def test_kinds_can_be_restricted_and_are_validated():
                     key="stages[0].options")
 
 
-def test_keeps_ordinary_standard_library_code():
+def test_keeps_ordinary_standard_library_code() -> None:
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     packages = ("json", "email", "http", "asyncio")
     files = sorted(p for d in packages for p in (stdlib / d).glob("*.py"))
@@ -70,7 +70,7 @@ def test_keeps_ordinary_standard_library_code():
     assert dropped == []
 
 
-def test_the_options_model_allows_exactly_the_known_kinds():
+def test_the_options_model_allows_exactly_the_known_kinds() -> None:
     from typing import get_args
 
     from codekiln_filter_example.filters import PATTERNS, SecretKind
