@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from pydantic import Field
 
 from codekiln_core.stages import Decisions, Document, StageOptions
-from codekiln_curate.dedup.decisions import keep_key
+from codekiln_curate.dedup.exact import representative_sort_key
 
 KEY_SCHEMA = pa.schema([("id", pa.string()), ("repo", pa.string()), ("path", pa.string()),
                         ("hash", pa.string())])
@@ -75,7 +75,7 @@ def _group_decisions(rows: list[dict[str, Any]], key: Any, reason: str,
     decisions: Decisions = {}
     for cluster, members in groups.items():
         keep_repo = min(m["repo"] for m in members) if by_repo else None
-        keep_id = None if by_repo else min(members, key=keep_key)["id"]
+        keep_id = None if by_repo else min(members, key=representative_sort_key)["id"]
         for member in members:
             dup = member["repo"] != keep_repo if by_repo else member["id"] != keep_id
             decisions[member["id"]] = (cluster, reason if dup else None)

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 from pydantic import Field, model_validator
 
 from codekiln_core.stages import Decisions, Document, StageOptions
-from codekiln_curate.dedup.decisions import KEY_SEP, keep_key
+from codekiln_curate.dedup.exact import KEY_SEP, representative_sort_key
 
 
 class NearDedupOptions(StageOptions):
@@ -87,7 +87,8 @@ class NearDedupStage:
                 table = pq.read_table(path, schema=self.key_schema())
                 if table.num_rows == 0:  # an empty shard: nothing to band
                     continue
-                keys = [keep_key(r) for r in table.select(["id", "repo", "path"]).to_pylist()]
+                rows = table.select(["id", "repo", "path"]).to_pylist()
+                keys = [representative_sort_key(r) for r in rows]
                 spill.add(keys, _signatures(table, self.config.num_perm))
             clusters = spill.clusters()
             return {key.rsplit(KEY_SEP, 1)[1]: (rep.rsplit(KEY_SEP, 1)[1],
