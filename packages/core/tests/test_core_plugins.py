@@ -77,6 +77,18 @@ def test_a_taken_name_fails_only_what_needs_it_and_plugins_list_shows_it(
     assert [(p["name"], p["distribution"]) for p in blocked] == [("clash", "codekiln-clash")]
 
 
+def test_a_second_plugin_of_a_taken_name_is_reported_and_the_first_kept(
+    install_plugin: InstallPlugin,
+):
+    install_plugin("codekiln-shout", "codekiln_shout_plugin", GOOD, ep_name="shout")
+    install_plugin("codekiln-shout-too", "codekiln_shout_too", GOOD, ep_name="shout")
+    pm = get_plugin_manager(warn=False)
+    assert pm.infos["shout"].distribution == "codekiln-shout"
+    (failure,) = pm.failures
+    assert failure.distribution == "codekiln-shout-too" and "already taken" in failure.error
+    assert Registry(pm).get("stage", "shout").plugin == "shout"
+
+
 def test_builtin_and_installed_members_load(plugin_manager):
     names = {name for name, _ in plugin_manager.list_name_plugin()}
     installed = {d.removeprefix("codekiln-") for d in installed_versions() if d in MEMBERS}

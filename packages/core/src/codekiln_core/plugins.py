@@ -104,7 +104,11 @@ def _load_entry_point(pm: PluginManager, ep: EntryPoint, blocked: set[str]) -> N
         pm.set_blocked(ep.name)
         pm.blocked[ep.name] = PluginInfo(ep.name, dist_name, dist_version, ep.value)
         return
-    if pm.has_plugin(ep.name):  # a second entry point of the same name: the first wins
+    if pm.has_plugin(ep.name):  # a second plugin of the same name: the first keeps it
+        first = pm.infos.get(ep.name)
+        owner = first.distribution if first else "another plugin"
+        taken = f"plugin name {ep.name!r} is already taken by {owner}; rename the entry point"
+        pm.failures.append(PluginFailure(ep.name, dist_name, taken))
         return
     try:
         plugin = ep.load()
