@@ -120,3 +120,35 @@ def test_validation_batches_are_fixed(tiny_shards: TinyShards) -> None:
                                                                         strict=True))
     assert len(list(validation_batches(tiny_shards.validation, micro_batch_size=4,
                                        max_batches=2))) == 2
+    split = [list(validation_batches(tiny_shards.validation, micro_batch_size=4, rank=r,
+                                     world_size=2)) for r in range(2)]
+    assert [len(part) for part in split] == [len(first[0::2]), len(first[1::2])]
+    assert all((a["input_ids"] == b["input_ids"]).all()
+               for a, b in zip(split[1], first[1::2], strict=True))
+
+
+@pytest.mark.gpu
+def test_flash_attention_varlen_keeps_documents_apart(tiny_shards: TinyShards) -> None:
+    """On a GPU with flash-attn: no mask in the batch, documents split by position ids."""
+    import torch
+
+    pytest.importorskip("flash_attn")
+    from codekiln_core.shards import PackedShards
+
+    model = build_model(resolve_model_config("tiny"), vocab_size=tiny_shards.vocab_size,
+                        bos_token_id=0, eos_token_id=2, pad_token_id=1, device="cuda",
+                        dtype=torch.bfloat16, attn_implementation="flash_attention_2").eval()
+    reader = PackedShards(tiny_shards.code)
+    picks = [i for i in range(len(reader)) if len(reader.document_starts(i)) >= 2][:4]
+    rows = [PackedRow(reader.sequence(i), reader.document_starts(i), reader.valid_length(i))
+            for i in picks]
+    batch = collate(rows, attn_implementation="flash_attention_2")
+    assert "attention_mask" not in batch
+    with torch.no_grad():
+        packed = model(input_ids=batch["input_ids"].cuda(),
+                       position_ids=batch["position_ids"].cuda()).logits.float()
+        for b, row in enumerate(rows):
+            for begin, end in segments(row, tiny_shards.seq_len):
+                alone = model(input_ids=batch["input_ids"][b:b + 1, begin:end].cuda()
+                              ).logits[0].float()
+                assert (packed[b, begin:end] - alone).abs().max().item() < 5e-2  # bf16
