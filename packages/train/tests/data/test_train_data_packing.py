@@ -8,8 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from codekiln_train.data import IGNORE_INDEX, PackedRow, collate, validation_batches
+from codekiln_train.data import (
+    IGNORE_INDEX,
+    PackedRow,
+    block_causal_mask,
+    collate,
+    validation_batches,
+)
 from codekiln_train.models import build_model, resolve_model_config
 
 if TYPE_CHECKING:
@@ -50,6 +58,21 @@ def test_collate_marks_documents_padding_and_positions() -> None:
     assert "attention_mask" not in causal
     assert causal["position_ids"].tolist() == [list(range(8))]
     assert causal["labels"].tolist() == batch["labels"].tolist()
+
+
+@given(st.lists(st.lists(st.booleans(), min_size=1, max_size=40), min_size=1, max_size=3)
+       .filter(lambda rows: len({len(r) for r in rows}) == 1))
+@settings(max_examples=60, deadline=None)
+def test_block_mask_is_causal_within_segments(rows: list[list[bool]]) -> None:
+    """The block-by-block fill equals its definition: key <= query, same segment."""
+    import torch
+
+    starts = torch.tensor(rows)
+    segment = starts.long().cumsum(dim=1)
+    length = starts.shape[1]
+    expected = (segment.unsqueeze(2) == segment.unsqueeze(1)) & torch.ones(
+        length, length, dtype=torch.bool).tril()
+    assert torch.equal(block_causal_mask(starts), expected.unsqueeze(1))
 
 
 def test_packed_logits_equal_each_document_alone(tiny_shards: TinyShards,
