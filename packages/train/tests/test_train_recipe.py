@@ -155,7 +155,8 @@ def test_stage_shards_must_share_a_tokenizer(tiny_shards: TinyShards, tmp_path: 
                          "mixture": [{"path": str(tiny_shards.code)}]}]
     with pytest.raises(ConfigError, match="make the validation shards with the same tokenizer"):
         load_pretrain_recipe(write(tmp_path, recipe))
-    with pytest.raises(ConfigError, match=r"has no manifest\.json"):
+    with pytest.raises(ConfigError, match=r"recipe\.yaml: stages\.0 \(one\): mixture\.0\.path: "
+                                          r"a has no manifest\.json"):
         load_pretrain_recipe(write(tmp_path, minimal()))  # check_paths reads the manifests
 
 
