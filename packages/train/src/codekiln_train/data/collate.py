@@ -12,7 +12,10 @@ ending in EOS; the last sequence of a set may end in padding. For every row we b
 
 With a varlen kernel (``flash_attention_2``/``_3``) the mask is left out: transformers
 reads document boundaries from the restarting ``position_ids`` and runs the kernel per
-document, which needs no T x T tensor (docs/train.md, "Packing and attention").
+document, which needs no T x T tensor. It does so only for a batch of one row, so the
+micro-batch is flattened to [1, B*T] (each row's first label set to -100, so no target
+crosses rows either); the loss is over the same tokens (docs/train.md, "Packing and
+attention").
 """
 
 from __future__ import annotations
@@ -63,9 +66,19 @@ def collate(rows: Sequence[PackedRow], *, cross_document_attention: bool = False
         return out
     last_start = torch.where(starts, arange, torch.zeros_like(arange)).cummax(dim=1).values
     out["position_ids"] = arange - last_start
-    if attn_implementation not in VARLEN_IMPLEMENTATIONS:
-        out["attention_mask"] = block_causal_mask(starts)
+    if attn_implementation in VARLEN_IMPLEMENTATIONS:
+        return flatten(out)
+    out["attention_mask"] = block_causal_mask(starts)
     return out
+
+
+def flatten(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """[B, T] rows -> one [1, B*T] row; rows stay apart (positions restart at 0 at each
+    row's start, and its first label becomes -100)."""
+    labels = batch["labels"].clone()
+    labels[:, 0] = IGNORE_INDEX
+    return {"input_ids": batch["input_ids"].reshape(1, -1), "labels": labels.reshape(1, -1),
+            "position_ids": batch["position_ids"].reshape(1, -1)}
 
 
 def block_causal_mask(starts: torch.Tensor) -> torch.Tensor:
