@@ -159,7 +159,7 @@ def _plan_git(index: int, spec: InputSpec, path: Path, source: str, size: int) -
 def _plan_records(index: int, spec: InputSpec, path: Path, source: str) -> list[Shard]:
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     if spec.kind == "jsonl":
-        from codekiln_curate.readers.records import JSONL_SUFFIXES
+        from codekiln_core.datasets import JSONL_SUFFIXES
 
         files = [f for f in files if f.name.endswith(JSONL_SUFFIXES)] if path.is_dir() else files
     else:

@@ -8,7 +8,6 @@ never moves when labels are added or the file order changes.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import math
@@ -40,7 +39,7 @@ def label_files(path: Path) -> list[Path]:
     from codekiln_core.datasets import resolve_dataset
 
     found = resolve_dataset(path, what="labels", kinds=("parquet", "jsonl"),
-                            preferred=("labels.parquet",))
+                            preferred=("labels.parquet",), recursive=True)
     return list(found.files)
 
 
@@ -55,12 +54,10 @@ def read_rows(file: Path) -> list[dict[str, Any]]:
         except Exception as exc:
             raise ConfigError(f"{file}: not a readable Parquet file ({exc}); "
                               "rewrite it or remove it from the labels directory") from exc
-    if file.name.endswith(".zst"):
-        raise ConfigError(f"{file}: zstd-compressed labels are not read here; decompress it "
-                          "(zstd -d) or write labels as Parquet")
-    opener = gzip.open if file.name.endswith(".gz") else open
+    from codekiln_core.datasets import open_text
+
     rows = []
-    with opener(file, "rt", encoding="utf-8") as handle:
+    with open_text(file) as handle:
         for number, line in enumerate(handle, 1):
             if line.strip():
                 try:
