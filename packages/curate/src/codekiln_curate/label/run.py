@@ -60,10 +60,11 @@ def run_labeling(dataset: Path, output: Path, recipe: LabelRecipe, *,
                  lineage: bool = True) -> LabelResult:
     """Label a quota sample of ``dataset`` into ``output``; one MLflow run when lineage."""
     teacher = build_teacher(recipe.teacher)  # config errors before any reading
-    from codekiln_core.lineage import InputRef, lineage_run
+    from codekiln_core.lineage import InputRef
+    from codekiln_core.lineage.command import lineage_command
 
     inputs = [InputRef.from_path(dataset, name="curated")] if lineage else []
-    with lineage_run("curate.label", config=recipe.model_dump(mode="json"), inputs=inputs,
+    with lineage_command("curate.label", config=recipe, inputs=inputs,
                      enabled=lineage) as run:
         result = label_files(dataset, output, recipe, teacher)
         result.run_id = run.run_id

@@ -72,11 +72,12 @@ def extract_pages(source: Path, output: Path, *, min_words: int = DEFAULT_MIN_WO
 def run_extract(source: Path, output: Path, *, min_words: int = DEFAULT_MIN_WORDS,
                 html_column: str = "html", lineage: bool = True) -> ExtractResult:
     """:func:`extract_pages` inside one lineage run (``curate.web.extract``)."""
-    from codekiln_core.lineage import InputRef, lineage_run
+    from codekiln_core.lineage import InputRef
+    from codekiln_core.lineage.command import lineage_command
 
     inputs = [InputRef.from_path(source, name="raw-web")] if lineage else []
     config = {"min_words": min_words, "html_column": html_column}
-    with lineage_run("curate.web.extract", config=config, inputs=inputs,
+    with lineage_command("curate.web.extract", config=config, inputs=inputs,
                      enabled=lineage) as run:
         result = extract_pages(source, output, min_words=min_words, html_column=html_column)
         result.run_id = run.run_id

@@ -242,12 +242,13 @@ def run_rate(dataset: Path, output: Path, recipe: WebRateRecipe, *,
              lineage: bool = True) -> RateResult:
     """Rate the pages of an extract/classify output in one lineage run (curate.web.rate)."""
     teacher = build_teacher(recipe.teacher)  # config errors before reading anything
-    from codekiln_core.lineage import InputRef, lineage_run
+    from codekiln_core.lineage import InputRef
+    from codekiln_core.lineage.command import lineage_command
     from codekiln_curate.web.extract import read_pages
 
     pages = read_pages(dataset)
     inputs = [InputRef.from_path(dataset, name="web-pages")] if lineage else []
-    with lineage_run("curate.web.rate", config=recipe.model_dump(mode="json"), inputs=inputs,
+    with lineage_command("curate.web.rate", config=recipe, inputs=inputs,
                      enabled=lineage) as run:
         result = rate_pages(pages, output, recipe, teacher)
         result.run_id = run.run_id

@@ -56,13 +56,14 @@ def run_seeds(pages_dir: Path, output: Path) -> dict[str, int]:
 def run_train(positives: Path, negatives: Path, output: Path, *, target_recall: float,
               params: TrainParams, lineage: bool = True) -> RecallResult:
     """Train the recall classifier in one lineage run; the model dir is logged as a model."""
-    from codekiln_core.lineage import InputRef, lineage_run
+    from codekiln_core.lineage import InputRef
+    from codekiln_core.lineage.command import lineage_command
 
     pos_rows, neg_rows = read_pages(positives), read_pages(negatives)
     inputs = ([InputRef.from_path(positives, name="positives"),
                InputRef.from_path(negatives, name="negatives")] if lineage else [])
     config = {"target_recall": target_recall, **params.__dict__}
-    with lineage_run("curate.web.train-classifier", config=config, inputs=inputs,
+    with lineage_command("curate.web.train-classifier", config=config, inputs=inputs,
                      enabled=lineage) as run:
         meta = train_classifier(pos_rows, neg_rows, output, target_recall=target_recall,
                                 params=params)
@@ -74,14 +75,15 @@ def run_train(positives: Path, negatives: Path, output: Path, *, target_recall: 
 def run_classify(dataset: Path, model_dir: Path, output: Path, *,
                  threshold: float | None = None, lineage: bool = True) -> RecallResult:
     """Score every page; keep those at or above the model's (or the given) threshold."""
-    from codekiln_core.lineage import InputRef, lineage_run
+    from codekiln_core.lineage import InputRef
+    from codekiln_core.lineage.command import lineage_command
 
     classifier = RecallClassifier.load(model_dir)
     cut = classifier.threshold if threshold is None else threshold
     pages = read_pages(dataset)
     inputs = ([InputRef.from_path(dataset, name="web-pages"),
                InputRef.from_path(model_dir, name="classifier")] if lineage else [])
-    with lineage_run("curate.web.classify", config={"threshold": cut}, inputs=inputs,
+    with lineage_command("curate.web.classify", config={"threshold": cut}, inputs=inputs,
                      enabled=lineage) as run:
         for start in range(0, len(pages), _SCORE_BATCH):
             batch = pages[start:start + _SCORE_BATCH]
