@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
-from codekiln_core.cli.options import NoLineage
+from codekiln_core.cli.options import NoLineage, echo_run
 from codekiln_core.errors import ConfigError
 
 
@@ -59,7 +61,12 @@ def run_command(
     # pydantic errors become one line naming the option and its allowed values
     settings = validate(given, EvalSettings, source="codekiln eval run")
     summary = run_eval(settings, progress=lambda msg: typer.echo(msg, err=True))
+    echo_summary(benchmark, summary)
+
+
+def echo_summary(benchmark: str, summary: dict[str, Any]) -> None:
+    """``humaneval: pass@1 0.5000 over 164 tasks`` and the MLflow run line."""
     scores = ", ".join(f"{key} {value:.4f}" for key, value in summary["pass_at_k"].items()
                        if value is not None)
-    typer.echo(f"{benchmark}: {scores} over {summary['num_tasks_complete']} tasks "
-               f"(run {summary.get('mlflow_run_id') or 'not recorded'})")
+    typer.echo(f"{benchmark}: {scores} over {summary['num_tasks_complete']} tasks")
+    echo_run(summary.get("mlflow_run_id"))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from codekiln_core.cli.options import NoLineage, echo_run
+from codekiln_core.cli.options import NoLineage
 
 
 def register(app: typer.Typer) -> None:
@@ -30,7 +30,7 @@ def score_command(
 ) -> None:
     """Run pre-generated samples in the sandbox and print pass@k (same files as eval run)."""
     from codekiln_core.config import validate
-    from codekiln_eval.commands.run import benchmark_options
+    from codekiln_eval.commands.run import benchmark_options, echo_summary
     from codekiln_eval.passk import parse_ks
     from codekiln_eval.score_samples import ScoreSettings, score_samples
 
@@ -40,8 +40,4 @@ def score_command(
                  sandbox=sandbox, calibrate=calibrate, lineage=not no_lineage)
     settings = validate(given, ScoreSettings, source="codekiln eval score")
     summary = score_samples(settings, progress=lambda msg: typer.echo(msg, err=True))
-    scores = ", ".join(f"{key} {value:.4f}" for key, value in summary["pass_at_k"].items()
-                       if value is not None)
-    typer.echo(f"{benchmark}: {scores} over {summary['num_tasks_complete']} tasks "
-               f"({samples.name})")
-    echo_run(summary.get("mlflow_run_id"))
+    echo_summary(benchmark, summary)
