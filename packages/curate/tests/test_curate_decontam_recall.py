@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from codekiln_curate.stages.decontaminate import DecontaminateStage
+from codekiln_curate.stages.decontaminate import DecontaminateOptions, DecontaminateStage
 
 SHARED = Path(__file__).resolve().parents[3] / ".." / "shared" / "benchmarks"
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
@@ -89,11 +89,12 @@ def renamed_solution(item: dict[str, str]) -> str:
 
 @pytest.fixture(scope="module")
 def filters() -> dict[str, DecontaminateStage]:
-    plain = DecontaminateStage(benchmarks_dir=str(SHARED), use_plugins=False)
+    plain = DecontaminateStage(DecontaminateOptions(benchmarks_dir=str(SHARED),
+                                                    use_plugins=False))
     # Identifier-normalized 10-grams flag ~60% of clean files; 20-grams are usable.
-    normalized = DecontaminateStage(
+    normalized = DecontaminateStage(DecontaminateOptions(
         benchmarks_dir=str(SHARED), use_plugins=False, normalize_identifiers=True, ngram=20
-    )
+    ))
     return {"plain": plain, "normalized": normalized}
 
 

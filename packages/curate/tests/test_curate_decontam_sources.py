@@ -13,6 +13,7 @@ from codekiln_core.errors import ConfigError
 from codekiln_core.hookspecs import hookimpl
 from codekiln_core.plugins import get_plugin_manager
 from codekiln_core.registry import Registry
+from codekiln_core.stages import build_stage
 from codekiln_curate.decontam import (
     SHARED_FILES,
     BenchmarkText,
@@ -22,7 +23,7 @@ from codekiln_curate.decontam import (
     texts_from_shared_dir,
     words,
 )
-from codekiln_curate.stages.decontaminate import DecontaminateStage
+from codekiln_curate.stages.decontaminate import DecontaminateOptions, DecontaminateStage
 
 SHARED = Path(__file__).resolve().parents[3] / ".." / "shared" / "benchmarks"
 needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"no shared benchmarks at {SHARED}")
@@ -64,7 +65,7 @@ def test_recipe_files_in_every_format(tmp_path: Path, form: str) -> None:
     texts = list(texts_from_recipe_files([entry]))
     assert texts[0] == BenchmarkText("mine", "T/1", SOLUTION)
     assert texts[1].text == "assert f(1) == 1\nx"
-    flt = DecontaminateStage(benchmark_files=[entry], use_plugins=False)
+    flt = DecontaminateStage(DecontaminateOptions(benchmark_files=[entry], use_plugins=False))
     assert flt.matches("# header\n" + SOLUTION) == [("mine", "T/1")]
     assert flt.filter({"content": "print('hello world')"}) is True
 
@@ -76,14 +77,17 @@ def test_bad_sources_are_one_line_config_errors(tmp_path: Path) -> None:
         list(texts_from_recipe_files([{"name": "b", "path": str(path), "fields": ["prompt"]}]))
     with pytest.raises(ConfigError, match="lacks"):
         list(texts_from_recipe_files([{"name": "b"}]))
-    with pytest.raises(ConfigError, match="does not exist"):
-        DecontaminateStage(benchmark_files=[{"name": "b", "path": str(tmp_path / "none")}])
-    with pytest.raises(ConfigError, match="not a directory"):
-        DecontaminateStage(benchmarks_dir=str(tmp_path / "absent"))
+    missing = {"name": "b", "path": str(tmp_path / "none"), "fields": ["code"]}
+    with pytest.raises(ConfigError, match=r"options.benchmark_files.0.path' = .*does not exist"):
+        build_stage(DecontaminateStage, {"benchmark_files": [missing]}, source="r.yaml",
+                    key="stages[0].options")
+    with pytest.raises(ConfigError, match=r"options.benchmarks_dir' = .*not a directory"):
+        build_stage(DecontaminateStage, {"benchmarks_dir": str(tmp_path / "absent")},
+                    source="r.yaml", key="stages[0].options")
     path.write_text("{not json\n")
     with pytest.raises(ConfigError, match="line 1"):
         list(texts_from_recipe_files([{"name": "b", "path": str(path), "fields": ["code"]}]))
-    empty = DecontaminateStage(use_plugins=False)
+    empty = DecontaminateStage(DecontaminateOptions(use_plugins=False))
     with pytest.raises(ConfigError, match="no benchmark text"):
         empty.filter({"content": SOLUTION})
 
@@ -145,12 +149,12 @@ class ToyPlugin:
 def test_benchmark_plugins_take_part(tmp_path: Path) -> None:
     pm = get_plugin_manager(load_entrypoints=False, warn=False)
     pm.register(ToyPlugin(), name="toy")
-    flt = DecontaminateStage(registry=Registry(pm), benchmarks_dir=str(tmp_path))
+    flt = DecontaminateStage(DecontaminateOptions(benchmarks_dir=str(tmp_path)), Registry(pm))
     assert flt.matches("x = 1\n" + SOLUTION) == [("toybench", "toy/1")]
     keep, reason = flt.filter({"content": SOLUTION})  # type: ignore[misc]
     assert (keep, reason) == (False, "contaminated:toybench")
     assert ToyBench.seen_data[-1] == str(tmp_path)  # the data folder is handed to the plugin
-    only_other = DecontaminateStage(registry=Registry(pm), benchmarks=["other"])
+    only_other = DecontaminateStage(DecontaminateOptions(benchmarks=["other"]), Registry(pm))
     with pytest.raises(ConfigError):
         only_other.filter({"content": SOLUTION})
 
@@ -173,6 +177,6 @@ def test_a_plugin_that_cannot_load_is_a_one_line_error() -> None:
 @pytest.mark.slow
 def test_installed_benchmark_plugins_load_from_the_shared_folder() -> None:
     """The eval package's benchmarks (if installed) read the same folder offline."""
-    flt = DecontaminateStage(benchmarks_dir=str(SHARED))
+    flt = DecontaminateStage(DecontaminateOptions(benchmarks_dir=str(SHARED)))
     names = {benchmark for benchmark, _ in flt.index.entries}
     assert "humaneval" in names and "mbpp" in names
