@@ -28,7 +28,7 @@ def label_command(
     from codekiln_curate.label.run import run_labeling
 
     parsed = load_label_recipe(recipe, list(overrides or []))
-    result = run_labeling(dataset, output, parsed, lineage=not no_lineage)
+    result = run_labeling(dataset, output, parsed, lineage=not no_lineage, recipe_file=recipe)
     stats = result.stats
     typer.echo(f"labeled {stats['labeled']} of {stats['sampled']} sampled files "
                f"({stats['unparsable']} unparsable, {stats['failed']} failed; "

@@ -125,7 +125,7 @@ def rate_command(
     from codekiln_curate.web.rate import load_rate_recipe, run_rate
 
     parsed = load_rate_recipe(recipe, list(overrides or []))
-    result = run_rate(dataset, output, parsed, lineage=not no_lineage)
+    result = run_rate(dataset, output, parsed, lineage=not no_lineage, recipe_file=recipe)
     stats = result.stats
     typer.echo(f"rated {stats['rated']} of {stats['pages']} pages, kept {stats['kept']} "
                f"({stats['unparsable']} unparsable, {stats['failed']} failed; "

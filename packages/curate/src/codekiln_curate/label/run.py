@@ -57,7 +57,7 @@ def build_teacher(config: TeacherConfig) -> Teacher:
 
 
 def run_labeling(dataset: Path, output: Path, recipe: LabelRecipe, *,
-                 lineage: bool = True) -> LabelResult:
+                 lineage: bool = True, recipe_file: Path | None = None) -> LabelResult:
     """Label a quota sample of ``dataset`` into ``output``; one MLflow run when lineage."""
     teacher = build_teacher(recipe.teacher)  # config errors before any reading
     from codekiln_core.lineage import InputRef
@@ -65,7 +65,7 @@ def run_labeling(dataset: Path, output: Path, recipe: LabelRecipe, *,
 
     inputs = [InputRef.from_path(dataset, name="curated")] if lineage else []
     with lineage_command("curate.label", config=recipe, inputs=inputs,
-                     enabled=lineage) as run:
+                         recipe_file=recipe_file, enabled=lineage) as run:
         result = label_files(dataset, output, recipe, teacher)
         result.run_id = run.run_id
         run.log_metrics({k: float(v) for k, v in result.stats.items()

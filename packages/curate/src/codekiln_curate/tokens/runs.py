@@ -47,7 +47,7 @@ def train_tokenizer_run(dataset_path: Path, vocab_size: int, out: Path, *,
     config = {"dataset": str(dataset_path), "vocab_size": vocab_size,
               "min_frequency": min_frequency}
     with lineage_command("curate.tokenizer", config=config, inputs=inputs,
-                     enabled=lineage) as run:
+                         enabled=lineage) as run:
         tokenizer = train_tokenizer(iter_texts(dataset), vocab_size, min_frequency=min_frequency)
         save_hf_tokenizer(tokenizer, out)
         digest = tokenizer_hash(out)
@@ -69,7 +69,7 @@ def adopt_tokenizer_run(source: Path, out: Path, *, lineage: bool = True) -> Tok
     _empty_output(out)
     inputs = [InputRef.from_path(source)] if lineage else []
     with lineage_command("curate.tokenizer", config={"adopt": str(source)}, inputs=inputs,
-                     enabled=lineage) as run:
+                         enabled=lineage) as run:
         shutil.copytree(source, out, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns(".codekiln-run.json"))
         added = add_missing_specials(tokenizer)

@@ -78,7 +78,7 @@ def run_extract(source: Path, output: Path, *, min_words: int = DEFAULT_MIN_WORD
     inputs = [InputRef.from_path(source, name="raw-web")] if lineage else []
     config = {"min_words": min_words, "html_column": html_column}
     with lineage_command("curate.web.extract", config=config, inputs=inputs,
-                     enabled=lineage) as run:
+                         enabled=lineage) as run:
         result = extract_pages(source, output, min_words=min_words, html_column=html_column)
         result.run_id = run.run_id
         run.log_metrics({k: float(v) for k, v in result.stats.items()

@@ -239,7 +239,7 @@ def _write(output: Path, rated: list[dict[str, Any]], kept: list[dict[str, Any]]
 
 
 def run_rate(dataset: Path, output: Path, recipe: WebRateRecipe, *,
-             lineage: bool = True) -> RateResult:
+             lineage: bool = True, recipe_file: Path | None = None) -> RateResult:
     """Rate the pages of an extract/classify output in one lineage run (curate.web.rate)."""
     teacher = build_teacher(recipe.teacher)  # config errors before reading anything
     from codekiln_core.lineage import InputRef
@@ -249,7 +249,7 @@ def run_rate(dataset: Path, output: Path, recipe: WebRateRecipe, *,
     pages = read_pages(dataset)
     inputs = [InputRef.from_path(dataset, name="web-pages")] if lineage else []
     with lineage_command("curate.web.rate", config=recipe, inputs=inputs,
-                     enabled=lineage) as run:
+                         recipe_file=recipe_file, enabled=lineage) as run:
         result = rate_pages(pages, output, recipe, teacher)
         result.run_id = run.run_id
         run.log_metrics({k: float(v) for k, v in result.stats.items()

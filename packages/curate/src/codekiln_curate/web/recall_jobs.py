@@ -64,7 +64,7 @@ def run_train(positives: Path, negatives: Path, output: Path, *, target_recall: 
                InputRef.from_path(negatives, name="negatives")] if lineage else [])
     config = {"target_recall": target_recall, **params.__dict__}
     with lineage_command("curate.web.train-classifier", config=config, inputs=inputs,
-                     enabled=lineage) as run:
+                         enabled=lineage) as run:
         meta = train_classifier(pos_rows, neg_rows, output, target_recall=target_recall,
                                 params=params)
         run.log_metrics({f"valid_{k}": float(v) for k, v in meta["metrics"].items()})
@@ -84,7 +84,7 @@ def run_classify(dataset: Path, model_dir: Path, output: Path, *,
     inputs = ([InputRef.from_path(dataset, name="web-pages"),
                InputRef.from_path(model_dir, name="classifier")] if lineage else [])
     with lineage_command("curate.web.classify", config={"threshold": cut}, inputs=inputs,
-                     enabled=lineage) as run:
+                         enabled=lineage) as run:
         for start in range(0, len(pages), _SCORE_BATCH):
             batch = pages[start:start + _SCORE_BATCH]
             for page, score in zip(batch, classifier.scores([p["text"] for p in batch]),
