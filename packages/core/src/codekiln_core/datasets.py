@@ -45,15 +45,12 @@ class DatasetFiles:
 
 
 def open_binary(path: Path) -> IO[bytes]:
-    """A file's bytes, gzip (``.gz``) or zstd (``.zst``, needs ``zstandard``) decompressed."""
+    """A file's bytes, gzip (``.gz``) or zstd (``.zst``) decompressed as they are read."""
     if path.name.endswith(".gz"):
         return gzip.open(path, "rb")  # type: ignore[return-value]
     if path.name.endswith(".zst"):
-        try:
-            import zstandard
-        except ImportError as exc:
-            raise ConfigError(f"{path}: reading .zst needs the zstandard package; "
-                              "`pip install zstandard` or decompress the file") from exc
+        import zstandard  # lazily: only .zst parts need it
+
         raw = open(path, "rb")  # noqa: SIM115  # closed with the returned reader (closefd)
         stream = zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
         return io.BufferedReader(stream)
