@@ -69,3 +69,21 @@ def test_errors_are_one_line_naming_the_argument(tmp_path: Path, case: str):
         resolve_dataset(target, what="label input", kinds=("parquet", "jsonl"))
     message = str(err.value)
     assert "\n" not in message and message.startswith(f"label input {target}")
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz", ".jsonl.zst"])
+def test_open_text_reads_plain_and_compressed_parts(tmp_path: Path, suffix: str):
+    import gzip
+
+    import zstandard
+
+    from codekiln_core.datasets import open_text
+
+    data = '{"content": "x = 1"}\n{"content": "y"}\n'.encode()
+    path = tmp_path / f"part{suffix}"
+    packed = {".jsonl": data, ".jsonl.gz": gzip.compress(data),
+              ".jsonl.zst": zstandard.ZstdCompressor().compress(data)}[suffix]
+    path.write_bytes(packed)
+    with open_text(path) as handle:
+        assert handle.read() == data.decode()
+    assert resolve_dataset(path).kind == "jsonl"
