@@ -79,7 +79,7 @@ def test_open_text_reads_plain_and_compressed_parts(tmp_path: Path, suffix: str)
 
     from codekiln_core.datasets import open_text
 
-    data = '{"content": "x = 1"}\n{"content": "y"}\n'.encode()
+    data = b'{"content": "x = 1"}\n{"content": "y"}\n'
     path = tmp_path / f"part{suffix}"
     packed = {".jsonl": data, ".jsonl.gz": gzip.compress(data),
               ".jsonl.zst": zstandard.ZstdCompressor().compress(data)}[suffix]
