@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
+from codekiln_core.cli.commands import command_group
 from codekiln_core.cli.options import NoLineage, Overrides
 
-samples_app = typer.Typer(help="Training samples from whole repositories (docs/samples.md).",
-                          no_args_is_help=True)
+samples_app = command_group("Training samples from whole repositories (docs/samples.md).")
 
 
 def register(app: typer.Typer) -> None:

@@ -7,12 +7,11 @@ from typing import Annotated
 
 import typer
 
+from codekiln_core.cli.commands import command_group
 from codekiln_core.cli.options import NoLineage, echo_run
 
-tokenizer_app = typer.Typer(
-    help="Train a byte-level BPE tokenizer on a curated dataset, or adopt an existing one.",
-    no_args_is_help=True,
-)
+tokenizer_app = command_group(
+    "Train a byte-level BPE tokenizer on a curated dataset, or adopt an existing one.")
 
 
 @tokenizer_app.command("train")

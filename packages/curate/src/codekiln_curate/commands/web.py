@@ -11,10 +11,11 @@ from typing import Annotated
 
 import typer
 
+from codekiln_core.cli.commands import command_group
 from codekiln_core.cli.options import NoLineage, Overrides, echo_run
 
-web_app = typer.Typer(no_args_is_help=True, help="Code-related web pages: HTML -> text with "
-                      "code kept, fastText recall classifier, LLM rating per category.")
+web_app = command_group("Code-related web pages: HTML -> text with code kept, fastText "
+                        "recall classifier, LLM rating per category.")
 
 
 
