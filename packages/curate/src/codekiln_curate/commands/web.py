@@ -11,10 +11,12 @@ from typing import Annotated
 
 import typer
 
-web_app = typer.Typer(no_args_is_help=True, help="Code-related web pages: HTML -> text with "
-                      "code kept, fastText recall classifier, LLM rating per category.")
+from codekiln_core.cli.commands import command_group
+from codekiln_core.cli.options import NoLineage, Overrides, echo_run
 
-_NoLineage = Annotated[bool, typer.Option("--no-lineage", help="do not log to MLflow")]
+web_app = command_group("Code-related web pages: HTML -> text with code kept, fastText "
+                        "recall classifier, LLM rating per category.")
+
 
 
 def register(app: typer.Typer) -> None:
@@ -30,7 +32,7 @@ def extract_command(
         "--min-words", min=0, help="drop pages with fewer words (spec: 10)")] = 10,
     html_column: Annotated[str, typer.Option(
         "--html-column", help="field holding the HTML in JSONL/Parquet input")] = "html",
-    no_lineage: _NoLineage = False,
+    no_lineage: NoLineage = False,
 ) -> None:
     """Extract text (code blocks kept verbatim, fenced) from every page of SOURCE."""
     from codekiln_curate.web.extract import run_extract
@@ -70,7 +72,7 @@ def train_command(
     epoch: Annotated[int, typer.Option("--epoch", min=1, help="fastText epochs")] = 25,
     validation_share: Annotated[float, typer.Option(
         "--validation-share", min=0.05, max=0.95, help="share held out (spec: 0.3)")] = 0.3,
-    no_lineage: _NoLineage = False,
+    no_lineage: NoLineage = False,
 ) -> None:
     """Train the fastText recall classifier; print validation precision/recall/F1."""
     from codekiln_curate.web.classifier import TrainParams
@@ -88,8 +90,7 @@ def train_command(
     typer.echo(f"at 0.5: precision {at_half['precision']:.3f} recall {at_half['recall']:.3f} "
                f"F1 {at_half['f1']:.3f}")
     typer.echo(f"model: {output}")
-    if result.run_id:
-        typer.echo(f"mlflow run: {result.run_id}")
+    echo_run(result.run_id)
 
 
 @web_app.command("classify")
@@ -99,7 +100,7 @@ def classify_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="output directory")],
     threshold: Annotated[float | None, typer.Option(
         "--threshold", min=0.0, max=1.0, help="override the model's threshold")] = None,
-    no_lineage: _NoLineage = False,
+    no_lineage: NoLineage = False,
 ) -> None:
     """Score pages with the recall classifier; keep those at or above the threshold."""
     from codekiln_curate.web.recall_jobs import run_classify
@@ -118,20 +119,17 @@ def rate_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="output directory")],
     recipe: Annotated[Path | None, typer.Option(
         "--recipe", help="recipe YAML (teacher, category_thresholds, max_chars, cache)")] = None,
-    overrides: Annotated[list[str] | None, typer.Option(
-        "--set", help="override a recipe key, e.g. --set category_thresholds.qa-forum=3")
-    ] = None,
-    no_lineage: _NoLineage = False,
+    overrides: Overrides = None,
+    no_lineage: NoLineage = False,
 ) -> None:
     """Rate pages 0-10 with a teacher model; keep them by per-category thresholds."""
     from codekiln_curate.web.rate import load_rate_recipe, run_rate
 
     parsed = load_rate_recipe(recipe, list(overrides or []))
-    result = run_rate(dataset, output, parsed, lineage=not no_lineage)
+    result = run_rate(dataset, output, parsed, lineage=not no_lineage, recipe_file=recipe)
     stats = result.stats
     typer.echo(f"rated {stats['rated']} of {stats['pages']} pages, kept {stats['kept']} "
                f"({stats['unparsable']} unparsable, {stats['failed']} failed; "
                f"{stats['requests']} requests, {stats['cache_hits']} cache hits)")
     typer.echo(f"kept per category: {stats['kept_per_category']}")
-    if result.run_id:
-        typer.echo(f"mlflow run: {result.run_id}")
+    echo_run(result.run_id)

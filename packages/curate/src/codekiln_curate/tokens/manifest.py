@@ -8,10 +8,10 @@ curate writes); this module builds and writes the manifest.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+from codekiln_core.fsio import atomic_write_json
 from codekiln_core.shards import (
     MANIFEST,
     SCHEMA_VERSION,
@@ -55,7 +55,5 @@ def build_manifest(settings: dict[str, Any], markers: list[dict[str, Any]],
 
 def write_manifest(out: Path, manifest: dict[str, Any]) -> Path:
     path = out / MANIFEST
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    atomic_write_json(path, manifest)
     return path
