@@ -122,7 +122,10 @@ class CompletionShaper:
 def _add_piece(into: CompletionLogprobs, piece: LogprobPiece, offset: int) -> None:
     into.tokens.append(piece.token)
     into.token_logprobs.append(piece.logprob)
-    into.top_logprobs.append(dict(piece.top))
+    top: dict[str, float] = {}
+    for token, value in piece.top:  # likeliest first: two tokens that read alike keep the top
+        top.setdefault(token, value)
+    into.top_logprobs.append(top)
     into.text_offset.append(offset)
 
 
