@@ -12,7 +12,7 @@ import pytest
 from codekiln_core.special_tokens import FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
 from codekiln_serve.api.errors import APIError
 from codekiln_serve.api.schemas import CompletionRequest
-from codekiln_serve.fim import find_fim_tokens, fim_prompt_ids
+from codekiln_serve.fim import fim_prompt_ids, find_fim_tokens
 from codekiln_serve.testing import ServerThread
 from codekiln_serve.translate import ModelFacts, completion_prompts
 

@@ -20,7 +20,7 @@ def _run(text: str, stops: list[str]) -> tuple[list[str], TextAssembler]:
 
 
 def test_multibyte_characters_are_never_split() -> None:
-    pieces, asm = _run("é→ok", [])
+    pieces, _asm = _run("é→ok", [])
     assert "".join(pieces) == "é→ok" and "\ufffd" not in "".join(pieces)
 
 
@@ -36,5 +36,5 @@ def test_partial_stop_prefix_is_released_when_it_turns_out_not_to_stop() -> None
 
 
 def test_earliest_of_several_stops_wins() -> None:
-    pieces, asm = _run("one two three", ["three", "two"])
+    pieces, _asm = _run("one two three", ["three", "two"])
     assert "".join(pieces) == "one "

@@ -155,6 +155,7 @@ class ContinuousBatcher:
             self._retire()
         if self._active:
             self._decode()
+            self._retire()  # finished rows leave now, not at the next request
         self.stats.steps += 1
 
     def _admit(self) -> list[_Seq]:

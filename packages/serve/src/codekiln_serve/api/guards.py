@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import json
+from collections.abc import Callable
 from typing import Any
 
 from codekiln_serve.api.errors import error_body
@@ -27,13 +28,31 @@ async def _send_error(send: Any, status: int, message: str, code: str,
 
 
 class GuardMiddleware:
-    def __init__(self, app: Any, *, api_key: str | None, max_body_bytes: int) -> None:
+    def __init__(self, app: Any, *, api_key: str | None, max_body_bytes: int,
+                 on_response: Callable[[str, int], None] | None = None) -> None:
         self.app, self.api_key, self.max_body = app, api_key, max_body_bytes
+        self.on_response = on_response
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        status = 500
+
+        async def send_counted(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self._guarded(scope, receive, send_counted)
+        finally:
+            if self.on_response is not None:  # the router filled scope["route"] in place
+                route = getattr(scope.get("route"), "path", "unmatched")
+                self.on_response(route, status)
+
+    async def _guarded(self, scope: Scope, receive: Any, send: Any) -> None:
         if self.api_key and scope.get("path") not in OPEN_PATHS and not self._authorized(scope):
             await _send_error(send, 401, "missing or wrong API key; send the header "
                               "'Authorization: Bearer <key>'", "invalid_api_key",

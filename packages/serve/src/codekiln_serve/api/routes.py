@@ -60,17 +60,10 @@ def create_app(engine: Engine, facts: ModelFacts | None, *, model_names: list[st
                   description="OpenAI-compatible completions (with FIM `suffix`) and chat.")
     app.state.engine, app.state.metrics, app.state.facts = engine, metrics, facts
     install_error_handlers(app)
-    app.add_middleware(GuardMiddleware, api_key=api_key, max_body_bytes=max_body_bytes)
+    app.add_middleware(GuardMiddleware, api_key=api_key, max_body_bytes=max_body_bytes,
+                       on_response=lambda route, status: metrics.requests.labels(
+                           route, str(status)).inc())
     created = int(time.time())
-
-    @app.middleware("http")
-    async def count(request: Request, call_next: Callable[[Request], Awaitable[Response]],
-                    ) -> Response:
-        response = await call_next(request)
-        route = request.scope.get("route")
-        name = getattr(route, "path", "unmatched")
-        metrics.requests.labels(name, str(response.status_code)).inc()
-        return response
 
     def check_model(name: str) -> None:
         if name not in model_names and not engine.passthrough:
