@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     import torch
 
 
+_MIN_TEMPERATURE = 1e-5
+_LOGIT_BOUND = 1e4
+
+
 @dataclass
 class RowState:
     """Per-sequence sampling state kept across steps."""
@@ -29,7 +33,7 @@ class RowState:
     @property
     def is_plain_greedy(self) -> bool:
         r = self.request
-        return (r.temperature == 0 and r.repetition_penalty == 1.0 and not r.logit_bias
+        return (r.temperature < _MIN_TEMPERATURE and r.repetition_penalty == 1.0 and not r.logit_bias
                 and r.presence_penalty == 0 and r.frequency_penalty == 0)
 
     def observe(self, token_id: int) -> None:
@@ -73,14 +77,15 @@ def _adjusted(row: RowState, logits: torch.Tensor) -> torch.Tensor:
         ids = torch.tensor(list(row.counts), device=out.device)
         counts = torch.tensor(list(row.counts.values()), device=out.device, dtype=out.dtype)
         out[ids] -= r.frequency_penalty * counts + r.presence_penalty
-    return out
+    # extreme but valid parameters (a penalty of 1e-300) must not reach softmax as inf/nan
+    return torch.nan_to_num(out, nan=-_LOGIT_BOUND).clamp(-_LOGIT_BOUND, _LOGIT_BOUND)
 
 
 def _draw(row: RowState, logits: torch.Tensor) -> int:
     import torch
 
     r = row.request
-    if r.temperature == 0:
+    if r.temperature < _MIN_TEMPERATURE:  # as vLLM: a vanishing temperature is greedy
         return int(logits.argmax())
     scaled = logits / r.temperature
     if 0 < r.top_k < scaled.numel():
@@ -93,6 +98,8 @@ def _draw(row: RowState, logits: torch.Tensor) -> int:
         ordered = ordered.masked_fill(drop, float("-inf"))
         scaled = torch.full_like(scaled, float("-inf")).scatter(0, order, ordered)
     probs = torch.softmax(scaled, dim=-1)
+    if not bool(torch.isfinite(probs).all()) or float(probs.sum()) <= 0:
+        return int(logits.argmax())
     return int(torch.multinomial(probs, 1, generator=row.generator))
 
 

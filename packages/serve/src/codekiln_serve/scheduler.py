@@ -37,11 +37,16 @@ if TYPE_CHECKING:
 log = logging.getLogger("codekiln.serve.scheduler")
 
 
+class EngineFault(RuntimeError):
+    """The model step failed (our fault, not the client's): the request gets a 500."""
+
+
 @dataclass(eq=False)
 class _Seq:
     request: GenerationRequest
     loop: asyncio.AbstractEventLoop
-    queue: asyncio.Queue[TokenEvent | None] = field(default_factory=asyncio.Queue)
+    queue: asyncio.Queue[TokenEvent | EngineFault | None] = field(
+        default_factory=asyncio.Queue)
     row: RowState | None = None
     length: int = 0  # tokens in the KV cache
     pending: int = -1  # the last sampled token, fed at the next decode step
@@ -49,7 +54,7 @@ class _Seq:
     cancelled: bool = False
     finished: bool = False
 
-    def emit(self, event: TokenEvent | None) -> None:
+    def emit(self, event: TokenEvent | EngineFault | None) -> None:
         with contextlib.suppress(RuntimeError):  # the loop closed at shutdown
             self.loop.call_soon_threadsafe(self.queue.put_nowait, event)
 
@@ -63,6 +68,8 @@ class _Handle(SequenceHandle):
             event = await self._seq.queue.get()
             if event is None:
                 return
+            if isinstance(event, EngineFault):
+                raise event
             yield event
             if event.finish_reason is not None:
                 return
@@ -117,8 +124,6 @@ class ContinuousBatcher:
         loop = asyncio.get_running_loop()
         seqs = [_Seq(r, loop) for r in requests]
         with self._cv:
-            if self.error is not None:
-                raise QueueFullError(f"the engine failed: {self.error}")
             if len(self._waiting) + len(seqs) > self.max_queue:
                 raise QueueFullError(f"{len(self._waiting)} sequences waiting, limit "
                                      f"{self.max_queue}")
@@ -131,15 +136,20 @@ class ContinuousBatcher:
     def _run(self) -> None:
         import torch
 
-        try:
-            with torch.inference_mode():
-                while self._wait_for_work():
+        with torch.inference_mode():
+            while self._wait_for_work():
+                try:
                     self._step()
-        except BaseException as exc:  # keep serving errors, not hanging clients
-            log.exception("batcher stopped")
-            self.error = exc
-            for seq in [*self._active, *self._waiting]:
-                seq.emit(None)
+                except Exception as exc:  # a fault of ours: fail this batch, keep serving
+                    log.exception("decode step failed; failing the running sequences")
+                    self._fail_running(exc)
+
+    def _fail_running(self, exc: Exception) -> None:
+        self.error = exc
+        for seq in self._active:
+            seq.finished = True
+            seq.emit(EngineFault(f"{type(exc).__name__}: {exc}"))
+        self._active, self._cache, self._width = [], None, 0
 
     def _wait_for_work(self) -> bool:
         with self._cv:

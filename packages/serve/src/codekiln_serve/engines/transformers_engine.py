@@ -102,6 +102,7 @@ class TransformersEngine(TokenEngine):
         return self.batcher.running()
 
     def health(self) -> dict[str, Any]:
-        state = "ok" if self.batcher.error is None else f"failed: {self.batcher.error}"
-        return {"engine": "transformers", "device": self.device, "engine_state": state,
+        error = self.batcher.error
+        return {"engine": "transformers", "device": self.device,
+                "last_step_error": None if error is None else f"{type(error).__name__}: {error}",
                 "running": self.running(), "waiting": self.queue_depth()}
