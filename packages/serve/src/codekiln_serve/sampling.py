@@ -28,13 +28,13 @@ class RowState:
     request: GenerationRequest
     generator: torch.Generator | None
     seen: torch.Tensor | None = None  # unique ids of prompt + output (repetition penalty)
-    counts: dict[int, int] = field(default_factory=dict)  # output token counts (OpenAI penalties)
+    counts: dict[int, int] = field(default_factory=dict)  # output token counts (penalties)
 
     @property
     def is_plain_greedy(self) -> bool:
         r = self.request
-        return (r.temperature < _MIN_TEMPERATURE and r.repetition_penalty == 1.0 and not r.logit_bias
-                and r.presence_penalty == 0 and r.frequency_penalty == 0)
+        return (r.temperature < _MIN_TEMPERATURE and r.repetition_penalty == 1.0
+                and not r.logit_bias and r.presence_penalty == 0 and r.frequency_penalty == 0)
 
     def observe(self, token_id: int) -> None:
         import torch
