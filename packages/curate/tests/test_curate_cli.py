@@ -84,6 +84,32 @@ def test_run_logs_lineage_and_report_reads_it_back(
     assert "not-a-run-or-dir" in err
 
 
+def test_recorded_config_is_the_resolved_recipe_and_the_file_as_written(
+        tmp_path: Path, tiny_code_corpus: Path, mlflow_store: str,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    monkeypatch.chdir(tiny_code_corpus.parent)
+    recipe = write(tmp_path, {"output": "out", "stages": [{"name": "exact-dedup"}],
+                              "inputs": [{"kind": "dir", "path": "${cwd}/corpus"},
+                                         {"kind": "dir", "path": "corpus/calc", "name": "c"}]})
+    assert main(["curate", "run", str(recipe), "--quiet"]) == 0
+    run_id = next(line.split()[-1] for line in capsys.readouterr().out.splitlines()
+                  if line.startswith("mlflow run:"))
+    from mlflow import MlflowClient
+
+    client = MlflowClient(mlflow_store)
+    params = client.get_run(run_id).data.params
+    assert json.loads(params["inputs"])[0]["path"] == str(tiny_code_corpus)
+    assert json.loads(params["inputs"])[1]["path"] == str(tiny_code_corpus / "calc")
+    assert params["output"] == str(tiny_code_corpus.parent / "out")
+    config = json.loads(Path(client.download_artifacts(run_id, "config.json",
+                                                       str(tmp_path))).read_text())
+    assert "${" not in json.dumps(config) and config["output"].startswith("/")
+    written = client.download_artifacts(run_id, "recipe/recipe.yaml", str(tmp_path / "dl"))
+    assert Path(written).read_text() == recipe.read_text()  # the file as the user wrote it
+
+
 def test_default_recipe_is_embedded_and_matches_the_repo_copy() -> None:
     from codekiln_curate.recipe import default_recipe_text, load_curate_recipe
 

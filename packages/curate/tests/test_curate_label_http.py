@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,6 +32,7 @@ class ChatServer:
         self.hits: Counter[str] = Counter()
         self.lock = threading.Lock()
         self.bodies: list[dict[str, object]] = []
+        self.times: dict[str, list[float]] = {}
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -43,12 +45,13 @@ class ChatServer:
                 with server.lock:
                     server.bodies.append(body)
                     server.hits[prompt] += 1
+                    server.times.setdefault(prompt, []).append(time.monotonic())
                     count = server.hits[prompt]
                 status, text = server.reply(prompt, count, self.path, self.headers)
                 if status != 200:
                     self.send_response(status)
                     if status == 429:
-                        self.send_header("Retry-After", "0")
+                        self.send_header("Retry-After", "1" if "PATIENT" in prompt else "0")
                     self.end_headers()
                     self.wfile.write(b'{"error": "busy"}')
                     return
@@ -71,6 +74,8 @@ class ChatServer:
             return 503, ""
         if "NOPE" in prompt:
             return 400, ""
+        if "PATIENT" in prompt and count == 1:
+            return 429, ""
         if "FLAKY" in prompt and count <= 2:
             return (429 if count == 1 else 500), ""
         if "MUMBLE" in prompt:
@@ -116,7 +121,7 @@ def corpus(tmp_path: Path) -> Path:
 def recipe_for(server: ChatServer, **sampling: object) -> LabelRecipe:
     return LabelRecipe.model_validate({
         "teacher": {"base_url": server.url, "model": "teacher-x", "concurrency": 3,
-                    "max_retries": 3, "backoff_s": 0.01, "max_backoff_s": 0.05},
+                    "max_retries": 3},
         "sampling": {"languages": ["python", "go", "javascript"], "per_language": 10,
                      **sampling},
     })
@@ -175,6 +180,14 @@ def test_labels_retries_unparsable_and_cache_resume(chat_server: ChatServer, cor
     assert pq.read_table(out / "labels.parquet").equals(table)
 
 
+def test_teacher_waits_as_long_as_retry_after_asks(chat_server: ChatServer) -> None:
+    teacher = _teacher(chat_server)
+    [answer] = teacher.answer_all([(0, "PATIENT GOOD-4 file")])
+    assert answer.error is None and answer.attempts == 2 and teacher.requests == 2
+    first, second = chat_server.times["PATIENT GOOD-4 file"]
+    assert second - first >= 0.9  # the server said Retry-After: 1
+
+
 def test_rerun_with_everything_cached_makes_zero_requests(chat_server: ChatServer,
                                                           corpus: Path, tmp_path: Path) -> None:
     (corpus / "x.js").unlink()
@@ -215,7 +228,7 @@ def test_cli_labels_curated_parquet_with_lineage(chat_server: ChatServer, corpus
     out = tmp_path / "labels"
     args = ["curate", "label", str(dataset), "--output", str(out),
             "--set", f"teacher.base_url={chat_server.url}", "--set", "teacher.model=t",
-            "--set", "teacher.backoff_s=0.01", "--set", "sampling.languages=[python, go]"]
+            "--set", "sampling.languages=[python, go]"]
     assert main(args) == 0
     printed = capsys.readouterr().out
     assert "labeled 5 of 6 sampled files (1 unparsable, 0 failed" in printed

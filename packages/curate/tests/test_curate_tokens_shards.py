@@ -143,20 +143,20 @@ def test_deterministic_and_resumable(corpus: Path, tokenizer_dir: Path, tmp_path
     write_shards([open_dataset(corpus)], tokenizer_dir, tmp_path / "b",
                  ShardSettings(seq_len=32, sequences_per_shard=8, fim=SMALL.fim, batch_docs=7))
     assert tree(tmp_path / "a") == tree(tmp_path / "b")  # batch size changes nothing
-    real_write = shards_module._atomic_write
+    real_write = shards_module.atomic_write_bytes
     written: list[str] = []
 
-    def crash_after_three_shards(data: bytes, path: Path) -> None:
+    def crash_after_three_shards(path: Path, data: bytes) -> None:
         if path.suffix == ".bin" and len(written) == 3:
             raise KeyboardInterrupt("simulated kill")
         if path.suffix == ".bin":
             written.append(path.name)
-        real_write(data, path)
+        real_write(path, data)
 
-    monkeypatch.setattr(shards_module, "_atomic_write", crash_after_three_shards)
+    monkeypatch.setattr(shards_module, "atomic_write_bytes", crash_after_three_shards)
     with pytest.raises(KeyboardInterrupt):
         write_shards([open_dataset(corpus)], tokenizer_dir, tmp_path / "c", SMALL)
-    monkeypatch.setattr(shards_module, "_atomic_write", real_write)
+    monkeypatch.setattr(shards_module, "atomic_write_bytes", real_write)
     assert not (tmp_path / "c" / "manifest.json").exists()
     resumed = write_shards([open_dataset(corpus)], tokenizer_dir, tmp_path / "c", SMALL)
     assert resumed.resumed_shards == 3
@@ -186,7 +186,7 @@ def test_mixture_weights_repeat_and_sample(corpus: Path, tokenizer_dir: Path,
 
 def test_bad_inputs_are_one_line_errors(corpus: Path, tokenizer_dir: Path,
                                         tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="does not exist"):
+    with pytest.raises(ConfigError, match="no such file or directory"):
         open_dataset(tmp_path / "nope")
     with pytest.raises(ConfigError, match=r"no tokenizer\.json"):
         write_shards([open_dataset(corpus)], tmp_path, tmp_path / "out", SMALL)

@@ -104,8 +104,7 @@ def pages_dir(tmp_path: Path) -> Path:
 
 def recipe_for(server: ChatServer, tmp_path: Path) -> WebRateRecipe:
     teacher = TeacherConfig.model_validate({"base_url": server.url, "model": "judge",
-                                            "max_retries": 1, "backoff_s": 0.0,
-                                            "concurrency": 3})
+                                            "max_retries": 1, "concurrency": 3})
     return WebRateRecipe.model_validate({"teacher": teacher.model_dump(),
                                          "cache": str(tmp_path / "cache.sqlite")})
 

@@ -21,6 +21,25 @@ def test_eval_list_names_every_runnable_benchmark(capsys: pytest.CaptureFixture[
             "cruxeval-i"} <= names
 
 
+def test_eval_list_reports_a_broken_plugin_once(capsys: pytest.CaptureFixture[str],
+                                               tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    site = tmp_path / "site"
+    info = site / "codekiln_broken-1.0.dist-info"
+    info.mkdir(parents=True)
+    (site / "codekiln_broken_eval.py").write_text("raise RuntimeError('boom')\n")
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: codekiln-broken\n"
+                                   "Version: 1.0\n")
+    (info / "entry_points.txt").write_text("[codekiln]\nbroken = codekiln_broken_eval\n")
+    monkeypatch.syspath_prepend(str(site))
+    importlib.invalidate_caches()
+    assert main(["eval", "list"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("plugin 'broken'") == 1, err
+
+
 def test_unknown_benchmark_is_one_line_error_listing_known_ones(
         capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code = main(["eval", "run", "-b", "humaneva", "-m", str(tmp_path), "--no-lineage"])

@@ -122,6 +122,23 @@ class CurateRecipe(RecipeModel):
                                description="report settings")
 
 
+def resolved_recipe(recipe: CurateRecipe) -> CurateRecipe:
+    """The recipe as it runs: input paths with placeholders expanded and made absolute,
+    the output absolute. This, not the text as typed, is what lineage records."""
+    inputs = [spec.model_copy(update={"path": str(resolve_input_path(spec.path))})
+              for spec in recipe.inputs]
+    return recipe.model_copy(update={"inputs": inputs,
+                                     "output": str(Path(recipe.output).absolute())})
+
+
+def recipe_source(path: str | Path | None) -> Path | None:
+    """The file a recipe was read from (the packaged default when ``path`` is None)."""
+    if path is not None:
+        return Path(path)
+    packaged = Path(str(resources.files("codekiln_curate").joinpath(DEFAULT_RECIPE_NAME)))
+    return packaged if packaged.is_file() else None
+
+
 def placeholders() -> dict[str, str]:
     """Values of ``${name}`` placeholders in input paths, resolved at run time."""
     return {"stdlib": sysconfig.get_paths()["stdlib"], "cwd": os.getcwd()}

@@ -1,96 +1,13 @@
-"""``codekiln eval``: run, list and report evaluations (kept light for ``--help``).
+"""``codekiln eval``: the command group of codekiln-eval (kept light for ``--help``).
 
-Heavy modules (transformers, mlflow, matplotlib) are imported inside the commands.
+Each command lives in its own module under ``codekiln_eval.commands`` (see docs/core.md,
+"Commands"); heavy modules (transformers, mlflow, matplotlib) load inside the commands.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from codekiln_core.cli.commands import command_group, mount_modules
 
-import typer
-
-from codekiln_core.errors import ConfigError
-
-eval_app = typer.Typer(
-    help="Evaluate code models on executable benchmarks with sandboxed pass@k.",
-    no_args_is_help=True,
-)
-
-
-def _options(pairs: list[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"-O {pair!r}: use KEY=VALUE, e.g. -O start_date=2024-10-01")
-        out[key.strip()] = value.strip()
-    return out
-
-
-@eval_app.command("run")
-def run(
-    benchmark: str = typer.Option(..., "--benchmark", "-b", help="Benchmark name (eval list)."),
-    model: str = typer.Option(..., "--model", "-m",
-                              help="HF model dir, http(s)://endpoint or models:/NAME/VERSION."),
-    n: int = typer.Option(1, "-n", help="Samples per task."),
-    k: str = typer.Option("1", "-k", help="Comma-separated k values for pass@k."),
-    data: str = typer.Option(None, "--data", help="Local benchmark file or directory."),
-    limit: int = typer.Option(None, "--limit", help="Only the first N tasks."),
-    output: str = typer.Option(None, "--output", "-o", help="Run directory (reruns resume)."),
-    mode: str = typer.Option("auto", "--mode", help="auto, completion or chat."),
-    temperature: float = typer.Option(0.6, help="Sampling temperature (0 = greedy)."),
-    top_p: float = typer.Option(0.8, help="Nucleus sampling mass."),
-    repetition_penalty: float = typer.Option(1.05, help="Extra body field where supported."),
-    max_tokens: int = typer.Option(512, help="Maximum new tokens per sample."),
-    seed: int = typer.Option(None, help="Sampling seed."),
-    option: list[str] = typer.Option([], "--option", "-O", help="Benchmark option K=V."),  # noqa: B008
-    workers: int = typer.Option(2, help="Sandbox workers."),
-    sandbox: str = typer.Option("local", help="Registered sandbox name."),
-    calibrate: str = typer.Option("canonical", help="Timeouts: canonical, probe or off."),
-    served_model: str = typer.Option(None, help="Model id to send to an endpoint."),
-    lineage: bool = typer.Option(True, help="Record the run in MLflow."),
-) -> None:
-    """Generate samples, run them in the sandbox, and print pass@k."""
-    from codekiln_core.config import validate
-    from codekiln_eval.passk import parse_ks
-    from codekiln_eval.runner import EvalSettings, run_eval
-
-    given = dict(
-        benchmark=benchmark, model=model, data=data, options=_options(option), n=n,
-        ks=parse_ks(k, n), limit=limit, mode=mode, temperature=temperature, top_p=top_p,
-        repetition_penalty=repetition_penalty, max_tokens=max_tokens, seed=seed,
-        served_model=served_model, output=output, workers=workers, sandbox=sandbox,
-        calibrate=calibrate, lineage=lineage,
-    )
-    # pydantic errors become one line naming the option and its allowed values
-    settings = validate(given, EvalSettings, source="codekiln eval run")
-    summary = run_eval(settings, progress=lambda msg: typer.echo(msg, err=True))
-    scores = ", ".join(f"{key} {value:.4f}" for key, value in summary["pass_at_k"].items()
-                       if value is not None)
-    typer.echo(f"{benchmark}: {scores} over {summary['num_tasks_complete']} tasks "
-               f"(run {summary.get('mlflow_run_id') or 'not recorded'})")
-
-
-@eval_app.command("list")
-def list_benchmarks() -> None:
-    """Registered benchmarks, with their license notes."""
-    from codekiln_core.plugins import get_plugin_manager
-    from codekiln_core.registry import Registry
-
-    for name, reg in sorted(Registry(get_plugin_manager()).all("benchmark").items()):
-        typer.echo(f"{name:24s} {reg.description}")
-
-
-@eval_app.command("report")
-def report(
-    refs: list[str] = typer.Argument(..., help="Run dirs or MLflow run ids."),  # noqa: B008
-    plot: Path = typer.Option(None, "--plot", help="PNG path (default: run/passk.png)."),  # noqa: B008
-) -> None:
-    """Print a pass@k table for one or more runs and save a pass@k plot."""
-    from codekiln_eval.report import load_summaries, render_table, save_plot
-
-    summaries = load_summaries(refs)
-    render_table(summaries)
-    target = plot or Path(summaries[0]["_run_dir"]) / "passk.png"
-    save_plot(summaries, target)
-    typer.echo(f"plot: {target}")
+eval_app = command_group(
+    "Evaluate code models on executable benchmarks with sandboxed pass@k.")
+mount_modules(eval_app, "codekiln_eval.commands")

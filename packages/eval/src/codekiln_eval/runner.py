@@ -28,16 +28,36 @@ from codekiln_eval.scoring import score_run
 Progress = Callable[[str], None]
 
 
-class EvalSettings(RecipeModel):
-    """Settings of ``codekiln eval run`` (also usable as a recipe section)."""
+class ExecutionSettings(RecipeModel):
+    """What ``eval run`` and ``eval score`` share: the benchmark, the sandbox, the records."""
 
     benchmark: str = Field(..., description="Registered benchmark name (`codekiln eval list`).")
-    model: str = Field(..., description="HF model dir, http(s):// endpoint or models:/NAME/VER.")
     data: str | None = Field(None, description="Local benchmark file/dir (else the hub).")
     options: dict[str, str] = Field(default_factory=dict, description="Benchmark options.")
-    n: int = Field(1, ge=1, description="Samples per task.")
     ks: list[int] = Field(default_factory=lambda: [1], description="k values for pass@k.")
     limit: int | None = Field(None, ge=1, description="Evaluate only the first N tasks.")
+    output: str | None = Field(None, description="Run directory (reruns resume in it).")
+    workers: int = Field(2, ge=1, description="Sandbox worker processes.")
+    sandbox: str = Field("local", description="Registered sandbox name.")
+    calibrate: Literal["canonical", "probe", "off"] = Field(
+        "canonical", description="How per-task timeouts are derived.")
+    base_timeout_s: float = Field(5.0, gt=0, description="Floor timeout before scaling.")
+    lineage: bool = Field(True, description="Record the run in MLflow.")
+
+    def recorded(self, out: Path) -> dict[str, Any]:
+        """The settings as they ran: the run directory and local data as absolute paths."""
+        config = self.model_dump(mode="json")
+        config["output"] = str(out.absolute())
+        if self.data and "://" not in self.data:
+            config["data"] = str(Path(self.data).expanduser().absolute())
+        return config
+
+
+class EvalSettings(ExecutionSettings):
+    """Settings of ``codekiln eval run`` (also usable as a recipe section)."""
+
+    model: str = Field(..., description="HF model dir, http(s):// endpoint or models:/NAME/VER.")
+    n: int = Field(1, ge=1, description="Samples per task.")
     mode: Literal["auto", "completion", "chat"] = Field(
         "auto", description="Prompt style: completion (base models) or chat (instruct).")
     temperature: float = Field(0.6, ge=0, description="Sampling temperature (0 = greedy).")
@@ -47,20 +67,13 @@ class EvalSettings(RecipeModel):
     seed: int | None = Field(None, description="Sampling seed (per task for local models).")
     served_model: str | None = Field(None, description="Model id sent to the endpoint.")
     concurrency: int = Field(8, ge=1, description="Parallel endpoint requests.")
-    output: str | None = Field(None, description="Run directory (reruns resume in it).")
-    workers: int = Field(2, ge=1, description="Sandbox worker processes.")
-    sandbox: str = Field("local", description="Registered sandbox name.")
-    calibrate: Literal["canonical", "probe", "off"] = Field(
-        "canonical", description="How per-task timeouts are derived.")
-    base_timeout_s: float = Field(5.0, gt=0, description="Floor timeout before scaling.")
-    lineage: bool = Field(True, description="Record the run in MLflow.")
 
     def sampling(self, stop: tuple[str, ...]) -> SamplingParams:
         return SamplingParams(self.temperature, self.top_p, self.repetition_penalty,
                               self.max_tokens, stop, self.seed)
 
 
-def load_benchmark(settings: EvalSettings) -> Benchmark:
+def load_benchmark(settings: ExecutionSettings) -> Benchmark:
     from codekiln_core.plugins import get_plugin_manager
     from codekiln_core.registry import Registry
 
@@ -68,7 +81,7 @@ def load_benchmark(settings: EvalSettings) -> Benchmark:
     return cls(data=settings.data, **settings.options)  # type: ignore[no-any-return]
 
 
-def open_sandbox(settings: EvalSettings, max_timeout_s: float = 600.0) -> Any:
+def open_sandbox(settings: ExecutionSettings, max_timeout_s: float = 600.0) -> Any:
     from codekiln_core.plugins import get_plugin_manager
     from codekiln_core.registry import Registry
     from codekiln_core.sandbox import SandboxLimits
@@ -129,13 +142,21 @@ def execute_missing(bench: Benchmark, tasks: list[Task], n: int, samples: KeyedL
         extra: dict[tuple[str, int], dict[str, Any]] = {}
         for key in pending[start:start + batch]:
             task, rec = by_id[key[0]], samples.records[key]
-            solution = (bench.solution_from_chat(task, rec["output"]) if rec["mode"] == "chat"
-                        else bench.solution_from_completion(task, rec["output"]))
+            solution = solution_of(bench, task, rec)
             extra[key] = {"solution": solution}
             for name, check in bench.checks(task, solution).items():
                 jobs.append(CheckJob(key, name, check, timeout_for(calibration, key[0], name)))
         results.append(sample_rows(jobs, run_jobs(sandbox, jobs), extra))
         progress(f"executed {min(start + batch, len(pending))}/{len(pending)} samples")
+
+
+def solution_of(bench: Benchmark, task: Task, record: dict[str, Any]) -> str:
+    """The program a sample stands for: a chat answer, a completion, or a given solution."""
+    if record["mode"] == "chat":
+        return bench.solution_from_chat(task, record["output"])
+    if record["mode"] == "solution":  # pre-generated (eval score --samples): run as given
+        return str(record["output"])
+    return bench.solution_from_completion(task, record["output"])
 
 
 def resolve_mode(mode: str, generator: Any) -> str:
@@ -161,10 +182,10 @@ def run_eval(settings: EvalSettings, *, generator: Any = None, sandbox: Any = No
     if spec.kind == "registered" and generator is None:
         spec = download_registered(spec, Path(".codekiln") / "models")
     inputs = lineage_inputs(spec, bench) if settings.lineage else []
-    from codekiln_core.lineage import lineage_run
+    from codekiln_core.lineage.command import lineage_command
 
-    with lineage_run("eval.run", config=settings.model_dump(mode="json"), inputs=inputs,
-                     enabled=settings.lineage) as run:
+    with lineage_command("eval.run", config=settings.recorded(out), inputs=inputs,
+                         enabled=settings.lineage) as run:
         owned = generator is None
         generator = generator or make_generator(spec, settings.served_model,
                                                 settings.concurrency)
@@ -179,19 +200,27 @@ def run_eval(settings: EvalSettings, *, generator: Any = None, sandbox: Any = No
         finally:
             if owned:
                 generator.close()
-        summary = execute_and_score(settings, bench, tasks, samples, out, sandbox, progress)
-        summary.update(mode=mode, model=settings.model, mlflow_run_id=run.run_id)
-        write_json_atomic(out / "summary.json", summary)
-        if run.run_id:
-            # MLflow metric names allow no "@": pass@1 is logged as pass_at_1
-            run.log_metrics({k.replace("@", "_at_"): v for k, v in summary["pass_at_k"].items()
-                             if v is not None})
-            run.log_artifact(out, artifact_path="eval")
+        return finish(settings, settings.n, bench, tasks, samples, out, sandbox, progress, run,
+                      {"mode": mode, "model": settings.model})
+
+
+def finish(settings: ExecutionSettings, n: int, bench: Benchmark, tasks: list[Task],
+           samples: KeyedLog, out: Path, sandbox: Any, progress: Progress, run: Any,
+           extra: dict[str, Any]) -> dict[str, Any]:
+    """Execute what is not yet executed, score, write summary.json, record metrics + files."""
+    summary = execute_and_score(settings, n, bench, tasks, samples, out, sandbox, progress)
+    summary.update(extra, mlflow_run_id=run.run_id)
+    write_json_atomic(out / "summary.json", summary)
+    if run.run_id:
+        # MLflow metric names allow no "@": pass@1 is logged as pass_at_1
+        run.log_metrics({k.replace("@", "_at_"): v for k, v in summary["pass_at_k"].items()
+                         if v is not None})
+        run.log_artifact(out, artifact_path="eval")
     return summary
 
 
-def execute_and_score(settings: EvalSettings, bench: Benchmark, tasks: list[Task],
-                      samples: KeyedLog, out: Path, sandbox: Any,
+def execute_and_score(settings: ExecutionSettings, n: int, bench: Benchmark,
+                      tasks: list[Task], samples: KeyedLog, out: Path, sandbox: Any,
                       progress: Progress) -> dict[str, Any]:
     owned = sandbox is None
     sandbox = sandbox or open_sandbox(settings)
@@ -205,18 +234,20 @@ def execute_and_score(settings: EvalSettings, bench: Benchmark, tasks: list[Task
             calibration["tasks"] = [t.task_id for t in tasks]
             write_json_atomic(cal_path, calibration)
         results = KeyedLog(out / "results.jsonl")
-        execute_missing(bench, tasks, settings.n, samples, results, sandbox, calibration,
-                        progress)
+        execute_missing(bench, tasks, n, samples, results, sandbox, calibration, progress)
     finally:
         if owned:
             sandbox.close()
-    return score_run(bench, tasks, settings.n, settings.ks, results, calibration, out)
+    return score_run(bench, tasks, n, settings.ks, results, calibration, out)
 
 
 def lineage_inputs(spec: Any, bench: Benchmark) -> list[Any]:
-    from codekiln_core.lineage import InputRef
     from codekiln_eval.models import model_input
 
-    refs = [model_input(spec)]
-    refs += [InputRef.from_path(p, name=f"benchmark.{bench.name}") for p in bench.source_files()]
-    return refs
+    return [model_input(spec), *lineage_inputs_of_benchmark(bench)]
+
+
+def lineage_inputs_of_benchmark(bench: Benchmark) -> list[Any]:
+    from codekiln_core.lineage import InputRef
+
+    return [InputRef.from_path(p, name=f"benchmark.{bench.name}") for p in bench.source_files()]

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from codekiln_core.cli.options import NoLineage, Overrides, echo_run
+
 
 def register(app: typer.Typer) -> None:
     app.command("label")(label_command)
@@ -18,10 +20,8 @@ def label_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="output directory")],
     recipe: Annotated[Path | None, typer.Option(
         "--recipe", help="label recipe YAML (teacher, sampling, cache)")] = None,
-    overrides: Annotated[list[str] | None, typer.Option(
-        "--set", help="override a recipe key, e.g. --set teacher.model=qwen")] = None,
-    no_lineage: Annotated[bool, typer.Option("--no-lineage",
-                                             help="do not log to MLflow")] = False,
+    overrides: Overrides = None,
+    no_lineage: NoLineage = False,
 ) -> None:
     """Label a per-language sample of DATASET 0-10 with the Seed-Coder rubric."""
     from codekiln_curate.label.recipe import load_label_recipe
@@ -34,5 +34,4 @@ def label_command(
                f"({stats['unparsable']} unparsable, {stats['failed']} failed; "
                f"{stats['requests']} requests, {stats['cache_hits']} cache hits)")
     typer.echo(f"labels: {result.labels}")
-    if result.run_id:
-        typer.echo(f"mlflow run: {result.run_id}")
+    echo_run(result.run_id)

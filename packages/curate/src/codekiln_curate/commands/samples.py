@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from codekiln_core.cli.options import NoLineage, Overrides
+
 samples_app = typer.Typer(help="Training samples from whole repositories (docs/samples.md).",
                           no_args_is_help=True)
 
@@ -29,10 +31,8 @@ def commits_command(
     repos: Annotated[list[Path], typer.Argument(help="local git repositories")],
     output: Annotated[Path, typer.Option("--output", "-o", help="output directory")],
     rev: Annotated[str, typer.Option("--rev", help="history to walk, e.g. HEAD or main")] = "HEAD",
-    overrides: Annotated[list[str] | None, typer.Option(
-        "--set", help="a size cap, e.g. --set max_diff_bytes=32768 (see docs/samples.md)")] = None,
-    no_lineage: Annotated[bool, typer.Option("--no-lineage",
-                                             help="do not log to MLflow")] = False,
+    overrides: Overrides = None,
+    no_lineage: NoLineage = False,
 ) -> None:
     """Commit samples: message + README + tree + top-5 BM25 files -> paths + diffs."""
     from codekiln_curate.samples.commits import CommitLimits
@@ -51,10 +51,8 @@ def repos_command(
     source: Annotated[Path, typer.Argument(
         help="curated dataset (grouped by repo), a git repository, or a source directory")],
     output: Annotated[Path, typer.Option("--output", "-o", help="output directory")],
-    overrides: Annotated[list[str] | None, typer.Option(
-        "--set", help="e.g. --set max_bytes=1000000 --set seed=1")] = None,
-    no_lineage: Annotated[bool, typer.Option("--no-lineage",
-                                             help="do not log to MLflow")] = False,
+    overrides: Overrides = None,
+    no_lineage: NoLineage = False,
 ) -> None:
     """Repo-level samples: each repository as one dependency-ordered string."""
     from codekiln_curate.samples.repo_level import RepoLimits

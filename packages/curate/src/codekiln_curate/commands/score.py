@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from codekiln_core.cli.options import NoLineage, echo_run
+
 
 def register(app: typer.Typer) -> None:
     app.command("score")(score_command)
@@ -29,8 +31,7 @@ def score_command(
     dtype: Annotated[str, typer.Option(help="float32 or bfloat16")] = "float32",
     threads: Annotated[int | None, typer.Option(help="CPU threads for torch")] = None,
     force: Annotated[bool, typer.Option(help="replace a non-empty --output")] = False,
-    no_lineage: Annotated[bool, typer.Option("--no-lineage",
-                                             help="do not log to MLflow")] = False,
+    no_lineage: NoLineage = False,
 ) -> None:
     """Score every file of DATASET with a quality model, gate, write kept and dropped files."""
     from codekiln_curate.quality.score_dataset import ScoreOptions, score_dataset
@@ -53,8 +54,7 @@ def score_command(
             progress=lambda done, total: status.update(f"scoring: part {done}/{total}"))
     print_score_summary(Console(), result.summary)
     typer.echo(f"output: {result.out_dir}")
-    if result.run_id:
-        typer.echo(f"mlflow run: {result.run_id}")
+    echo_run(result.run_id)
 
 
 def print_score_summary(console: object, summary: dict[str, object]) -> None:

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from codekiln_core.cli.options import NoLineage, echo_run
+
 
 def _parse_mix(values: list[str]) -> dict[str, float]:
     from codekiln_core.errors import ConfigError
@@ -38,8 +40,7 @@ def shards_command(
     ] = None,
     sequences_per_shard: Annotated[int, typer.Option(
         "--sequences-per-shard", help="sequences in each shard file")] = 2048,
-    no_lineage: Annotated[bool, typer.Option("--no-lineage",
-                                             help="do not log to MLflow")] = False,
+    no_lineage: NoLineage = False,
 ) -> None:
     """Write OUTPUT/shard-*.bin (uint32 tokens), shard-*.idx (document starts), manifest.json.
 
@@ -60,8 +61,7 @@ def shards_command(
                f"{manifest['total_documents']} documents ({manifest['fim_documents']} FIM)")
     if result.resumed_shards:
         typer.echo(f"resumed after {result.resumed_shards} finished shards")
-    if run_id:
-        typer.echo(f"mlflow run: {run_id}")
+    echo_run(run_id)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from codekiln_core.cli.options import NoLineage, echo_run
+
 tokenizer_app = typer.Typer(
     help="Train a byte-level BPE tokenizer on a curated dataset, or adopt an existing one.",
     no_args_is_help=True,
@@ -21,8 +23,7 @@ def train_command(
     vocab_size: Annotated[int, typer.Option("--vocab-size", help="vocabulary size")] = 32768,
     min_frequency: Annotated[int, typer.Option(
         "--min-frequency", help="merge only pairs seen at least this often")] = 2,
-    no_lineage: Annotated[bool, typer.Option("--no-lineage",
-                                             help="do not log to MLflow")] = False,
+    no_lineage: NoLineage = False,
 ) -> None:
     """Train on DATASET and save a Hugging Face tokenizer directory (BOS=0, PAD=1, EOS=2)."""
     from codekiln_curate.tokens.runs import train_tokenizer_run
@@ -30,16 +31,14 @@ def train_command(
     result = train_tokenizer_run(dataset, vocab_size, output, min_frequency=min_frequency,
                                  lineage=not no_lineage)
     typer.echo(f"tokenizer: {result.out}  vocab {result.vocab_size}  sha256 {result.sha256}")
-    if result.run_id:
-        typer.echo(f"mlflow run: {result.run_id}")
+    echo_run(result.run_id)
 
 
 @tokenizer_app.command("adopt")
 def adopt_command(
     source: Annotated[Path, typer.Argument(help="an existing tokenizer directory")],
     output: Annotated[Path, typer.Option("--output", "-o", help="new tokenizer directory")],
-    no_lineage: Annotated[bool, typer.Option("--no-lineage",
-                                             help="do not log to MLflow")] = False,
+    no_lineage: NoLineage = False,
 ) -> None:
     """Copy SOURCE, adding the FIM and SEP tokens it lacks, so shards can use it."""
     from codekiln_curate.tokens.runs import adopt_tokenizer_run

@@ -11,10 +11,11 @@ from typing import Annotated
 
 import typer
 
+from codekiln_core.cli.options import NoLineage, Overrides, echo_run
+
 web_app = typer.Typer(no_args_is_help=True, help="Code-related web pages: HTML -> text with "
                       "code kept, fastText recall classifier, LLM rating per category.")
 
-_NoLineage = Annotated[bool, typer.Option("--no-lineage", help="do not log to MLflow")]
 
 
 def register(app: typer.Typer) -> None:
@@ -30,7 +31,7 @@ def extract_command(
         "--min-words", min=0, help="drop pages with fewer words (spec: 10)")] = 10,
     html_column: Annotated[str, typer.Option(
         "--html-column", help="field holding the HTML in JSONL/Parquet input")] = "html",
-    no_lineage: _NoLineage = False,
+    no_lineage: NoLineage = False,
 ) -> None:
     """Extract text (code blocks kept verbatim, fenced) from every page of SOURCE."""
     from codekiln_curate.web.extract import run_extract
@@ -50,7 +51,7 @@ def seeds_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="output directory")],
 ) -> None:
     """Split extracted pages into heuristic positives/negatives (code-like <pre> vs none)."""
-    from codekiln_curate.web.recall import run_seeds
+    from codekiln_curate.web.recall_jobs import run_seeds
 
     stats = run_seeds(pages, output)
     typer.echo(f"positives {stats['positives']}, negatives {stats['negatives']}, "
@@ -70,11 +71,11 @@ def train_command(
     epoch: Annotated[int, typer.Option("--epoch", min=1, help="fastText epochs")] = 25,
     validation_share: Annotated[float, typer.Option(
         "--validation-share", min=0.05, max=0.95, help="share held out (spec: 0.3)")] = 0.3,
-    no_lineage: _NoLineage = False,
+    no_lineage: NoLineage = False,
 ) -> None:
     """Train the fastText recall classifier; print validation precision/recall/F1."""
-    from codekiln_curate.web.classify import TrainParams
-    from codekiln_curate.web.recall import run_train
+    from codekiln_curate.web.classifier import TrainParams
+    from codekiln_curate.web.recall_jobs import run_train
 
     params = TrainParams(seed=seed, epoch=epoch, validation_share=validation_share)
     result = run_train(positives, negatives, output, target_recall=target_recall,
@@ -88,8 +89,7 @@ def train_command(
     typer.echo(f"at 0.5: precision {at_half['precision']:.3f} recall {at_half['recall']:.3f} "
                f"F1 {at_half['f1']:.3f}")
     typer.echo(f"model: {output}")
-    if result.run_id:
-        typer.echo(f"mlflow run: {result.run_id}")
+    echo_run(result.run_id)
 
 
 @web_app.command("classify")
@@ -99,10 +99,10 @@ def classify_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="output directory")],
     threshold: Annotated[float | None, typer.Option(
         "--threshold", min=0.0, max=1.0, help="override the model's threshold")] = None,
-    no_lineage: _NoLineage = False,
+    no_lineage: NoLineage = False,
 ) -> None:
     """Score pages with the recall classifier; keep those at or above the threshold."""
-    from codekiln_curate.web.recall import run_classify
+    from codekiln_curate.web.recall_jobs import run_classify
 
     result = run_classify(dataset, model, output, threshold=threshold, lineage=not no_lineage)
     stats = result.stats
@@ -118,10 +118,8 @@ def rate_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="output directory")],
     recipe: Annotated[Path | None, typer.Option(
         "--recipe", help="recipe YAML (teacher, category_thresholds, max_chars, cache)")] = None,
-    overrides: Annotated[list[str] | None, typer.Option(
-        "--set", help="override a recipe key, e.g. --set category_thresholds.qa-forum=3")
-    ] = None,
-    no_lineage: _NoLineage = False,
+    overrides: Overrides = None,
+    no_lineage: NoLineage = False,
 ) -> None:
     """Rate pages 0-10 with a teacher model; keep them by per-category thresholds."""
     from codekiln_curate.web.rate import load_rate_recipe, run_rate
@@ -133,5 +131,4 @@ def rate_command(
                f"({stats['unparsable']} unparsable, {stats['failed']} failed; "
                f"{stats['requests']} requests, {stats['cache_hits']} cache hits)")
     typer.echo(f"kept per category: {stats['kept_per_category']}")
-    if result.run_id:
-        typer.echo(f"mlflow run: {result.run_id}")
+    echo_run(result.run_id)

@@ -17,7 +17,7 @@ import pyarrow as pa
 from codekiln_core.errors import ConfigError
 from codekiln_core.registry import Registry
 from codekiln_curate.documents import META_COLUMNS, arrow_type
-from codekiln_curate.engine.stagekinds import StageKind, stage_kind
+from codekiln_curate.engine.stage_kinds import StageKind, stage_kind
 from codekiln_curate.readers.base import Shard, chunk
 from codekiln_curate.recipe import CurateRecipe, InputSpec, StageSpec, resolve_input_path
 
@@ -159,7 +159,7 @@ def _plan_git(index: int, spec: InputSpec, path: Path, source: str, size: int) -
 def _plan_records(index: int, spec: InputSpec, path: Path, source: str) -> list[Shard]:
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     if spec.kind == "jsonl":
-        from codekiln_curate.readers.records import JSONL_SUFFIXES
+        from codekiln_core.datasets import JSONL_SUFFIXES
 
         files = [f for f in files if f.name.endswith(JSONL_SUFFIXES)] if path.is_dir() else files
     else:

@@ -1,4 +1,4 @@
-"""Atomic, deterministic files: temp file then rename, fixed Parquet writer settings.
+"""Deterministic curation files, written atomically through ``codekiln_core.fsio``.
 
 A killed run leaves at most ``*.tmp-<pid>`` files (removed on the next start) and never a
 half-written file under its final name; a completion marker is written last.
@@ -7,12 +7,13 @@ half-written file under its final name; a completion marker is written last.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from codekiln_core.fsio import atomic_path, atomic_write_json, atomic_write_text, remove_stale_temps
 
 #: Writer settings are pinned so equal tables give equal bytes (no timestamps in Parquet).
 PARQUET_OPTIONS: dict[str, Any] = {
@@ -27,35 +28,17 @@ PARQUET_OPTIONS: dict[str, Any] = {
 }
 
 
-def _tmp(path: Path) -> Path:
-    return path.with_name(f"{path.name}.tmp-{os.getpid()}")
-
-
-def _publish(tmp: Path, path: Path) -> None:
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
 def write_parquet(table: pa.Table, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp(path)
-    pq.write_table(table.replace_schema_metadata(None), tmp, **PARQUET_OPTIONS)
-    _publish(tmp, path)
+    with atomic_path(path) as tmp:
+        pq.write_table(table.replace_schema_metadata(None), tmp, **PARQUET_OPTIONS)
 
 
 def write_json(data: Any, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp(path)
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    _publish(tmp, path)
+    atomic_write_json(path, data, indent=1)
 
 
 def write_text(text: str, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp(path)
-    tmp.write_text(text, encoding="utf-8")
-    _publish(tmp, path)
+    atomic_write_text(path, text)
 
 
 def read_json(path: Path) -> Any:
@@ -63,12 +46,8 @@ def read_json(path: Path) -> Any:
 
 
 def remove_stale_tmp(root: Path) -> int:
-    """Delete temp files a killed run left behind; returns how many."""
-    removed = 0
-    if root.is_dir():
-        for stale in root.rglob("*.tmp-*"):
-            if stale.is_file():
-                stale.unlink()
-                removed += 1
-    return removed
-
+    """Delete temp files a killed run left behind anywhere under ``root``; returns how many."""
+    if not root.is_dir():
+        return 0
+    dirs = [root, *(p for p in root.rglob("*") if p.is_dir() and ".tmp-" not in p.name)]
+    return sum(remove_stale_temps(d) for d in dirs)

@@ -1,22 +1,20 @@
-"""An OpenAI-compatible chat client (stdlib HTTP) with retries and bounded concurrency.
+"""The OpenAI-compatible teacher: chat requests through ``codekiln_core.clients``.
 
-Retries cover what a busy server does: 429, 5xx, connection errors and timeouts, with
-exponential backoff (``Retry-After`` honoured up to the cap). Other 4xx are the caller's
-fault and fail at once.
+Retries (connection errors, timeouts, 408/409/429/5xx, with backoff that honours
+``Retry-After``) and timeouts are the ``openai`` library's; this module only bounds
+concurrency, counts requests (retries included) and turns failures into answers with an
+error, so one bad file never stops a labeling run. Other 4xx fail at once.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import random
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from typing import Any
 
+from codekiln_core.clients import openai_client
 from codekiln_core.errors import ConfigError
 from codekiln_curate.label.recipe import TeacherConfig
 
@@ -31,28 +29,22 @@ class Answer:
     attempts: int
 
 
-class _Retryable(Exception):
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.retry_after = retry_after
-
-
 class OpenAITeacher:
-    def __init__(self, config: TeacherConfig, sleep: Callable[[float], None] = time.sleep):
+    def __init__(self, config: TeacherConfig) -> None:
         if not config.model:
             raise ConfigError("teacher.model is empty; set the model name the endpoint serves, "
                               "e.g. --set teacher.model=deepseek-chat")
-        self.config = config
-        self.url = config.base_url.rstrip("/") + "/chat/completions"
-        self.headers = {"Content-Type": "application/json"}
+        key = None
         if config.api_key_env:
             key = os.environ.get(config.api_key_env)
             if not key:
                 raise ConfigError(f"teacher.api_key_env: environment variable "
                                   f"{config.api_key_env!r} is not set; export it or set "
                                   "teacher.api_key_env to null for an open endpoint")
-            self.headers["Authorization"] = f"Bearer {key}"
-        self._sleep = sleep
+        self.config = config
+        self._client = openai_client(config.base_url, api_key=key, timeout_s=config.timeout_s,
+                                     max_retries=config.max_retries)
+        self.url = f"{self._client.base_url}chat/completions"
         self.requests = 0  # HTTP requests sent, retries included (main-thread reads only)
 
     @property
@@ -75,66 +67,41 @@ class OpenAITeacher:
                 yield answer
 
     def _ask(self, index: int, prompt: str) -> Answer:
-        attempts = 0
-        while True:
-            attempts += 1
-            try:
-                return Answer(index, self._post(prompt), None, attempts)
-            except _Retryable as exc:
-                if attempts > self.config.max_retries:
-                    return Answer(index, None, f"gave up after {attempts} tries: {exc}",
-                                  attempts)
-                self._sleep(self._delay(attempts, exc.retry_after))
-            except _Fatal as exc:
-                return Answer(index, None, str(exc), attempts)
+        import openai
 
-    def _delay(self, attempt: int, retry_after: float | None) -> float:
-        base = self.config.backoff_s * 2 ** (attempt - 1)
-        delay = max(base, retry_after or 0.0) * (1 + 0.1 * random.random())
-        return float(min(delay, self.config.max_backoff_s))
-
-    def _post(self, prompt: str) -> str:
-        body = json.dumps({"model": self.config.model,
-                           "messages": [{"role": "user", "content": prompt}],
-                           **self.params()}).encode("utf-8")
-        request = urllib.request.Request(self.url, data=body, headers=self.headers,
-                                         method="POST")
+        tries = self.config.max_retries + 1
         try:
-            with urllib.request.urlopen(request, timeout=self.config.timeout_s) as response:
-                payload = json.loads(response.read().decode("utf-8"))
-        except urllib.error.HTTPError as exc:
-            if exc.code == 429 or exc.code >= 500:
-                raise _Retryable(f"HTTP {exc.code}", _retry_after(exc)) from exc
-            raise _Fatal(f"HTTP {exc.code} from {self.url}: {_body(exc)}") from exc
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-            raise _Retryable(f"{type(exc).__name__}: {exc}") from exc
-        except ValueError as exc:
-            raise _Retryable(f"invalid JSON reply: {exc}") from exc
-        return _content(payload)
+            raw = self._client.chat.completions.with_raw_response.create(
+                model=self.config.model, messages=[{"role": "user", "content": prompt}],
+                temperature=self.config.temperature, max_tokens=self.config.max_tokens)
+        except openai.APIStatusError as exc:
+            if _retryable(exc.status_code):
+                return Answer(index, None, f"gave up after {tries} tries: HTTP "
+                              f"{exc.status_code}", tries)
+            return Answer(index, None, f"HTTP {exc.status_code} from {self.url}: "
+                          f"{_body(exc)}", 1)
+        except openai.APIConnectionError as exc:  # timeouts included
+            return Answer(index, None, f"gave up after {tries} tries: {type(exc).__name__}: "
+                          f"{exc}", tries)
+        attempts = 1 + int(getattr(raw, "retries_taken", 0))
+        try:
+            return Answer(index, _content(raw.parse()), None, attempts)
+        except (ValueError, AttributeError, IndexError, TypeError) as exc:
+            return Answer(index, None, f"reply has no choices[0].message.content: {exc}",
+                          attempts)
 
 
-class _Fatal(Exception):
-    pass
+def _retryable(status: int) -> bool:
+    """The statuses the openai library retries."""
+    return status in (408, 409, 429) or status >= 500
 
 
-def _content(payload: object) -> str:
+def _content(completion: Any) -> str:
+    return str(completion.choices[0].message.content or "")
+
+
+def _body(exc: Any) -> str:
     try:
-        content = payload["choices"][0]["message"]["content"]  # type: ignore[index]
-    except (KeyError, IndexError, TypeError) as exc:
-        raise _Fatal(f"reply has no choices[0].message.content: {str(payload)[:200]}") from exc
-    return str(content or "")
-
-
-def _retry_after(exc: urllib.error.HTTPError) -> float | None:
-    value = exc.headers.get("Retry-After") if exc.headers else None
-    try:
-        return float(value) if value else None
-    except ValueError:
-        return None
-
-
-def _body(exc: urllib.error.HTTPError) -> str:
-    try:
-        return exc.read().decode("utf-8", "replace")[:200].replace("\n", " ")
-    except OSError:
+        return str(exc.response.text)[:200].replace("\n", " ")
+    except Exception:
         return ""

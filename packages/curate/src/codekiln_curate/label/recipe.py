@@ -33,9 +33,9 @@ class TeacherConfig(RecipeModel):
     max_tokens: int = Field(512, ge=8, description="answer token limit")
     concurrency: int = Field(8, ge=1, le=256, description="requests in flight at once")
     timeout_s: float = Field(120.0, gt=0, description="per-request timeout in seconds")
-    max_retries: int = Field(5, ge=0, le=20, description="retries on 429/5xx/timeouts")
-    backoff_s: float = Field(1.0, ge=0, description="first retry delay; doubles per retry")
-    max_backoff_s: float = Field(60.0, ge=0, description="cap on one retry delay")
+    max_retries: int = Field(5, ge=0, le=20, description="retries on 408/409/429/5xx, "
+                             "connection errors and timeouts (the openai client's backoff, "
+                             "Retry-After honoured)")
     batch_size: int = Field(4, ge=1, description="generation batch size (kind hf)")
     device: str = Field("cpu", description="torch device for kind hf, e.g. cpu or cuda")
 

@@ -9,13 +9,14 @@ Output directory:
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from codekiln_core.fsio import atomic_write_json
+from codekiln_curate.engine.storage import write_parquet
 from codekiln_curate.label.cache import RequestCache, request_key
 from codekiln_curate.label.openai_teacher import Answer
 from codekiln_curate.label.prompt import PROMPT_VERSION, build_prompt, parse_rating
@@ -59,10 +60,11 @@ def run_labeling(dataset: Path, output: Path, recipe: LabelRecipe, *,
                  lineage: bool = True) -> LabelResult:
     """Label a quota sample of ``dataset`` into ``output``; one MLflow run when lineage."""
     teacher = build_teacher(recipe.teacher)  # config errors before any reading
-    from codekiln_core.lineage import InputRef, lineage_run
+    from codekiln_core.lineage import InputRef
+    from codekiln_core.lineage.command import lineage_command
 
     inputs = [InputRef.from_path(dataset, name="curated")] if lineage else []
-    with lineage_run("curate.label", config=recipe.model_dump(mode="json"), inputs=inputs,
+    with lineage_command("curate.label", config=recipe, inputs=inputs,
                      enabled=lineage) as run:
         result = label_files(dataset, output, recipe, teacher)
         result.run_id = run.run_id
@@ -169,13 +171,12 @@ def _stats(docs: list[FileToLabel], rows: list[dict[str, Any]], rejected: list[d
 def _write(output: Path, rows: list[dict[str, Any]], rejected: list[dict[str, Any]],
            stats: dict[str, Any]) -> None:
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     labels = pa.schema([("id", pa.string()), ("path", pa.string()), ("language", pa.string()),
                         ("content", pa.string()), ("score", pa.int64()),
                         ("explanation", pa.string()), ("teacher", pa.string())])
-    pq.write_table(pa.Table.from_pylist(rows, schema=labels), output / "labels.parquet")
+    write_parquet(pa.Table.from_pylist(rows, schema=labels), output / "labels.parquet")
     other = pa.schema([("id", pa.string()), ("path", pa.string()), ("language", pa.string()),
                        ("answer", pa.string()), ("reason", pa.string())])
-    pq.write_table(pa.Table.from_pylist(rejected, schema=other), output / "unparsable.parquet")
-    (output / "stats.json").write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
+    write_parquet(pa.Table.from_pylist(rejected, schema=other), output / "unparsable.parquet")
+    atomic_write_json(output / "stats.json", stats)

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from codekiln_core.datasets import DatasetFiles, resolve_dataset
 from codekiln_core.errors import ConfigError
 from codekiln_curate.label.recipe import SamplingConfig
 
-_SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", ".codekiln"}
 _MAX_FILE_BYTES = 2_000_000
 
 
@@ -28,27 +28,11 @@ class FileToLabel:
 
 def iter_documents(source: Path) -> Iterator[FileToLabel]:
     """Documents of a curated output dir (data/*.parquet), a Parquet file, or a source tree."""
-    if not source.exists():
-        raise ConfigError(f"label input {source}: no such file or directory; pass a curated "
-                          "dataset (the --output of `codekiln curate run`) or a directory")
-    parquet = _parquet_files(source)
-    if parquet:
-        yield from _from_parquet(parquet)
-    elif source.is_dir():
-        yield from _from_tree(source)
+    found = resolve_dataset(source, what="label input", kinds=("parquet", "files"))
+    if found.kind == "parquet":
+        yield from _from_parquet(list(found.files))
     else:
-        raise ConfigError(f"label input {source}: not a Parquet file or directory; pass a "
-                          "curated dataset or a source directory")
-
-
-def _parquet_files(source: Path) -> list[Path]:
-    if source.is_file():
-        return [source] if source.suffix == ".parquet" else []
-    data = source / "data"
-    root = data if data.is_dir() else source
-    if not (source / "data").is_dir() and not any(root.glob("*.parquet")):
-        return []
-    return sorted(root.glob("*.parquet"))
+        yield from _from_tree(found)
 
 
 def _from_parquet(files: list[Path]) -> Iterator[FileToLabel]:
@@ -65,15 +49,14 @@ def _from_parquet(files: list[Path]) -> Iterator[FileToLabel]:
                               row["content"] or "")
 
 
-def _from_tree(root: Path) -> Iterator[FileToLabel]:
+def _from_tree(found: DatasetFiles) -> Iterator[FileToLabel]:
     from codekiln_curate.documents import document_id
-    from codekiln_curate.filters.language_id import detect_language
+    from codekiln_curate.langid import detect_language
 
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root).as_posix()
-        if any(part in _SKIP_DIRS for part in path.relative_to(root).parts):
-            continue
-        if not path.is_file() or path.is_symlink() or path.stat().st_size > _MAX_FILE_BYTES:
+    base = found.root if found.root.is_dir() else found.root.parent
+    for path in found.files:
+        rel = path.relative_to(base).as_posix()
+        if path.stat().st_size > _MAX_FILE_BYTES:
             continue
         raw = path.read_bytes()
         if b"\0" in raw[:8192]:
@@ -83,7 +66,7 @@ def _from_tree(root: Path) -> Iterator[FileToLabel]:
         except UnicodeDecodeError:
             continue
         language = detect_language(rel, content) or ""
-        yield FileToLabel(document_id(content, "dir", root.name, rel), rel, language, content)
+        yield FileToLabel(document_id(content, "dir", base.name, rel), rel, language, content)
 
 
 def sample(documents: Iterator[FileToLabel], config: SamplingConfig) -> list[FileToLabel]:

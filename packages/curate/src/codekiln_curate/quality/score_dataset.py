@@ -9,8 +9,6 @@ bytes (pinned Parquet writer, scores rounded, input order kept).
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,30 +52,15 @@ class ScoreResult:
 
 def dataset_parts(dataset: Path) -> list[Path]:
     """Parquet parts of a curate output (``data/``), of a directory, or one file."""
-    if dataset.is_file() and dataset.suffix == ".parquet":
-        return [dataset]
-    root = dataset / "data" if (dataset / "data").is_dir() else dataset
-    parts = sorted(root.glob("*.parquet")) if root.is_dir() else []
-    if not parts:
-        raise ConfigError(f"{dataset}: no Parquet dataset here (looked for data/*.parquet and "
-                          "*.parquet); pass a `codekiln curate run` output directory")
-    return parts
+    from codekiln_core.datasets import resolve_dataset
+
+    return list(resolve_dataset(dataset, what="score input", kinds=("parquet",)).files)
 
 
 def check_output(out: Path, force: bool) -> None:
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
         raise ConfigError(f"--output {out}: exists and is not empty; choose a new "
                           "directory or pass --force to replace it")
-
-
-def publish(tmp: Path, out: Path) -> None:
-    """Swap the finished output in; an old one (``--force``) goes only now, after success."""
-    if out.is_dir():
-        shutil.rmtree(out)
-    elif out.exists():
-        out.unlink()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp.rename(out)
 
 
 def score_parts(parts: list[Path], model: QualityModel,
@@ -157,7 +140,9 @@ def score_dataset(dataset: Path, model_dir: Path, out: Path, options: ScoreOptio
                   force: bool = False, lineage: bool = True,
                   progress: Callable[[int, int], None] | None = None) -> ScoreResult:
     """Score, gate and write ``dataset`` into ``out``; one lineage run ``curate.score``."""
-    from codekiln_core.lineage import InputRef, lineage_run
+    from codekiln_core.fsio import atomic_dir
+    from codekiln_core.lineage import InputRef
+    from codekiln_core.lineage.command import lineage_command
     from codekiln_curate.quality.report import summarize, write_report
 
     options.check()
@@ -169,19 +154,18 @@ def score_dataset(dataset: Path, model_dir: Path, out: Path, options: ScoreOptio
     model = QualityModel(model_dir, max_tokens=options.max_tokens,
                          batch_size=options.batch_size, device=options.device,
                          dtype=options.dtype)
-    config = {"dataset": str(dataset), "model": str(model_dir), **options.__dict__}
+    config = {"dataset": dataset, "model": model_dir, "output": out, **options.__dict__}
     inputs = [InputRef.from_path(dataset, name="curated"),
               InputRef.from_path(model_dir, name="quality-scorer")]
-    tmp = out.with_name(f"{out.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    with lineage_run("curate.score", config=config, inputs=inputs, enabled=lineage) as run:
+    with lineage_command("curate.score", config=config, inputs=inputs,
+                         enabled=lineage) as run:
         scores = score_parts(parts, model, progress)
         flat = [s for part in scores for s in part]
         thresholds = thresholds_of(options, flat, all_languages(parts))
-        counts = write_split(parts, scores, thresholds, tmp)
-        summary = summarize(flat, thresholds, counts, options)
-        write_report(tmp, summary)
-        publish(tmp, out)
+        with atomic_dir(out) as tmp:  # an old output (--force) goes only after success
+            counts = write_split(parts, scores, thresholds, tmp)
+            summary = summarize(flat, thresholds, counts, options)
+            write_report(tmp, summary)
         run.log_metrics({"kept": summary["kept"], "dropped": summary["dropped"],
                          "mean_score": summary["mean_score"]})
         run.log_artifact(out / "report.md", artifact_path="report")

@@ -7,28 +7,16 @@ records read before the damage are kept.
 from __future__ import annotations
 
 import gzip
-import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
+from codekiln_core.datasets import open_binary
 from codekiln_curate.documents import Skip, make_document
 from codekiln_curate.readers.base import Item, Shard
 
-JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".json.gz", ".json.zst", ".ndjson")
 PARQUET_BATCH_ROWS = 1024
-
-
-def _open_binary(path: Path) -> IO[bytes]:
-    if path.name.endswith(".gz"):
-        return gzip.open(path, "rb")  # type: ignore[return-value]
-    if path.name.endswith(".zst"):
-        import zstandard
-
-        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(open(path, "rb"),
-                                                                           closefd=True))
-    return open(path, "rb")
 
 
 def record_to_item(record: Any, where: str, shard: Shard, max_bytes: int) -> Item:
@@ -60,7 +48,7 @@ def read_jsonl_shard(shard: Shard, max_file_bytes: int) -> Iterator[Item]:
     name = path.name
     line_no = 0
     try:
-        with _open_binary(path) as stream:
+        with open_binary(path) as stream:
             for line_no, raw in enumerate(stream, start=1):
                 if not raw.strip():
                     continue

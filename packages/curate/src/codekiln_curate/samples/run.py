@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from codekiln_core.errors import ConfigError
+from codekiln_core.fsio import atomic_path, atomic_write_json
 from codekiln_curate.samples.commits import CommitLimits, CommitStats, commit_samples
 from codekiln_curate.samples.repo_level import RepoLimits, RepoStats, repo_samples
 
@@ -26,10 +26,11 @@ def write_commit_samples(repos: Sequence[Path], output: Path, limits: CommitLimi
             raise ConfigError(f"samples commits: {repo} is not a directory; pass local git "
                               "repositories")
     schema = pa.schema([(name, pa.string()) for name in COMMIT_COLUMNS])
-    with _lineage("curate.samples.commits", limits, repos, lineage) as run:
+    with _lineage("curate.samples.commits", limits, repos, output, lineage) as run:
         output.mkdir(parents=True, exist_ok=True)
         per_repo: dict[str, Any] = {}
-        with pq.ParquetWriter(output / "commits.parquet", schema) as writer:
+        with atomic_path(output / "commits.parquet") as tmp, \
+                pq.ParquetWriter(tmp, schema) as writer:
             for repo in repos:
                 stats = CommitStats()
                 rows = []
@@ -61,10 +62,11 @@ def write_repo_samples(source: Path, output: Path, limits: RepoLimits, *,
                         ("text", pa.string())])
     repos = iter_repos(source)
     first = next(repos, None)  # input errors before a run or output exists
-    with _lineage("curate.samples.repos", limits, [source], lineage) as run:
+    with _lineage("curate.samples.repos", limits, [source], output, lineage) as run:
         output.mkdir(parents=True, exist_ok=True)
         stats = RepoStats()
-        with pq.ParquetWriter(output / "repos.parquet", schema) as writer:
+        with atomic_path(output / "repos.parquet") as tmp, \
+                pq.ParquetWriter(tmp, schema) as writer:
             for repo, files in ([first] if first else []) + list(repos):
                 rows = [asdict(s) for s in repo_samples(repo, files, limits, stats)]
                 if rows:
@@ -86,12 +88,13 @@ def _totals(per_repo: dict[str, Any]) -> dict[str, Any]:
             "repos": per_repo}
 
 
-def _lineage(command: str, limits: Any, inputs: Sequence[Path], enabled: bool) -> Any:
-    from codekiln_core.lineage import lineage_run
+def _lineage(command: str, limits: Any, inputs: Sequence[Path], output: Path,
+             enabled: bool) -> Any:
+    from codekiln_core.lineage.command import lineage_command
 
     refs = [_input_ref(path) for path in inputs] if enabled else []
-    return lineage_run(command, config=limits.model_dump(mode="json"), inputs=refs,
-                       enabled=enabled)
+    config = {**limits.model_dump(), "inputs": list(inputs), "output": output}
+    return lineage_command(command, config=config, inputs=refs, enabled=enabled)
 
 
 def _input_ref(path: Path) -> Any:
@@ -108,7 +111,7 @@ def _input_ref(path: Path) -> Any:
 
 
 def _finish(run: Any, output: Path, summary: dict[str, Any], name: str) -> None:
-    (output / "stats.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    atomic_write_json(output / "stats.json", summary)
     run.log_metrics({k: float(v) for k, v in summary.items() if isinstance(v, int | float)})
     run.log_artifact(output / "stats.json", artifact_path="report")
     run.log_output(output, name=name)

@@ -7,34 +7,25 @@ from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
+from codekiln_core.datasets import DatasetFiles, resolve_dataset
 from codekiln_core.errors import ConfigError
 from codekiln_curate.samples.repo_level import RepoFile
 
-_SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", ".codekiln"}
 _MAX_FILE_BYTES = 1_000_000
 
 
 def iter_repos(source: Path) -> Iterator[tuple[str, list[RepoFile]]]:
     """(repo name, files) per repository, repos in name order, files in path order."""
-    if not source.exists():
-        raise ConfigError(f"samples input {source}: no such file or directory; pass a curated "
-                          "dataset, a git repository or a source directory")
-    parquet = _parquet_parts(source)
-    if parquet:
-        yield from _from_parquet(parquet)
+    found = resolve_dataset(source, what="samples input", kinds=("parquet", "files"))
+    if found.kind == "parquet":
+        yield from _from_parquet(list(found.files))
     elif (source / ".git").exists():
         yield from _from_git(source)
     elif source.is_dir():
-        yield source.resolve().name, sorted(_from_tree(source), key=lambda f: f.path)
+        yield source.resolve().name, sorted(_from_tree(found), key=lambda f: f.path)
     else:
-        raise ConfigError(f"samples input {source}: not a Parquet file or directory")
-
-
-def _parquet_parts(source: Path) -> list[Path]:
-    if source.is_file():
-        return [source] if source.suffix == ".parquet" else []
-    root = source / "data" if (source / "data").is_dir() else source
-    return sorted(root.glob("*.parquet"))
+        raise ConfigError(f"samples input {source}: not a Parquet file or directory; pass a "
+                          "curated dataset, a git repository or a source directory")
 
 
 def _from_parquet(parts: list[Path]) -> Iterator[tuple[str, list[RepoFile]]]:
@@ -55,8 +46,8 @@ def _from_parquet(parts: list[Path]) -> Iterator[tuple[str, list[RepoFile]]]:
 
 
 def _from_git(root: Path) -> Iterator[tuple[str, list[RepoFile]]]:
-    from codekiln_curate.filters.language_id import detect_language
     from codekiln_curate.gitio import CatFile, decode_text, list_tree
+    from codekiln_curate.langid import detect_language
 
     files = []
     with CatFile(root) as cat:
@@ -69,16 +60,14 @@ def _from_git(root: Path) -> Iterator[tuple[str, list[RepoFile]]]:
     yield root.resolve().name, files
 
 
-def _from_tree(root: Path) -> Iterator[RepoFile]:
-    from codekiln_curate.filters.language_id import detect_language
+def _from_tree(found: DatasetFiles) -> Iterator[RepoFile]:
     from codekiln_curate.gitio import decode_text
+    from codekiln_curate.langid import detect_language
 
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root)
-        if any(part in _SKIP_DIRS for part in rel.parts) or not path.is_file():
-            continue
-        if path.is_symlink() or path.stat().st_size > _MAX_FILE_BYTES:
+    for path in found.files:
+        rel = path.relative_to(found.root).as_posix()
+        if path.stat().st_size > _MAX_FILE_BYTES:
             continue
         text = decode_text(path.read_bytes())
         if text:
-            yield RepoFile(rel.as_posix(), detect_language(rel.as_posix(), text) or "", text)
+            yield RepoFile(rel, detect_language(rel, text) or "", text)

@@ -11,11 +11,10 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
+from codekiln_core.datasets import DatasetKind, open_text, resolve_dataset
 from codekiln_core.errors import ConfigError
 
-DatasetKind = Literal["parquet", "jsonl", "files"]
 TEXT_COLUMNS = ("content", "text")
 Batch = tuple[list[str], list[str]]  # ids, texts
 
@@ -31,26 +30,9 @@ class Dataset:
 
 
 def open_dataset(path: str | Path, name: str | None = None) -> Dataset:
-    """Find the parts of ``path``; a one-line error when there is nothing to read."""
-    root = Path(path)
-    if not root.exists():
-        raise ConfigError(f"dataset {root} does not exist; pass a curate output directory, "
-                          "a Parquet/JSONL file or a directory of files")
-    label = name or root.resolve().name
-    if root.is_file():
-        kind: DatasetKind = "jsonl" if ".jsonl" in root.name else "parquet"
-        return Dataset(label, root, kind, (root,))
-    base = root / "data" if (root / "data").is_dir() else root
-    for kind, pattern in (("parquet", "*.parquet"), ("jsonl", "*.jsonl")):
-        parts = tuple(sorted(base.rglob(pattern)))
-        if parts:
-            return Dataset(label, root, kind, parts)
-    files = tuple(sorted(p for p in root.rglob("*") if p.is_file()
-                         and not any(s.startswith(".") for s in p.relative_to(root).parts)))
-    if not files:
-        raise ConfigError(f"dataset {root} holds no Parquet, JSONL or other files; pass the "
-                          "--output directory of `codekiln curate run`")
-    return Dataset(label, root, "files", files)
+    """Find the parts of ``path`` (``codekiln_core.datasets``); one-line error when empty."""
+    found = resolve_dataset(path, what="dataset", recursive=True)
+    return Dataset(name or found.name, found.root, found.kind, found.files)
 
 
 def iter_batches(dataset: Dataset, batch_size: int = 1024) -> Iterator[Batch]:
@@ -92,7 +74,7 @@ def _jsonl_batches(dataset: Dataset, batch_size: int) -> Iterator[Batch]:
     for part in dataset.parts:
         ids: list[str] = []
         texts: list[str] = []
-        with part.open(encoding="utf-8") as handle:
+        with open_text(part) as handle:
             for line_no, line in enumerate(handle, 1):
                 if not line.strip():
                     continue

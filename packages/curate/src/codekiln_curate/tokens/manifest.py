@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from codekiln_core.errors import ConfigError
+from codekiln_core.fsio import atomic_write_json
 
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
@@ -55,9 +56,7 @@ def build_manifest(settings: dict[str, Any], markers: list[dict[str, Any]],
 
 def write_manifest(out: Path, manifest: dict[str, Any]) -> Path:
     path = out / MANIFEST
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    atomic_write_json(path, manifest)
     return path
 
 

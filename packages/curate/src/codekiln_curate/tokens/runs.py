@@ -38,14 +38,15 @@ def _empty_output(out: Path) -> None:
 def train_tokenizer_run(dataset_path: Path, vocab_size: int, out: Path, *,
                         min_frequency: int = 2, lineage: bool = True) -> TokenizerResult:
     """Train on ``dataset_path``, save a Hugging Face directory, log it as `tokenizer`."""
-    from codekiln_core.lineage import InputRef, lineage_run
+    from codekiln_core.lineage import InputRef
+    from codekiln_core.lineage.command import lineage_command
 
     dataset = open_dataset(dataset_path)
     _empty_output(out)
     inputs = [InputRef.from_path(dataset_path)] if lineage else []
     config = {"dataset": str(dataset_path), "vocab_size": vocab_size,
               "min_frequency": min_frequency}
-    with lineage_run("curate.tokenizer", config=config, inputs=inputs,
+    with lineage_command("curate.tokenizer", config=config, inputs=inputs,
                      enabled=lineage) as run:
         tokenizer = train_tokenizer(iter_texts(dataset), vocab_size, min_frequency=min_frequency)
         save_hf_tokenizer(tokenizer, out)
@@ -61,12 +62,13 @@ def adopt_tokenizer_run(source: Path, out: Path, *, lineage: bool = True) -> Tok
     """Copy an existing tokenizer directory, adding the FIM/SEP tokens it lacks."""
     import shutil
 
-    from codekiln_core.lineage import InputRef, lineage_run
+    from codekiln_core.lineage import InputRef
+    from codekiln_core.lineage.command import lineage_command
 
     tokenizer = load_tokenizer(source)
     _empty_output(out)
     inputs = [InputRef.from_path(source)] if lineage else []
-    with lineage_run("curate.tokenizer", config={"adopt": str(source)}, inputs=inputs,
+    with lineage_command("curate.tokenizer", config={"adopt": str(source)}, inputs=inputs,
                      enabled=lineage) as run:
         shutil.copytree(source, out, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns(".codekiln-run.json"))
@@ -89,7 +91,8 @@ def parse_dataset_arg(value: str) -> Dataset:
 def shards_run(datasets: list[Dataset], tokenizer_dir: Path, out: Path,
                settings: ShardSettings, *, lineage: bool = True) -> tuple[ShardResult, str | None]:
     """Write (or resume) the shards of ``datasets`` and log them as output `shards`."""
-    from codekiln_core.lineage import InputRef, lineage_run
+    from codekiln_core.lineage import InputRef
+    from codekiln_core.lineage.command import lineage_command
 
     inputs = ([InputRef.from_path(d.root, name=d.name) for d in datasets]
               + [InputRef.from_path(tokenizer_dir, name="tokenizer")]) if lineage else []
@@ -97,7 +100,7 @@ def shards_run(datasets: list[Dataset], tokenizer_dir: Path, out: Path,
               "seq_len": settings.seq_len, "sequences_per_shard": settings.sequences_per_shard,
               "fim_rate": settings.fim.rate, "fim_mode": settings.fim.mode,
               "seed": settings.fim.seed, "mix": settings.mix}
-    with lineage_run("curate.shards", config=config, inputs=inputs, enabled=lineage) as run:
+    with lineage_command("curate.shards", config=config, inputs=inputs, enabled=lineage) as run:
         result = write_shards(datasets, tokenizer_dir, out, settings)
         if run.enabled:
             manifest = result.manifest

@@ -12,13 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from codekiln_core.errors import ConfigError
+from codekiln_core.fsio import atomic_write_bytes, atomic_write_json, remove_stale_temps
 from codekiln_curate.tokens import manifest as mf
 from codekiln_curate.tokens.dataset import Dataset, iter_batches
 from codekiln_curate.tokens.encode import DocumentEncoder
@@ -111,20 +111,12 @@ def _completed(out: Path, fingerprint: dict[str, Any]) -> list[dict[str, Any]]:
         raise ConfigError(f"output {out} exists and is not a shards directory; pass an empty "
                           "or new --output")
     (out / mf.STATE).mkdir(parents=True, exist_ok=True)
-    state.write_text(json.dumps(fingerprint, sort_keys=True), encoding="utf-8")
+    atomic_write_json(state, fingerprint)
     markers: list[dict[str, Any]] = []
     while mf.marker_path(out, len(markers)).is_file():
         markers.append(json.loads(mf.marker_path(out, len(markers)).read_text("utf-8")))
-    for stale in out.glob("*.tmp"):
-        stale.unlink()
+    remove_stale_temps(out)
     return markers
-
-
-def _atomic_write(data: bytes, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)
 
 
 def _flusher(out: Path, seq_len: int, pad: int, markers: list[dict[str, Any]]
@@ -134,16 +126,16 @@ def _flusher(out: Path, seq_len: int, pad: int, markers: list[dict[str, Any]]
         padded = -(-real // seq_len) * seq_len
         buffer.tokens[real:padded] = pad
         data = buffer.tokens[:padded].tobytes()
-        _atomic_write(data, out / mf.bin_name(buffer.index))
-        _atomic_write(buffer.starts_array().tobytes(), out / mf.idx_name(buffer.index))
+        atomic_write_bytes(out / mf.bin_name(buffer.index), data)
+        atomic_write_bytes(out / mf.idx_name(buffer.index), buffer.starts_array().tobytes())
         marker = {"bin": mf.bin_name(buffer.index), "idx": mf.idx_name(buffer.index),
                   "tokens": real, "sequences": padded // seq_len,
                   "documents": len(buffer.starts), "fim_docs": buffer.fim_docs,
                   "sha256": hashlib.sha256(data).hexdigest(),
                   "source_tokens": buffer.source_tokens, "source_docs": buffer.source_docs,
                   "cursor": {"doc": cursor.doc, "offset": cursor.offset}}
-        _atomic_write(json.dumps(marker, sort_keys=True).encode(),
-                      mf.marker_path(out, buffer.index))
+        atomic_write_bytes(mf.marker_path(out, buffer.index),
+                           json.dumps(marker, sort_keys=True).encode())
         markers.append(marker)
     return flush
 

@@ -9,12 +9,13 @@ Output directory:
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from codekiln_core.fsio import atomic_write_json
+from codekiln_curate.engine.storage import write_parquet
 from codekiln_curate.web.categories import tag_category
 from codekiln_curate.web.html import extract
 from codekiln_curate.web.pages import iter_pages
@@ -71,11 +72,12 @@ def extract_pages(source: Path, output: Path, *, min_words: int = DEFAULT_MIN_WO
 def run_extract(source: Path, output: Path, *, min_words: int = DEFAULT_MIN_WORDS,
                 html_column: str = "html", lineage: bool = True) -> ExtractResult:
     """:func:`extract_pages` inside one lineage run (``curate.web.extract``)."""
-    from codekiln_core.lineage import InputRef, lineage_run
+    from codekiln_core.lineage import InputRef
+    from codekiln_core.lineage.command import lineage_command
 
     inputs = [InputRef.from_path(source, name="raw-web")] if lineage else []
     config = {"min_words": min_words, "html_column": html_column}
-    with lineage_run("curate.web.extract", config=config, inputs=inputs,
+    with lineage_command("curate.web.extract", config=config, inputs=inputs,
                      enabled=lineage) as run:
         result = extract_pages(source, output, min_words=min_words, html_column=html_column)
         result.run_id = run.run_id
@@ -104,13 +106,12 @@ def _stats(kept: list[dict[str, Any]], dropped: list[dict[str, Any]],
 def _write(output: Path, kept: list[dict[str, Any]], dropped: list[dict[str, Any]],
            stats: dict[str, Any]) -> None:
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    pq.write_table(pa.Table.from_pylist(kept, schema=page_schema()), output / "pages.parquet")
+    write_parquet(pa.Table.from_pylist(kept, schema=page_schema()), output / "pages.parquet")
     drops = pa.schema([("id", pa.string()), ("url", pa.string()), ("path", pa.string()),
                        ("num_words", pa.int64()), ("reason", pa.string())])
-    pq.write_table(pa.Table.from_pylist(dropped, schema=drops), output / "dropped.parquet")
-    (output / "stats.json").write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
+    write_parquet(pa.Table.from_pylist(dropped, schema=drops), output / "dropped.parquet")
+    atomic_write_json(output / "stats.json", stats)
 
 
 def read_pages(source: Path) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from codekiln_core.datasets import DatasetKind, open_text, resolve_dataset
 from codekiln_core.errors import ConfigError
 
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
@@ -40,32 +41,21 @@ def decode_html(data: bytes) -> str:
 
 def iter_pages(source: Path, html_column: str = "html") -> Iterator[RawPage]:
     """Pages of a directory tree, a .jsonl file, a .parquet file, or a dir of Parquet files."""
-    if not source.exists():
-        raise ConfigError(f"web input {source}: no such file or directory; pass a directory "
-                          "of .html files or a JSONL/Parquet file with an html column")
-    if source.is_file():
-        if source.suffix == ".jsonl":
-            yield from _from_jsonl(source, html_column)
-        elif source.suffix == ".parquet":
-            yield from _from_parquet(source, html_column)
-        elif source.suffix.lower() in HTML_SUFFIXES:
-            yield _from_file(source, source.parent)
-        else:
-            raise ConfigError(f"web input {source}: unknown file type {source.suffix!r}; use "
-                              ".html, .jsonl or .parquet")
+    if source.is_file() and source.suffix.lower() in HTML_SUFFIXES:
+        yield _from_file(source, source.parent)
         return
-    parquet = sorted(source.glob("*.parquet"))
-    if parquet:
-        for file in parquet:
+    kinds: tuple[DatasetKind, ...] = ("parquet", "jsonl", "files") if source.is_file() \
+        else ("parquet", "files")  # a directory: Parquet parts, else a tree of pages
+    found = resolve_dataset(source, what="web input", kinds=kinds, suffixes=HTML_SUFFIXES)
+    if found.kind == "files" and source.is_file():
+        raise ConfigError(f"web input {source}: unknown file type {source.suffix!r}; use "
+                          ".html, .jsonl or .parquet")
+    for file in found.files:
+        if found.kind == "parquet":
             yield from _from_parquet(file, html_column)
-        return
-    files = sorted(p for p in source.rglob("*")
-                   if p.suffix.lower() in HTML_SUFFIXES and p.is_file())
-    if not files:
-        raise ConfigError(f"web input {source}: no .html/.htm files and no Parquet files; "
-                          "pass a directory of pages or a JSONL/Parquet file")
-    for file in files:
-        if file.stat().st_size <= _MAX_PAGE_BYTES:
+        elif found.kind == "jsonl":
+            yield from _from_jsonl(file, html_column)
+        elif file.stat().st_size <= _MAX_PAGE_BYTES:
             yield _from_file(file, source)
 
 
@@ -86,7 +76,7 @@ def _record_page(record: dict[str, object], html_column: str, where: str) -> Raw
 
 
 def _from_jsonl(file: Path, html_column: str) -> Iterator[RawPage]:
-    with file.open(encoding="utf-8") as handle:
+    with open_text(file) as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue

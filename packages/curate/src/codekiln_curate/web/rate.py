@@ -16,7 +16,6 @@ Output directory:
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,8 @@ from pydantic import Field, field_validator
 
 from codekiln_core.config import RecipeModel, load_recipe, validate
 from codekiln_core.errors import ConfigError
+from codekiln_core.fsio import atomic_write_json
+from codekiln_curate.engine.storage import write_parquet
 from codekiln_curate.label.cache import RequestCache, request_key
 from codekiln_curate.label.prompt import parse_rating
 from codekiln_curate.label.recipe import TeacherConfig
@@ -224,30 +225,30 @@ def _stats(pages: list[dict[str, Any]], rated: list[dict[str, Any]], kept: list[
 def _write(output: Path, rated: list[dict[str, Any]], kept: list[dict[str, Any]],
            rejected: list[dict[str, Any]], stats: dict[str, Any]) -> None:
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     rated_schema = pa.schema([("id", pa.string()), ("url", pa.string()), ("path", pa.string()),
                               ("category", pa.string()), ("score", pa.int64()),
                               ("threshold", pa.int64()), ("kept", pa.bool_()),
                               ("explanation", pa.string()), ("teacher", pa.string())])
-    pq.write_table(pa.Table.from_pylist(rated, schema=rated_schema), output / "rated.parquet")
-    pq.write_table(pa.Table.from_pylist(kept) if kept else pa.table({"id": pa.array(
+    write_parquet(pa.Table.from_pylist(rated, schema=rated_schema), output / "rated.parquet")
+    write_parquet(pa.Table.from_pylist(kept) if kept else pa.table({"id": pa.array(
         [], pa.string())}), output / "kept.parquet")
     other = pa.schema([("id", pa.string()), ("answer", pa.string()), ("reason", pa.string())])
-    pq.write_table(pa.Table.from_pylist(rejected, schema=other), output / "unparsable.parquet")
-    (output / "stats.json").write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
+    write_parquet(pa.Table.from_pylist(rejected, schema=other), output / "unparsable.parquet")
+    atomic_write_json(output / "stats.json", stats)
 
 
 def run_rate(dataset: Path, output: Path, recipe: WebRateRecipe, *,
              lineage: bool = True) -> RateResult:
     """Rate the pages of an extract/classify output in one lineage run (curate.web.rate)."""
     teacher = build_teacher(recipe.teacher)  # config errors before reading anything
-    from codekiln_core.lineage import InputRef, lineage_run
+    from codekiln_core.lineage import InputRef
+    from codekiln_core.lineage.command import lineage_command
     from codekiln_curate.web.extract import read_pages
 
     pages = read_pages(dataset)
     inputs = [InputRef.from_path(dataset, name="web-pages")] if lineage else []
-    with lineage_run("curate.web.rate", config=recipe.model_dump(mode="json"), inputs=inputs,
+    with lineage_command("curate.web.rate", config=recipe, inputs=inputs,
                      enabled=lineage) as run:
         result = rate_pages(pages, output, recipe, teacher)
         result.run_id = run.run_id

@@ -1,5 +1,7 @@
 """Samples from any OpenAI-compatible server (vLLM, SGLang, TGI, llama.cpp, codekiln serve).
 
+Requests go through ``codekiln_core.clients.openai_client``: retries with backoff on
+connection errors, 408/409/429/5xx and ``Retry-After`` are the ``openai`` library's.
 ``repetition_penalty`` is not an OpenAI field; vLLM and friends accept it as an extra body
 field. A server that rejects it gets the request again without it (remembered per client).
 Servers that ignore ``n`` are asked again until n samples have arrived.
@@ -7,11 +9,9 @@ Servers that ignore ``n`` are asked again until n samples have arrived.
 
 from __future__ import annotations
 
-import os
-import time
 from typing import Any
-from urllib.parse import urlsplit
 
+from codekiln_core.clients import normalize_base_url, openai_client
 from codekiln_core.errors import CodekilnError
 from codekiln_eval.generate.base import Prompt, SamplingParams
 
@@ -24,10 +24,7 @@ class GenerationError(CodekilnError):
 
 def api_base(url: str) -> str:
     """``http://host:8000`` or ``http://host:8000/v1/`` -> ``http://host:8000/v1``."""
-    url = url.rstrip("/")
-    if not urlsplit(url).path.endswith("/v1"):
-        url += "/v1"
-    return url
+    return normalize_base_url(url)
 
 
 class OpenAIGenerator:
@@ -35,12 +32,9 @@ class OpenAIGenerator:
 
     def __init__(self, url: str, model: str | None = None, api_key: str | None = None,
                  concurrency: int = 8, timeout_s: float = 600.0, retries: int = 4) -> None:
-        import httpx
-
         self.base = api_base(url)
-        key = api_key or os.environ.get("OPENAI_API_KEY")
-        headers = {"Authorization": f"Bearer {key}"} if key else {}
-        self._client = httpx.Client(timeout=timeout_s, headers=headers)
+        self._client = openai_client(self.base, api_key=api_key, timeout_s=timeout_s,
+                                     max_retries=retries)
         self.concurrency = concurrency
         self.retries = retries
         self._send_repetition_penalty = True
@@ -48,69 +42,57 @@ class OpenAIGenerator:
 
     def _first_model(self) -> str:
         """The served model id (``/v1/models``), as vLLM expects it in every request."""
+        import openai
+
         try:
-            data = self._request("GET", "/models", None)
-            return str(data["data"][0]["id"])
-        except (GenerationError, KeyError, IndexError, TypeError):
+            models = self._client.models.list()
+            return str(models.data[0].id)
+        except (openai.OpenAIError, IndexError, AttributeError, TypeError):
             return "default"
 
-    def _request(self, method: str, path: str, body: dict[str, Any] | None) -> Any:
-        import httpx
-
-        delay = 1.0
-        for attempt in range(self.retries + 1):
-            try:
-                resp = self._client.request(method, self.base + path, json=body)
-            except httpx.TransportError as exc:
-                if attempt == self.retries:
-                    raise GenerationError(f"{self.base}{path}: {type(exc).__name__}: {exc}; is "
-                                          "the server up?") from exc
-            else:
-                if resp.status_code < 400:
-                    return resp.json()
-                if resp.status_code not in (408, 429) and resp.status_code < 500:
-                    raise _HTTPError(resp.status_code, resp.text[:300])
-                if attempt == self.retries:
-                    raise GenerationError(f"{self.base}{path}: HTTP {resp.status_code} after "
-                                          f"{self.retries + 1} tries: {resp.text[:200]}")
-            time.sleep(delay)
-            delay = min(delay * 2, 30.0)
-        raise AssertionError("unreachable")
-
-    def _body(self, prompt: Prompt, n: int, params: SamplingParams) -> dict[str, Any]:
-        body: dict[str, Any] = {
+    def _arguments(self, prompt: Prompt, n: int, params: SamplingParams) -> dict[str, Any]:
+        args: dict[str, Any] = {
             "model": self.model_name, "n": n, "temperature": params.temperature,
             "top_p": params.top_p, "max_tokens": params.max_tokens,
         }
         if params.stop:
-            body["stop"] = list(params.stop)[:MAX_STOPS]
+            args["stop"] = list(params.stop)[:MAX_STOPS]
         if params.seed is not None:
-            body["seed"] = params.seed
+            args["seed"] = params.seed
         if self._send_repetition_penalty and params.repetition_penalty != 1.0:
-            body["repetition_penalty"] = params.repetition_penalty
+            args["extra_body"] = {"repetition_penalty": params.repetition_penalty}
         if prompt.is_chat:
-            body["messages"] = prompt.messages
+            args["messages"] = prompt.messages
         else:
-            body["prompt"] = prompt.text
-        return body
+            args["prompt"] = prompt.text
+        return args
 
     def _once(self, prompt: Prompt, n: int, params: SamplingParams) -> list[str]:
+        import openai
+
         path = "/chat/completions" if prompt.is_chat else "/completions"
+        args = self._arguments(prompt, n, params)
         try:
-            data = self._request("POST", path, self._body(prompt, n, params))
-        except _HTTPError as exc:
-            if self._send_repetition_penalty and "repetition_penalty" in exc.text:
+            if prompt.is_chat:
+                chat = self._client.chat.completions.create(**args)
+                choices = sorted(chat.choices, key=lambda c: c.index or 0)
+                return [c.message.content or "" for c in choices]
+            done = self._client.completions.create(**args)
+            return [c.text for c in sorted(done.choices, key=lambda c: c.index or 0)]
+        except openai.APIStatusError as exc:
+            text = _error_text(exc)
+            if exc.status_code < 500 and self._send_repetition_penalty and \
+                    "repetition_penalty" in text:
                 self._send_repetition_penalty = False
                 return self._once(prompt, n, params)
-            raise GenerationError(f"{self.base}{path}: HTTP {exc.status}: {exc.text}") from exc
-        try:
-            choices = sorted(data["choices"], key=lambda c: c.get("index", 0))
-            if prompt.is_chat:
-                return [c["message"]["content"] or "" for c in choices]
-            return [c["text"] for c in choices]
-        except (KeyError, TypeError) as exc:
+            raise GenerationError(f"{self.base}{path}: HTTP {exc.status_code}"
+                                  f"{_tries(exc, self.retries)}: {text}") from exc
+        except openai.APIConnectionError as exc:  # timeouts included
+            raise GenerationError(f"{self.base}{path}: {type(exc).__name__}: {exc} (after "
+                                  f"{self.retries + 1} tries); is the server up?") from exc
+        except (AttributeError, TypeError, ValueError) as exc:
             raise GenerationError(f"{self.base}{path}: unexpected response shape "
-                                  f"{str(data)[:200]}") from exc
+                                  f"({exc})") from exc
 
     def generate(self, prompt: Prompt, n: int, params: SamplingParams) -> list[str]:
         out: list[str] = []
@@ -125,7 +107,14 @@ class OpenAIGenerator:
         self._client.close()
 
 
-class _HTTPError(Exception):
-    def __init__(self, status: int, text: str) -> None:
-        super().__init__(f"HTTP {status}: {text}")
-        self.status, self.text = status, text
+def _error_text(exc: Any) -> str:
+    try:
+        text = str(exc.response.text)
+    except Exception:
+        text = str(exc)
+    return text[:300].replace("\n", " ")
+
+
+def _tries(exc: Any, retries: int) -> str:
+    retryable = exc.status_code in (408, 409, 429) or exc.status_code >= 500
+    return f" after {retries + 1} tries" if retryable else ""

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from codekiln_core.errors import ConfigError
+from codekiln_core.fsio import atomic_write_json
 
 POSITIVE = "__label__code"
 NEGATIVE = "__label__other"
@@ -162,7 +163,7 @@ def train_classifier(positives: Sequence[dict[str, Any]], negatives: Sequence[di
     }
     output.mkdir(parents=True, exist_ok=True)
     model.save_model(str(output / MODEL_FILE))
-    (output / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    atomic_write_json(output / META_FILE, meta)
     return meta
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from codekiln_core.errors import ConfigError
 from codekiln_curate.engine import layout
-from codekiln_curate.engine.context import registry as make_registry
+from codekiln_curate.engine.pass_setup import registry as make_registry
 from codekiln_curate.engine.plan import Pass, Plan, build_plan, instantiate
 from codekiln_curate.engine.shard_task import PassTask
 from codekiln_curate.engine.stats import aggregate
@@ -53,19 +53,22 @@ def prepare_output(out: Path, plan: Plan) -> None:
 
 
 def run_curation(recipe: CurateRecipe, *, lineage: bool = True,
-                 progress: Progress | None = None) -> RunResult:
+                 progress: Progress | None = None,
+                 recipe_file: Path | None = None) -> RunResult:
     """Run ``recipe`` to completion (resuming finished shards) and write the report."""
     started = time.perf_counter()
     registry = make_registry()
     plan = build_plan(recipe, registry)  # every recipe error surfaces here, before work
     out = Path(recipe.output).absolute()
     prepare_output(out, plan)
-    from codekiln_core.lineage import InputRef, lineage_run
+    from codekiln_core.lineage import InputRef
+    from codekiln_core.lineage.command import lineage_command
+    from codekiln_curate.recipe import resolved_recipe
 
     inputs = [InputRef.from_path(resolve_input_path(spec.path), name=spec.name)
               for spec in recipe.inputs] if lineage else []
-    with lineage_run("curate.run", config=recipe.model_dump(mode="json"), inputs=inputs,
-                     enabled=lineage) as run:
+    with lineage_command("curate.run", config=resolved_recipe(recipe), inputs=inputs,
+                         recipe_file=recipe_file, enabled=lineage) as run:
         active = [spec for spec in recipe.stages if spec.enabled]
         for spec in active:
             registry.stage_started(spec.name, run.run_id, spec.model_dump(mode="json"))

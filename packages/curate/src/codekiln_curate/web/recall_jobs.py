@@ -8,12 +8,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from codekiln_curate.web.classify import RecallClassifier, TrainParams, train_classifier
+from codekiln_core.fsio import atomic_write_json
+from codekiln_curate.engine.storage import write_parquet
+from codekiln_curate.web.classifier import RecallClassifier, TrainParams, train_classifier
 from codekiln_curate.web.extract import read_pages
 from codekiln_curate.web.seeds import split_seeds
 
@@ -29,7 +30,6 @@ class RecallResult:
 
 def write_pages(path: Path, rows: list[dict[str, Any]], *, with_score: bool = False) -> None:
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     from codekiln_curate.web.extract import page_schema
 
@@ -39,7 +39,7 @@ def write_pages(path: Path, rows: list[dict[str, Any]], *, with_score: bool = Fa
     names = set(schema.names)
     table = pa.Table.from_pylist([{k: v for k, v in r.items() if k in names} for r in rows],
                                  schema=schema)
-    pq.write_table(table, path)
+    write_parquet(table, path)
 
 
 def run_seeds(pages_dir: Path, output: Path) -> dict[str, int]:
@@ -49,20 +49,21 @@ def run_seeds(pages_dir: Path, output: Path) -> dict[str, int]:
         (output / name).mkdir(parents=True, exist_ok=True)
         write_pages(output / name / "pages.parquet", rows)
     stats = {"positives": len(positives), "negatives": len(negatives), "ambiguous": ambiguous}
-    (output / "stats.json").write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
+    atomic_write_json(output / "stats.json", stats)
     return stats
 
 
 def run_train(positives: Path, negatives: Path, output: Path, *, target_recall: float,
               params: TrainParams, lineage: bool = True) -> RecallResult:
     """Train the recall classifier in one lineage run; the model dir is logged as a model."""
-    from codekiln_core.lineage import InputRef, lineage_run
+    from codekiln_core.lineage import InputRef
+    from codekiln_core.lineage.command import lineage_command
 
     pos_rows, neg_rows = read_pages(positives), read_pages(negatives)
     inputs = ([InputRef.from_path(positives, name="positives"),
                InputRef.from_path(negatives, name="negatives")] if lineage else [])
     config = {"target_recall": target_recall, **params.__dict__}
-    with lineage_run("curate.web.train-classifier", config=config, inputs=inputs,
+    with lineage_command("curate.web.train-classifier", config=config, inputs=inputs,
                      enabled=lineage) as run:
         meta = train_classifier(pos_rows, neg_rows, output, target_recall=target_recall,
                                 params=params)
@@ -74,14 +75,15 @@ def run_train(positives: Path, negatives: Path, output: Path, *, target_recall: 
 def run_classify(dataset: Path, model_dir: Path, output: Path, *,
                  threshold: float | None = None, lineage: bool = True) -> RecallResult:
     """Score every page; keep those at or above the model's (or the given) threshold."""
-    from codekiln_core.lineage import InputRef, lineage_run
+    from codekiln_core.lineage import InputRef
+    from codekiln_core.lineage.command import lineage_command
 
     classifier = RecallClassifier.load(model_dir)
     cut = classifier.threshold if threshold is None else threshold
     pages = read_pages(dataset)
     inputs = ([InputRef.from_path(dataset, name="web-pages"),
                InputRef.from_path(model_dir, name="classifier")] if lineage else [])
-    with lineage_run("curate.web.classify", config={"threshold": cut}, inputs=inputs,
+    with lineage_command("curate.web.classify", config={"threshold": cut}, inputs=inputs,
                      enabled=lineage) as run:
         for start in range(0, len(pages), _SCORE_BATCH):
             batch = pages[start:start + _SCORE_BATCH]
@@ -97,8 +99,7 @@ def run_classify(dataset: Path, model_dir: Path, output: Path, *,
                  "threshold": cut,
                  "kept_with_code_tags": sum(1 for p in kept if p.get("has_code_tags")),
                  "kept_without_code_tags": sum(1 for p in kept if not p.get("has_code_tags"))}
-        (output / "stats.json").write_text(json.dumps(stats, indent=2) + "\n",
-                                           encoding="utf-8")
+        atomic_write_json(output / "stats.json", stats)
         run.log_metrics({k: float(v) for k, v in stats.items()})
         run.log_output(output, name="code-related-pages")
     return RecallResult(output, stats, run.run_id)

@@ -1,0 +1,1 @@
+"""``codekiln eval`` sub-commands, one module each, each with ``register(app)``."""
