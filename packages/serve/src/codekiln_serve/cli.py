@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from codekiln_core.cli.options import NoLineage
+
 _HELP = """Serve MODEL behind an OpenAI-compatible API: /v1/completions (with FIM `suffix`),
 /v1/chat/completions, streaming, /v1/models, /health and /metrics.
 
@@ -40,10 +42,10 @@ def serve_command(
     tensor_parallel_size: Annotated[int, typer.Option(help="vllm: GPUs per model")] = 1,
     upstream_api_key: Annotated[str | None, typer.Option(
         envvar="CODEKILN_UPSTREAM_API_KEY", help="openai-http: the upstream's key")] = None,
-    no_lineage: Annotated[bool, typer.Option("--no-lineage", help="do not log to MLflow")] =
-        False,
+    no_lineage: NoLineage = False,
 ) -> None:
     """Serve MODEL behind an OpenAI-compatible API (transformers, vLLM or pass-through)."""
+    from codekiln_core.cli.options import echo_run
     from codekiln_core.config import validate
     from codekiln_serve.server import serve
     from codekiln_serve.settings import ServeSettings
@@ -61,7 +63,7 @@ def serve_command(
         typer.echo(f"serving {names[0]} at {url}/v1 (engine {settings.engine}); Ctrl-C stops",
                    err=True)
 
-    serve(settings, on_ready=ready)
+    serve(settings, on_ready=ready, on_run=echo_run)
 
 
 serve_command.__doc__ = _HELP

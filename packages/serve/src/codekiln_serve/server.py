@@ -56,9 +56,10 @@ def build(settings: ServeSettings, registry: Any | None = None) -> Built:
     return Built(app, engine, facts, source, names)
 
 
-def serve(settings: ServeSettings, *, on_ready: Any = None) -> None:
+def serve(settings: ServeSettings, *, on_ready: Any = None, on_run: Any = None) -> None:
     """Run until interrupted, as one lineage run whose input is the model."""
-    from codekiln_core.lineage import InputRef, lineage_run
+    from codekiln_core.lineage import InputRef
+    from codekiln_core.lineage.command import lineage_command
 
     built = build(settings)
     inputs = []
@@ -66,9 +67,11 @@ def serve(settings: ServeSettings, *, on_ready: Any = None) -> None:
         inputs.append(InputRef.from_path(built.source.path, name="model"))
     elif built.source.kind == "registered":
         inputs.append(InputRef(name="model", source=built.source.ref))
-    config = settings.model_dump(exclude={"api_key", "upstream_api_key"})
-    with lineage_run("serve", config=config, inputs=inputs,
-                     enabled=settings.lineage and built.source.kind != "url"):
+    config = settings.model_dump(exclude={"api_key", "upstream_api_key"})  # no secrets logged
+    with lineage_command("serve", config=config, inputs=inputs,
+                         enabled=settings.lineage and built.source.kind != "url") as run:
+        if run.run_id and on_run is not None:
+            on_run(run.run_id)
         run_uvicorn(built, settings, on_ready=on_ready)
 
 
