@@ -23,7 +23,7 @@ from codekiln_serve.testing import free_port
 def test_engines_are_registered_by_the_plugin(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plugins", "list", "--json"]) == 0
     plugins = json.loads(capsys.readouterr().out)["plugins"]
-    mine = [p for p in plugins if p["distribution"] == "codekiln-serve"][0]
+    mine = next(p for p in plugins if p["distribution"] == "codekiln-serve")
     assert {"codekiln_register_commands", "codekiln_register_engines"} <= set(mine["hooks"])
     text = json.dumps(mine)
     assert all(name in text for name in ("transformers", "vllm", "openai-http"))
