@@ -21,7 +21,8 @@ CHAT_SNIPPETS = [
 ]
 
 
-def build_tiny_tokenizer(out: Path, vocab_size: int = 512) -> Any:
+def build_tiny_tokenizer(out: Path, vocab_size: int = 512,
+                         texts: list[str] | None = None) -> Any:
     """A byte-level BPE with the Seed-Coder special tokens first (ids 0-6) and its chat
     template, trained on the tiny corpus; saved as an HF tokenizer directory."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -33,8 +34,8 @@ def build_tiny_tokenizer(out: Path, vocab_size: int = 512) -> Any:
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=list(SPECIAL_TOKENS),
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
                                   min_frequency=1, show_progress=False)
-    texts = [*TINY_CORPUS.values(), *CHAT_SNIPPETS] * 4
-    tok.train_from_iterator(texts, trainer=trainer)
+    corpus = texts if texts is not None else [*TINY_CORPUS.values(), *CHAT_SNIPPETS] * 4
+    tok.train_from_iterator(corpus, trainer=trainer)
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token=BOS, eos_token=EOS,
                                    pad_token=PAD)
     fast.chat_template = SEED_CODER_CHAT_TEMPLATE
@@ -42,16 +43,18 @@ def build_tiny_tokenizer(out: Path, vocab_size: int = 512) -> Any:
     return fast
 
 
-def build_tiny_model(out: Path, *, seed: int = 0, **overrides: Any) -> Path:
-    """A random tiny Llama + the tiny tokenizer in one HF directory (what `serve` loads)."""
+def build_tiny_model(out: Path, *, seed: int = 0, tokenizer_vocab: int = 512,
+                     tokenizer_texts: list[str] | None = None, **overrides: Any) -> Path:
+    """A random tiny Llama + the tiny tokenizer in one HF directory (what `serve` loads);
+    ``overrides`` are LlamaConfig fields. The model's vocabulary is the tokenizer's."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
     out.mkdir(parents=True, exist_ok=True)
-    tok = build_tiny_tokenizer(out)
+    tok = build_tiny_tokenizer(out, tokenizer_vocab, tokenizer_texts)
     # 1024 positions: room for the Seed-Coder system prompt plus a chat answer
-    settings = {**TINY_LLAMA, "vocab_size": max(len(tok), 512), "max_position_embeddings": 1024}
-    config = LlamaConfig(**{**settings, **overrides})
+    settings = {**TINY_LLAMA, "max_position_embeddings": 1024, **overrides}
+    config = LlamaConfig(**{**settings, "vocab_size": max(len(tok), TINY_LLAMA["vocab_size"])})
     torch.manual_seed(seed)
     LlamaForCausalLM(config).save_pretrained(str(out))
     return out
