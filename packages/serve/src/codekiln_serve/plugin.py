@@ -1,17 +1,50 @@
-"""codekiln-serve's plugin: mounts ``codekiln serve``."""
+"""codekiln-serve's plugin: mounts ``codekiln serve`` and registers the built-in engines."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from codekiln_core.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     import typer
 
+    from codekiln_core.hookspecs import Register
+    from codekiln_serve.settings import ServeSettings
+
 
 @hookimpl
 def codekiln_register_commands(app: typer.Typer) -> None:
-    from codekiln_serve.cli import serve_app
+    from codekiln_serve.cli import serve_command
 
-    app.add_typer(serve_app, name="serve")
+    app.command("serve")(serve_command)
+
+
+def transformers_engine(settings: ServeSettings, model_dir: Path | None) -> Any:
+    from codekiln_serve.engines.transformers_engine import TransformersEngine
+
+    assert model_dir is not None
+    return TransformersEngine(settings, model_dir)
+
+
+def vllm_engine(settings: ServeSettings, model_dir: Path | None) -> Any:
+    from codekiln_serve.engines.vllm_engine import VllmEngine
+
+    assert model_dir is not None
+    return VllmEngine(settings, model_dir)
+
+
+def openai_http_engine(settings: ServeSettings, model_dir: Path | None) -> Any:
+    from codekiln_serve.engines.openai_http import OpenAIHTTPEngine
+
+    return OpenAIHTTPEngine(settings, model_dir)
+
+
+@hookimpl
+def codekiln_register_engines(register: Register) -> None:
+    register("transformers", transformers_engine,
+             description="HF model in-process, continuous batching (CPU or GPU)")
+    register("vllm", vllm_engine, description="vLLM AsyncLLM in-process (vllm extra, CUDA)")
+    register("openai-http", openai_http_engine,
+             description="pass-through to another OpenAI-compatible server")

@@ -1,0 +1,1 @@
+"""The OpenAI-compatible HTTP API: schemas, errors, SSE framing and routes."""

@@ -1,0 +1,1 @@
+"""Engines behind the API: transformers (in-process, batched), vllm, openai-http."""
