@@ -92,9 +92,10 @@ def _register_builtin(pm: PluginManager, name: str, module_name: str) -> None:
 
 
 def _sorted_entry_points() -> list[EntryPoint]:
-    # Sorted so registration order (and so duplicate-name ownership) never depends on
-    # filesystem order.
-    return sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+    # Sorted by name, then distribution, so registration order (and so which of two plugins
+    # of one name is kept) never depends on filesystem order.
+    return sorted(entry_points(group=ENTRY_POINT_GROUP),
+                  key=lambda ep: (ep.name, ep.dist.name if ep.dist else "", ep.value))
 
 
 def _load_entry_point(pm: PluginManager, ep: EntryPoint, blocked: set[str]) -> None:
