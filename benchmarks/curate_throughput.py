@@ -85,7 +85,7 @@ def write_dump(files: list[Path], dump: Path) -> tuple[int, int]:
 
 # ------------------------------------------------------------------ one measured run (child)
 def run_codekiln(dump: Path, out: Path, workers: int, pipeline: str) -> dict:
-    from codekiln_curate.engine.run import run_curation
+    from codekiln_curate.engine.driver import run_curation
     from codekiln_curate.recipe import CurateRecipe
 
     near = {"name": "near-dedup", "options": {"num_perm": 112, "bands": 14, "rows": 8,

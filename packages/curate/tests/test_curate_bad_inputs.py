@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from codekiln_curate.engine.run import run_curation
+from codekiln_curate.engine.driver import run_curation
 from codekiln_curate.recipe import CurateRecipe
 
 GOOD = "def ok():\n    return 42\n"

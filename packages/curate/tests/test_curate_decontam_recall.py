@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from codekiln_curate.filters.decontaminate import DecontaminateFilter
+from codekiln_curate.stages.decontaminate import DecontaminateStage
 
 SHARED = Path(__file__).resolve().parents[3] / ".." / "shared" / "benchmarks"
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
@@ -88,16 +88,16 @@ def renamed_solution(item: dict[str, str]) -> str:
 
 
 @pytest.fixture(scope="module")
-def filters() -> dict[str, DecontaminateFilter]:
-    plain = DecontaminateFilter(benchmarks_dir=str(SHARED), use_plugins=False)
+def filters() -> dict[str, DecontaminateStage]:
+    plain = DecontaminateStage(benchmarks_dir=str(SHARED), use_plugins=False)
     # Identifier-normalized 10-grams flag ~60% of clean files; 20-grams are usable.
-    normalized = DecontaminateFilter(
+    normalized = DecontaminateStage(
         benchmarks_dir=str(SHARED), use_plugins=False, normalize_identifiers=True, ngram=20
     )
     return {"plain": plain, "normalized": normalized}
 
 
-def recall(flt: DecontaminateFilter, variant: str) -> float:
+def recall(flt: DecontaminateStage, variant: str) -> float:
     items = humaneval_items()
     hosts = clean_files(len(items))
     found = 0
@@ -125,14 +125,14 @@ EXPECTED_RECALL = {
 
 @pytest.mark.parametrize(("mode", "variant"), sorted(EXPECTED_RECALL))
 def test_recall_on_planted_copies(
-    filters: dict[str, DecontaminateFilter], mode: str, variant: str
+    filters: dict[str, DecontaminateStage], mode: str, variant: str
 ) -> None:
     measured = recall(filters[mode], variant)
     assert measured >= EXPECTED_RECALL[(mode, variant)], f"{mode}/{variant}: {measured:.3f}"
 
 
 def test_renamed_solutions_alone_mostly_escape_word_ngrams(
-    filters: dict[str, DecontaminateFilter],
+    filters: dict[str, DecontaminateStage],
 ) -> None:
     """Honest limit: renaming every identifier of a short solution defeats word 10-grams."""
     assert recall(filters["plain"], "renamed_solution_only") < recall(
@@ -140,7 +140,7 @@ def test_renamed_solutions_alone_mostly_escape_word_ngrams(
     )
 
 
-def test_mbpp_code_verbatim_is_caught(filters: dict[str, DecontaminateFilter]) -> None:
+def test_mbpp_code_verbatim_is_caught(filters: dict[str, DecontaminateStage]) -> None:
     records = [json.loads(line) for line in (SHARED / "mbpp" / "mbpp.jsonl").open()]
     hosts = clean_files(200)
     caught = 0
@@ -154,14 +154,14 @@ EXPECTED_FALSE_POSITIVES = {"plain": 0.01, "normalized": 0.09}
 
 
 @pytest.mark.parametrize("mode", sorted(EXPECTED_FALSE_POSITIVES))
-def test_false_positives_on_clean_code(filters: dict[str, DecontaminateFilter], mode: str) -> None:
+def test_false_positives_on_clean_code(filters: dict[str, DecontaminateStage], mode: str) -> None:
     files = clean_files(1500)
     flagged = sum(bool(filters[mode].matches(text)) for text in files)
     assert len(files) == 1500
     assert flagged / len(files) <= EXPECTED_FALSE_POSITIVES[mode], f"{flagged}/{len(files)}"
 
 
-def test_drop_reason_names_the_benchmark(filters: dict[str, DecontaminateFilter]) -> None:
+def test_drop_reason_names_the_benchmark(filters: dict[str, DecontaminateStage]) -> None:
     item = humaneval_items()[0]
     doc = {"content": plant(clean_files(1)[0], item["prompt"] + item["canonical_solution"])}
     keep, reason = filters["plain"].filter(doc)  # type: ignore[misc]

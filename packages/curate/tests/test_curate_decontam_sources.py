@@ -22,7 +22,7 @@ from codekiln_curate.decontam import (
     texts_from_shared_dir,
     words,
 )
-from codekiln_curate.filters.decontaminate import DecontaminateFilter
+from codekiln_curate.stages.decontaminate import DecontaminateStage
 
 SHARED = Path(__file__).resolve().parents[3] / ".." / "shared" / "benchmarks"
 needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"no shared benchmarks at {SHARED}")
@@ -64,7 +64,7 @@ def test_recipe_files_in_every_format(tmp_path: Path, form: str) -> None:
     texts = list(texts_from_recipe_files([entry]))
     assert texts[0] == BenchmarkText("mine", "T/1", SOLUTION)
     assert texts[1].text == "assert f(1) == 1\nx"
-    flt = DecontaminateFilter(benchmark_files=[entry], use_plugins=False)
+    flt = DecontaminateStage(benchmark_files=[entry], use_plugins=False)
     assert flt.matches("# header\n" + SOLUTION) == [("mine", "T/1")]
     assert flt.filter({"content": "print('hello world')"}) is True
 
@@ -77,13 +77,13 @@ def test_bad_sources_are_one_line_config_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="lacks"):
         list(texts_from_recipe_files([{"name": "b"}]))
     with pytest.raises(ConfigError, match="does not exist"):
-        DecontaminateFilter(benchmark_files=[{"name": "b", "path": str(tmp_path / "none")}])
+        DecontaminateStage(benchmark_files=[{"name": "b", "path": str(tmp_path / "none")}])
     with pytest.raises(ConfigError, match="not a directory"):
-        DecontaminateFilter(benchmarks_dir=str(tmp_path / "absent"))
+        DecontaminateStage(benchmarks_dir=str(tmp_path / "absent"))
     path.write_text("{not json\n")
     with pytest.raises(ConfigError, match="line 1"):
         list(texts_from_recipe_files([{"name": "b", "path": str(path), "fields": ["code"]}]))
-    empty = DecontaminateFilter(use_plugins=False)
+    empty = DecontaminateStage(use_plugins=False)
     with pytest.raises(ConfigError, match="no benchmark text"):
         empty.filter({"content": SOLUTION})
 
@@ -145,12 +145,12 @@ class ToyPlugin:
 def test_benchmark_plugins_take_part(tmp_path: Path) -> None:
     pm = get_plugin_manager(load_entrypoints=False, warn=False)
     pm.register(ToyPlugin(), name="toy")
-    flt = DecontaminateFilter(registry=Registry(pm), benchmarks_dir=str(tmp_path))
+    flt = DecontaminateStage(registry=Registry(pm), benchmarks_dir=str(tmp_path))
     assert flt.matches("x = 1\n" + SOLUTION) == [("toybench", "toy/1")]
     keep, reason = flt.filter({"content": SOLUTION})  # type: ignore[misc]
     assert (keep, reason) == (False, "contaminated:toybench")
     assert ToyBench.seen_data[-1] == str(tmp_path)  # the data folder is handed to the plugin
-    only_other = DecontaminateFilter(registry=Registry(pm), benchmarks=["other"])
+    only_other = DecontaminateStage(registry=Registry(pm), benchmarks=["other"])
     with pytest.raises(ConfigError):
         only_other.filter({"content": SOLUTION})
 
@@ -164,7 +164,7 @@ class OfflinePlugin:
 def test_a_plugin_that_cannot_load_is_a_one_line_error() -> None:
     pm = get_plugin_manager(load_entrypoints=False, warn=False)
     pm.register(OfflinePlugin(), name="offline-plugin")
-    flt = DecontaminateFilter(registry=Registry(pm))
+    flt = DecontaminateStage(registry=Registry(pm))
     with pytest.raises(ConfigError, match=r"'offline' gave no decontamination texts.*no network"):
         flt.filter({"content": SOLUTION})
 
@@ -173,6 +173,6 @@ def test_a_plugin_that_cannot_load_is_a_one_line_error() -> None:
 @pytest.mark.slow
 def test_installed_benchmark_plugins_load_from_the_shared_folder() -> None:
     """The eval package's benchmarks (if installed) read the same folder offline."""
-    flt = DecontaminateFilter(benchmarks_dir=str(SHARED))
+    flt = DecontaminateStage(benchmarks_dir=str(SHARED))
     names = {benchmark for benchmark, _ in flt.index.entries}
     assert "humaneval" in names and "mbpp" in names

@@ -11,8 +11,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from codekiln_curate.engine.run import run_curation
-from codekiln_curate.engine.runner import StageRunner
+from codekiln_curate.engine.driver import run_curation
+from codekiln_curate.engine.stage_runner import StageRunner
 from codekiln_curate.recipe import CurateRecipe, StageSpec
 
 FUNC = "def {name}(values):\n    total = 0\n    for v in values:\n        total += v * {k}\n" \
@@ -170,7 +170,7 @@ def test_report_has_tables_histograms_and_samples(tmp_path: Path) -> None:
 
 
 def test_gate_reasons_name_the_signal() -> None:
-    from codekiln_curate.engine.runner import gate_reason
+    from codekiln_curate.engine.stage_runner import gate_reason
     from codekiln_curate.recipe import GateSpec
 
     assert gate_reason(GateSpec(signal="is_generated", equals=False), True) == "is_generated"

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from codekiln_core.stages import BatchSignalStage
-from codekiln_curate.engine.runner import StageRunner
+from codekiln_curate.engine.stage_runner import StageRunner
 from codekiln_curate.recipe import StageSpec
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from codekiln_curate.engine.run import run_curation
+from codekiln_curate.engine.driver import run_curation
 from codekiln_curate.recipe import CurateRecipe
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from codekiln_core.cli.app import main
 from codekiln_core.errors import ConfigError
-from codekiln_curate.web.classify import (
+from codekiln_curate.web.classifier import (
     RecallClassifier,
     TrainParams,
     features,

@@ -47,7 +47,7 @@ def run_command(
     from rich.console import Console
 
     from codekiln_curate.console import print_summary, progress_bars
-    from codekiln_curate.engine.run import run_curation
+    from codekiln_curate.engine.driver import run_curation
 
     console = Console(stderr=True)
     with progress_bars(console, enabled=not quiet) as progress:

@@ -25,13 +25,7 @@ def codekiln_register_commands(app: typer.Typer) -> None:
 
 @hookimpl
 def codekiln_register_stages(register: Register) -> None:
-    from codekiln_curate.engine.dedup_stages import ExactDedup, NearDedup
-    from codekiln_curate.filters import FIRST_PARTY_STAGES
+    from codekiln_curate.stages import FIRST_PARTY_STAGES
 
     for name, cls, description in FIRST_PARTY_STAGES:
         register(name, cls, description=description)
-    register("exact-dedup", ExactDedup,
-             description="drop exact duplicates (normalized SHA-256), file or repo level")
-    register("near-dedup", NearDedup,
-             description="drop near duplicates (MinHash LSH, connected components), "
-             "file or repo level")

@@ -80,7 +80,7 @@ def write_corpus(root: Path, count: int = 12, skip: int = 70) -> Path:
 
 def curate(corpus: Path, out: Path, stages: list[dict[str, Any]], lineage: bool = False) -> Path:
     """A real `codekiln curate` run (in-process, one worker) over ``corpus``."""
-    from codekiln_curate.engine.run import run_curation
+    from codekiln_curate.engine.driver import run_curation
     from codekiln_curate.recipe import CurateRecipe
 
     recipe = CurateRecipe.model_validate({

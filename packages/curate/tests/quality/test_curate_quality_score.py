@@ -11,7 +11,7 @@ import pytest
 
 from codekiln_core.cli.app import main
 from codekiln_core.errors import ConfigError
-from codekiln_curate.quality.stage import QualityScoreStage
+from codekiln_curate.stages.quality_score import QualityScoreStage
 
 from .conftest import curate, stdlib_heads, train_cli, variants, write_corpus, write_labels
 

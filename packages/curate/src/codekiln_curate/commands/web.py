@@ -50,7 +50,7 @@ def seeds_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="output directory")],
 ) -> None:
     """Split extracted pages into heuristic positives/negatives (code-like <pre> vs none)."""
-    from codekiln_curate.web.recall import run_seeds
+    from codekiln_curate.web.recall_jobs import run_seeds
 
     stats = run_seeds(pages, output)
     typer.echo(f"positives {stats['positives']}, negatives {stats['negatives']}, "
@@ -73,8 +73,8 @@ def train_command(
     no_lineage: _NoLineage = False,
 ) -> None:
     """Train the fastText recall classifier; print validation precision/recall/F1."""
-    from codekiln_curate.web.classify import TrainParams
-    from codekiln_curate.web.recall import run_train
+    from codekiln_curate.web.classifier import TrainParams
+    from codekiln_curate.web.recall_jobs import run_train
 
     params = TrainParams(seed=seed, epoch=epoch, validation_share=validation_share)
     result = run_train(positives, negatives, output, target_recall=target_recall,
@@ -102,7 +102,7 @@ def classify_command(
     no_lineage: _NoLineage = False,
 ) -> None:
     """Score pages with the recall classifier; keep those at or above the threshold."""
-    from codekiln_curate.web.recall import run_classify
+    from codekiln_curate.web.recall_jobs import run_classify
 
     result = run_classify(dataset, model, output, threshold=threshold, lineage=not no_lineage)
     stats = result.stats

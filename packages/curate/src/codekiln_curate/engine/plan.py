@@ -17,7 +17,7 @@ import pyarrow as pa
 from codekiln_core.errors import ConfigError
 from codekiln_core.registry import Registry
 from codekiln_curate.documents import META_COLUMNS, arrow_type
-from codekiln_curate.engine.stagekinds import StageKind, stage_kind
+from codekiln_curate.engine.stage_kinds import StageKind, stage_kind
 from codekiln_curate.readers.base import Shard, chunk
 from codekiln_curate.recipe import CurateRecipe, InputSpec, StageSpec, resolve_input_path
 

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from codekiln_curate.documents import READ_STAGE, Skip, output_schema, rows_to_table
 from codekiln_curate.engine import layout
-from codekiln_curate.engine.runner import Doc, StageStats
+from codekiln_curate.engine.stage_runner import Doc, StageStats
 from codekiln_curate.engine.storage import write_json, write_parquet
 from codekiln_curate.readers.base import Shard, read_shard
 
@@ -40,7 +40,7 @@ def _pass_setup(task: PassTask) -> Any:
     """Constructed stages of this pass, built once per worker process."""
     key = (task.fingerprint, task.pass_index)
     if key not in _CACHE:
-        from codekiln_curate.engine.context import PassSetup
+        from codekiln_curate.engine.pass_setup import PassSetup
 
         _CACHE.clear()
         _CACHE[key] = PassSetup.build(task.recipe, task.pass_index)

@@ -67,7 +67,7 @@ def _from_parquet(files: list[Path]) -> Iterator[FileToLabel]:
 
 def _from_tree(root: Path) -> Iterator[FileToLabel]:
     from codekiln_curate.documents import document_id
-    from codekiln_curate.filters.language_id import detect_language
+    from codekiln_curate.langid import detect_language
 
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()

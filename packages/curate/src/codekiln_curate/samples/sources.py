@@ -55,8 +55,8 @@ def _from_parquet(parts: list[Path]) -> Iterator[tuple[str, list[RepoFile]]]:
 
 
 def _from_git(root: Path) -> Iterator[tuple[str, list[RepoFile]]]:
-    from codekiln_curate.filters.language_id import detect_language
     from codekiln_curate.gitio import CatFile, decode_text, list_tree
+    from codekiln_curate.langid import detect_language
 
     files = []
     with CatFile(root) as cat:
@@ -70,8 +70,8 @@ def _from_git(root: Path) -> Iterator[tuple[str, list[RepoFile]]]:
 
 
 def _from_tree(root: Path) -> Iterator[RepoFile]:
-    from codekiln_curate.filters.language_id import detect_language
     from codekiln_curate.gitio import decode_text
+    from codekiln_curate.langid import detect_language
 
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from codekiln_core.errors import CodekilnError
 from codekiln_core.stages import normalize_filter_result
-from codekiln_curate.engine.stagekinds import StageKind, stage_kind
+from codekiln_curate.engine.stage_kinds import StageKind, stage_kind
 from codekiln_curate.recipe import GateSpec, StageSpec
 
 Doc = dict[str, Any]

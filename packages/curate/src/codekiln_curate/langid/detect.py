@@ -1,4 +1,4 @@
-"""``language-id``: which language a file is in, and whether it is vendored or generated.
+"""Which language a file is in, from its name, extension, shebang and content.
 
 Order of evidence: exact file name, extension (ambiguous ones resolved from content),
 shebang, then content hints for extension-less files. The result is a canonical lowercase
@@ -8,12 +8,9 @@ name, or ``None`` when nothing matches (those files are usually not code).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from pathlib import PurePosixPath
-from typing import Any, ClassVar
 
-from codekiln_curate.filters.languages import AMBIGUOUS, EXTENSIONS, FILENAMES, SHEBANGS
-from codekiln_curate.filters.provenance import is_generated, is_vendored
+from codekiln_curate.langid.tables import AMBIGUOUS, EXTENSIONS, FILENAMES, SHEBANGS
 
 _SHEBANG = re.compile(r"^#!\s*(\S+)(?:\s+(?:-\S+\s+)*(\S+))?")
 _HEAD = 4000  # content hints only look at the start of a file
@@ -107,28 +104,3 @@ def detect_language(path: str | None, content: str) -> str | None:
         if pattern.search(head):
             return language
     return None
-
-
-class LanguageIdStage:
-    """Signals ``language``, ``is_vendored`` and ``is_generated`` from path and content."""
-
-    name: ClassVar[str] = "language-id"
-    signal_columns: ClassVar[Mapping[str, str]] = {
-        "language": "string",
-        "is_vendored": "bool",
-        "is_generated": "bool",
-    }
-
-    def __init__(self, overwrite: bool = True) -> None:
-        """``overwrite=False`` keeps a language the reader already set (e.g. from metadata)."""
-        self.overwrite = overwrite
-
-    def signals(self, doc: Mapping[str, Any]) -> dict[str, Any]:
-        content = doc.get("content") or ""
-        path = doc.get("path")
-        language = doc.get("language") if not self.overwrite else None
-        return {
-            "language": language or detect_language(path, content),
-            "is_vendored": is_vendored(path),
-            "is_generated": is_generated(path, content),
-        }

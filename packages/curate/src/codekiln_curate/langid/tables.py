@@ -2,7 +2,7 @@
 
 Names are canonical lowercase language names used across codekiln (``c++``, ``c#``,
 ``r markdown``...). Ambiguous extensions map to ``None`` here and are resolved by content
-in :mod:`codekiln_curate.filters.language_id`.
+in :mod:`codekiln_curate.langid.detect`.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from codekiln_core.errors import ConfigError
-from codekiln_curate.filters.language_id import detect_language
+from codekiln_curate.langid import detect_language
 
 #: canonical language -> tree-sitter-language-pack grammar name.
 GRAMMARS: dict[str, str] = {

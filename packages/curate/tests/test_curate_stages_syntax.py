@@ -9,7 +9,7 @@ import pytest
 
 from codekiln_core.errors import ConfigError
 from codekiln_core.stages import SignalStage
-from codekiln_curate.filters.syntax import GRAMMARS, SyntaxStage, parse_status, parser_for
+from codekiln_curate.stages.syntax import GRAMMARS, SyntaxStage, parse_status, parser_for
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 

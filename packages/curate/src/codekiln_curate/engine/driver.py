@@ -11,7 +11,7 @@ from typing import Any
 
 from codekiln_core.errors import ConfigError
 from codekiln_curate.engine import layout
-from codekiln_curate.engine.context import registry as make_registry
+from codekiln_curate.engine.pass_setup import registry as make_registry
 from codekiln_curate.engine.plan import Pass, Plan, build_plan, instantiate
 from codekiln_curate.engine.shard_task import PassTask
 from codekiln_curate.engine.stats import aggregate

@@ -6,8 +6,8 @@ import sysconfig
 from pathlib import Path
 
 from codekiln_core.stages import SignalStage
-from codekiln_curate.filters import DEFAULT_GATES, FIRST_PARTY_STAGES
-from codekiln_curate.filters.heuristics import HeuristicsStage, literal_fraction, looks_delimited
+from codekiln_curate.stages import DEFAULT_GATES, FIRST_PARTY_STAGES
+from codekiln_curate.stages.heuristics import HeuristicsStage, literal_fraction, looks_delimited
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 
@@ -16,7 +16,8 @@ def test_contract() -> None:
     stage = HeuristicsStage()
     assert isinstance(stage, SignalStage)
     names = [name for name, _, _ in FIRST_PARTY_STAGES]
-    assert names == ["language-id", "heuristics", "syntax", "decontaminate", "quality-score"]
+    assert names == ["language-id", "heuristics", "syntax", "decontaminate", "quality-score",
+                     "exact-dedup", "near-dedup"]
     gated = {gate["signal"] for gate in DEFAULT_GATES}
     assert gated <= {
         c for _, cls, _ in FIRST_PARTY_STAGES for c in getattr(cls, "signal_columns", {})

@@ -8,7 +8,7 @@ from typing import Any
 import pyarrow as pa
 
 from codekiln_curate.engine.plan import instantiate, split_passes
-from codekiln_curate.engine.runner import StageRunner
+from codekiln_curate.engine.stage_runner import StageRunner
 from codekiln_curate.recipe import CurateRecipe, StageSpec
 
 

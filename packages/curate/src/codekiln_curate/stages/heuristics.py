@@ -12,8 +12,8 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from codekiln_curate.filters.language_id import detect_language
-from codekiln_curate.filters.languages import DATA_LANGUAGES
+from codekiln_curate.langid import detect_language
+from codekiln_curate.langid.tables import DATA_LANGUAGES
 
 #: String literals (single/double/back-quoted, escapes allowed, one line) and numbers. The
 #: leading lookahead lets the regex engine skip most positions (8x faster on the stdlib).

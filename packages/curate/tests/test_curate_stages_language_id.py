@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from codekiln_core.stages import SignalStage
-from codekiln_curate.filters.language_id import LanguageIdStage, detect_language
-from codekiln_curate.filters.provenance import is_generated, is_vendored
+from codekiln_curate.langid import detect_language
+from codekiln_curate.langid.provenance import is_generated, is_vendored
+from codekiln_curate.stages.language_id import LanguageIdStage
 
 #: The 21 languages of Seed-Coder's labeled set plus the extra ones named in the spec.
 SPEC_LANGUAGES = {

@@ -21,8 +21,8 @@ from codekiln_curate.decontam import (
 )
 
 
-class DecontaminateFilter:
-    """Filter: keep a document unless one of its n-grams occurs in a benchmark text."""
+class DecontaminateStage:
+    """Keep a document unless one of its n-grams occurs in a benchmark text."""
 
     name: ClassVar[str] = "decontaminate"
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from codekiln_curate.web.classify import RecallClassifier, TrainParams, train_classifier
+from codekiln_curate.web.classifier import RecallClassifier, TrainParams, train_classifier
 from codekiln_curate.web.extract import read_pages
 from codekiln_curate.web.seeds import split_seeds
 
