@@ -16,6 +16,7 @@ from codekiln_curate.dedup.minhash import (
     combine_signatures,
     estimated_jaccard,
     optimal_bands,
+    signature_similarity,
 )
 from codekiln_curate.dedup.shingles import code_tokens, jaccard, shingle_hashes
 
@@ -35,4 +36,5 @@ __all__ = [
     "repo_hash",
     "representative_key",
     "shingle_hashes",
+    "signature_similarity",
 ]

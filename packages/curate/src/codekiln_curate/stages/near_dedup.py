@@ -40,7 +40,7 @@ class NearDedupStage:
             self._hasher = MinHasher(self.config)
         sigs = self._hasher.signatures([d["content"] for d in docs])
         flat = pa.array(sigs.reshape(-1), type=pa.uint32())
-        column = pa.FixedSizeListArray.from_arrays(flat, self.config.num_perm)
+        column = pa.FixedSizeListArray.from_arrays(flat, self.config.width)
         return pa.table({"id": [d["id"] for d in docs], "repo": [d["repo"] for d in docs],
                          "path": [d["path"] for d in docs], "signature": column})
 
@@ -52,7 +52,7 @@ class NearDedupStage:
             for path in key_tables:
                 table = pq.read_table(path)
                 keys = [keep_key(r) for r in table.select(["id", "repo", "path"]).to_pylist()]
-                spill.add(keys, _signatures(table, self.config.num_perm))
+                spill.add(keys, _signatures(table, self.config.width))
             clusters = spill.clusters()
             return {key.rsplit(KEY_SEP, 1)[1]: (rep.rsplit(KEY_SEP, 1)[1],
                                             "near_duplicate" if key != rep else None)
@@ -66,7 +66,7 @@ class NearDedupStage:
         members: dict[str, list[str]] = defaultdict(list)
         for path in key_tables:
             table = pq.read_table(path)
-            sigs = _signatures(table, self.config.num_perm)
+            sigs = _signatures(table, self.config.width)
             for i, (doc_id, repo) in enumerate(zip(table["id"].to_pylist(),
                                                    table["repo"].to_pylist(), strict=True)):
                 members[repo].append(doc_id)
@@ -84,6 +84,7 @@ class NearDedupStage:
         return decisions
 
 
-def _signatures(table: pa.Table, num_perm: int) -> np.ndarray:
+def _signatures(table: pa.Table, width: int) -> np.ndarray:
+    """Signature rows (band values, then verification bins) of a key table."""
     flat = table["signature"].combine_chunks().flatten().to_numpy(zero_copy_only=False)
-    return np.asarray(flat, dtype=np.uint32).reshape(-1, num_perm)
+    return np.asarray(flat, dtype=np.uint32).reshape(-1, width)
