@@ -1,10 +1,11 @@
 """LSH banding spilled to disk, then connected components one band at a time.
 
 Memory stays bounded by one band: ``add`` appends ``(band_hash, doc_index)`` records to one
-file per band and the raw signatures to a file used for verification; ``clusters`` loads a
-single band, groups equal band hashes (members ordered by key hash, so the order of ``add``
-calls does not matter) and links members into a vectorised union-find (roots are always the
-smallest index in a component), so transitive duplicates collapse into one cluster.
+file per band and the verification sketches (``verification_sketch``) to one more;
+``clusters`` loads a single band, groups equal band hashes (members ordered by key hash, so
+the order of ``add`` calls does not matter) and links members into a vectorised union-find
+(roots are always the smallest index in a component), so transitive duplicates collapse into
+one cluster.
 
 Without verification every member links to its bucket's first member. With it, a member is
 checked against the earlier members of its bucket one at a time, first to last (up to
@@ -28,7 +29,11 @@ from pathlib import Path
 import numpy as np
 
 from codekiln_core.errors import CodekilnError
-from codekiln_curate.dedup.minhash import MinHashConfig, signature_similarity
+from codekiln_curate.dedup.minhash import (
+    MinHashConfig,
+    sketch_similarity,
+    verification_sketch,
+)
 
 _RECORD = np.dtype([("hash", "<u8"), ("doc", "<u4")])
 _VERIFY_BYTES = 4 << 20  # signature bytes read per verification block (bounded temporaries)
@@ -52,7 +57,7 @@ class BandSpill:
         self.bands, self.rows = self.config.band_layout
         self.count = 0
         self._band_paths = [self.workdir / f"band-{b:04d}.bin" for b in range(self.bands)]
-        self._sig_path = self.workdir / "signatures.u32"
+        self._sig_path = self.workdir / "verify.sketch"
         self._keys_path = self.workdir / "keys.jsonl"
         self._keyhash_path = self.workdir / "keyhash.u64"
 
@@ -74,9 +79,9 @@ class BandSpill:
             records["doc"] = doc_index
             with path.open("ab") as fh:
                 records.tofile(fh)
-        if self.config.verify:  # only verification reads full signatures back
+        if self.config.verify:  # only verification reads signatures back
             with self._sig_path.open("ab") as fh:
-                sigs.tofile(fh)
+                verification_sketch(sigs, self.config).tofile(fh)
         with self._keys_path.open("a", encoding="utf-8") as fh:
             fh.writelines(json.dumps(key) + "\n" for key in keys)
         with self._keyhash_path.open("ab") as fh:
@@ -113,8 +118,9 @@ class BandSpill:
     def _verified_links(self, band: int, key_hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(member, earlier)`` pairs: each member and the first earlier member it matches."""
         docs, starts, position = self._band_buckets(band, key_hashes)
-        sigs = np.memmap(self._sig_path, dtype=np.uint32, mode="r",
-                         shape=(self.count, self.config.width))  # fmt: skip
+        probe = verification_sketch(np.zeros((1, self.config.width), np.uint32), self.config)
+        sigs = np.memmap(self._sig_path, dtype=probe.dtype, mode="r",
+                         shape=(self.count, probe.shape[1]))  # fmt: skip
         pending = np.flatnonzero(position > 0)
         members: list[np.ndarray] = []
         partners: list[np.ndarray] = []
@@ -134,11 +140,11 @@ class BandSpill:
     def _similar(self, sigs: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Mask of pairs whose estimated Jaccard reaches the threshold (blockwise)."""
         keep = np.empty(len(a), dtype=bool)
-        chunk = max(1, _VERIFY_BYTES // (8 * self.config.width))  # two rows of uint32 per pair
+        chunk = max(1, _VERIFY_BYTES // (2 * sigs.itemsize * sigs.shape[1]))  # two rows a pair
         for start in range(0, len(a), chunk):
             stop = start + chunk
-            estimate = signature_similarity(sigs[a[start:stop]], sigs[b[start:stop]],
-                                            self.config)  # fmt: skip
+            estimate = sketch_similarity(sigs[a[start:stop]], sigs[b[start:stop]],
+                                         self.config)  # fmt: skip
             keep[start:stop] = estimate >= self.config.threshold
         return keep
 

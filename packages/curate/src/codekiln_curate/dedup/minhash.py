@@ -204,19 +204,36 @@ def estimated_jaccard(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.count_nonzero(a == b)) / len(a)
 
 
-def signature_similarity(a: np.ndarray, b: np.ndarray, config: MinHashConfig) -> np.ndarray:
-    """Estimated Jaccard of each row pair of ``a`` and ``b`` (``[n, width]`` signatures).
+def verification_sketch(signatures: np.ndarray, config: MinHashConfig) -> np.ndarray:
+    """What verification compares, per signature row: the bins as 16-bit fingerprints.
 
-    With verification bins: the share of equal bins among those not empty in both (bins empty
-    in both say nothing, and small files leave many empty). Without: equal band values.
+    Two bins agree when they hold the same minimum; 16 low bits of it keep that (a chance
+    agreement of different minima is 1 in 65 536) at 1 KB per document for 512 bins, which is
+    what a spill stores. Without bins: the band values themselves.
     """
-    a, b = np.atleast_2d(a), np.atleast_2d(b)
+    rows = np.atleast_2d(signatures)
     if not config.sketch_bins:
-        result: np.ndarray = (a[:, : config.num_perm] == b[:, : config.num_perm]).mean(axis=1)
+        return np.ascontiguousarray(rows[:, : config.num_perm], dtype=np.uint32)
+    return (rows[:, config.num_perm : config.width] & 0xFFFF).astype(np.uint16)
+
+
+def sketch_similarity(a: np.ndarray, b: np.ndarray, config: MinHashConfig) -> np.ndarray:
+    """Estimated Jaccard of each row pair of two :func:`verification_sketch` arrays.
+
+    With bins: the share of equal bins among those not empty in both (bins empty in both say
+    nothing, and small files leave many empty). Without: the share of equal band values.
+    """
+    if not config.sketch_bins:
+        result: np.ndarray = (a == b).mean(axis=1)
         return result
-    sa, sb = a[:, config.num_perm :], b[:, config.num_perm :]
-    empty = np.iinfo(np.uint32).max
-    informative = (sa != empty) | (sb != empty)
-    equal = np.count_nonzero((sa == sb) & informative, axis=1)
+    empty = np.uint16(0xFFFF)
+    informative = (a != empty) | (b != empty)
+    equal = np.count_nonzero((a == b) & informative, axis=1)
     seen = np.count_nonzero(informative, axis=1)
     return np.where(seen > 0, equal / np.maximum(seen, 1), 1.0)
+
+
+def signature_similarity(a: np.ndarray, b: np.ndarray, config: MinHashConfig) -> np.ndarray:
+    """Estimated Jaccard of each row pair of ``a`` and ``b`` (``[n, width]`` signatures)."""
+    return sketch_similarity(verification_sketch(a, config), verification_sketch(b, config),
+                             config)  # fmt: skip
