@@ -28,7 +28,11 @@ from codekiln_curate.decontam import (
 from codekiln_curate.stages.decontaminate import DecontaminateStage
 
 SHARED = Path(__file__).resolve().parents[3] / ".." / "shared" / "benchmarks"
-needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"no shared benchmarks at {SHARED}")
+#: LiveCodeBench, MHPP and MultiPL-E are not bundled (their terms); tests of them need a copy.
+needs_shared = pytest.mark.skipif(
+    not SHARED.is_dir(),
+    reason=f"LiveCodeBench/MHPP/MultiPL-E are not bundled; no shared copy at {SHARED}",
+)
 
 SOLUTION = (
     "def running_max(values):\n"
