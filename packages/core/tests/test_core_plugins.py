@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Callable
@@ -27,6 +28,65 @@ class Shout:
 def codekiln_register_stages(register):
     register("shout", Shout, description="keep upper-case files")
 """
+
+
+CLASH = """
+from codekiln_core.hookspecs import hookimpl
+
+class Local:
+    pass
+
+class Quiet:
+    name = "quiet"
+    def filter(self, doc):
+        return True
+
+@hookimpl
+def codekiln_register_sandboxes(register):
+    register("local", Local, description="takes a name core already registered")
+
+@hookimpl
+def codekiln_register_stages(register):
+    register("quiet", Quiet, description="keeps everything")
+"""
+
+
+def test_a_taken_name_fails_only_what_needs_it_and_plugins_list_shows_it(
+    install_plugin: InstallPlugin, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+):
+    from codekiln_core.cli.app import main
+    from codekiln_core.errors import DuplicateNameError
+
+    install_plugin("codekiln-clash", "codekiln_clash_plugin", CLASH, ep_name="clash")
+    registry = Registry(get_plugin_manager(warn=False))
+    assert registry.get("stage", "quiet").plugin == "clash"  # its other names still work
+    with pytest.raises(DuplicateNameError, match="'local' is registered by both plugin 'core' "
+                       "and plugin 'clash'"):
+        registry.get("sandbox", "local")
+    assert "local" not in registry.all("sandbox")
+    assert main(["plugins", "list"]) == 0
+    out = capsys.readouterr().out
+    conflict = [line for line in out.splitlines() if line.startswith("conflict")]
+    assert len(conflict) == 1 and "'core'" in conflict[0] and "'clash'" in conflict[0]
+    monkeypatch.setenv(DISABLE_ENV, "clash")
+    assert main(["plugins", "list", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["problems"] == []
+    blocked = [p for p in report["plugins"] if p["status"] == "blocked"]
+    assert [(p["name"], p["distribution"]) for p in blocked] == [("clash", "codekiln-clash")]
+
+
+def test_a_second_plugin_of_a_taken_name_is_reported_and_the_first_kept(
+    install_plugin: InstallPlugin,
+):
+    install_plugin("codekiln-shout", "codekiln_shout_plugin", GOOD, ep_name="shout")
+    install_plugin("codekiln-shout-too", "codekiln_shout_too", GOOD, ep_name="shout")
+    pm = get_plugin_manager(warn=False)
+    assert pm.infos["shout"].distribution == "codekiln-shout"
+    (failure,) = pm.failures
+    assert failure.distribution == "codekiln-shout-too" and "already taken" in failure.error
+    assert Registry(pm).get("stage", "shout").plugin == "shout"
 
 
 def test_builtin_and_installed_members_load(plugin_manager):

@@ -123,11 +123,14 @@ def test_codekiln_stage_started_and_finished(plugin_manager: PluginManager):
 
 def test_duplicate_name_names_both_plugins(pm: PluginManager):
     pm.register(_Registers("alpha"), name="beta")
+    registry = Registry(pm)
+    assert "alpha-engine" not in registry.all("engine")  # contested: owned by neither
     with pytest.raises(DuplicateNameError) as err:
-        Registry(pm).all("engine")
+        registry.get("engine", "alpha-engine")
     message = str(err.value)
     assert "'alpha-engine'" in message and "'alpha'" in message and "'beta'" in message
     assert "\n" not in message
+    assert len(registry.problems()) == len(KINDS)  # one contested name per kind
 
 
 @pytest.mark.parametrize("bad", ["Upper", "-dash", "has space", "", "é"])
@@ -138,8 +141,10 @@ def test_invalid_names_are_rejected(plugin_manager: PluginManager, bad: str):
             register(bad, object)
 
     plugin_manager.register(Bad(), name="bad")
-    with pytest.raises(RegistryError, match="'bad'"):
-        Registry(plugin_manager).all("stage")
+    registry = Registry(plugin_manager)
+    assert bad not in registry.all("stage")  # left out, not fatal for every other stage
+    (problem,) = registry.problems()
+    assert isinstance(problem, RegistryError) and "'bad'" in str(problem)
 
 
 def test_unknown_name_lists_registered_ones(pm: PluginManager):

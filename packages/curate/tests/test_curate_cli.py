@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from codekiln_core.cli.app import main
+from codekiln_core.hookspecs import hookimpl
 
 
 def write(tmp: Path, data: dict) -> Path:
@@ -17,10 +19,11 @@ def write(tmp: Path, data: dict) -> Path:
 
 
 def one_line_error(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
+    """The whole of stderr is one line (no blank line before it, e.g. from progress bars)."""
     assert main(argv) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("error: ") and "\n" not in err
-    return err
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.endswith("\n") and err.count("\n") == 1, err
+    return err.strip()
 
 
 def test_missing_path_fails_before_any_work(tmp_path: Path,
@@ -29,7 +32,7 @@ def test_missing_path_fails_before_any_work(tmp_path: Path,
     recipe = write(tmp_path, {"inputs": [{"kind": "dir", "path": str(tmp_path / "nope")}],
                               "output": str(out)})
     err = one_line_error(capsys, ["curate", "run", str(recipe), "--no-lineage"])
-    assert "inputs[0].path" in err and "does not exist" in err
+    assert err.startswith(f"error: {recipe}: inputs[0].path") and "does not exist" in err
     assert not out.exists()
 
 
@@ -39,15 +42,17 @@ def test_unknown_stage_and_bad_gate_fail_before_any_work(
     base = {"inputs": [{"kind": "dir", "path": str(tiny_code_corpus)}], "output": str(out)}
     recipe = write(tmp_path, {**base, "stages": [{"name": "no-such-stage"}]})
     err = one_line_error(capsys, ["curate", "run", str(recipe), "--no-lineage"])
-    assert "unknown stage 'no-such-stage'" in err and "exact-dedup" in err
+    assert err.startswith(f"error: {recipe}: stages[0]: unknown stage 'no-such-stage'")
+    assert "exact-dedup" in err
     recipe = write(tmp_path, {**base, "stages": [
         {"name": "exact-dedup", "gates": [{"signal": "nonsense", "min": 1}]}]})
     err = one_line_error(capsys, ["curate", "run", str(recipe), "--no-lineage"])
-    assert "gate on unknown signal 'nonsense'" in err
+    assert err.startswith(f"error: {recipe}: stages[0].gates[0]: gate on unknown signal "
+                          "'nonsense'")
     recipe = write(tmp_path, {**base, "stages": [{"name": "near-dedup",
                                                    "options": {"bands_typo": 3}}]})
     err = one_line_error(capsys, ["curate", "run", str(recipe), "--no-lineage"])
-    assert "near-dedup" in err and "bands_typo" in err
+    assert "stages[0].options.bands_typo" in err and "allowed keys here: bands," in err
     err = one_line_error(capsys, ["curate", "run", str(recipe), "--set", "workerz=2"])
     assert "unknown key 'workerz'" in err
     assert not out.exists()
@@ -106,3 +111,91 @@ def test_every_recipe_field_has_a_description() -> None:
     for model in models:
         for name, info in model.model_fields.items():
             assert info.description, f"{model.__name__}.{name} has no description"
+
+
+@pytest.mark.parametrize(("options", "expected"), [
+    ({"threshold": "high"}, "key 'stages[1].options.threshold' = 'high': Input should be a "
+                            "valid number"),
+    ({"thresh": 0.5}, "unknown key 'stages[1].options.thresh'; allowed keys here: bands, "
+                      "level, num_perm, rows, seed, shingle_size, threshold"),
+    ({"threshold": 1.5}, "key 'stages[1].options.threshold' = 1.5: Input should be less than 1"),
+    ({"level": "org"}, "key 'stages[1].options.level' = 'org': Input should be 'file' or 'repo'"),
+])
+def test_stage_options_are_validated_with_the_recipe(
+        tmp_path: Path, tiny_code_corpus: Path, capsys: pytest.CaptureFixture[str],
+        options: dict, expected: str) -> None:
+    out = tmp_path / "out"
+    recipe = write(tmp_path, {"inputs": [{"kind": "dir", "path": str(tiny_code_corpus)}],
+                              "output": str(out), "stages": [
+                                  {"name": "heuristics"},
+                                  {"name": "near-dedup", "options": options}]})
+    err = one_line_error(capsys, ["curate", "run", str(recipe), "--no-lineage"])
+    assert err.startswith(f"error: {recipe}: {expected}")
+    assert "expected: " in err or "allowed keys" in err  # what is allowed, from the model
+    assert not out.exists()
+
+
+def test_every_first_party_stage_declares_documented_options() -> None:
+    from codekiln_core.stages import ConfiguredStage
+    from codekiln_curate.stages import FIRST_PARTY_STAGES
+
+    for name, cls, _ in FIRST_PARTY_STAGES:
+        assert isinstance(cls, ConfiguredStage), name
+        for key, field in cls.options_model.model_fields.items():
+            assert field.description, f"{name}: option {key} has no description"
+
+
+def test_output_that_is_a_file_is_a_one_line_error(
+        tmp_path: Path, tiny_code_corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    taken = tmp_path / "notes.txt"
+    taken.write_text("keep me\n")
+    recipe = write(tmp_path, {"inputs": [{"kind": "dir", "path": str(tiny_code_corpus)}]})
+    for output in (taken, taken / "sub"):
+        err = one_line_error(capsys, ["curate", "run", str(recipe), "--no-lineage",
+                                      "--output", str(output)])
+        assert f"output {output}" in err and "not a directory" in err
+        assert "unexpected" not in err
+    assert taken.read_text() == "keep me\n"
+
+
+class _Clash:
+    """A third-party plugin registering a stage name curate already owns."""
+
+    class Copy:
+        name = "exact-dedup"
+
+        def filter(self, doc: dict) -> bool:
+            return True
+
+    @hookimpl
+    def codekiln_register_stages(self, register: Any) -> None:
+        register("exact-dedup", self.Copy, description="takes curate's name")
+
+
+def test_a_contested_stage_name_fails_only_recipes_that_use_it(
+        tmp_path: Path, tiny_code_corpus: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from codekiln_core import plugins
+
+    original = plugins.get_plugin_manager
+
+    def with_clash(**kwargs: Any) -> plugins.PluginManager:
+        pm = original(**kwargs)
+        pm.register(_Clash(), name="clash")
+        return pm
+
+    monkeypatch.setattr(plugins, "get_plugin_manager", with_clash)
+    monkeypatch.setattr("codekiln_core.cli.app.get_plugin_manager", with_clash)
+    monkeypatch.setattr("codekiln_core.cli.plugins_cmd.get_plugin_manager", with_clash)
+    base = {"inputs": [{"kind": "dir", "path": str(tiny_code_corpus)}]}
+    fine = write(tmp_path, {**base, "stages": [{"name": "heuristics"}, {"name": "near-dedup"}],
+                            "output": str(tmp_path / "fine")})
+    assert main(["curate", "run", str(fine), "--no-lineage", "-q"]) == 0
+    capsys.readouterr()
+    clash = write(tmp_path, {**base, "stages": [{"name": "exact-dedup"}],
+                             "output": str(tmp_path / "clash")})
+    err = one_line_error(capsys, ["curate", "run", str(clash), "--no-lineage"])
+    assert err.startswith(f"error: {clash}: stages[0]: stage name 'exact-dedup' is registered "
+                          "by both plugin 'curate' and plugin 'clash'")
+    assert main(["plugins", "list"]) == 0
+    assert "conflict" in capsys.readouterr().out

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import codekiln_benchmark_data
-from codekiln_curate.stages.decontaminate import DecontaminateStage
+from codekiln_curate.stages.decontaminate import DecontaminateOptions, DecontaminateStage
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 pytestmark = pytest.mark.slow
@@ -86,9 +86,11 @@ def renamed_solution(item: dict[str, str]) -> str:
 
 @pytest.fixture(scope="module")
 def filters() -> dict[str, DecontaminateStage]:
-    plain = DecontaminateStage(use_plugins=False)  # every bundled benchmark
+    plain = DecontaminateStage(DecontaminateOptions(use_plugins=False))  # every bundled one
     # Identifier-normalized 10-grams flag ~60% of clean files; 20-grams are usable.
-    normalized = DecontaminateStage(use_plugins=False, normalize_identifiers=True, ngram=20)
+    normalized = DecontaminateStage(DecontaminateOptions(
+        use_plugins=False, normalize_identifiers=True, ngram=20
+    ))
     return {"plain": plain, "normalized": normalized}
 
 

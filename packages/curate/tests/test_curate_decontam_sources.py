@@ -14,6 +14,7 @@ from codekiln_core.errors import ConfigError
 from codekiln_core.hookspecs import hookimpl
 from codekiln_core.plugins import get_plugin_manager
 from codekiln_core.registry import Registry
+from codekiln_core.stages import build_stage
 from codekiln_curate.decontam import (
     SHARED_FILES,
     BenchmarkText,
@@ -25,7 +26,7 @@ from codekiln_curate.decontam import (
     texts_from_shared_dir,
     words,
 )
-from codekiln_curate.stages.decontaminate import DecontaminateStage
+from codekiln_curate.stages.decontaminate import DecontaminateOptions, DecontaminateStage
 
 SHARED = Path(__file__).resolve().parents[3] / ".." / "shared" / "benchmarks"
 #: LiveCodeBench, MHPP and MultiPL-E are not bundled (their terms); tests of them need a copy.
@@ -71,7 +72,8 @@ def test_recipe_files_in_every_format(tmp_path: Path, form: str) -> None:
     texts = list(texts_from_recipe_files([entry]))
     assert texts[0] == BenchmarkText("mine", "T/1", SOLUTION)
     assert texts[1].text == "assert f(1) == 1\nx"
-    flt = DecontaminateStage(benchmark_files=[entry], use_plugins=False, bundled=False)
+    flt = DecontaminateStage(DecontaminateOptions(benchmark_files=[entry], use_plugins=False,
+                                                   bundled=False))
     assert flt.matches("# header\n" + SOLUTION) == [("mine", "T/1")]
     assert flt.filter({"content": "print('hello world')"}) is True
 
@@ -83,14 +85,17 @@ def test_bad_sources_are_one_line_config_errors(tmp_path: Path) -> None:
         list(texts_from_recipe_files([{"name": "b", "path": str(path), "fields": ["prompt"]}]))
     with pytest.raises(ConfigError, match="lacks"):
         list(texts_from_recipe_files([{"name": "b"}]))
-    with pytest.raises(ConfigError, match="does not exist"):
-        DecontaminateStage(benchmark_files=[{"name": "b", "path": str(tmp_path / "none")}])
-    with pytest.raises(ConfigError, match="not a directory"):
-        DecontaminateStage(benchmarks_dir=str(tmp_path / "absent"))
+    missing = {"name": "b", "path": str(tmp_path / "none"), "fields": ["code"]}
+    with pytest.raises(ConfigError, match=r"options.benchmark_files.0.path' = .*does not exist"):
+        build_stage(DecontaminateStage, {"benchmark_files": [missing]}, source="r.yaml",
+                    key="stages[0].options")
+    with pytest.raises(ConfigError, match=r"options.benchmarks_dir' = .*not a directory"):
+        build_stage(DecontaminateStage, {"benchmarks_dir": str(tmp_path / "absent")},
+                    source="r.yaml", key="stages[0].options")
     path.write_text("{not json\n")
     with pytest.raises(ConfigError, match="line 1"):
         list(texts_from_recipe_files([{"name": "b", "path": str(path), "fields": ["code"]}]))
-    empty = DecontaminateStage(use_plugins=False, bundled=False)
+    empty = DecontaminateStage(DecontaminateOptions(use_plugins=False, bundled=False))
     with pytest.raises(ConfigError, match="no benchmark text"):
         empty.filter({"content": SOLUTION})
 
@@ -126,7 +131,7 @@ def test_bundled_benchmarks_are_indexed_with_no_options() -> None:
     """No folder, no files, no plugins: every bundled benchmark is still indexed."""
     assert bundled_benchmarks() == ("humaneval", "humaneval-plus", "mbpp", "mbpp-sanitized",
                                     "mbpp-plus", "cruxeval", "humaneval-x")  # fmt: skip
-    stage = DecontaminateStage(use_plugins=False)
+    stage = DecontaminateStage(DecontaminateOptions(use_plugins=False))
     tasks: dict[str, int] = {}
     for benchmark, _ in stage.index.entries:
         tasks[benchmark] = tasks.get(benchmark, 0) + 1
@@ -137,16 +142,17 @@ def test_bundled_benchmarks_are_indexed_with_no_options() -> None:
     keep, reason = stage.filter({"content": "x = 1\n" + item["canonical_solution"]})  # type: ignore[misc]
     assert (keep, reason) == (False, "contaminated:humaneval")
     assert stage.filter({"content": SOLUTION}) is True
-    assert DecontaminateStage(use_plugins=False, benchmarks=["cruxeval"]).index.stats.tasks == 800
+    only = DecontaminateOptions(use_plugins=False, benchmarks=["cruxeval"])
+    assert DecontaminateStage(only).index.stats.tasks == 800
 
 
 @needs_shared
 def test_shared_folder_adds_what_is_not_bundled() -> None:
     wanted = ["humaneval", "cruxeval", "mhpp", "livecodebench"]
-    both = DecontaminateStage(use_plugins=False, benchmarks_dir=str(SHARED), benchmarks=wanted)
+    options = DecontaminateOptions(use_plugins=False, benchmarks_dir=str(SHARED), benchmarks=wanted)
+    both = DecontaminateStage(options)
     assert {benchmark for benchmark, _ in both.index.entries} == set(wanted)
-    alone = DecontaminateStage(use_plugins=False, benchmarks_dir=str(SHARED), benchmarks=wanted,
-                               bundled=False)  # fmt: skip
+    alone = DecontaminateStage(options.model_copy(update={"bundled": False}))
     assert both.index.stats == alone.index.stats  # same texts: bundled ones are read once
 
 
@@ -179,12 +185,14 @@ class ToyPlugin:
 def test_benchmark_plugins_take_part(tmp_path: Path) -> None:
     pm = get_plugin_manager(load_entrypoints=False, warn=False)
     pm.register(ToyPlugin(), name="toy")
-    flt = DecontaminateStage(registry=Registry(pm), benchmarks_dir=str(tmp_path), bundled=False)
+    options = DecontaminateOptions(benchmarks_dir=str(tmp_path), bundled=False)
+    flt = DecontaminateStage(options, Registry(pm))
     assert flt.matches("x = 1\n" + SOLUTION) == [("toybench", "toy/1")]
     keep, reason = flt.filter({"content": SOLUTION})  # type: ignore[misc]
     assert (keep, reason) == (False, "contaminated:toybench")
     assert ToyBench.seen_data[-1] == str(tmp_path)  # the data folder is handed to the plugin
-    only_other = DecontaminateStage(registry=Registry(pm), benchmarks=["other"], bundled=False)
+    only = DecontaminateOptions(benchmarks=["other"], bundled=False)
+    only_other = DecontaminateStage(only, Registry(pm))
     with pytest.raises(ConfigError):
         only_other.filter({"content": SOLUTION})
 
@@ -198,7 +206,7 @@ class OfflinePlugin:
 def test_a_plugin_that_cannot_load_is_a_one_line_error() -> None:
     pm = get_plugin_manager(load_entrypoints=False, warn=False)
     pm.register(OfflinePlugin(), name="offline-plugin")
-    flt = DecontaminateStage(registry=Registry(pm), bundled=False)
+    flt = DecontaminateStage(DecontaminateOptions(bundled=False), registry=Registry(pm))
     with pytest.raises(ConfigError, match=r"'offline' gave no decontamination texts.*no network"):
         flt.filter({"content": SOLUTION})
 
@@ -207,6 +215,6 @@ def test_a_plugin_that_cannot_load_is_a_one_line_error() -> None:
 @pytest.mark.slow
 def test_installed_benchmark_plugins_load_from_the_shared_folder() -> None:
     """The eval package's benchmarks (if installed) read the same folder offline."""
-    flt = DecontaminateStage(benchmarks_dir=str(SHARED), bundled=False)
+    flt = DecontaminateStage(DecontaminateOptions(benchmarks_dir=str(SHARED), bundled=False))
     names = {benchmark for benchmark, _ in flt.index.entries}
     assert "humaneval" in names and "mbpp" in names

@@ -12,16 +12,25 @@ import pyarrow.parquet as pq
 import pytest
 import zstandard
 
+from codekiln_core.plugins import get_plugin_manager
+from codekiln_core.registry import Registry
 from codekiln_curate.documents import Skip, document_id
-from codekiln_curate.engine.plan import plan_input
-from codekiln_curate.readers.base import read_shard
+from codekiln_curate.engine.inputs import plan_input as plan_with
+from codekiln_curate.engine.inputs import read_shard
+from codekiln_curate.readers.shard import Shard
 from codekiln_curate.recipe import InputSpec
+
+REGISTRY = Registry(get_plugin_manager(warn=False))
+
+
+def plan_input(index: int, spec: InputSpec, shard_files: int) -> list[Shard]:
+    return plan_with(index, spec, shard_files, REGISTRY)
 
 
 def read_all(spec: InputSpec, shard_files: int = 100, max_bytes: int = 10_000) -> list:
     items = []
     for shard in plan_input(0, spec, shard_files):
-        items.extend(read_shard(shard, max_bytes))
+        items.extend(read_shard(shard, max_bytes, REGISTRY))
     return items
 
 
@@ -125,3 +134,59 @@ def test_parquet_reader_with_content_column(tmp_path: Path) -> None:
                                       repo_column=None)))
     assert [d["content"] for d in docs] == ["print('a')\n", "print('b')\n"]
     assert {d["repo"] for d in docs} == {"dump.parquet"}  # repo column disabled: the source
+
+
+class _CsvReader:
+    """A plugin's reader: one document per CSV row of a ``code`` column."""
+
+    name = "read-csv"
+
+    def plan(self, index: int, spec: InputSpec, path: Path, shard_files: int) -> list[Shard]:
+        return [Shard(f"{index:03d}-00000", "csv", spec.name or path.name, str(path),
+                      dict(spec.options))]
+
+    def read(self, shard: Shard, max_file_bytes: int) -> list[dict]:
+        import csv
+
+        from codekiln_curate.documents import make_document
+
+        with open(shard.root, newline="") as handle:
+            rows = list(csv.DictReader(handle, delimiter=shard.options.get("sep", ",")))
+        return [make_document(row["code"], source=shard.source, repo="csv", path=f"row{i}.py")
+                for i, row in enumerate(rows)]
+
+
+class _CsvPlugin:
+    from codekiln_core.hookspecs import hookimpl
+
+    @hookimpl
+    def codekiln_register_stages(self, register) -> None:  # type: ignore[no-untyped-def]
+        register("read-csv", _CsvReader, description="CSV rows")
+
+
+def test_readers_are_looked_up_in_the_registry(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from codekiln_core import plugins
+    from codekiln_core.errors import ConfigError
+    from codekiln_curate.engine.driver import run_curation
+    from codekiln_curate.recipe import CurateRecipe
+
+    original = plugins.get_plugin_manager
+
+    def with_csv(**kwargs: object) -> plugins.PluginManager:
+        pm = original(**kwargs)  # type: ignore[arg-type]
+        pm.register(_CsvPlugin(), name="csv-plugin")
+        return pm
+
+    table = tmp_path / "code.csv"
+    table.write_text('code;id\n"def f():\n    return 1\n";1\n"x = 2\n";2\n')
+    recipe = {"inputs": [{"kind": "csv", "path": str(table), "options": {"sep": ";"}}],
+              "output": str(tmp_path / "out")}
+    with pytest.raises(ConfigError, match=r"inputs\[0\].kind: no reader for kind 'csv' .*"
+                       "kinds: dir, git, jsonl, parquet"):
+        run_curation(CurateRecipe.model_validate(recipe), lineage=False)
+    monkeypatch.setattr(plugins, "get_plugin_manager", with_csv)
+    summary = run_curation(CurateRecipe.model_validate(recipe), lineage=False).summary
+    assert summary["totals"]["kept_docs"] == 2
+    kept = pq.read_table(tmp_path / "out" / "data").column("content").to_pylist()
+    assert kept == ["def f():\n    return 1\n", "x = 2\n"]

@@ -8,8 +8,14 @@ from pathlib import Path
 import pytest
 
 from codekiln_core.errors import ConfigError
-from codekiln_core.stages import SignalStage
-from codekiln_curate.stages.syntax import GRAMMARS, SyntaxStage, parse_status, parser_for
+from codekiln_core.stages import SignalStage, build_stage
+from codekiln_curate.stages.syntax import (
+    GRAMMARS,
+    SyntaxOptions,
+    SyntaxStage,
+    parse_status,
+    parser_for,
+)
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 
@@ -85,7 +91,8 @@ def test_unknown_language_passes_through() -> None:
 
 def test_size_and_time_caps() -> None:
     big = "x = 1\n" * 1000
-    capped = SyntaxStage(max_bytes=1000).signals({"path": "a.py", "content": big, "language": None})
+    capped = SyntaxStage(SyntaxOptions(max_bytes=1000)).signals(
+        {"path": "a.py", "content": big, "language": None})
     assert capped["syntax_error"] is False and capped["syntax_status"] == "too_large"
     slow_source = b"def f(:\n  pass\n" * 200_000
     assert parse_status(parser_for("python"), slow_source, timeout_s=0.01) == ("timeout", 0.0)
@@ -94,10 +101,11 @@ def test_size_and_time_caps() -> None:
 
 
 def test_bad_options() -> None:
-    with pytest.raises(ConfigError, match="max_bytes"):
-        SyntaxStage(max_bytes=0)
-    with pytest.raises(ConfigError, match="error_tolerance"):
-        SyntaxStage(error_tolerance={"c": 1.5})
+    with pytest.raises(ConfigError, match=r"^r.yaml: key 'stages\[2\].options.max_bytes' = 0"):
+        build_stage(SyntaxStage, {"max_bytes": 0}, source="r.yaml", key="stages[2].options")
+    with pytest.raises(ConfigError, match=r"options.error_tolerance.c' = 1.5: .*less than 1"):
+        build_stage(SyntaxStage, {"error_tolerance": {"c": 1.5}}, source="r.yaml",
+                    key="stages[2].options")
 
 
 MACRO_CPP = """#include <torch/extension.h>
@@ -128,7 +136,7 @@ def test_c_family_tolerates_macro_noise_but_not_garbage() -> None:
     tolerant = stage.signals(doc)
     assert tolerant["syntax_status"] == "tolerated" and not tolerant["syntax_error"]
     assert 0 < tolerant["syntax_error_fraction"] <= 0.05
-    strict = SyntaxStage(error_tolerance={}).signals(doc)
+    strict = SyntaxStage(SyntaxOptions(error_tolerance={})).signals(doc)
     assert strict["syntax_error"] and strict["syntax_status"] == "error"
     garbage = {"path": "x.cpp", "content": "int f( {{ ]] } ) ; < > class" * 20, "language": None}
     assert stage.signals(garbage)["syntax_error"]

@@ -86,11 +86,14 @@ def validate(data: Mapping[str, Any], model: type[M], *, source: str) -> M:
         raise ConfigError(describe_validation_error(exc, model, source)) from exc
 
 
-def describe_validation_error(exc: ValidationError, model: type[BaseModel], source: str) -> str:
+def describe_validation_error(
+    exc: ValidationError, model: type[BaseModel], source: str, *, prefix: str = ""
+) -> str:
+    """One line: the file, the dotted key (under ``prefix``), the value and what is allowed."""
     errors = exc.errors(include_url=False)
     first = errors[0]
     loc = tuple(first["loc"])
-    key = ".".join(str(part) for part in loc) or "<top level>"
+    key = ".".join([prefix] * bool(prefix) + [str(part) for part in loc]) or "<top level>"
     kind = first["type"]
     if kind == "extra_forbidden":
         allowed = ", ".join(allowed_keys(model, loc[:-1])) or "none"

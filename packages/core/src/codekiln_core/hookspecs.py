@@ -44,11 +44,14 @@ class Register(Protocol):
 
 @hookspec
 def codekiln_register_stages(register: Register) -> None:
-    """Register curation stages: readers, filters, transforms, deduplicators, scorers, writers.
+    """Register curation stages: filters, signal stages, deduplicators, scorers, readers.
 
-    ``obj`` is a stage class (or zero-argument-compatible factory) taking its recipe options
-    as keyword arguments. A filter implements one method, ``filter(doc) -> bool | (bool,
-    reason)``, or ``filter_batch(batch: pyarrow.RecordBatch) -> pyarrow.Array`` for speed.
+    ``obj`` is a stage class; :mod:`codekiln_core.stages` is the contract it follows (the
+    protocols ``Filter``, ``BatchFilter``, ``SignalStage``, ``BatchSignalStage``,
+    ``GlobalStage``, and ``options_model`` for typed, validated options). A filter is one
+    method, ``filter(doc) -> bool | tuple[bool, str]``; for speed, ``filter_batch(batch:
+    pyarrow.RecordBatch) -> Sequence[str | None]`` returns one drop reason (``None``: keep)
+    per row. A reader is a ``codekiln_core.stages.Reader`` registered as ``read-<kind>``.
 
     Example::
 

@@ -54,6 +54,8 @@ class PluginManager(pluggy.PluginManager):
         super().__init__(hookspecs.PROJECT_NAME)
         self.infos: dict[str, PluginInfo] = {}
         self.failures: list[PluginFailure] = []
+        #: Plugins left out by ``CODEKILN_DISABLE_PLUGINS``, shown as blocked by ``plugins list``.
+        self.blocked: dict[str, PluginInfo] = {}
 
 
 def disabled_plugin_names(environ: os._Environ[str] | dict[str, str] | None = None) -> set[str]:
@@ -98,8 +100,15 @@ def _sorted_entry_points() -> list[EntryPoint]:
 def _load_entry_point(pm: PluginManager, ep: EntryPoint, blocked: set[str]) -> None:
     dist_name = ep.dist.name if ep.dist is not None else "unknown distribution"
     dist_version = ep.dist.version if ep.dist is not None else "?"
-    if ep.name in blocked or dist_name in blocked or pm.has_plugin(ep.name):
+    if ep.name in blocked or dist_name in blocked:
         pm.set_blocked(ep.name)
+        pm.blocked[ep.name] = PluginInfo(ep.name, dist_name, dist_version, ep.value)
+        return
+    if pm.has_plugin(ep.name):  # a second plugin of the same name: the first keeps it
+        first = pm.infos.get(ep.name)
+        owner = first.distribution if first else "another plugin"
+        taken = f"plugin name {ep.name!r} is already taken by {owner}; rename the entry point"
+        pm.failures.append(PluginFailure(ep.name, dist_name, taken))
         return
     try:
         plugin = ep.load()

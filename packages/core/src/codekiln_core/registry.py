@@ -2,6 +2,11 @@
 
 Each registration hook is called plugin by plugin with a ``register`` callback bound to that
 plugin, so every name is validated and attributed, and a duplicate names both plugins.
+
+A bad registration is contained: a name two plugins register is *contested* (neither owns
+it; :meth:`Registry.get` of it raises :class:`DuplicateNameError` naming both) and an
+invalid one is left out. Both are listed by :meth:`Registry.problems`, which ``codekiln
+plugins list`` shows, so only a command that needs the contested name fails.
 """
 
 from __future__ import annotations
@@ -46,19 +51,34 @@ class Registry:
     def __init__(self, pm: pluggy.PluginManager) -> None:
         self._pm = pm
         self._cache: dict[Kind, dict[str, Registration]] = {}
+        self._contested: dict[Kind, dict[str, DuplicateNameError]] = {}
+        self._invalid: dict[Kind, list[RegistryError]] = {}
 
     def all(self, kind: Kind) -> Mapping[str, Registration]:
-        """Every registration of ``kind`` by name (collected on first use)."""
+        """Every usable registration of ``kind`` by name (collected on first use); contested
+        and invalid names are left out (see :meth:`problems`)."""
         if kind not in self._cache:
-            self._cache[kind] = self._collect(kind)
+            self._collect(kind)
         return self._cache[kind]
 
     def get(self, kind: Kind, name: str) -> Registration:
-        """The registration of ``name``, or a one-line error listing the known names."""
+        """The registration of ``name``, or a one-line error: the two plugins contesting it,
+        or the known names."""
         found = self.all(kind)
+        if name in self._contested[kind]:
+            raise self._contested[kind][name]
         if name not in found:
             raise UnknownNameError(kind, name, list(found))
         return found[name]
+
+    def problems(self) -> list[RegistryError]:
+        """Contested names and invalid registrations of every kind, for diagnostics."""
+        found: list[RegistryError] = []
+        for kind in KINDS:
+            self.all(kind)
+            found.extend(self._contested[kind].values())
+            found.extend(self._invalid[kind])
+        return found
 
     def by_plugin(self) -> dict[str, list[Registration]]:
         """Registrations grouped by plugin name, for ``codekiln plugins list``."""
@@ -79,30 +99,45 @@ class Registry:
     def stage_finished(self, stage: str, run_id: str | None, stats: Mapping[str, Any]) -> None:
         self._pm.hook.codekiln_stage_finished(stage=stage, run_id=run_id, stats=stats)
 
-    def _collect(self, kind: Kind) -> dict[str, Registration]:
+    def _collect(self, kind: Kind) -> None:
         found: dict[str, Registration] = {}
+        contested: dict[str, DuplicateNameError] = {}
+        invalid: list[RegistryError] = []
         caller = getattr(self._pm.hook, _HOOK_FOR_KIND[kind])
         # get_hookimpls() is in registration order (first-party first, then entry points
-        # sorted by name), so ownership of a contested name is deterministic.
+        # sorted by name), so the messages about a contested name are deterministic.
         for impl in caller.get_hookimpls():
-            impl.function(register=self._register_callback(kind, impl.plugin_name, found))
-        return found
+            register = self._register_callback(kind, impl.plugin_name, found, contested,
+                                               invalid)
+            impl.function(register=register)
+        for name in contested:
+            found.pop(name, None)
+        self._cache[kind], self._contested[kind], self._invalid[kind] = found, contested, invalid
 
     @staticmethod
     def _register_callback(
-        kind: Kind, plugin: str, found: dict[str, Registration]
+        kind: Kind,
+        plugin: str,
+        found: dict[str, Registration],
+        contested: dict[str, DuplicateNameError],
+        invalid: list[RegistryError],
     ) -> Callable[..., None]:
         def register(name: str, obj: Any, /, *, description: str = "") -> None:
             if not isinstance(name, str) or not _VALID_NAME.match(name):
-                raise RegistryError(
+                invalid.append(RegistryError(
                     f"plugin {plugin!r} registered {kind} name {name!r}; names must match "
                     f"{_VALID_NAME.pattern} (lowercase letters, digits, '-', '_', '.')"
+                ))
+            elif obj is None:
+                invalid.append(
+                    RegistryError(f"plugin {plugin!r} registered {kind} {name!r} as None")
                 )
-            if obj is None:
-                raise RegistryError(f"plugin {plugin!r} registered {kind} {name!r} as None")
-            if name in found:
-                raise DuplicateNameError(kind, name, found[name].plugin, plugin)
-            found[name] = Registration(kind, name, obj, plugin, description)
+            elif name in found:
+                contested.setdefault(
+                    name, DuplicateNameError(kind, name, found[name].plugin, plugin)
+                )
+            else:
+                found[name] = Registration(kind, name, obj, plugin, description)
 
         return register
 

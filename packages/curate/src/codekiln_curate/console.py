@@ -17,7 +17,11 @@ from codekiln_core.errors import LineageError
 @contextmanager
 def progress_bars(console: Console, *, enabled: bool = True
                   ) -> Iterator[Callable[[str, int], Callable[[], None]] | None]:
-    """A factory ``(label, total) -> advance`` backed by one rich bar per pass."""
+    """A factory ``(label, total) -> advance`` backed by one rich bar per pass.
+
+    The display starts with the first bar, so an error raised while planning is the first
+    line on the terminal (no blank line left by an empty live display).
+    """
     if not enabled:
         yield None
         return
@@ -25,11 +29,16 @@ def progress_bars(console: Console, *, enabled: bool = True
                     TimeElapsedColumn(), console=console, transient=False)
 
     def start(label: str, total: int) -> Callable[[], None]:
+        if not bars.live.is_started:
+            bars.start()
         task = bars.add_task(label, total=total)
         return lambda: bars.advance(task)
 
-    with bars:
+    try:
         yield start
+    finally:
+        if bars.live.is_started:
+            bars.stop()
 
 
 def _mb(size: int) -> str:

@@ -25,7 +25,8 @@ def codekiln_register_commands(app: typer.Typer) -> None:
 
 @hookimpl
 def codekiln_register_stages(register: Register) -> None:
+    from codekiln_curate.readers import FIRST_PARTY_READERS
     from codekiln_curate.stages import FIRST_PARTY_STAGES
 
-    for name, cls, description in FIRST_PARTY_STAGES:
+    for name, cls, description in [*FIRST_PARTY_STAGES, *FIRST_PARTY_READERS]:
         register(name, cls, description=description)

@@ -12,20 +12,18 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
 from codekiln_core.config import RecipeModel, load_recipe, validate
 from codekiln_core.errors import ConfigError
-
-InputKind = Literal["dir", "git", "jsonl", "parquet"]
 
 
 class InputSpec(RecipeModel):
     """One source of documents."""
 
-    kind: InputKind = Field(
+    kind: str = Field(
         ..., description="reader: dir (file tree), git (repo at HEAD), jsonl (.jsonl/.gz/.zst), "
-        "parquet"
+        "parquet, or a kind a plugin's reader (registered as read-<kind>) handles"
     )
     path: str = Field(
         ..., description="file or directory; ${stdlib} is the running Python's standard "
@@ -51,6 +49,10 @@ class InputSpec(RecipeModel):
     repo_column: str | None = Field("repo", description="jsonl/parquet: column with the repo")
     language_column: str | None = Field(
         "language", description="jsonl/parquet: column with a language label, if any"
+    )
+    options: dict[str, Any] = Field(
+        default_factory=dict, description="options for a plugin's reader (first-party readers "
+        "take none)"
     )
 
 
@@ -120,6 +122,16 @@ class CurateRecipe(RecipeModel):
                                description="size and shard caps")
     report: ReportSpec = Field(default_factory=lambda: ReportSpec.model_validate({}),
                                description="report settings")
+    _source: str = PrivateAttr("recipe")
+
+    @property
+    def source(self) -> str:
+        """The recipe file this came from (or ``<default ...>``), for one-line errors."""
+        return self._source
+
+    def with_source(self, source: str) -> CurateRecipe:
+        self._source = source
+        return self
 
 
 def placeholders() -> dict[str, str]:
@@ -152,7 +164,7 @@ def load_curate_recipe(path: str | Path | None, overrides: list[str] | tuple[str
                        ) -> CurateRecipe:
     """Read a recipe file, or the embedded default when ``path`` is None."""
     if path is not None:
-        return load_recipe(path, CurateRecipe, overrides)
+        return load_recipe(path, CurateRecipe, overrides).with_source(str(path))
     import yaml
 
     from codekiln_core.config import apply_override
@@ -160,4 +172,5 @@ def load_curate_recipe(path: str | Path | None, overrides: list[str] | tuple[str
     data = yaml.safe_load(default_recipe_text()) or {}
     for override in overrides:
         apply_override(data, override)
-    return validate(data, CurateRecipe, source=f"<default {DEFAULT_RECIPE_NAME}>")
+    source = f"<default {DEFAULT_RECIPE_NAME}>"
+    return validate(data, CurateRecipe, source=source).with_source(source)

@@ -11,7 +11,8 @@ import pytest
 
 from codekiln_core.cli.app import main
 from codekiln_core.errors import ConfigError
-from codekiln_curate.stages.quality_score import QualityScoreStage
+from codekiln_core.stages import build_stage
+from codekiln_curate.stages.quality_score import QualityScoreOptions, QualityScoreStage
 
 from .conftest import curate, stdlib_heads, train_cli, variants, write_corpus, write_labels
 
@@ -25,7 +26,8 @@ def unseen_docs() -> list[dict[str, str]]:
 
 
 def test_stage_batches_keep_input_order_and_match_single_docs(tiny_scorer_dir: Path) -> None:
-    stage = QualityScoreStage(str(tiny_scorer_dir), batch_size=4, device="cpu")
+    stage = QualityScoreStage(QualityScoreOptions(model=str(tiny_scorer_dir), batch_size=4,
+                                              device="cpu"))
     docs = unseen_docs()
     batched = [row["quality_score"] for row in stage.signals_batch(docs)]
     single = [stage.signals(doc)["quality_score"] for doc in docs]
@@ -37,7 +39,8 @@ def test_stage_batches_keep_input_order_and_match_single_docs(tiny_scorer_dir: P
 
 
 def test_stage_truncates_to_max_tokens(tiny_scorer_dir: Path) -> None:
-    stage = QualityScoreStage(str(tiny_scorer_dir), max_tokens=16, device="cpu")
+    stage = QualityScoreStage(QualityScoreOptions(model=str(tiny_scorer_dir), max_tokens=16,
+                                              device="cpu"))
     doc = unseen_docs()[0]
     stage.signals(doc)
     assert max(map(len, stage.model.encode([doc]))) == 16
@@ -46,9 +49,10 @@ def test_stage_truncates_to_max_tokens(tiny_scorer_dir: Path) -> None:
 def test_stage_options_are_checked_before_loading(tmp_path: Path,
                                                   tiny_scorer_dir: Path) -> None:
     with pytest.raises(ConfigError, match="no such directory"):
-        QualityScoreStage(str(tmp_path / "missing"))
-    with pytest.raises(ConfigError, match="bfloat16"):
-        QualityScoreStage(str(tiny_scorer_dir), dtype="int8")
+        QualityScoreStage(QualityScoreOptions(model=str(tmp_path / "missing")))
+    with pytest.raises(ConfigError, match=r"options.dtype' = 'int8': .*'bfloat16'"):
+        build_stage(QualityScoreStage, {"model": str(tiny_scorer_dir), "dtype": "int8"},
+                    source="r.yaml", key="stages[0].options")
 
 
 def test_stage_runs_in_a_curate_recipe_with_an_absolute_gate(

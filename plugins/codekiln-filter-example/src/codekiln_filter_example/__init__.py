@@ -1,22 +1,20 @@
 """codekiln-filter-example: the template plugin, shaped exactly as a third party would ship it.
 
 It registers one curation filter, ``no-secrets``, through the ``codekiln_register_stages``
-hook. The whole plugin is this module, the filter class, and one entry point in
-pyproject.toml.
+hook. The whole plugin is this module, the filter class in ``filters.py``, and one entry
+point in pyproject.toml.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from codekiln_core import Register, hookimpl
+from codekiln_filter_example.filters import NoSecretsFilter, NoSecretsOptions
 
-from codekiln_core.hookspecs import hookimpl
-from codekiln_filter_example.secrets import NoSecretsFilter
-
-__all__ = ["NoSecretsFilter", "codekiln_register_stages"]
+__all__ = ["NoSecretsFilter", "NoSecretsOptions", "codekiln_register_stages"]
 
 
 @hookimpl
-def codekiln_register_stages(register: Any) -> None:
+def codekiln_register_stages(register: Register) -> None:
     register(
         NoSecretsFilter.name,
         NoSecretsFilter,

@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from codekiln_core.errors import DuplicateNameError
 from codekiln_core.plugins import PluginManager, get_plugin_manager
 from codekiln_core.registry import Registry
 
@@ -14,7 +15,8 @@ plugins_app = typer.Typer(help="Inspect installed codekiln plugins.", no_args_is
 
 
 def describe_plugins(pm: PluginManager) -> dict[str, Any]:
-    """Plugins with distribution, version, implemented hooks and registered names."""
+    """Plugins (loaded and blocked) with distribution, version, implemented hooks and
+    registered names; plugins that failed to load; contested and invalid registrations."""
     registry = Registry(pm)
     registered = registry.by_plugin()
     plugins = []
@@ -26,6 +28,7 @@ def describe_plugins(pm: PluginManager) -> dict[str, Any]:
         plugins.append(
             {
                 "name": name,
+                "status": "loaded",
                 "distribution": info.distribution if info else "?",
                 "version": info.version if info else "?",
                 "hooks": hooks,
@@ -35,9 +38,14 @@ def describe_plugins(pm: PluginManager) -> dict[str, Any]:
                 ],
             }
         )
+    for name, info in sorted(pm.blocked.items()):
+        plugins.append({"name": name, "status": "blocked", "distribution": info.distribution,
+                        "version": info.version, "hooks": [], "registered": []})
     failed = [{"name": f.name, "distribution": f.distribution, "error": f.error}
               for f in pm.failures]
-    return {"plugins": plugins, "failed": failed}
+    problems = [{"kind": "conflict" if isinstance(p, DuplicateNameError) else "invalid",
+                 "message": str(p)} for p in registry.problems()]
+    return {"plugins": plugins, "failed": failed, "problems": problems}
 
 
 @plugins_app.command("list")
@@ -58,8 +66,12 @@ def list_plugins(
     for p in report["plugins"]:
         hooks = ", ".join(h.removeprefix("codekiln_") for h in p["hooks"])
         names = ", ".join(f"{r['kind']}:{r['name']}" for r in p["registered"])
-        table.add_row(p["name"], p["distribution"], p["version"], hooks, names or "-")
+        label = p["name"] if p["status"] == "loaded" else f"{p['name']} ({p['status']})"
+        table.add_row(label, p["distribution"], p["version"], hooks or "-", names or "-")
     console = Console()
     console.print(table)
     for f in report["failed"]:
         console.print(f"[red]failed[/red] {f['name']} ({f['distribution']}): {f['error']}")
+    for problem in report["problems"]:
+        console.print(f"[yellow]{problem['kind']}[/yellow] ", end="")
+        console.print(problem["message"], markup=False, highlight=False, soft_wrap=True)

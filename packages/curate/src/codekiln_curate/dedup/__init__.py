@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from codekiln_curate.dedup.bands import BandSpill, band_hashes
 from codekiln_curate.dedup.exact import (
+    KEY_SEP,
     choose_representative,
     exact_hash,
     normalize_for_hash,
     repo_hash,
     representative_key,
+    representative_sort_key,
 )
 from codekiln_curate.dedup.minhash import (
     MinHashConfig,
@@ -21,6 +23,7 @@ from codekiln_curate.dedup.minhash import (
 from codekiln_curate.dedup.shingles import code_tokens, jaccard, shingle_hashes
 
 __all__ = [
+    "KEY_SEP",
     "BandSpill",
     "MinHashConfig",
     "MinHasher",
@@ -35,6 +38,7 @@ __all__ = [
     "optimal_bands",
     "repo_hash",
     "representative_key",
+    "representative_sort_key",
     "shingle_hashes",
     "signature_similarity",
 ]

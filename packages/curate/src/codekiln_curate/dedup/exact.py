@@ -57,6 +57,15 @@ def representative_key(doc: Mapping[str, Any]) -> tuple[str, str, str]:
     return (str(doc.get("repo") or ""), str(doc.get("path") or ""), str(doc.get("id") or ""))
 
 
+#: Separator of :func:`representative_sort_key`; sorts below every character of a name.
+KEY_SEP = "\0"
+
+
+def representative_sort_key(doc: Mapping[str, Any]) -> str:
+    """:func:`representative_key` as one string that sorts the same way (for Arrow/spills)."""
+    return KEY_SEP.join(representative_key(doc))
+
+
 def choose_representative(candidates: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
     """The document kept from a group of duplicates: the smallest ``(repo, path, id)``.
 

@@ -37,6 +37,7 @@ class RunResult:
 
 def prepare_output(out: Path, plan: Plan) -> None:
     """Refuse to mix runs: an existing output must come from the same recipe and inputs."""
+    check_output_dir(out)
     plan_path = layout.plan_file(out)
     if plan_path.is_file():
         previous = read_json(plan_path)
@@ -50,6 +51,17 @@ def prepare_output(out: Path, plan: Plan) -> None:
     remove_stale_tmp(out)
     write_json({"fingerprint": plan.fingerprint, "shards": [s.to_json() for s in plan.shards]},
                plan_path)
+
+
+def check_output_dir(out: Path) -> None:
+    """A one-line error when ``out``, or the nearest existing folder above it, is a file."""
+    for candidate in (out, *out.parents):
+        if candidate.exists():
+            if not candidate.is_dir():
+                what = "is a file" if candidate == out else f"is inside {candidate}, a file"
+                raise ConfigError(f"output {out} {what}, not a directory; pass a new or "
+                                  "empty directory with --output (or `output:` in the recipe)")
+            return
 
 
 def run_curation(recipe: CurateRecipe, *, lineage: bool = True,
@@ -122,7 +134,7 @@ def run_global(plan: Plan, current: Pass, out: Path, registry: Any) -> None:
     if layout.global_marker(out, current.index).is_file():
         return
     spec = current.global_after
-    stage = instantiate(registry.get("stage", spec.name).obj, spec)
+    stage = instantiate(registry, spec)
     spill = layout.global_dir(out, current.index) / "spill"
     shutil.rmtree(spill, ignore_errors=True)
     key_files = [layout.keys_file(out, current.index, s.shard_id) for s in plan.shards]

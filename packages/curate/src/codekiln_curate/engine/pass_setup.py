@@ -28,6 +28,7 @@ class PassSetup:
     is_final: bool
     keep_dropped: bool
     max_file_bytes: int
+    registry: Any
 
     @classmethod
     def build(cls, recipe_data: dict[str, Any], pass_index: int) -> PassSetup:
@@ -37,9 +38,9 @@ class PassSetup:
         current = passes[pass_index]
 
         def make(spec: StageSpec | None) -> Any:
-            return None if spec is None else instantiate(reg.get("stage", spec.name).obj, spec)
+            return None if spec is None else instantiate(reg, spec)
 
         runners = [StageRunner(spec, make(spec)) for spec in current.stages]
         return cls(runners, make(current.apply_global), make(current.global_after),
                    current.signal_fields, pass_index == len(passes) - 1, recipe.keep_dropped,
-                   recipe.limits.max_file_bytes)
+                   recipe.limits.max_file_bytes, reg)

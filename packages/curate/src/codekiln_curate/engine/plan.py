@@ -9,17 +9,23 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
-from codekiln_core.errors import ConfigError
+from codekiln_core.errors import CodekilnError, ConfigError
 from codekiln_core.registry import Registry
+from codekiln_core.stages import (
+    DOCUMENT_COLUMNS,
+    StageKind,
+    build_stage,
+    signal_columns,
+    stage_kind,
+)
 from codekiln_curate.documents import META_COLUMNS, arrow_type
-from codekiln_curate.engine.stage_kinds import StageKind, stage_kind
-from codekiln_curate.readers.base import Shard, chunk
-from codekiln_curate.recipe import CurateRecipe, InputSpec, StageSpec, resolve_input_path
+from codekiln_curate.engine.inputs import plan_input
+from codekiln_curate.readers.shard import Shard
+from codekiln_curate.recipe import CurateRecipe, StageSpec
 
 FORMAT_VERSION = 1
 
@@ -50,47 +56,57 @@ class Plan:
 def build_plan(recipe: CurateRecipe, registry: Registry) -> Plan:
     """Validate stages and inputs, then list shards (cheap metadata only, no content)."""
     stages = [spec for spec in recipe.stages if spec.enabled]
-    check_stages(stages, registry)
+    check_stages(recipe, registry)
     passes = split_passes(stages, registry)
     shards: list[Shard] = []
     for index, spec in enumerate(recipe.inputs):
-        shards.extend(plan_input(index, spec, recipe.limits.shard_files))
+        shards.extend(plan_input(index, spec, recipe.limits.shard_files, registry,
+                                 recipe.source))
     return Plan(recipe, passes, shards, fingerprint(recipe, shards))
 
 
-def check_stages(stages: list[StageSpec], registry: Registry) -> None:
+def check_stages(recipe: CurateRecipe, registry: Registry) -> None:
     """Unknown names, bad options and gates on unknown signals: one-line errors."""
     known = {"size_bytes", "language", "commit_time"}
     seen: set[str] = set()
-    for position, spec in enumerate(stages):
+    for position, spec in enumerate(recipe.stages):
+        if not spec.enabled:
+            continue
+        where = f"{recipe.source}: stages[{position}]"
         if spec.name in seen:
-            raise ConfigError(f"stages[{position}]: stage {spec.name!r} appears twice; "
-                              "list each stage once")
+            raise ConfigError(f"{where}: stage {spec.name!r} appears twice; list each stage once")
         seen.add(spec.name)
-        cls = registry.get("stage", spec.name).obj
+        cls = stage_class(registry, spec.name, where)
         try:
-            stage_kind(cls)
+            kind = stage_kind(cls)
         except TypeError as exc:
-            raise ConfigError(f"stages[{position}] ({spec.name}): {exc}; the plugin that "
-                              "registered it must implement a stage protocol") from exc
-        instantiate(cls, spec)
-        known.update(getattr(cls, "signal_columns", {}) or {})
-        for gate in spec.gates:
+            raise ConfigError(f"{where} ({spec.name}): {exc}; the plugin that registered it "
+                              "must implement a stage protocol") from exc
+        if kind is StageKind.READER:
+            raise ConfigError(f"{where}: {spec.name!r} is a reader, not a stage; name its kind "
+                              f"in inputs (kind: {spec.name.removeprefix('read-')})")
+        build_stage(cls, spec.options, source=recipe.source,
+                    key=f"stages[{position}].options")
+        known.update(signal_columns(cls))
+        for number, gate in enumerate(spec.gates):
             if gate.signal not in known:
                 raise ConfigError(
-                    f"stages[{position}] ({spec.name}): gate on unknown signal "
-                    f"{gate.signal!r}; signals available here: {', '.join(sorted(known))}")
+                    f"{where}.gates[{number}]: gate on unknown signal {gate.signal!r} "
+                    f"({spec.name}); signals available here: {', '.join(sorted(known))}")
 
 
-def instantiate(cls: Any, spec: StageSpec) -> Any:
-    """``cls(**options)``, with a one-line error for wrong option names or values."""
+def stage_class(registry: Registry, name: str, where: str = "") -> Any:
+    """The registered class of stage ``name``; errors carry ``where`` (file and key)."""
     try:
-        return cls(**spec.options)
-    except TypeError as exc:
-        raise ConfigError(f"stage {spec.name!r}: bad options {spec.options!r}: {exc}; "
-                          "see the stage's documentation for its options") from exc
-    except ValueError as exc:
-        raise ConfigError(f"stage {spec.name!r}: options {spec.options!r}: {exc}") from exc
+        return registry.get("stage", name).obj
+    except CodekilnError as exc:
+        raise ConfigError(f"{where}: {exc}" if where else str(exc)) from exc
+
+
+def instantiate(registry: Registry, spec: StageSpec) -> Any:
+    """The stage of ``spec``, built from its (already validated) recipe options."""
+    return build_stage(stage_class(registry, spec.name), spec.options, source="recipe",
+                       key=f"stages[{spec.name}].options")
 
 
 def split_passes(stages: list[StageSpec], registry: Registry) -> list[Pass]:
@@ -98,7 +114,7 @@ def split_passes(stages: list[StageSpec], registry: Registry) -> list[Pass]:
     passes: list[Pass] = [Pass(0, [], None, None)]
     fields: list[tuple[str, pa.DataType]] = []
     for spec in stages:
-        cls = registry.get("stage", spec.name).obj
+        cls = stage_class(registry, spec.name)
         current = passes[-1]
         if stage_kind(cls) is StageKind.GLOBAL:
             current.global_after = spec
@@ -106,70 +122,12 @@ def split_passes(stages: list[StageSpec], registry: Registry) -> list[Pass]:
             passes.append(Pass(len(passes), [], spec, None))
             continue
         current.stages.append(spec)
-        for name, type_name in (getattr(cls, "signal_columns", {}) or {}).items():
-            reserved = {"id", "content", "path", "repo", "language", "source"}
-            if name not in reserved and name not in {n for n, _ in fields} | {
+        for name, type_name in signal_columns(cls).items():
+            if name not in DOCUMENT_COLUMNS and name not in {n for n, _ in fields} | {
                     n for n, _ in META_COLUMNS}:
                 fields.append((name, arrow_type(type_name)))
     passes[-1].signal_fields = list(fields)
     return passes
-
-
-def plan_input(index: int, spec: InputSpec, shard_files: int) -> list[Shard]:
-    path = resolve_input_path(spec.path)
-    if not path.exists() and not path.is_symlink():
-        raise ConfigError(f"inputs[{index}].path {spec.path!r}: {path} does not exist; "
-                          "fix the path or remove the input")
-    source = spec.name or path.name or str(path)
-    if spec.kind == "dir":
-        return _plan_dir(index, spec, path, source, shard_files)
-    if spec.kind == "git":
-        return _plan_git(index, spec, path, source, shard_files)
-    return _plan_records(index, spec, path, source)
-
-
-def _plan_dir(index: int, spec: InputSpec, path: Path, source: str, size: int) -> list[Shard]:
-    from codekiln_curate.readers.files import list_tree
-
-    if not path.is_dir():
-        raise ConfigError(f"inputs[{index}].path {spec.path!r} is not a directory; "
-                          "use kind: jsonl or parquet for files")
-    entries = list_tree(path, spec.include, spec.exclude)
-    options = {"repo_depth": spec.repo_depth}
-    return [Shard(f"{index:03d}-{n:05d}", "dir", source, str(path), options, part)
-            for n, part in enumerate(chunk(entries, size))]
-
-
-def _plan_git(index: int, spec: InputSpec, path: Path, source: str, size: int) -> list[Shard]:
-    from codekiln_curate.readers.git import last_commits, list_head, repo_root_and_head
-
-    root, head = repo_root_and_head(path)
-    repo = spec.name or root.name
-    entries = list_head(root, spec.include, spec.exclude)
-    commits = last_commits(root, {str(e[0]) for e in entries})
-    shards = []
-    for n, part in enumerate(chunk(entries, size)):
-        options = {"repo": repo, "head": head,
-                   "commits": {str(e[0]): commits.get(str(e[0])) for e in part}}
-        shards.append(Shard(f"{index:03d}-{n:05d}", "git", spec.name or repo, str(root),
-                            options, part))
-    return shards
-
-
-def _plan_records(index: int, spec: InputSpec, path: Path, source: str) -> list[Shard]:
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    if spec.kind == "jsonl":
-        from codekiln_curate.readers.records import JSONL_SUFFIXES
-
-        files = [f for f in files if f.name.endswith(JSONL_SUFFIXES)] if path.is_dir() else files
-    else:
-        files = [f for f in files if f.name.endswith(".parquet")] if path.is_dir() else files
-    if not files:
-        raise ConfigError(f"inputs[{index}].path {spec.path!r}: no {spec.kind} files found")
-    options = {"content_column": spec.content_column, "path_column": spec.path_column,
-               "repo_column": spec.repo_column, "language_column": spec.language_column}
-    return [Shard(f"{index:03d}-{n:05d}", spec.kind, source if not path.is_dir() else
-                  f"{source}", str(f), options) for n, f in enumerate(files)]
 
 
 def fingerprint(recipe: CurateRecipe, shards: list[Shard]) -> str:

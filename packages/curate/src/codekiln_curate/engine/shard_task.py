@@ -17,9 +17,10 @@ import pyarrow.parquet as pq
 
 from codekiln_curate.documents import READ_STAGE, Skip, output_schema, rows_to_table
 from codekiln_curate.engine import layout
+from codekiln_curate.engine.inputs import read_shard
 from codekiln_curate.engine.stage_runner import Doc, StageStats
 from codekiln_curate.engine.storage import write_json, write_parquet
-from codekiln_curate.readers.base import Shard, read_shard
+from codekiln_curate.readers.shard import Shard
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def _load_input(task: PassTask, setup: Any, shard: Shard, dropped: list[Doc],
     read = StageStats()
     started = time.perf_counter()
     docs: list[Doc] = []
-    for item in read_shard(shard, setup.max_file_bytes):
+    for item in read_shard(shard, setup.max_file_bytes, setup.registry):
         read.in_docs += 1
         read.in_bytes += item.size_bytes if isinstance(item, Skip) else item["size_bytes"]
         if isinstance(item, Skip):

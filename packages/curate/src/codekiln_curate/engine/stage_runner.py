@@ -16,8 +16,7 @@ from typing import Any
 import pyarrow as pa
 
 from codekiln_core.errors import CodekilnError
-from codekiln_core.stages import normalize_filter_result
-from codekiln_curate.engine.stage_kinds import StageKind, stage_kind
+from codekiln_core.stages import StageKind, normalize_filter_result, signal_columns, stage_kind
 from codekiln_curate.recipe import GateSpec, StageSpec
 
 Doc = dict[str, Any]
@@ -69,8 +68,8 @@ class StageRunner:
         self.spec = spec
         self.name = spec.name
         self.instance = instance
-        self.kind = stage_kind(type(instance))
-        self.columns = dict(getattr(instance, "signal_columns", {}) or {})
+        self.kind = stage_kind(instance)
+        self.columns = dict(signal_columns(instance))
 
     def run(self, docs: list[Doc], dropped: list[Doc]) -> tuple[list[Doc], StageStats]:
         stats = StageStats(len(docs), sum(d["size_bytes"] for d in docs))
@@ -98,7 +97,7 @@ class StageRunner:
                 raise
             except Exception:  # one bad doc must not sink the shard: retry one by one
                 return [self._one_batch(doc) for doc in docs]
-        if self.kind is not StageKind.FILTER and hasattr(self.instance, "signals_batch"):
+        if self.kind is StageKind.BATCH_SIGNAL:
             return self._signals_batch(docs)
         return [self._one(doc) for doc in docs]
 

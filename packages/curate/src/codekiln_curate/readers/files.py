@@ -12,9 +12,11 @@ import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, ClassVar
 
+from codekiln_core.errors import ConfigError
 from codekiln_curate.documents import Skip, make_document
-from codekiln_curate.readers.base import Item, Shard
+from codekiln_curate.readers.shard import Item, Shard, chunk, shard_id, source_name
 
 #: Version-control metadata, never content.
 SKIP_DIRS = frozenset({".git", ".hg", ".svn"})
@@ -133,3 +135,21 @@ def read_dir_shard(shard: Shard, max_file_bytes: int) -> Iterator[Item]:
             yield Skip(rel, reason or "unreadable", size, repo, shard.source)
         else:
             yield make_document(text, source=shard.source, repo=repo, path=rel, size_bytes=size)
+
+
+class DirReader:
+    """``kind: dir``: a file tree, ``repo_depth`` leading path components naming the repo."""
+
+    name: ClassVar[str] = "read-dir"
+
+    def plan(self, index: int, spec: Any, path: Path, shard_files: int) -> list[Shard]:
+        if not path.is_dir():
+            raise ConfigError(f"inputs[{index}].path {spec.path!r} is not a directory; "
+                              "use kind: jsonl or parquet for files")
+        entries = list_tree(path, spec.include, spec.exclude)
+        options = {"repo_depth": spec.repo_depth}
+        return [Shard(shard_id(index, n), "dir", source_name(spec, path), str(path), options,
+                      part) for n, part in enumerate(chunk(entries, shard_files))]
+
+    def read(self, shard: Shard, max_file_bytes: int) -> Iterator[Item]:
+        return read_dir_shard(shard, max_file_bytes)

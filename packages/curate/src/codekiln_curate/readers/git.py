@@ -10,11 +10,12 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, ClassVar
 
 from codekiln_curate.documents import Skip, make_document
 from codekiln_curate.gitio import GIT_TIMEOUT_S, git
-from codekiln_curate.readers.base import Item, Shard
 from codekiln_curate.readers.files import decode_content, selected
+from codekiln_curate.readers.shard import Item, Shard, chunk, shard_id
 
 
 def repo_root_and_head(path: Path) -> tuple[Path, str]:
@@ -113,3 +114,25 @@ def _pre_read_reason(mode: str, size: int, max_file_bytes: int) -> str | None:
     if size > max_file_bytes:
         return "too_large"
     return None
+
+
+class GitReader:
+    """``kind: git``: a local repository at HEAD, with last-commit metadata per file."""
+
+    name: ClassVar[str] = "read-git"
+
+    def plan(self, index: int, spec: Any, path: Path, shard_files: int) -> list[Shard]:
+        root, head = repo_root_and_head(path)
+        repo = spec.name or root.name
+        entries = list_head(root, spec.include, spec.exclude)
+        commits = last_commits(root, {str(e[0]) for e in entries})
+        shards = []
+        for n, part in enumerate(chunk(entries, shard_files)):
+            options = {"repo": repo, "head": head,
+                       "commits": {str(e[0]): commits.get(str(e[0])) for e in part}}
+            shards.append(Shard(shard_id(index, n), "git", spec.name or repo, str(root),
+                                options, part))
+        return shards
+
+    def read(self, shard: Shard, max_file_bytes: int) -> Iterator[Item]:
+        return read_git_shard(shard, max_file_bytes)

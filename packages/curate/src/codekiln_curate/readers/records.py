@@ -11,10 +11,11 @@ import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
+from codekiln_core.errors import ConfigError
 from codekiln_curate.documents import Skip, make_document
-from codekiln_curate.readers.base import Item, Shard
+from codekiln_curate.readers.shard import Item, Shard, shard_id, source_name
 
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".json.gz", ".json.zst", ".ndjson")
 PARQUET_BATCH_ROWS = 1024
@@ -109,3 +110,42 @@ def read_parquet_shard(shard: Shard, max_file_bytes: int) -> Iterator[Item]:
     except (OSError, pa.ArrowException) as exc:
         reason = "unreadable" if isinstance(exc, PermissionError) else "corrupt_parquet"
         yield Skip(f"{path.name}:{row + 1}", reason, 0, shard.source, shard.source)
+
+
+def plan_record_files(index: int, spec: Any, path: Path, kind: str,
+                      suffixes: tuple[str, ...]) -> list[Shard]:
+    """One shard per file: ``path`` itself, or every file under it ending in ``suffixes``."""
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file() and p.name.endswith(suffixes))
+    else:
+        files = [path]
+    if not files:
+        raise ConfigError(f"inputs[{index}].path {spec.path!r}: no {kind} files found")
+    options = {"content_column": spec.content_column, "path_column": spec.path_column,
+               "repo_column": spec.repo_column, "language_column": spec.language_column}
+    return [Shard(shard_id(index, n), kind, source_name(spec, path), str(f), options)
+            for n, f in enumerate(files)]
+
+
+class JsonlReader:
+    """``kind: jsonl``: JSON lines, plain or gzip/zstd-compressed; one shard per file."""
+
+    name: ClassVar[str] = "read-jsonl"
+
+    def plan(self, index: int, spec: Any, path: Path, shard_files: int) -> list[Shard]:
+        return plan_record_files(index, spec, path, "jsonl", JSONL_SUFFIXES)
+
+    def read(self, shard: Shard, max_file_bytes: int) -> Iterator[Item]:
+        return read_jsonl_shard(shard, max_file_bytes)
+
+
+class ParquetReader:
+    """``kind: parquet``: Parquet files read in record batches; one shard per file."""
+
+    name: ClassVar[str] = "read-parquet"
+
+    def plan(self, index: int, spec: Any, path: Path, shard_files: int) -> list[Shard]:
+        return plan_record_files(index, spec, path, "parquet", (".parquet",))
+
+    def read(self, shard: Shard, max_file_bytes: int) -> Iterator[Item]:
+        return read_parquet_shard(shard, max_file_bytes)

@@ -14,7 +14,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
+from pydantic import Field, field_validator
+
 from codekiln_core.errors import ConfigError
+from codekiln_core.stages import StageOptions
 from codekiln_curate.decontam import (
     SHARED_FILES,
     BenchmarkText,
@@ -27,49 +30,74 @@ from codekiln_curate.decontam import (
 )
 
 
+class BenchmarkFile(StageOptions):
+    """One benchmark file named in the recipe."""
+
+    name: str = Field(..., description="benchmark name used in drop reasons and the report")
+    path: str = Field(..., description="JSON/JSONL file of benchmark items")
+    fields: list[str] = Field(..., min_length=1, description="item fields whose text is indexed")
+    id_field: str = Field("task_id", description="item field that names the task")
+
+    @field_validator("path")
+    @classmethod
+    def _exists(cls, value: str) -> str:
+        if not Path(value).is_file():
+            raise ValueError(f"{value!r} does not exist; fix the path")
+        return value
+
+
+class DecontaminateOptions(StageOptions):
+    bundled: bool = Field(
+        True, description="index every benchmark shipped in codekiln-benchmark-data (HumanEval, "
+        "HumanEval+, MBPP, MBPP sanitized, MBPP+, CRUXEval, HumanEval-X)"
+    )
+    benchmarks_dir: str | None = Field(
+        None, description="folder in the shared benchmark layout (e.g. ../shared/benchmarks); "
+        "with bundled, it adds only the benchmarks that are not bundled"
+    )
+    benchmark_files: list[BenchmarkFile] = Field(
+        default_factory=list, description="extra benchmark files: [{name, path, fields, id_field?}]"
+    )
+    use_plugins: bool = Field(True, description="also index every registered benchmark plugin")
+    benchmarks: list[str] | None = Field(
+        None, description="only these benchmark names (default: every source's benchmarks)"
+    )
+    ngram: int = Field(10, ge=3, description="words per n-gram; use 8-13 (paper: 10)")
+    normalize_identifiers: bool = Field(
+        False, description="map identifiers to one token, so renamed copies still match"
+    )
+    min_distinct_words: int = Field(
+        4, ge=1, description="n-grams with fewer distinct words are not indexed (boilerplate)"
+    )
+
+    @field_validator("benchmarks_dir")
+    @classmethod
+    def _is_dir(cls, value: str | None) -> str | None:
+        if value is not None and not Path(value).is_dir():
+            raise ValueError(f"{value!r} is not a directory; point it at the shared "
+                             "benchmarks folder")
+        return value
+
+
 class DecontaminateStage:
     """Keep a document unless one of its n-grams occurs in a benchmark text."""
 
     name: ClassVar[str] = "decontaminate"
+    options_model: ClassVar[type[StageOptions]] = DecontaminateOptions
 
-    def __init__(
-        self,
-        benchmarks_dir: str | None = None,
-        benchmark_files: list[dict[str, Any]] | None = None,
-        use_plugins: bool = True,
-        benchmarks: list[str] | None = None,
-        ngram: int = 10,
-        normalize_identifiers: bool = False,
-        min_distinct_words: int = 4,
-        registry: Any = None,
-        bundled: bool = True,
-    ) -> None:
-        """Sources: the bundled benchmarks (``bundled``), ``benchmarks_dir`` (shared
-        benchmark layout), ``benchmark_files`` (``[{name, path, fields, id_field?}]``) and
-        registered benchmark plugins (``use_plugins``, from ``registry`` or all installed
-        plugins); ``benchmarks`` restricts by name. The index is built on first use."""
-        if ngram < 3:
-            raise ConfigError(f"decontaminate ngram={ngram} is too small; use 8-13 (paper: 10)")
-        if benchmarks_dir is not None and not Path(benchmarks_dir).is_dir():
-            raise ConfigError(
-                f"decontaminate benchmarks_dir={benchmarks_dir!r} is not a directory; "
-                "point it at the shared benchmarks folder"
-            )
-        for number, entry in enumerate(benchmark_files or []):
-            if "path" in entry and not Path(entry["path"]).is_file():
-                raise ConfigError(
-                    f"decontaminate benchmark_files[{number}].path={entry['path']!r} does not "
-                    "exist; fix the path"
-                )
-        self.benchmarks_dir = benchmarks_dir
-        self.benchmark_files = list(benchmark_files or [])
-        self.use_plugins = use_plugins
-        self.benchmarks = benchmarks
-        self.ngram = ngram
-        self.normalize_identifiers = normalize_identifiers
-        self.min_distinct_words = min_distinct_words
+    def __init__(self, options: DecontaminateOptions | None = None, registry: Any = None) -> None:
+        """Benchmark plugins come from ``registry`` (default: all installed plugins); the
+        index is built on first use."""
+        options = options or DecontaminateOptions()
+        self.benchmarks_dir = options.benchmarks_dir
+        self.benchmark_files = [entry.model_dump() for entry in options.benchmark_files]
+        self.use_plugins = options.use_plugins
+        self.benchmarks = options.benchmarks
+        self.ngram = options.ngram
+        self.normalize_identifiers = options.normalize_identifiers
+        self.min_distinct_words = options.min_distinct_words
+        self.bundled = options.bundled
         self.registry = registry
-        self.bundled = bundled
         self._index: NgramIndex | None = None
 
     def _texts(self) -> Iterator[BenchmarkText]:

@@ -10,13 +10,26 @@ never change which copy survives.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pydantic import Field
 
-from codekiln_curate.dedup.decisions import Decisions, check_level, keep_key
+from codekiln_core.stages import Decisions, Document, StageOptions
+from codekiln_curate.dedup.exact import representative_sort_key
+
+KEY_SCHEMA = pa.schema([("id", pa.string()), ("repo", pa.string()), ("path", pa.string()),
+                        ("hash", pa.string())])
+
+
+class ExactDedupOptions(StageOptions):
+    level: Literal["file", "repo"] = Field(
+        "file", description="file: drop duplicate files; repo: drop every file of a "
+        "repository whose whole content duplicates another's"
+    )
 
 
 class ExactDedupStage:
@@ -25,23 +38,25 @@ class ExactDedupStage:
     name: ClassVar[str] = "exact-dedup"
     cluster_column: ClassVar[str] = "exact_cluster"
 
-    def __init__(self, level: str = "file") -> None:
-        self.level = check_level(level)
+    options_model: ClassVar[type[StageOptions]] = ExactDedupOptions
 
-    def keys(self, docs: list[dict[str, Any]]) -> pa.Table:
+    def __init__(self, options: ExactDedupOptions | None = None) -> None:
+        self.level = (options or ExactDedupOptions()).level
+
+    def keys(self, docs: Sequence[Document]) -> pa.Table:
         from codekiln_curate.dedup import exact_hash
 
         return pa.table({"id": [d["id"] for d in docs], "repo": [d["repo"] for d in docs],
                          "path": [d["path"] for d in docs],
-                         "hash": [exact_hash(d["content"]) for d in docs]})
+                         "hash": [exact_hash(d["content"]) for d in docs]}, schema=KEY_SCHEMA)
 
-    def decide(self, key_tables: list[Path], workdir: Path) -> Decisions:
+    def decide(self, key_tables: Sequence[Path], workdir: Path) -> Decisions:
         from codekiln_curate.dedup import repo_hash
 
-        table = pa.concat_tables([pq.read_table(p) for p in key_tables]) if key_tables else None
-        if table is None or table.num_rows == 0:
+        rows = [row for path in key_tables
+                for row in pq.read_table(path, schema=KEY_SCHEMA).to_pylist()]
+        if not rows:
             return {}
-        rows = table.to_pylist()
         if self.level == "file":
             return _group_decisions(rows, key=lambda r: r["hash"], reason="exact_duplicate")
         by_repo: dict[str, list[str]] = defaultdict(list)
@@ -60,7 +75,7 @@ def _group_decisions(rows: list[dict[str, Any]], key: Any, reason: str,
     decisions: Decisions = {}
     for cluster, members in groups.items():
         keep_repo = min(m["repo"] for m in members) if by_repo else None
-        keep_id = None if by_repo else min(members, key=keep_key)["id"]
+        keep_id = None if by_repo else min(members, key=representative_sort_key)["id"]
         for member in members:
             dup = member["repo"] != keep_repo if by_repo else member["id"] != keep_id
             decisions[member["id"]] = (cluster, reason if dup else None)

@@ -12,6 +12,9 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from pydantic import Field
+
+from codekiln_core.stages import StageOptions
 from codekiln_curate.langid import detect_language
 from codekiln_curate.langid.tables import DATA_LANGUAGES
 
@@ -74,6 +77,23 @@ def looks_delimited(lines: list[str]) -> bool:
     return False
 
 
+class HeuristicsOptions(StageOptions):
+    """A data-language file (JSON, YAML, CSV, ...) counts as a data file from ``data_min_lines``
+    lines or ``data_min_chars`` characters; any file of 20+ lines whose literals exceed
+    ``max_literal_fraction`` of its visible characters does too."""
+
+    data_min_lines: int = Field(
+        100, ge=1, description="a data-language file this long (lines) is a data file"
+    )
+    data_min_chars: int = Field(
+        5000, ge=1, description="a data-language file this long (characters) is a data file"
+    )
+    max_literal_fraction: float = Field(
+        0.7, ge=0.0, le=1.0,
+        description="share of visible characters in literals above which a file is data",
+    )
+
+
 class HeuristicsStage:
     """Signals ``num_lines``, ``max_line_length``, ``avg_line_length``, ``alnum_fraction``,
     ``is_data_file``."""
@@ -87,18 +107,13 @@ class HeuristicsStage:
         "is_data_file": "bool",
     }
 
-    def __init__(
-        self,
-        data_min_lines: int = 100,
-        data_min_chars: int = 5000,
-        max_literal_fraction: float = 0.7,
-    ) -> None:
-        """A data-language file (JSON, YAML, CSV, ...) counts as a data file from
-        ``data_min_lines`` lines or ``data_min_chars`` characters; any file whose literals
-        exceed ``max_literal_fraction`` of its visible characters does too (20+ lines)."""
-        self.data_min_lines = data_min_lines
-        self.data_min_chars = data_min_chars
-        self.max_literal_fraction = max_literal_fraction
+    options_model: ClassVar[type[StageOptions]] = HeuristicsOptions
+
+    def __init__(self, options: HeuristicsOptions | None = None) -> None:
+        options = options or HeuristicsOptions()
+        self.data_min_lines = options.data_min_lines
+        self.data_min_chars = options.data_min_chars
+        self.max_literal_fraction = options.max_literal_fraction
 
     def signals(self, doc: Mapping[str, Any]) -> dict[str, Any]:
         content: str = doc.get("content") or ""

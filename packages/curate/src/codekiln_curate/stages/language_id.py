@@ -8,7 +8,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from pydantic import Field
+
+from codekiln_core.stages import StageOptions
 from codekiln_curate.langid import detect_language, is_generated, is_vendored
+
+
+class LanguageIdOptions(StageOptions):
+    overwrite: bool = Field(
+        True, description="false keeps a language the reader already set (e.g. from metadata)"
+    )
 
 
 class LanguageIdStage:
@@ -21,9 +30,10 @@ class LanguageIdStage:
         "is_generated": "bool",
     }
 
-    def __init__(self, overwrite: bool = True) -> None:
-        """``overwrite=False`` keeps a language the reader already set (e.g. from metadata)."""
-        self.overwrite = overwrite
+    options_model: ClassVar[type[StageOptions]] = LanguageIdOptions
+
+    def __init__(self, options: LanguageIdOptions | None = None) -> None:
+        self.overwrite = (options or LanguageIdOptions()).overwrite
 
     def signals(self, doc: Mapping[str, Any]) -> dict[str, Any]:
         content = doc.get("content") or ""

@@ -7,14 +7,38 @@ at repo level the repository with the smallest name.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pydantic import Field, model_validator
 
-from codekiln_curate.dedup.decisions import KEY_SEP, Decisions, check_level, keep_key
+from codekiln_core.stages import Decisions, Document, StageOptions
+from codekiln_curate.dedup.exact import KEY_SEP, representative_sort_key
+
+
+class NearDedupOptions(StageOptions):
+    level: Literal["file", "repo"] = Field(
+        "file", description="file: drop near-duplicate files; repo: compare whole "
+        "repositories (their files' combined signatures)"
+    )
+    num_perm: int = Field(128, ge=2, description="MinHash permutations per signature")
+    shingle_size: int = Field(5, ge=1, description="code tokens per shingle")
+    threshold: float = Field(0.8, gt=0.0, lt=1.0,
+                             description="Jaccard similarity from which two files are duplicates")
+    seed: int = Field(1, description="seed of the MinHash permutations")
+    bands: int = Field(0, ge=0, description="LSH bands; 0 derives bands and rows from threshold")
+    rows: int = Field(0, ge=0, description="rows per band; 0 derives bands and rows from threshold")
+
+    @model_validator(mode="after")
+    def _band_layout_fits(self) -> NearDedupOptions:
+        if self.bands and self.rows and self.bands * self.rows > self.num_perm:
+            raise ValueError(f"bands*rows={self.bands * self.rows} exceeds "
+                             f"num_perm={self.num_perm}; lower bands or rows")
+        return self
 
 
 class NearDedupStage:
@@ -23,35 +47,48 @@ class NearDedupStage:
     name: ClassVar[str] = "near-dedup"
     cluster_column: ClassVar[str] = "near_cluster"
 
-    def __init__(self, level: str = "file", num_perm: int = 128, shingle_size: int = 5,
-                 threshold: float = 0.8, seed: int = 1, bands: int = 0, rows: int = 0) -> None:
-        """``bands``/``rows`` of 0 are derived from ``threshold`` (see ``optimal_bands``)."""
+    options_model: ClassVar[type[StageOptions]] = NearDedupOptions
+
+    def __init__(self, options: NearDedupOptions | None = None) -> None:
         from codekiln_curate.dedup import MinHashConfig
 
-        self.level = check_level(level)
-        self.config = MinHashConfig(num_perm=num_perm, shingle_size=shingle_size,
-                                    threshold=threshold, seed=seed, bands=bands, rows=rows)
+        options = options or NearDedupOptions()
+        self.level = options.level
+        self.config = MinHashConfig(num_perm=options.num_perm,
+                                    shingle_size=options.shingle_size,
+                                    threshold=options.threshold, seed=options.seed,
+                                    bands=options.bands, rows=options.rows)
         self._hasher: Any = None
 
-    def keys(self, docs: list[dict[str, Any]]) -> pa.Table:
+    def key_schema(self) -> pa.Schema:
+        return pa.schema([("id", pa.string()), ("repo", pa.string()), ("path", pa.string()),
+                          ("signature", pa.list_(pa.uint32(), self.config.width))])
+
+    def keys(self, docs: Sequence[Document]) -> pa.Table:
         from codekiln_curate.dedup import MinHasher
 
         if self._hasher is None:
             self._hasher = MinHasher(self.config)
-        sigs = self._hasher.signatures([d["content"] for d in docs])
+        width = self.config.width  # band values, then verification bins
+        sigs = (self._hasher.signatures([d["content"] for d in docs]) if docs
+                else np.zeros((0, width), dtype=np.uint32))
         flat = pa.array(sigs.reshape(-1), type=pa.uint32())
-        column = pa.FixedSizeListArray.from_arrays(flat, self.config.width)
+        column = pa.FixedSizeListArray.from_arrays(flat, width)
         return pa.table({"id": [d["id"] for d in docs], "repo": [d["repo"] for d in docs],
-                         "path": [d["path"] for d in docs], "signature": column})
+                         "path": [d["path"] for d in docs], "signature": column},
+                        schema=self.key_schema())
 
-    def decide(self, key_tables: list[Path], workdir: Path) -> Decisions:
+    def decide(self, key_tables: Sequence[Path], workdir: Path) -> Decisions:
         from codekiln_curate.dedup import BandSpill
 
         spill = BandSpill(workdir, self.config)
         if self.level == "file":
             for path in key_tables:
-                table = pq.read_table(path)
-                keys = [keep_key(r) for r in table.select(["id", "repo", "path"]).to_pylist()]
+                table = pq.read_table(path, schema=self.key_schema())
+                if table.num_rows == 0:  # an empty shard: nothing to band
+                    continue
+                rows = table.select(["id", "repo", "path"]).to_pylist()
+                keys = [representative_sort_key(r) for r in rows]
                 spill.add(keys, _signatures(table, self.config.width))
             clusters = spill.clusters()
             return {key.rsplit(KEY_SEP, 1)[1]: (rep.rsplit(KEY_SEP, 1)[1],
@@ -59,13 +96,13 @@ class NearDedupStage:
                     for key, rep in clusters.items()}
         return self._decide_repos(key_tables, spill)
 
-    def _decide_repos(self, key_tables: list[Path], spill: Any) -> Decisions:
+    def _decide_repos(self, key_tables: Sequence[Path], spill: Any) -> Decisions:
         from codekiln_curate.dedup import combine_signatures
 
         repo_sig: dict[str, np.ndarray] = {}
         members: dict[str, list[str]] = defaultdict(list)
         for path in key_tables:
-            table = pq.read_table(path)
+            table = pq.read_table(path, schema=self.key_schema())
             sigs = _signatures(table, self.config.width)
             for i, (doc_id, repo) in enumerate(zip(table["id"].to_pylist(),
                                                    table["repo"].to_pylist(), strict=True)):

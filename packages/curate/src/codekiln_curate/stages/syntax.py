@@ -12,9 +12,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from codekiln_core.errors import ConfigError
+from pydantic import Field
+
+from codekiln_core.stages import StageOptions
 from codekiln_curate.langid import detect_language
 
 #: canonical language -> tree-sitter-language-pack grammar name.
@@ -69,6 +71,21 @@ def grammar_for(language: str | None, path: str | None) -> str | None:
     return GRAMMARS.get(language)
 
 
+class SyntaxOptions(StageOptions):
+    max_bytes: int = Field(1_000_000, gt=0, description="larger files are not parsed "
+                           "(status too_large)")
+    timeout_ms: float = Field(2000.0, gt=0, description="parse time cap per file "
+                              "(status timeout)")
+    skip_languages: list[str] = Field(
+        list(DEFAULT_SKIP), description="canonical language names never judged "
+        "(reported as no_grammar)"
+    )
+    error_tolerance: dict[str, Annotated[float, Field(ge=0.0, lt=1.0)]] | None = Field(
+        None, description="language -> share of bytes in ERROR nodes still accepted (status "
+        "tolerated), each in [0, 1); default DEFAULT_TOLERANCE, other languages 0"
+    )
+
+
 class SyntaxStage:
     """Signals ``syntax_error`` (bool), ``syntax_status`` (ok/error/tolerated/no_grammar/
     too_large/timeout) and ``syntax_error_fraction`` from a tree-sitter parse."""
@@ -80,31 +97,15 @@ class SyntaxStage:
         "syntax_error_fraction": "float64",
     }
 
-    def __init__(
-        self,
-        max_bytes: int = 1_000_000,
-        timeout_ms: float = 2000.0,
-        skip_languages: list[str] | tuple[str, ...] = DEFAULT_SKIP,
-        error_tolerance: dict[str, float] | None = None,
-    ) -> None:
-        """``max_bytes``: larger files are not parsed; ``timeout_ms``: parse time cap per
-        file; ``skip_languages``: canonical names never judged (reported as no_grammar);
-        ``error_tolerance``: language -> share of bytes in ERROR nodes still accepted
-        (status ``tolerated``); default :data:`DEFAULT_TOLERANCE`, others 0."""
-        if max_bytes <= 0 or timeout_ms <= 0:
-            raise ConfigError(
-                f"syntax max_bytes={max_bytes} and timeout_ms={timeout_ms} must be positive"
-            )
-        tolerance = DEFAULT_TOLERANCE if error_tolerance is None else error_tolerance
-        for language, value in tolerance.items():
-            if not 0.0 <= value < 1.0:
-                raise ConfigError(
-                    f"syntax error_tolerance[{language!r}]={value} is outside [0, 1); use e.g. 0.05"
-                )
-        self.max_bytes = max_bytes
-        self.timeout_s = timeout_ms / 1000.0
-        self.skip_languages = frozenset(skip_languages)
-        self.error_tolerance = dict(tolerance)
+    options_model: ClassVar[type[StageOptions]] = SyntaxOptions
+
+    def __init__(self, options: SyntaxOptions | None = None) -> None:
+        options = options or SyntaxOptions()
+        tolerance = options.error_tolerance
+        self.max_bytes = options.max_bytes
+        self.timeout_s = options.timeout_ms / 1000.0
+        self.skip_languages = frozenset(options.skip_languages)
+        self.error_tolerance = dict(DEFAULT_TOLERANCE if tolerance is None else tolerance)
 
     def signals(self, doc: Mapping[str, Any]) -> dict[str, Any]:
         status, fraction = self.status(doc)

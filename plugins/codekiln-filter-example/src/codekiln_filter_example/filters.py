@@ -8,8 +8,11 @@ ordinary code is not dropped: precision matters more than catching every exotic 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from codekiln_core import Document, FilterResult, StageOptions
 
 #: kind -> pattern. Each matches a credential format with a fixed, documented prefix.
 PATTERNS: dict[str, re.Pattern[str]] = {
@@ -25,22 +28,32 @@ PATTERNS: dict[str, re.Pattern[str]] = {
 }
 
 
+SecretKind = Literal[
+    "private_key", "aws_access_key", "github_token", "slack_token", "google_api_key",
+    "stripe_live_key",
+]
+
+
+class NoSecretsOptions(StageOptions):
+    """Options of ``no-secrets`` in a recipe; validated before any work, like the recipe."""
+
+    kinds: list[SecretKind] | None = Field(
+        default=None, description="credential kinds to look for (default: every kind in PATTERNS)"
+    )
+
+
 class NoSecretsFilter:
     """Drop a document when it contains a credential; the reason names the kind found."""
 
     name: ClassVar[str] = "no-secrets"
+    options_model: ClassVar[type[StageOptions]] = NoSecretsOptions
 
-    def __init__(self, kinds: Iterable[str] | None = None) -> None:
-        """``kinds``: subset of :data:`PATTERNS` to look for (default: all of them)."""
+    def __init__(self, options: NoSecretsOptions | None = None) -> None:
+        kinds = (options or NoSecretsOptions()).kinds
         selected = list(PATTERNS) if kinds is None else list(kinds)
-        unknown = sorted(set(selected) - set(PATTERNS))
-        if unknown:
-            raise ValueError(
-                f"no-secrets: unknown kinds {unknown}; choose from {sorted(PATTERNS)}"
-            )
         self.patterns = {kind: PATTERNS[kind] for kind in selected}
 
-    def filter(self, doc: Mapping[str, Any]) -> bool | tuple[bool, str]:
+    def filter(self, doc: Document) -> FilterResult:
         content = doc.get("content") or ""
         for kind, pattern in self.patterns.items():
             if pattern.search(content):
