@@ -312,3 +312,16 @@ def test_clusters_do_not_depend_on_insertion_order(tmp_path: Path) -> None:
         results.append(spill.clusters())
     assert results[0] == results[1]
     assert len(results[0]) > 40
+
+
+def test_near_dedup_stage_options_reach_the_config() -> None:
+    from pydantic import ValidationError
+
+    from codekiln_curate.stages.near_dedup import NearDedupOptions, NearDedupStage
+
+    assert NearDedupStage().config.width == 128 + 512
+    legacy = NearDedupStage(NearDedupOptions.model_validate({"verify_bins": 0,
+                                                             "verify_members": 1}))
+    assert (legacy.config.width, legacy.config.verify_members) == (128, 1)
+    with pytest.raises(ValidationError, match="power of two"):
+        NearDedupOptions.model_validate({"verify_bins": 500})

@@ -32,9 +32,20 @@ class NearDedupOptions(StageOptions):
     seed: int = Field(1, description="seed of the MinHash permutations")
     bands: int = Field(0, ge=0, description="LSH bands; 0 derives bands and rows from threshold")
     rows: int = Field(0, ge=0, description="rows per band; 0 derives bands and rows from threshold")
+    verify_bins: int = Field(
+        512, ge=0, description="one-permutation bins verifying each band link (a power of two; "
+        "0 verifies with the band values, less precise, ~0.5 KB/doc less disk)"
+    )
+    verify_members: int = Field(
+        32, ge=1, description="earlier bucket members a file is checked against until one "
+        "matches (1: the bucket's first member only)"
+    )
 
     @model_validator(mode="after")
     def _band_layout_fits(self) -> NearDedupOptions:
+        bins = self.verify_bins
+        if bins & (bins - 1):
+            raise ValueError(f"verify_bins={bins} is not a power of two; use e.g. 512 or 0")
         if self.bands and self.rows and self.bands * self.rows > self.num_perm:
             raise ValueError(f"bands*rows={self.bands * self.rows} exceeds "
                              f"num_perm={self.num_perm}; lower bands or rows")
@@ -57,7 +68,9 @@ class NearDedupStage:
         self.config = MinHashConfig(num_perm=options.num_perm,
                                     shingle_size=options.shingle_size,
                                     threshold=options.threshold, seed=options.seed,
-                                    bands=options.bands, rows=options.rows)
+                                    bands=options.bands, rows=options.rows,
+                                    verify_bins=options.verify_bins,
+                                    verify_members=options.verify_members)
         self._hasher: Any = None
 
     def key_schema(self) -> pa.Schema:
