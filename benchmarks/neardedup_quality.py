@@ -14,13 +14,18 @@ Metric over removed documents, independent of which member a tool keeps:
 TP = sum over true components C of min(|removed & C|, |C| - 1); FP = removed - TP;
 FN = sum(|C| - 1) - TP.
 
-Tools, all at the same (bands, rows, shingle size, threshold):
-* codekiln: MinHasher + BandSpill (verify on, and off);
+Tools, all at the same (num_perm, bands, rows, shingle size, threshold):
+* codekiln: MinHasher + BandSpill; default (links verified against each earlier bucket
+  member until one matches, with the 512-bin one-permutation sketch), the previous rule
+  (first bucket member only, 128 band values), and verification off;
 * datatrove: MinhashDedupSignature/Buckets/Cluster (its own word shingles, as shipped);
 * datasketch: MinHash over the same code-token shingles + MinHashLSH(params=(b, r)),
   union-find over query results.
 
-Run: uv run python benchmarks/neardedup_quality.py [--threshold 0.8]
+Quality numbers are deterministic; seconds are the median of ``--runs`` rounds in which every
+tool runs once, interleaved (so load from other jobs hits all of them alike).
+
+Run: uv run python benchmarks/neardedup_quality.py [--threshold 0.8] [--runs 3]
 """
 
 from __future__ import annotations
@@ -246,6 +251,7 @@ def removed_from_pairs(keys: list[str], pairs: list[tuple[str, str]]) -> set[str
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threshold", type=float, default=0.8)
+    parser.add_argument("--runs", type=int, default=3, help="interleaved rounds (median time)")
     args = parser.parse_args()
 
     docs = load_corpus()
@@ -270,34 +276,54 @@ def main() -> None:
 
     tools = {
         "codekiln": lambda: run_codekiln(docs, config),
+        "codekiln (first member)": lambda: run_codekiln(
+            docs, MinHashConfig(threshold=args.threshold, verify_bins=0, verify_members=1)
+        ),
         "codekiln (verify off)": lambda: run_codekiln(
             docs, MinHashConfig(threshold=args.threshold, verify=False, bands=bands, rows=rows)
         ),
         "datatrove": lambda: run_datatrove(docs, config),
         "datasketch": lambda: run_datasketch(docs, config),
     }
-    results: dict[str, dict[str, dict[str, float]]] = {}
+    removed: dict[str, set[str]] = {}
+    seconds: dict[str, list[float]] = {name: [] for name in tools}
+    for _ in range(args.runs):
+        for name, tool in tools.items():
+            start = time.perf_counter()
+            found = tool()
+            seconds[name].append(time.perf_counter() - start)
+            if removed.setdefault(name, found) != found:
+                sys.exit(f"error: {name} removed different files in two runs")
+    results = {name: {t: score(removed[name], truth) for t, truth in truths.items()}
+               for name in tools}  # fmt: skip
+    median = {name: float(np.median(times)) for name, times in seconds.items()}
     header = ("tool", "removed", "P code", "R code", "F1 code", "P word", "R word", "F1 word",
               "sec", "files/s")  # fmt: skip
-    print("\n{:22} {:>7} {:>6} {:>6} {:>7} {:>6} {:>6} {:>7} {:>6} {:>7}".format(*header))
-    for name, tool in tools.items():
-        start = time.perf_counter()
-        removed = tool()
-        seconds = time.perf_counter() - start
-        results[name] = {t: score(removed, truth) for t, truth in truths.items()}
+    print("\n{:24} {:>7} {:>6} {:>6} {:>7} {:>6} {:>6} {:>7} {:>6} {:>7}".format(*header))
+    for name in tools:
         c, w = results[name]["code"], results[name]["words"]
-        results[name]["time"] = {"seconds": seconds}
-        print(f"{name:22} {len(removed):>7} {c['precision']:>6.3f} {c['recall']:>6.3f} "
+        print(f"{name:24} {len(removed[name]):>7} {c['precision']:>6.3f} {c['recall']:>6.3f} "
               f"{c['f1']:>7.3f} {w['precision']:>6.3f} {w['recall']:>6.3f} {w['f1']:>7.3f} "
-              f"{seconds:>6.1f} {len(docs) / seconds:>7.0f}")  # fmt: skip
+              f"{median[name]:>6.1f} {len(docs) / median[name]:>7.0f}")  # fmt: skip
+    print("\nseconds per run: " + "; ".join(
+        f"{name} {', '.join(f'{t:.1f}' for t in times)}" for name, times in seconds.items()))
     ours = results["codekiln"]
     for peer in ("datatrove", "datasketch"):
         theirs = results[peer]
-        f1_code = ours["code"]["f1"] / max(theirs["code"]["f1"], 1e-9)
-        f1_words = ours["words"]["f1"] / max(theirs["words"]["f1"], 1e-9)
-        speed = theirs["time"]["seconds"] / ours["time"]["seconds"]
-        print(f"codekiln / {peer}: F1 x{f1_code:.3f} (code truth), x{f1_words:.3f} "
-              f"(word truth), speed x{speed:.2f}")  # fmt: skip
+        ratios = [theirs_s / ours_s for ours_s, theirs_s
+                  in zip(seconds["codekiln"], seconds[peer], strict=True)]  # fmt: skip
+        print(f"codekiln / {peer}: "
+              f"recall {ours['code']['recall']:.4f} vs {theirs['code']['recall']:.4f} (code), "
+              f"{ours['words']['recall']:.4f} vs {theirs['words']['recall']:.4f} (word); "
+              f"F1 x{ours['code']['f1'] / max(theirs['code']['f1'], 1e-9):.3f} (code), "
+              f"x{ours['words']['f1'] / max(theirs['words']['f1'], 1e-9):.3f} (word); "
+              f"speed x{median[peer] / median['codekiln']:.2f} (median; per run "
+              f"{', '.join(f'{r:.2f}' for r in ratios)})")  # fmt: skip
+    try:
+        load = os.getloadavg()[0]
+        print(f"1-minute load average at the end: {load:.1f} on {os.cpu_count()} CPUs")
+    except OSError:
+        pass
 
 
 if __name__ == "__main__":

@@ -19,18 +19,15 @@ from pathlib import Path
 
 import pytest
 
+import codekiln_benchmark_data
 from codekiln_curate.stages.decontaminate import DecontaminateOptions, DecontaminateStage
 
-SHARED = Path(__file__).resolve().parents[3] / ".." / "shared" / "benchmarks"
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not SHARED.is_dir(), reason=f"shared benchmark data absent at {SHARED}"),
-]
+pytestmark = pytest.mark.slow
 
 
 def humaneval_items() -> list[dict[str, str]]:
-    with gzip.open(SHARED / "humaneval" / "HumanEval.jsonl.gz", "rt") as fh:
+    with gzip.open(codekiln_benchmark_data.path("humaneval"), "rt") as fh:
         return [json.loads(line) for line in fh]
 
 
@@ -89,11 +86,10 @@ def renamed_solution(item: dict[str, str]) -> str:
 
 @pytest.fixture(scope="module")
 def filters() -> dict[str, DecontaminateStage]:
-    plain = DecontaminateStage(DecontaminateOptions(benchmarks_dir=str(SHARED),
-                                                    use_plugins=False))
+    plain = DecontaminateStage(DecontaminateOptions(use_plugins=False))  # every bundled one
     # Identifier-normalized 10-grams flag ~60% of clean files; 20-grams are usable.
     normalized = DecontaminateStage(DecontaminateOptions(
-        benchmarks_dir=str(SHARED), use_plugins=False, normalize_identifiers=True, ngram=20
+        use_plugins=False, normalize_identifiers=True, ngram=20
     ))
     return {"plain": plain, "normalized": normalized}
 
@@ -142,7 +138,8 @@ def test_renamed_solutions_alone_mostly_escape_word_ngrams(
 
 
 def test_mbpp_code_verbatim_is_caught(filters: dict[str, DecontaminateStage]) -> None:
-    records = [json.loads(line) for line in (SHARED / "mbpp" / "mbpp.jsonl").open()]
+    with codekiln_benchmark_data.path("mbpp").open(encoding="utf-8") as fh:
+        records = [json.loads(line) for line in fh]
     hosts = clean_files(200)
     caught = 0
     for record, host in zip(records[:200], hosts, strict=True):

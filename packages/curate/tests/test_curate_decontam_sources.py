@@ -1,4 +1,4 @@
-"""Benchmark text sources: recipe files, the shared folder, plugins; index lookups."""
+"""Benchmark text sources: the bundled copy, recipe files, the shared folder, plugins."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import ClassVar
 
 import pytest
 
+import codekiln_benchmark_data
 from codekiln_core.errors import ConfigError
 from codekiln_core.hookspecs import hookimpl
 from codekiln_core.plugins import get_plugin_manager
@@ -18,7 +19,9 @@ from codekiln_curate.decontam import (
     SHARED_FILES,
     BenchmarkText,
     NgramIndex,
+    bundled_benchmarks,
     ngram_hashes,
+    texts_from_bundled,
     texts_from_recipe_files,
     texts_from_shared_dir,
     words,
@@ -26,7 +29,11 @@ from codekiln_curate.decontam import (
 from codekiln_curate.stages.decontaminate import DecontaminateOptions, DecontaminateStage
 
 SHARED = Path(__file__).resolve().parents[3] / ".." / "shared" / "benchmarks"
-needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"no shared benchmarks at {SHARED}")
+#: LiveCodeBench, MHPP and MultiPL-E are not bundled (their terms); tests of them need a copy.
+needs_shared = pytest.mark.skipif(
+    not SHARED.is_dir(),
+    reason=f"LiveCodeBench/MHPP/MultiPL-E are not bundled; no shared copy at {SHARED}",
+)
 
 SOLUTION = (
     "def running_max(values):\n"
@@ -65,7 +72,8 @@ def test_recipe_files_in_every_format(tmp_path: Path, form: str) -> None:
     texts = list(texts_from_recipe_files([entry]))
     assert texts[0] == BenchmarkText("mine", "T/1", SOLUTION)
     assert texts[1].text == "assert f(1) == 1\nx"
-    flt = DecontaminateStage(DecontaminateOptions(benchmark_files=[entry], use_plugins=False))
+    flt = DecontaminateStage(DecontaminateOptions(benchmark_files=[entry], use_plugins=False,
+                                                   bundled=False))
     assert flt.matches("# header\n" + SOLUTION) == [("mine", "T/1")]
     assert flt.filter({"content": "print('hello world')"}) is True
 
@@ -87,7 +95,7 @@ def test_bad_sources_are_one_line_config_errors(tmp_path: Path) -> None:
     path.write_text("{not json\n")
     with pytest.raises(ConfigError, match="line 1"):
         list(texts_from_recipe_files([{"name": "b", "path": str(path), "fields": ["code"]}]))
-    empty = DecontaminateStage(DecontaminateOptions(use_plugins=False))
+    empty = DecontaminateStage(DecontaminateOptions(use_plugins=False, bundled=False))
     with pytest.raises(ConfigError, match="no benchmark text"):
         empty.filter({"content": SOLUTION})
 
@@ -108,16 +116,44 @@ def test_shared_folder_loads_every_benchmark() -> None:
     assert counts["livecodebench"] == 400 and counts["mhpp"] == 210
 
 
-@needs_shared
 def test_index_reports_every_task_hit() -> None:
-    index = NgramIndex(texts_from_shared_dir(SHARED, only=["humaneval", "humaneval-x"]))
-    with gzip.open(SHARED / "humaneval" / "HumanEval.jsonl.gz", "rt") as fh:
+    index = NgramIndex(texts_from_bundled(only=["humaneval", "humaneval-x"]))
+    with gzip.open(codekiln_benchmark_data.path("humaneval"), "rt") as fh:
         item = json.loads(fh.readline())
     hits = index.matches(item["prompt"] + item["canonical_solution"])
     assert ("humaneval", "HumanEval/0") in hits
     assert ("humaneval-x", "Python/0") in hits  # the same problem in HumanEval-X
     assert index.is_contaminated(item["canonical_solution"] + item["test"])
     assert index.stats.tasks == 164 * 7
+
+
+def test_bundled_benchmarks_are_indexed_with_no_options() -> None:
+    """No folder, no files, no plugins: every bundled benchmark is still indexed."""
+    assert bundled_benchmarks() == ("humaneval", "humaneval-plus", "mbpp", "mbpp-sanitized",
+                                    "mbpp-plus", "cruxeval", "humaneval-x")  # fmt: skip
+    stage = DecontaminateStage(DecontaminateOptions(use_plugins=False))
+    tasks: dict[str, int] = {}
+    for benchmark, _ in stage.index.entries:
+        tasks[benchmark] = tasks.get(benchmark, 0) + 1
+    assert tasks == {"humaneval": 164, "humaneval-plus": 164, "mbpp": 974, "mbpp-sanitized": 427,
+                     "mbpp-plus": 378, "cruxeval": 800, "humaneval-x": 6 * 164}  # fmt: skip
+    with gzip.open(codekiln_benchmark_data.path("humaneval"), "rt") as fh:
+        item = json.loads(fh.readline())
+    keep, reason = stage.filter({"content": "x = 1\n" + item["canonical_solution"]})  # type: ignore[misc]
+    assert (keep, reason) == (False, "contaminated:humaneval")
+    assert stage.filter({"content": SOLUTION}) is True
+    only = DecontaminateOptions(use_plugins=False, benchmarks=["cruxeval"])
+    assert DecontaminateStage(only).index.stats.tasks == 800
+
+
+@needs_shared
+def test_shared_folder_adds_what_is_not_bundled() -> None:
+    wanted = ["humaneval", "cruxeval", "mhpp", "livecodebench"]
+    options = DecontaminateOptions(use_plugins=False, benchmarks_dir=str(SHARED), benchmarks=wanted)
+    both = DecontaminateStage(options)
+    assert {benchmark for benchmark, _ in both.index.entries} == set(wanted)
+    alone = DecontaminateStage(options.model_copy(update={"bundled": False}))
+    assert both.index.stats == alone.index.stats  # same texts: bundled ones are read once
 
 
 class ToyBench:
@@ -149,12 +185,14 @@ class ToyPlugin:
 def test_benchmark_plugins_take_part(tmp_path: Path) -> None:
     pm = get_plugin_manager(load_entrypoints=False, warn=False)
     pm.register(ToyPlugin(), name="toy")
-    flt = DecontaminateStage(DecontaminateOptions(benchmarks_dir=str(tmp_path)), Registry(pm))
+    options = DecontaminateOptions(benchmarks_dir=str(tmp_path), bundled=False)
+    flt = DecontaminateStage(options, Registry(pm))
     assert flt.matches("x = 1\n" + SOLUTION) == [("toybench", "toy/1")]
     keep, reason = flt.filter({"content": SOLUTION})  # type: ignore[misc]
     assert (keep, reason) == (False, "contaminated:toybench")
     assert ToyBench.seen_data[-1] == str(tmp_path)  # the data folder is handed to the plugin
-    only_other = DecontaminateStage(DecontaminateOptions(benchmarks=["other"]), Registry(pm))
+    only = DecontaminateOptions(benchmarks=["other"], bundled=False)
+    only_other = DecontaminateStage(only, Registry(pm))
     with pytest.raises(ConfigError):
         only_other.filter({"content": SOLUTION})
 
@@ -168,7 +206,7 @@ class OfflinePlugin:
 def test_a_plugin_that_cannot_load_is_a_one_line_error() -> None:
     pm = get_plugin_manager(load_entrypoints=False, warn=False)
     pm.register(OfflinePlugin(), name="offline-plugin")
-    flt = DecontaminateStage(registry=Registry(pm))
+    flt = DecontaminateStage(DecontaminateOptions(bundled=False), registry=Registry(pm))
     with pytest.raises(ConfigError, match=r"'offline' gave no decontamination texts.*no network"):
         flt.filter({"content": SOLUTION})
 
@@ -177,6 +215,6 @@ def test_a_plugin_that_cannot_load_is_a_one_line_error() -> None:
 @pytest.mark.slow
 def test_installed_benchmark_plugins_load_from_the_shared_folder() -> None:
     """The eval package's benchmarks (if installed) read the same folder offline."""
-    flt = DecontaminateStage(DecontaminateOptions(benchmarks_dir=str(SHARED)))
+    flt = DecontaminateStage(DecontaminateOptions(benchmarks_dir=str(SHARED), bundled=False))
     names = {benchmark for benchmark, _ in flt.index.entries}
     assert "humaneval" in names and "mbpp" in names

@@ -23,7 +23,9 @@ from codekiln_curate.dedup import (
     jaccard,
     optimal_bands,
     shingle_hashes,
+    signature_similarity,
 )
+from codekiln_curate.dedup.bands import key_hash
 from codekiln_curate.dedup.shingles import token_hash, token_hashes
 
 
@@ -78,7 +80,8 @@ def test_bands_minimize_weighted_error_like_the_reference_solution() -> None:
     assert MinHashConfig(bands=16, rows=8).band_layout == (16, 8)
 
 
-@pytest.mark.parametrize("bad", [{"threshold": 1.5}, {"num_perm": 1}, {"bands": 20, "rows": 8}])
+@pytest.mark.parametrize("bad", [{"threshold": 1.5}, {"num_perm": 1}, {"bands": 20, "rows": 8},
+                                 {"verify_bins": 500}, {"verify_members": 0}])
 def test_bad_config_is_a_one_line_error(bad: dict[str, float]) -> None:
     with pytest.raises(ConfigError):
         MinHashConfig(**bad)  # type: ignore[arg-type]
@@ -97,6 +100,29 @@ def test_signature_estimates_exact_jaccard_on_real_edits() -> None:
     err = np.array(errors)
     assert abs(err.mean()) < 0.01  # unbiased
     assert err.std() < 0.04  # ~sqrt(J(1-J)/256) <= 0.031
+
+
+def test_verification_bins_estimate_jaccard_tighter_than_band_values() -> None:
+    """512 one-permutation bins: unbiased, and ~half the spread of the 128 band values."""
+    config = MinHashConfig()
+    hasher = MinHasher(config)
+    band_errors, bin_errors = [], []
+    for text in stdlib_texts(40):
+        for every in (5, 10, 30):
+            a, b = shingle_hashes(text), shingle_hashes(drop_lines(text, every, 2))
+            sa, sb = hasher.signature_of_shingles(a), hasher.signature_of_shingles(b)
+            truth = jaccard(a, b)
+            band_errors.append(estimated_jaccard(sa[: config.num_perm], sb[: config.num_perm])
+                               - truth)  # fmt: skip
+            bin_errors.append(float(signature_similarity(sa, sb, config)[0]) - truth)
+    bands, bins = np.array(band_errors), np.array(bin_errors)
+    assert abs(bins.mean()) < 0.01
+    assert bins.std() < 0.7 * bands.std()
+    assert signature_similarity(sa, sa, config)[0] == 1.0
+    # band values are unchanged by the sketch: same as a config without bins
+    plain = MinHasher(MinHashConfig(verify_bins=0)).signature_of_shingles(a)
+    assert np.array_equal(hasher.signature_of_shingles(a)[: config.num_perm], plain)
+    assert len(plain) == 128 and config.width == 128 + 512
 
 
 def test_signatures_are_deterministic_and_seeded() -> None:
@@ -176,11 +202,55 @@ def test_transitive_chain_becomes_one_cluster(tmp_path: Path) -> None:
     assert spill.clusters() == {"k-a": "k-a", "k-b": "k-a", "k-c": "k-a"}
 
 
+def test_link_is_verified_against_later_bucket_members_not_only_the_first(
+        tmp_path: Path) -> None:
+    """A bucket whose first member is a chance collision: its other members still join.
+
+    Three documents share band 0 and no other band. In key-hash order the first one agrees
+    with the others only there; the second and third agree on 13 of 16 values (one differs
+    in each other band). Checking against the first member alone finds no link; checking
+    each earlier member until a match links the two.
+    """
+    config = MinHashConfig(num_perm=16, bands=4, rows=4, threshold=0.8, verify_bins=0)
+    first, second, third = sorted(["doc-a", "doc-b", "doc-c"], key=key_hash)
+    rng = np.random.default_rng(7)
+    similar = rng.integers(0, 2**32, size=16, dtype=np.uint32)
+    stranger = rng.integers(0, 2**32, size=16, dtype=np.uint32)
+    stranger[:4] = similar[:4]  # same band-0 bucket, nothing else in common
+    near = similar.copy()
+    near[[4, 8, 12]] += 1  # 13/16 = 0.81 agree, but no shared bucket in bands 1-3
+    sigs = {first: stranger, second: similar, third: near}
+    spill = BandSpill(tmp_path / "s", config)
+    spill.add(list(sigs), np.stack(list(sigs.values())))
+    low, high = sorted([second, third])
+    assert spill.clusters() == {low: low, high: low}
+    # The first member really is in the bucket: unverified, all three join.
+    loose = BandSpill(tmp_path / "loose", MinHashConfig(num_perm=16, bands=4, rows=4,
+                                                        verify=False))  # fmt: skip
+    loose.add(list(sigs), np.stack(list(sigs.values())))
+    assert len(loose.clusters()) == 3
+
+
+def test_verify_members_caps_the_checks_per_bucket(tmp_path: Path) -> None:
+    """With ``verify_members=1`` only the first member is tried (the old rule): no link."""
+    config = MinHashConfig(num_perm=16, bands=4, rows=4, verify_bins=0, verify_members=1)
+    first, second, third = sorted(["doc-a", "doc-b", "doc-c"], key=key_hash)
+    rng = np.random.default_rng(7)
+    similar = rng.integers(0, 2**32, size=16, dtype=np.uint32)
+    stranger = rng.integers(0, 2**32, size=16, dtype=np.uint32)
+    stranger[:4] = similar[:4]
+    near = similar.copy()
+    near[[4, 8, 12]] += 1
+    spill = BandSpill(tmp_path / "s", config)
+    spill.add([first, second, third], np.stack([stranger, similar, near]))
+    assert spill.clusters() == {}
+
+
 def test_spill_rejects_wrong_shapes_and_reused_dirs(tmp_path: Path) -> None:
     spill = BandSpill(tmp_path / "s")
     with pytest.raises(CodekilnError, match="shape"):
         spill.add(["a", "b"], np.zeros((2, 64), dtype=np.uint32))
-    spill.add(["a"], np.zeros((1, 128), dtype=np.uint32))
+    spill.add(["a"], np.zeros((1, spill.config.width), dtype=np.uint32))
     with pytest.raises(CodekilnError, match="not empty"):
         BandSpill(tmp_path / "s")
 
@@ -193,7 +263,7 @@ def test_clustering_memory_is_bounded_by_one_band(tmp_path: Path) -> None:
     """
     rng = np.random.default_rng(0)
     n, config = 200_000, MinHashConfig()
-    sigs = rng.integers(0, 2**32, size=(n, config.num_perm), dtype=np.uint32)
+    sigs = rng.integers(0, 2**32, size=(n, config.width), dtype=np.uint32)
     sigs[n - 2000 :] = sigs[:2000]  # 2000 exact copies
     spill = BandSpill(tmp_path / "s", config)
     keys = [f"doc{i:07d}" for i in range(n)]
@@ -242,3 +312,16 @@ def test_clusters_do_not_depend_on_insertion_order(tmp_path: Path) -> None:
         results.append(spill.clusters())
     assert results[0] == results[1]
     assert len(results[0]) > 40
+
+
+def test_near_dedup_stage_options_reach_the_config() -> None:
+    from pydantic import ValidationError
+
+    from codekiln_curate.stages.near_dedup import NearDedupOptions, NearDedupStage
+
+    assert NearDedupStage().config.width == 128 + 512
+    legacy = NearDedupStage(NearDedupOptions.model_validate({"verify_bins": 0,
+                                                             "verify_members": 1}))
+    assert (legacy.config.width, legacy.config.verify_members) == (128, 1)
+    with pytest.raises(ValidationError, match="power of two"):
+        NearDedupOptions.model_validate({"verify_bins": 500})

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
+import codekiln_benchmark_data
 from codekiln_core.testing import TINY_LLAMA
 from codekiln_eval.benchmarks import HumanEval
 
-DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "benchmarks"
+DATA = codekiln_benchmark_data.root()  # the bundled copy: no ../shared needed
 CHAT_TEMPLATE = ("{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}\n"
                  "{% endfor %}{% if add_generation_prompt %}<|assistant|>\n{% endif %}")
 

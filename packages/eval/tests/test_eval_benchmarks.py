@@ -8,14 +8,21 @@ from typing import Any
 
 import pytest
 
+import codekiln_benchmark_data
 from codekiln_core.errors import ConfigError
 from codekiln_core.registry import Registry
 from codekiln_eval.benchmarks import all_benchmarks
 from codekiln_eval.benchmarks.base import Benchmark, Task
 from codekiln_eval.execute import CheckJob, run_jobs
 
-DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "benchmarks"
-pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=f"benchmark data absent: {DATA}")
+#: Permissive benchmarks come bundled; LiveCodeBench and MultiPL-E (their terms keep them out
+#: of the package) are read from the shared folder when it is there.
+DATA = codekiln_benchmark_data.root()
+SHARED = Path(__file__).resolve().parents[3] / ".." / "shared" / "benchmarks"
+needs_shared = pytest.mark.skipif(
+    not SHARED.is_dir(), reason=f"LiveCodeBench/MultiPL-E are not bundled; no copy at {SHARED}"
+)
+RESTRICTED = ("livecodebench", "multipl-e")
 BENCH = {cls.name: cls for cls in all_benchmarks()}
 PLUS_REPAIRED = {"HumanEval/32", "Mbpp/255"}
 
@@ -46,10 +53,12 @@ def test_registered_through_plugin_hook(plugin_manager: Any) -> None:
 
 @pytest.mark.parametrize(("name", "count"), [
     ("humaneval", 164), ("humaneval-plus", 164), ("mbpp", 500), ("mbpp-sanitized", 257),
-    ("mbpp-plus", 378), ("cruxeval-o", 800), ("livecodebench", 400), ("multipl-e-rust", 156),
+    ("mbpp-plus", 378), ("cruxeval-o", 800), ("humaneval-x-cpp", 164),
+    pytest.param("livecodebench", 400, marks=needs_shared),
+    pytest.param("multipl-e-rust", 156, marks=needs_shared),
 ])
 def test_task_counts_and_decontamination_texts(name: str, count: int) -> None:
-    bench = BENCH[name](data=DATA)
+    bench = BENCH[name](data=SHARED if name.startswith(RESTRICTED) else DATA)
     assert len(bench.tasks()) == count
     texts = list(bench.decontamination_texts())
     assert texts and all(isinstance(tid, str) and text for tid, text in texts)
@@ -60,20 +69,69 @@ def test_multipl_e_is_never_for_training() -> None:
     assert BENCH["humaneval"].training_allowed
 
 
+@needs_shared
 def test_livecodebench_release_window() -> None:
-    bench = BENCH["livecodebench"](data=DATA, start_date="2024-01-01", end_date="2024-03-31")
+    bench = BENCH["livecodebench"](data=SHARED, start_date="2024-01-01", end_date="2024-03-31")
     tasks = bench.tasks()
     assert 0 < len(tasks) < 400
     assert all("2024-01-01" <= t.record["contest_date"][:10] <= "2024-03-31" for t in tasks)
     with pytest.raises(ConfigError, match="not a date"):
-        BENCH["livecodebench"](data=DATA, start_date="soon").tasks()
+        BENCH["livecodebench"](data=SHARED, start_date="soon").tasks()
     with pytest.raises(ConfigError, match="no option"):
-        BENCH["livecodebench"](data=DATA, window="x")
+        BENCH["livecodebench"](data=SHARED, window="x")
 
 
 def test_missing_data_is_one_line_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no humaneval file"):
         BENCH["humaneval"](data=tmp_path).tasks()
+
+
+def test_without_data_bundled_benchmarks_load_from_the_package(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CODEKILN_BENCHMARK_DATA", raising=False)
+    bundled = {n for n, cls in BENCH.items() if cls.bundled}
+    assert {"humaneval", "humaneval-plus", "mbpp", "mbpp-sanitized", "mbpp-plus", "cruxeval-o",
+            "cruxeval-i", "humaneval-x-python", "humaneval-x-cpp"} <= bundled
+    assert not {n for n in bundled if n.startswith(RESTRICTED)}
+    root = codekiln_benchmark_data.root()
+    for name in sorted(bundled):
+        files = BENCH[name]().source_files()
+        assert files and all(root in f.parents for f in files), name
+    assert BENCH["humaneval"]().source_files() == [codekiln_benchmark_data.path("humaneval")]
+
+
+def test_loading_order_data_then_env_then_bundled_then_hub(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from codekiln_eval.benchmarks import base
+
+    hub_calls: list[str] = []
+
+    def fake_hub(repo: str, patterns: tuple[str, ...]) -> list[Path]:  # the hub is external
+        hub_calls.append(repo)
+        raise ConfigError(f"offline: {repo}")
+
+    monkeypatch.setattr(base, "hub_files", fake_hub)
+    env_root, explicit = tmp_path / "env", tmp_path / "explicit"
+    for folder in (env_root, explicit):
+        (folder / "humaneval").mkdir(parents=True)
+        shutil.copy(codekiln_benchmark_data.path("humaneval"), folder / "humaneval")
+    monkeypatch.setenv("CODEKILN_BENCHMARK_DATA", str(env_root))
+    assert BENCH["humaneval"](data=explicit).source_files()[0].parent.parent == explicit
+    assert BENCH["humaneval"]().source_files()[0].parent.parent == env_root
+    # the env folder holds only HumanEval: MBPP falls through to the bundled copy
+    assert BENCH["mbpp"]().source_files() == [codekiln_benchmark_data.path("mbpp")]
+    # an explicit --data must hold the benchmark
+    with pytest.raises(ConfigError, match="no mbpp file under"):
+        BENCH["mbpp"](data=explicit).tasks()
+    # not bundled and not in the env folder: the hub is asked, and nothing else
+    with pytest.raises(ConfigError, match="offline"):
+        BENCH["livecodebench"]().tasks()
+    assert hub_calls == ["livecodebench/code_generation_lite"]
+    monkeypatch.setenv("CODEKILN_BENCHMARK_DATA", str(tmp_path / "missing"))
+    with pytest.raises(ConfigError, match="CODEKILN_BENCHMARK_DATA"):
+        BENCH["humaneval"]().tasks()
 
 
 @pytest.mark.sandbox
@@ -151,9 +209,10 @@ def test_cruxeval_wrong_and_off_by_one_score_0(sandbox: Any) -> None:
     assert pass_rate(bench, tasks[:1], cheat, sandbox)[0] == 0.0
 
 
+@needs_shared
 @pytest.mark.sandbox
 def test_livecodebench_stdin_and_functional(sandbox: Any) -> None:
-    bench = BENCH["livecodebench"](data=DATA)
+    bench = BENCH["livecodebench"](data=SHARED)
     by_id = {t.task_id: t for t in bench.tasks()}
     stdin_task, func_task = by_id["abc324_b"], by_id["2727"]
     right_stdin = ("n = int(input())\nwhile n % 2 == 0: n //= 2\nwhile n % 3 == 0: n //= 3\n"
@@ -184,9 +243,10 @@ def test_humaneval_x_compiled_languages(name: str, sandbox: Any) -> None:
     assert pass_rate(bench, tasks, broken, sandbox)[0] == 0.0
 
 
+@needs_shared
 @pytest.mark.sandbox
 def test_multipl_e_python_with_humaneval_references(sandbox: Any) -> None:
-    bench = BENCH["multipl-e-python"](data=DATA)
+    bench = BENCH["multipl-e-python"](data=SHARED)
     canon = {t.task_id.split("/")[1]: t.record["canonical_solution"]
              for t in BENCH["humaneval"](data=DATA).tasks()}
     tasks = bench.tasks(limit=10)

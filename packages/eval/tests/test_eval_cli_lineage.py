@@ -10,9 +10,6 @@ import pytest
 
 from codekiln_core.cli.app import main
 
-DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "benchmarks"
-needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"benchmark data absent: {DATA}")
-
 
 def test_eval_list_names_every_runnable_benchmark(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["eval", "list"]) == 0
@@ -77,7 +74,6 @@ def test_bad_option_value_is_one_line_error_naming_allowed(
     assert "mode" in err and "poem" in err and "chat" in err
 
 
-@needs_data
 @pytest.mark.slow
 @pytest.mark.sandbox
 def test_registered_model_eval_through_cli_is_in_its_lineage(
@@ -87,6 +83,7 @@ def test_registered_model_eval_through_cli_is_in_its_lineage(
     from codekiln_core.lineage.chain import walk_chain
 
     monkeypatch.chdir(tmp_path)  # the models:/ download cache lives under ./.codekiln
+    monkeypatch.delenv("CODEKILN_BENCHMARK_DATA", raising=False)  # no --data: the bundled copy
     model_dir = tmp_path / "ckpt"
     shutil.copytree(tiny_model_dir, model_dir)
     with lineage_run("train.run", config={"steps": 0}) as train:
@@ -94,7 +91,7 @@ def test_registered_model_eval_through_cli_is_in_its_lineage(
     assert uri == "models:/tiny/1"
 
     out = tmp_path / "run"
-    code = main(["eval", "run", "-b", "humaneval", "-m", uri, "--data", str(DATA),
+    code = main(["eval", "run", "-b", "humaneval", "-m", uri,
                  "--limit", "2", "-n", "1", "--max-tokens", "8", "--mode", "completion",
                  "--calibrate", "probe", "--workers", "1", "-o", str(out)])
     captured = capsys.readouterr()

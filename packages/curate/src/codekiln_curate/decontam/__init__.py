@@ -7,6 +7,8 @@ from codekiln_curate.decontam.ngrams import ngram_hashes, words
 from codekiln_curate.decontam.sources import (
     SHARED_FILES,
     BenchmarkText,
+    bundled_benchmarks,
+    texts_from_bundled,
     texts_from_file,
     texts_from_plugins,
     texts_from_recipe_files,
@@ -18,7 +20,9 @@ __all__ = [
     "BenchmarkText",
     "IndexStats",
     "NgramIndex",
+    "bundled_benchmarks",
     "ngram_hashes",
+    "texts_from_bundled",
     "texts_from_file",
     "texts_from_plugins",
     "texts_from_recipe_files",

@@ -1,4 +1,8 @@
-"""Where benchmark texts come from: recipe files, the shared benchmark folder, plugins.
+"""Where benchmark texts come from: the bundled benchmarks, recipe files, the shared
+benchmark folder, plugins.
+
+The bundled copy (codekiln-benchmark-data: HumanEval, HumanEval+, MBPP, MBPP sanitized,
+MBPP+, CRUXEval, HumanEval-X) has the shared folder's layout, so one field table serves both.
 
 Every source yields :class:`BenchmarkText` items ``(benchmark, task_id, text)``; one item per
 text field, so no n-gram spans two fields that never appear together.
@@ -23,9 +27,6 @@ from codekiln_core.errors import ConfigError
 
 if TYPE_CHECKING:
     from codekiln_core.registry import Registry
-
-if TYPE_CHECKING:
-    pass
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,21 @@ def texts_from_shared_dir(
             continue
         for path in sorted(root.glob(spec.glob)):
             yield from texts_from_file(path, spec.benchmark, spec.fields, spec.id_field)
+
+
+def texts_from_bundled(only: Iterable[str] | None = None) -> Iterator[BenchmarkText]:
+    """Every benchmark shipped in codekiln-benchmark-data (no download, no local copy)."""
+    import codekiln_benchmark_data
+
+    yield from texts_from_shared_dir(codekiln_benchmark_data.root(), only)
+
+
+def bundled_benchmarks() -> tuple[str, ...]:
+    """Names (as in :data:`SHARED_FILES`) of the benchmarks ``texts_from_bundled`` reads."""
+    import codekiln_benchmark_data
+
+    root = codekiln_benchmark_data.root()
+    return tuple(spec.benchmark for spec in SHARED_FILES if any(root.glob(spec.glob)))
 
 
 def texts_from_recipe_files(entries: Iterable[Mapping[str, Any]]) -> Iterator[BenchmarkText]:

@@ -18,6 +18,7 @@ from codekiln_curate.dedup.minhash import (
     combine_signatures,
     estimated_jaccard,
     optimal_bands,
+    signature_similarity,
 )
 from codekiln_curate.dedup.shingles import code_tokens, jaccard, shingle_hashes
 
@@ -39,4 +40,5 @@ __all__ = [
     "representative_key",
     "representative_sort_key",
     "shingle_hashes",
+    "signature_similarity",
 ]

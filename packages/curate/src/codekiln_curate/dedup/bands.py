@@ -1,12 +1,18 @@
 """LSH banding spilled to disk, then connected components one band at a time.
 
 Memory stays bounded by one band: ``add`` appends ``(band_hash, doc_index)`` records to one
-file per band and the raw signatures to a file used for verification; ``clusters`` loads a
-single band, groups equal band hashes, links each member to the first member of its bucket
-(smallest key hash, so the order of ``add`` calls does not matter), optionally verifies the
-link by estimated Jaccard, and merges the links into a vectorised union-find (roots are
-always the smallest index in a component), so transitive duplicates collapse into one
-cluster.
+file per band and the verification sketches (``verification_sketch``) to one more;
+``clusters`` loads a single band, groups equal band hashes (members ordered by key hash, so
+the order of ``add`` calls does not matter) and links members into a vectorised union-find
+(roots are always the smallest index in a component), so transitive duplicates collapse into
+one cluster.
+
+Without verification every member links to its bucket's first member. With it, a member is
+checked against the earlier members of its bucket one at a time, first to last (up to
+``verify_members``), and links to the first one whose estimated Jaccard reaches the
+threshold: a bucket whose first member is a chance collision (or the far end of an edit
+chain) still joins its other members. Checking runs as rounds over the whole band: round
+``r`` compares every still-unlinked member at position > r with the member at position r.
 
 Peak memory of ``clusters``: ~8 bytes/doc for the union-find, 8 for the key hashes, plus
 ~50 bytes/doc while one band is sorted, plus the keys of documents that end up in clusters
@@ -23,10 +29,14 @@ from pathlib import Path
 import numpy as np
 
 from codekiln_core.errors import CodekilnError
-from codekiln_curate.dedup.minhash import MinHashConfig
+from codekiln_curate.dedup.minhash import (
+    MinHashConfig,
+    sketch_similarity,
+    verification_sketch,
+)
 
 _RECORD = np.dtype([("hash", "<u8"), ("doc", "<u4")])
-_VERIFY_CHUNK = 65_536  # candidate links verified per block (bounded temporaries)
+_VERIFY_BYTES = 4 << 20  # signature bytes read per verification block (bounded temporaries)
 
 
 class BandSpill:
@@ -47,7 +57,7 @@ class BandSpill:
         self.bands, self.rows = self.config.band_layout
         self.count = 0
         self._band_paths = [self.workdir / f"band-{b:04d}.bin" for b in range(self.bands)]
-        self._sig_path = self.workdir / "signatures.u32"
+        self._sig_path = self.workdir / "verify.sketch"
         self._keys_path = self.workdir / "keys.jsonl"
         self._keyhash_path = self.workdir / "keyhash.u64"
 
@@ -55,10 +65,10 @@ class BandSpill:
     def add(self, keys: list[str], signatures: np.ndarray) -> None:
         """Append documents; row ``i`` of ``signatures`` belongs to ``keys[i]``."""
         sigs = np.ascontiguousarray(signatures, dtype=np.uint32)
-        if sigs.ndim != 2 or sigs.shape != (len(keys), self.config.num_perm):
+        if sigs.ndim != 2 or sigs.shape != (len(keys), self.config.width):
             raise CodekilnError(
                 f"signatures have shape {sigs.shape}, expected ({len(keys)}, "
-                f"{self.config.num_perm}) for {len(keys)} keys; hash with the same MinHashConfig"
+                f"{self.config.width}) for {len(keys)} keys; hash with the same MinHashConfig"
             )
         if self.count + len(keys) >= 2**32:
             raise CodekilnError("a BandSpill holds at most 2**32 - 1 documents; shard the input")
@@ -69,9 +79,9 @@ class BandSpill:
             records["doc"] = doc_index
             with path.open("ab") as fh:
                 records.tofile(fh)
-        if self.config.verify:  # only verification reads full signatures back
+        if self.config.verify:  # only verification reads signatures back
             with self._sig_path.open("ab") as fh:
-                sigs.tofile(fh)
+                verification_sketch(sigs, self.config).tofile(fh)
         with self._keys_path.open("a", encoding="utf-8") as fh:
             fh.writelines(json.dumps(key) + "\n" for key in keys)
         with self._keyhash_path.open("ab") as fh:
@@ -82,39 +92,64 @@ class BandSpill:
     def _key_hashes(self) -> np.ndarray:
         return np.fromfile(self._keyhash_path, dtype=np.uint64)
 
-    def _band_links(self, band: int, key_hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(member, first)`` index pairs of one band: bucket members linked to its first.
+    def _band_buckets(self, band: int, key_hashes: np.ndarray) -> tuple[np.ndarray, ...]:
+        """``(docs, starts, position)`` of one band, bucket members in key-hash order.
 
-        Buckets are ordered by key hash, so "first" does not depend on the order documents
-        were added in (shards finishing in a different order give the same links).
+        ``docs[i]`` is a document, ``starts[i]`` the index in ``docs`` of its bucket's first
+        member and ``position[i]`` its place in the bucket (0 for the first member).
+        Ordering by key hash makes links independent of the order documents were added in.
         """
         records = np.fromfile(self._band_paths[band], dtype=_RECORD)
         order = np.lexsort((key_hashes[records["doc"]], records["hash"]))
         hashes = records["hash"][order]
         docs = records["doc"][order].astype(np.int64)
         del records, order
-        starts = np.ones(len(hashes), dtype=bool)
-        starts[1:] = hashes[1:] != hashes[:-1]
-        group_first = docs[np.flatnonzero(starts)][np.cumsum(starts) - 1]
-        linked = ~starts
-        return docs[linked], group_first[linked]
+        is_first = np.ones(len(hashes), dtype=bool)
+        is_first[1:] = hashes[1:] != hashes[:-1]
+        starts = np.flatnonzero(is_first)[np.cumsum(is_first) - 1]
+        return docs, starts, np.arange(len(docs)) - starts
 
-    def _verify(self, members: np.ndarray, firsts: np.ndarray) -> np.ndarray:
-        """Mask of links whose signatures agree on >= threshold of positions."""
-        if not self.config.verify or len(members) == 0:
-            return np.ones(len(members), dtype=bool)
-        sigs = np.memmap(
-            self._sig_path, dtype=np.uint32, mode="r", shape=(self.count, self.config.num_perm)
-        )
-        keep = np.empty(len(members), dtype=bool)
-        for start in range(0, len(members), _VERIFY_CHUNK):
-            stop = start + _VERIFY_CHUNK
-            same = (sigs[members[start:stop]] == sigs[firsts[start:stop]]).mean(axis=1)
-            keep[start:stop] = same >= self.config.threshold
+    def _band_links(self, band: int, key_hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(member, first)`` index pairs of one band: bucket members linked to its first."""
+        docs, starts, position = self._band_buckets(band, key_hashes)
+        linked = position > 0
+        return docs[linked], docs[starts[linked]]
+
+    def _verified_links(self, band: int, key_hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(member, earlier)`` pairs: each member and the first earlier member it matches."""
+        docs, starts, position = self._band_buckets(band, key_hashes)
+        probe = verification_sketch(np.zeros((1, self.config.width), np.uint32), self.config)
+        sigs = np.memmap(self._sig_path, dtype=probe.dtype, mode="r",
+                         shape=(self.count, probe.shape[1]))  # fmt: skip
+        pending = np.flatnonzero(position > 0)
+        members: list[np.ndarray] = []
+        partners: list[np.ndarray] = []
+        for rank in range(self.config.verify_members):
+            pending = pending[position[pending] > rank]
+            if not len(pending):
+                break
+            member, partner = docs[pending], docs[starts[pending] + rank]
+            ok = self._similar(sigs, member, partner)
+            members.append(member[ok])
+            partners.append(partner[ok])
+            pending = pending[~ok]
+        if not members:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        return np.concatenate(members), np.concatenate(partners)
+
+    def _similar(self, sigs: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Mask of pairs whose estimated Jaccard reaches the threshold (blockwise)."""
+        keep = np.empty(len(a), dtype=bool)
+        chunk = max(1, _VERIFY_BYTES // (2 * sigs.itemsize * sigs.shape[1]))  # two rows a pair
+        for start in range(0, len(a), chunk):
+            stop = start + chunk
+            estimate = sketch_similarity(sigs[a[start:stop]], sigs[b[start:stop]],
+                                         self.config)  # fmt: skip
+            keep[start:stop] = estimate >= self.config.threshold
         return keep
 
     def candidate_pairs(self) -> Iterator[tuple[int, int]]:
-        """``(member, first)`` document indices sharing a band bucket, band by band.
+        """``(member, first)`` document indices sharing a band bucket, band by band (unverified).
 
         A pair can repeat across bands; links are to the bucket's first member only, so a
         bucket of ``k`` documents yields ``k - 1`` pairs, not ``k*(k-1)/2``.
@@ -128,10 +163,10 @@ class BandSpill:
         """``int64[count]`` root per document: the smallest index of its component."""
         parent = np.arange(self.count, dtype=np.int64)
         key_hashes = self._key_hashes()
+        links = self._verified_links if self.config.verify else self._band_links
         for band in range(self.bands):
-            members, firsts = self._band_links(band, key_hashes)
-            ok = self._verify(members, firsts)
-            _union(parent, members[ok], firsts[ok])
+            members, partners = links(band, key_hashes)
+            _union(parent, members, partners)
         return _flatten(parent)
 
     def clusters(self) -> dict[str, str]:

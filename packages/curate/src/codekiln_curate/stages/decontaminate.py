@@ -1,5 +1,8 @@
 """``decontaminate``: drop documents sharing a word 10-gram with any benchmark item.
 
+Every benchmark bundled in codekiln-benchmark-data is indexed unless ``bundled: false``, so
+the stage works offline with no options; local folders, files and plugins add to it.
+
 The drop reason names the first benchmark hit (``contaminated:humaneval``); ``matches``
 lists every ``(benchmark, task_id)`` hit so the report can count hits per benchmark and
 per task.
@@ -16,8 +19,11 @@ from pydantic import Field, field_validator
 from codekiln_core.errors import ConfigError
 from codekiln_core.stages import StageOptions
 from codekiln_curate.decontam import (
+    SHARED_FILES,
     BenchmarkText,
     NgramIndex,
+    bundled_benchmarks,
+    texts_from_bundled,
     texts_from_plugins,
     texts_from_recipe_files,
     texts_from_shared_dir,
@@ -41,8 +47,13 @@ class BenchmarkFile(StageOptions):
 
 
 class DecontaminateOptions(StageOptions):
+    bundled: bool = Field(
+        True, description="index every benchmark shipped in codekiln-benchmark-data (HumanEval, "
+        "HumanEval+, MBPP, MBPP sanitized, MBPP+, CRUXEval, HumanEval-X)"
+    )
     benchmarks_dir: str | None = Field(
-        None, description="folder in the shared benchmark layout (e.g. ../shared/benchmarks)"
+        None, description="folder in the shared benchmark layout (e.g. ../shared/benchmarks); "
+        "with bundled, it adds only the benchmarks that are not bundled"
     )
     benchmark_files: list[BenchmarkFile] = Field(
         default_factory=list, description="extra benchmark files: [{name, path, fields, id_field?}]"
@@ -85,13 +96,20 @@ class DecontaminateStage:
         self.ngram = options.ngram
         self.normalize_identifiers = options.normalize_identifiers
         self.min_distinct_words = options.min_distinct_words
+        self.bundled = options.bundled
         self.registry = registry
         self._index: NgramIndex | None = None
 
     def _texts(self) -> Iterator[BenchmarkText]:
         wanted = set(self.benchmarks) if self.benchmarks is not None else None
+        from_dir = wanted
+        if self.bundled:
+            yield from texts_from_bundled(wanted)
+            # the folder adds what is not bundled; the bundled files are the same bytes
+            from_dir = {spec.benchmark for spec in SHARED_FILES} - set(bundled_benchmarks())
+            from_dir &= wanted if wanted is not None else from_dir
         if self.benchmarks_dir is not None:
-            yield from texts_from_shared_dir(self.benchmarks_dir, wanted)
+            yield from texts_from_shared_dir(self.benchmarks_dir, from_dir)
         for item in texts_from_recipe_files(self.benchmark_files):
             if wanted is None or item.benchmark in wanted:
                 yield item
@@ -106,8 +124,9 @@ class DecontaminateStage:
                                self.min_distinct_words)  # fmt: skip
             if len(index) == 0:
                 raise ConfigError(
-                    "decontaminate found no benchmark text; set benchmarks_dir (e.g. "
-                    "../shared/benchmarks) or benchmark_files, or register a benchmark plugin"
+                    "decontaminate found no benchmark text; keep bundled: true, set "
+                    "benchmarks_dir (e.g. ../shared/benchmarks) or benchmark_files, or "
+                    "register a benchmark plugin (check the benchmarks filter too)"
                 )
             self._index = index
         return self._index

@@ -32,9 +32,20 @@ class NearDedupOptions(StageOptions):
     seed: int = Field(1, description="seed of the MinHash permutations")
     bands: int = Field(0, ge=0, description="LSH bands; 0 derives bands and rows from threshold")
     rows: int = Field(0, ge=0, description="rows per band; 0 derives bands and rows from threshold")
+    verify_bins: int = Field(
+        512, ge=0, description="one-permutation bins verifying each band link (a power of two; "
+        "0 verifies with the band values, less precise, ~0.5 KB/doc less disk)"
+    )
+    verify_members: int = Field(
+        32, ge=1, description="earlier bucket members a file is checked against until one "
+        "matches (1: the bucket's first member only)"
+    )
 
     @model_validator(mode="after")
     def _band_layout_fits(self) -> NearDedupOptions:
+        bins = self.verify_bins
+        if bins & (bins - 1):
+            raise ValueError(f"verify_bins={bins} is not a power of two; use e.g. 512 or 0")
         if self.bands and self.rows and self.bands * self.rows > self.num_perm:
             raise ValueError(f"bands*rows={self.bands * self.rows} exceeds "
                              f"num_perm={self.num_perm}; lower bands or rows")
@@ -57,23 +68,25 @@ class NearDedupStage:
         self.config = MinHashConfig(num_perm=options.num_perm,
                                     shingle_size=options.shingle_size,
                                     threshold=options.threshold, seed=options.seed,
-                                    bands=options.bands, rows=options.rows)
+                                    bands=options.bands, rows=options.rows,
+                                    verify_bins=options.verify_bins,
+                                    verify_members=options.verify_members)
         self._hasher: Any = None
 
     def key_schema(self) -> pa.Schema:
         return pa.schema([("id", pa.string()), ("repo", pa.string()), ("path", pa.string()),
-                          ("signature", pa.list_(pa.uint32(), self.config.num_perm))])
+                          ("signature", pa.list_(pa.uint32(), self.config.width))])
 
     def keys(self, docs: Sequence[Document]) -> pa.Table:
         from codekiln_curate.dedup import MinHasher
 
         if self._hasher is None:
             self._hasher = MinHasher(self.config)
-        num_perm = self.config.num_perm
+        width = self.config.width  # band values, then verification bins
         sigs = (self._hasher.signatures([d["content"] for d in docs]) if docs
-                else np.zeros((0, num_perm), dtype=np.uint32))
+                else np.zeros((0, width), dtype=np.uint32))
         flat = pa.array(sigs.reshape(-1), type=pa.uint32())
-        column = pa.FixedSizeListArray.from_arrays(flat, num_perm)
+        column = pa.FixedSizeListArray.from_arrays(flat, width)
         return pa.table({"id": [d["id"] for d in docs], "repo": [d["repo"] for d in docs],
                          "path": [d["path"] for d in docs], "signature": column},
                         schema=self.key_schema())
@@ -89,7 +102,7 @@ class NearDedupStage:
                     continue
                 rows = table.select(["id", "repo", "path"]).to_pylist()
                 keys = [representative_sort_key(r) for r in rows]
-                spill.add(keys, _signatures(table, self.config.num_perm))
+                spill.add(keys, _signatures(table, self.config.width))
             clusters = spill.clusters()
             return {key.rsplit(KEY_SEP, 1)[1]: (rep.rsplit(KEY_SEP, 1)[1],
                                             "near_duplicate" if key != rep else None)
@@ -103,7 +116,7 @@ class NearDedupStage:
         members: dict[str, list[str]] = defaultdict(list)
         for path in key_tables:
             table = pq.read_table(path, schema=self.key_schema())
-            sigs = _signatures(table, self.config.num_perm)
+            sigs = _signatures(table, self.config.width)
             for i, (doc_id, repo) in enumerate(zip(table["id"].to_pylist(),
                                                    table["repo"].to_pylist(), strict=True)):
                 members[repo].append(doc_id)
@@ -121,6 +134,7 @@ class NearDedupStage:
         return decisions
 
 
-def _signatures(table: pa.Table, num_perm: int) -> np.ndarray:
+def _signatures(table: pa.Table, width: int) -> np.ndarray:
+    """Signature rows (band values, then verification bins) of a key table."""
     flat = table["signature"].combine_chunks().flatten().to_numpy(zero_copy_only=False)
-    return np.asarray(flat, dtype=np.uint32).reshape(-1, num_perm)
+    return np.asarray(flat, dtype=np.uint32).reshape(-1, width)

@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from codekiln_core.errors import ConfigError
-from codekiln_eval.benchmarks.io import default_data_root, find_local, hub_files, read_records
+from codekiln_eval.benchmarks.io import (
+    DATA_ENV,
+    bundled_root,
+    default_data_root,
+    find_local,
+    hub_files,
+    read_records,
+)
 from codekiln_eval.extract import extract_code, python_imports, truncate_at_stops
 
 
@@ -69,6 +76,8 @@ class Benchmark:
     license: ClassVar[str] = ""
     #: False when the license forbids using the data to train models (MultiPL-E clause 4).
     training_allowed: ClassVar[bool] = True
+    #: True when codekiln-benchmark-data ships this benchmark's files (permissive licence).
+    bundled: ClassVar[bool] = False
     hub_repo: ClassVar[str] = ""
     hub_patterns: ClassVar[tuple[str, ...]] = ()
     local_patterns: ClassVar[tuple[str, ...]] = ()
@@ -77,7 +86,8 @@ class Benchmark:
     id_field: ClassVar[str] = "task_id"
 
     def __init__(self, data: str | Path | None = None, **options: Any) -> None:
-        self.data = Path(data) if data is not None else default_data_root()
+        #: The explicit ``--data`` path; None means look in the usual places (see ``locate``).
+        self.data = Path(data) if data is not None else None
         self.options = dict(options)
         self._records: list[dict[str, Any]] | None = None
         self._files: list[Path] = []
@@ -100,7 +110,11 @@ class Benchmark:
         return list(self._files)
 
     def locate(self) -> list[Path]:
-        """Local files when a data path is known, else the hub copy."""
+        """``--data``, then ``CODEKILN_BENCHMARK_DATA``, then the bundled copy, then the hub.
+
+        An explicit ``--data`` must hold the benchmark; the environment folder is a shared
+        root that may hold only some benchmarks, so a benchmark missing there falls through.
+        """
         if self.data is not None:
             found = find_local(self.data, self.local_patterns)
             if not found:
@@ -109,6 +123,15 @@ class Benchmark:
                     f"{', '.join(self.local_patterns)}); pass --data with the benchmark file"
                 )
             return found
+        env_root = default_data_root()
+        if env_root is not None:
+            found = find_local(env_root, self.local_patterns, origin=DATA_ENV)
+            if found:
+                return found
+        if self.bundled:
+            found = find_local(bundled_root(), self.local_patterns)
+            if found:
+                return found
         return hub_files(self.hub_repo, self.hub_patterns)
 
     def load_records(self, files: list[Path]) -> list[dict[str, Any]]:

@@ -57,6 +57,7 @@ def is_call_args(text: str) -> bool:
 class CRUXEvalOutput(Benchmark):
     name = "cruxeval-o"
     license = "MIT"
+    bundled = True
     hub_repo = "cruxeval-org/cruxeval"
     hub_patterns = ("*.parquet", "*.jsonl")
     local_patterns = ("cruxeval.jsonl",)

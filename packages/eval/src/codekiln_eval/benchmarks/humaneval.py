@@ -37,6 +37,7 @@ def fix_origin_test(test: str) -> str:
 class HumanEval(Benchmark):
     name = "humaneval"
     license = "MIT"
+    bundled = True
     hub_repo = "openai/openai_humaneval"
     hub_patterns = ("openai_humaneval/test-*.parquet",)
     local_patterns = ("HumanEval.jsonl.gz", "HumanEval.jsonl", "human-eval-v2-*.jsonl*")

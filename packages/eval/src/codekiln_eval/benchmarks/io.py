@@ -1,7 +1,8 @@
-"""Reading benchmark files: local copies first, the Hugging Face hub when online.
+"""Reading benchmark files: local copies first, then the bundled copy, the hub when online.
 
 Local data may be a single file, a benchmark folder, or the root of the shared layout
 (``humaneval/``, ``evalplus/``, ...): loaders look for their known file names beneath it.
+The bundled copy (codekiln-benchmark-data) has that layout too.
 """
 
 from __future__ import annotations
@@ -40,10 +41,13 @@ def read_records(path: Path) -> list[dict[str, Any]]:
         raise ConfigError(f"{path}: cannot read benchmark records ({exc})") from exc
 
 
-def find_local(data: Path, patterns: tuple[str, ...]) -> list[Path]:
-    """Files under ``data`` (or ``data`` itself) whose name matches one of ``patterns``."""
+def find_local(data: Path, patterns: tuple[str, ...], origin: str = "--data") -> list[Path]:
+    """Files under ``data`` (or ``data`` itself) whose name matches one of ``patterns``.
+
+    ``origin`` names where the path came from, for the error when it does not exist.
+    """
     if not data.exists():
-        raise ConfigError(f"benchmark data {data} does not exist; pass an existing --data path")
+        raise ConfigError(f"benchmark data {data} ({origin}) does not exist; fix {origin}")
     if data.is_file():
         return [data]
     found: list[Path] = []
@@ -56,6 +60,13 @@ def default_data_root() -> Path | None:
     """The local benchmark root from ``CODEKILN_BENCHMARK_DATA``, if set."""
     value = os.environ.get(DATA_ENV)
     return Path(value) if value else None
+
+
+def bundled_root() -> Path:
+    """Root of the benchmark files shipped in codekiln-benchmark-data."""
+    import codekiln_benchmark_data
+
+    return codekiln_benchmark_data.root()
 
 
 def hub_files(repo_id: str, patterns: tuple[str, ...], revision: str | None = None) -> list[Path]:

@@ -54,6 +54,7 @@ def assert_program(solution: str, tests: list[str], setup: str = "",
 class MBPP(Benchmark):
     name = "mbpp"
     license = "CC-BY-4.0"
+    bundled = True
     hub_repo = "google-research-datasets/mbpp"
     hub_patterns: ClassVar[tuple[str, ...]] = ("full/*.parquet",)
     local_patterns: ClassVar[tuple[str, ...]] = ("mbpp.jsonl",)

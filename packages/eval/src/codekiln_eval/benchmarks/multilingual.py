@@ -45,6 +45,7 @@ class HumanEvalX(Benchmark):
     name = "humaneval-x-python"
     language = "python"
     license = "Apache-2.0"
+    bundled = True
     hub_repo = "THUDM/humaneval-x"
     decontamination_fields = ("prompt", "declaration", "canonical_solution", "test")
     file_tag: ClassVar[str] = "python"
