@@ -182,6 +182,9 @@ def run_eval(settings: EvalSettings, *, generator: Any = None, sandbox: Any = No
         summary = execute_and_score(settings, bench, tasks, samples, out, sandbox, progress)
         summary.update(mode=mode, model=settings.model, mlflow_run_id=run.run_id)
         write_json_atomic(out / "summary.json", summary)
+        from codekiln_eval.report import save_plot
+
+        save_plot([summary], out / "passk.png")  # the bars, beside the numbers
         if run.run_id:
             # MLflow metric names allow no "@": pass@1 is logged as pass_at_1
             run.log_metrics({k.replace("@", "_at_"): v for k, v in summary["pass_at_k"].items()

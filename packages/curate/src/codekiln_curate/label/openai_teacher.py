@@ -60,6 +60,9 @@ class OpenAITeacher:
         return f"openai:{self.config.model}"
 
     def params(self) -> dict[str, object]:
+        if self.config.mode == "logprobs":  # one token: the digit, with its alternatives
+            return {"temperature": 0.0, "max_tokens": 1, "logprobs": True,
+                    "top_logprobs": self.config.top_logprobs}
         return {"temperature": self.config.temperature, "max_tokens": self.config.max_tokens}
 
     def answer_all(self, prompts: Sequence[tuple[int, str]]) -> Iterator[Answer]:
@@ -110,7 +113,7 @@ class OpenAITeacher:
             raise _Retryable(f"{type(exc).__name__}: {exc}") from exc
         except ValueError as exc:
             raise _Retryable(f"invalid JSON reply: {exc}") from exc
-        return _content(payload)
+        return _digits(payload) if self.config.mode == "logprobs" else _content(payload)
 
 
 class _Fatal(Exception):
@@ -123,6 +126,18 @@ def _content(payload: object) -> str:
     except (KeyError, IndexError, TypeError) as exc:
         raise _Fatal(f"reply has no choices[0].message.content: {str(payload)[:200]}") from exc
     return str(content or "")
+
+
+def _digits(payload: object) -> str:
+    """The digit masses of ``choices[0].logprobs.content[0].top_logprobs``."""
+    from codekiln_curate.label.logprobs import encode_masses, masses_from_top_logprobs
+
+    try:
+        entries = payload["choices"][0]["logprobs"]["content"][0]["top_logprobs"]  # type: ignore[index]
+    except (KeyError, IndexError, TypeError) as exc:
+        raise _Fatal("reply has no choices[0].logprobs.content[0].top_logprobs; the endpoint "
+                     "must support logprobs (or use teacher.mode generate)") from exc
+    return encode_masses(masses_from_top_logprobs(entries))
 
 
 def _retry_after(exc: urllib.error.HTTPError) -> float | None:
