@@ -54,8 +54,7 @@ def run_command(
         console.print(line)
     typer.echo(f"mlflow run: {result.parent_run_id}")
     if not result.ok:
-        failed = [s.name for s in result.steps if s.status in ("failed", "interrupted")]
-        raise typer.Exit(1) if failed else typer.Exit(0)
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

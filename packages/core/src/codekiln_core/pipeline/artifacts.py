@@ -36,6 +36,8 @@ def _lineage(result: PipelineResult, client: MlflowClient, report: object) -> li
 
     assert isinstance(report, Path)
     graph = build_graph(walk_chain(result.parent_run_id))
+    if not graph.nodes:  # no step logged a run (e.g. only inspection commands)
+        return []
     png, html = report / "lineage.png", report / "lineage.html"
     write_png(graph, png)
     write_html(graph, html)

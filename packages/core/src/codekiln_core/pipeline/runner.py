@@ -118,6 +118,9 @@ class PipelineRunner:
         except KeyboardInterrupt:
             status = "KILLED"
             raise
+        except Exception:
+            status = "FAILED"
+            raise
         finally:
             for step in self.recipe.steps:
                 self.outcomes.setdefault(step.name, StepOutcome(step.name, step.kind, "pending"))
