@@ -54,7 +54,11 @@ def run_command(
         console.print(line)
     typer.echo(f"mlflow run: {result.parent_run_id}")
     if not result.ok:
-        raise typer.Exit(1)
+        from codekiln_core.pipeline.runner import StepFailed
+
+        bad = next(s for s in result.steps if s.status in ("failed", "interrupted"))
+        raise StepFailed(f"pipeline {result.name}: step {bad.name!r} {bad.status} "
+                         f"({bad.note}); fix it and rerun: finished steps are skipped")
 
 
 def register(app: typer.Typer) -> None:

@@ -122,8 +122,10 @@ class PipelineRunner:
             status = "FAILED"
             raise
         finally:
-            for step in self.recipe.steps:
-                self.outcomes.setdefault(step.name, StepOutcome(step.name, step.kind, "pending"))
+            for index, step in enumerate(self.recipe.steps):
+                if step.name not in self.outcomes:
+                    self.outcomes[step.name] = StepOutcome(step.name, step.kind, "pending") \
+                        if self.first <= index <= self.last else self._outside(step)
             self._close(status)
         return self.result()
 
