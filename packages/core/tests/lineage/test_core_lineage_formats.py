@@ -107,7 +107,8 @@ def test_png_svg_html_pictures(chain: dict[str, str], tmp_path: Path,
     assert head[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", head[16:24])
     assert width > 600 and 150 < height < width  # a left-to-right chain, readable size
-    assert svg.read_text().startswith("<svg") and "models:/quickstart/1" in svg.read_text()
+    assert svg.read_text().startswith("<svg")
+    assert ">models:/quickstart/1</text>" in svg.read_text()  # real text, not outlines
     html = page.read_text()
     assert "<svg" in html and "<script" not in html and "http://" not in html.split("<svg")[0]
     assert "pass@1 = 0.125" in html

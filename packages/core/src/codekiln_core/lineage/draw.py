@@ -148,8 +148,12 @@ def write_png(graph: LineageGraph, path: Path, dpi: int = 120) -> Path:
 
 
 def svg_text(graph: LineageGraph) -> str:
+    """SVG with real <text> elements (searchable, selectable), not glyph outlines."""
+    import matplotlib
+
     buffer = io.StringIO()
-    figure(graph).savefig(buffer, format="svg", metadata={"Date": None})
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        figure(graph).savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
     return text[text.index("<svg"):]  # drop the XML prolog: it is inlined into HTML
 
