@@ -27,7 +27,7 @@ def print_summary(console: Console, result: PipelineResult) -> None:
         shown = f"{seconds:.1f}s" if seconds else "-"
         if row["status"] == "skipped" and seconds:
             shown = f"({seconds:.1f}s)"
-        metrics = "  ".join(f"{k}={_number(v)}" for k, v in row["metrics"].items())
+        metrics = "\n".join(f"{k}={_number(v)}" for k, v in row["metrics"].items())
         status = f"[{style}]{row['status']}[/{style}]" if style else row["status"]
         note = f" {row['note']}" if row["note"] and row["status"] != "ran" else ""
         table.add_row(row["step"], row["kind"], status + note, shown,
