@@ -37,6 +37,7 @@ def test_help_imports_no_heavy_library():
     assert "HEAVY=\n" in done.stdout or done.stdout.rstrip().endswith("HEAVY=")
     for group in INSTALLED_GROUPS:
         assert group in done.stdout
+    assert "run" in done.stdout.split()  # `codekiln run`, core's pipeline command
 
 
 @pytest.mark.parametrize("group", ["posttrain"])  # serve has its command now

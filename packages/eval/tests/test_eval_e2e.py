@@ -83,6 +83,7 @@ def test_canned_correct_endpoint_scores_one(tmp_path: Path, mode: str) -> None:
         summary = run_eval(settings(tmp_path, server.url, mode=mode))
     assert summary["pass_at_k"] == {"pass@1": 1.0, "pass@2": 1.0}
     assert summary["schema_version"] == 1 and summary["num_tasks_complete"] == 4
+    assert (tmp_path / "run" / "passk.png").read_bytes()[:4] == b"\x89PNG"  # the bars
     rows = [json.loads(x) for x in (tmp_path / "run" / "tasks.jsonl").read_text().splitlines()]
     assert [r["correct"] for r in rows] == [2, 2, 2, 2]
     assert all(r["timeouts_s"]["base"] > 0 for r in rows)

@@ -1,4 +1,4 @@
-"""codekiln-core's own plugin: the ``plugins`` and ``lineage`` command groups, and the sandboxes."""
+"""codekiln-core's own plugin: the ``plugins``, ``lineage`` and ``run`` commands; sandboxes."""
 
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ if TYPE_CHECKING:
 def codekiln_register_commands(app: typer.Typer) -> None:
     from codekiln_core.cli.lineage_cmd import lineage_app
     from codekiln_core.cli.plugins_cmd import plugins_app
+    from codekiln_core.cli.run_cmd import register as register_run
 
     app.add_typer(plugins_app, name="plugins")
     app.add_typer(lineage_app, name="lineage")
+    register_run(app)
 
 
 @hookimpl

@@ -93,6 +93,7 @@ def test_score_command_drops_the_bottom_tenth_deterministically(
     summary = json.loads((outs[0] / "score_summary.json").read_text())
     assert summary["dropped"] == 4 and list(summary["thresholds"]) == ["*"]
     assert (outs[0] / "report.md").read_text().startswith("# Quality scoring")
+    assert (outs[0] / "score_histogram.png").read_bytes()[:4] == b"\x89PNG"
     for sub in ("data", "dropped"):
         for part in sorted((outs[0] / sub).glob("*.parquet")):
             assert part.read_bytes() == (outs[1] / sub / part.name).read_bytes()
@@ -147,6 +148,10 @@ def test_lineage_walks_from_scored_data_back_to_labels_and_raw_code(
     chain = walk_chain(marker["run_id"])
     commands = sorted(node.command for node in chain.runs)
     assert commands == ["curate.label", "curate.run", "curate.score", "train.scorer"]
+    from mlflow import MlflowClient
+
+    logged = {a.path for a in MlflowClient().list_artifacts(marker["run_id"], "report")}
+    assert {"report/report.md", "report/score_histogram.png"} <= logged
     assert any(str(tmp_path / "corpus") in link.source for link in chain.raw_inputs)
 
 

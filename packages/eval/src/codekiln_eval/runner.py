@@ -211,6 +211,9 @@ def finish(settings: ExecutionSettings, n: int, bench: Benchmark, tasks: list[Ta
     summary = execute_and_score(settings, n, bench, tasks, samples, out, sandbox, progress)
     summary.update(extra, mlflow_run_id=run.run_id)
     write_json_atomic(out / "summary.json", summary)
+    from codekiln_eval.report import save_plot
+
+    save_plot([summary], out / "passk.png")  # the bars, beside the numbers
     if run.run_id:
         # MLflow metric names allow no "@": pass@1 is logged as pass_at_1
         run.log_metrics({k.replace("@", "_at_"): v for k, v in summary["pass_at_k"].items()

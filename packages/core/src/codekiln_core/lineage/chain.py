@@ -36,6 +36,9 @@ class RunNode:
     outputs: list[DatasetLink] = field(default_factory=list)
     models: list[str] = field(default_factory=list)
     upstream: list[str] = field(default_factory=list)
+    metrics: dict[str, float] = field(default_factory=dict)
+    registered: list[str] = field(default_factory=list)  # NAME/VERSION of registered models
+    steps: list[str] = field(default_factory=list)  # a pipeline's step runs (`codekiln run`)
 
 
 @dataclass
@@ -71,7 +74,9 @@ def walk_chain(ref: str) -> Chain:
             continue
         seen.add(run_id)
         node = _node(client.get_run(run_id))
+        _add_registered(client, node)
         runs.append(node)
+        queue.extend(node.steps)
         queue.extend(node.upstream)
     return Chain(ref, runs, _downstream(client, experiment_id, start))
 
@@ -83,6 +88,8 @@ def _node(run: Run) -> RunNode:
         command=tags.get(TAG_COMMAND, run.info.run_name or "?"),
         status=run.info.status,
         upstream=[r for r in tags.get(TAG_UPSTREAM, "").split(",") if r],
+        metrics={k: float(v) for k, v in run.data.metrics.items()},
+        steps=_step_runs(tags),
     )
     for dataset_input in run.inputs.dataset_inputs if run.inputs else []:
         input_tags = {t.key: t.value for t in dataset_input.tags}
@@ -94,6 +101,23 @@ def _node(run: Run) -> RunNode:
     if run.outputs and run.outputs.model_outputs:
         node.models = [m.model_id for m in run.outputs.model_outputs]
     return node
+
+
+def _step_runs(tags: dict[str, str]) -> list[str]:
+    from codekiln_core.pipeline.parent import TAG_STEP_RUNS
+
+    try:
+        runs = json.loads(tags.get(TAG_STEP_RUNS, "{}"))
+    except ValueError:
+        return []
+    return [str(r) for r in runs.values() if r] if isinstance(runs, dict) else []
+
+
+def _add_registered(client: MlflowClient, node: RunNode) -> None:
+    if not node.models:
+        return
+    versions = client.search_model_versions(f"run_id = '{node.run_id}'")
+    node.registered = sorted(f"{v.name}/{v.version}" for v in versions)
 
 
 def _downstream(client: MlflowClient, experiment_id: str, run_id: str) -> list[RunNode]:
@@ -120,6 +144,12 @@ def render_chain(chain: Chain) -> str:
             lines.append(f"{pad}     out: {out.name}  {out.source}  ({out.digest})")
         for model in run.models:
             lines.append(f"{pad}     model: {model}")
+        for version in run.registered:
+            lines.append(f"{pad}     registered: models:/{version}")
+        passk = {k: v for k, v in run.metrics.items() if k.startswith("pass_at_")}
+        if passk:
+            shown = "  ".join(f"{k}={v:.3f}" for k, v in sorted(passk.items()))
+            lines.append(f"{pad}     {shown}")
         for inp in run.inputs:
             origin = f"from run {inp.upstream_run_id}" if inp.upstream_run_id else "raw"
             lines.append(f"{pad}     in:  {inp.name}  {inp.source}  ({inp.digest}, {origin})")
@@ -127,5 +157,8 @@ def render_chain(chain: Chain) -> str:
     lines.extend(f"  {i.name}  {i.source}  ({i.digest})" for i in chain.raw_inputs)
     if chain.downstream:
         lines.append("used by:")
-        lines.extend(f"  {r.command}  run {r.run_id}  [{r.status}]" for r in chain.downstream)
+        for r in chain.downstream:
+            shown_k = "".join(f"  {k}={v:.3f}" for k, v in sorted(r.metrics.items())
+                              if k.startswith("pass_at_"))
+            lines.append(f"  {r.command}  run {r.run_id}  [{r.status}]{shown_k}")
     return "\n".join(lines)

@@ -154,6 +154,7 @@ def lineage_run(
     sha = git_sha()
     if sha:
         tags[TAG_GIT_SHA] = sha
+    tags.update(pipeline_tags())
     run_id = client.create_run(experiment_id, tags=tags, run_name=command).info.run_id
     run = LineageRun(run_id, client)
     try:
@@ -190,3 +191,23 @@ def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             flat[name] = json.dumps(value) if isinstance(value, list | tuple) else value
     return flat
+
+
+#: Set by ``codekiln run`` for each step's process: the pipeline's parent run and the step.
+PARENT_RUN_ENV = "CODEKILN_PARENT_RUN_ID"
+PIPELINE_STEP_ENV = "CODEKILN_PIPELINE_STEP"
+TAG_PIPELINE_STEP = "codekiln.pipeline.step"
+
+
+def pipeline_tags() -> dict[str, str]:
+    """Tags nesting this run under a pipeline's parent run (MLflow shows it as a child)."""
+    import os
+
+    parent = os.environ.get(PARENT_RUN_ENV)
+    if not parent:
+        return {}
+    tags = {"mlflow.parentRunId": parent}
+    step = os.environ.get(PIPELINE_STEP_ENV)
+    if step:
+        tags[TAG_PIPELINE_STEP] = step
+    return tags

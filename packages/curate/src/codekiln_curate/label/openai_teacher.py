@@ -51,7 +51,10 @@ class OpenAITeacher:
     def name(self) -> str:
         return f"openai:{self.config.model}"
 
-    def params(self) -> dict[str, object]:
+    def params(self) -> dict[str, Any]:
+        if self.config.mode == "logprobs":  # one token: the digit, with its alternatives
+            return {"temperature": 0.0, "max_tokens": 1, "logprobs": True,
+                    "top_logprobs": self.config.top_logprobs}
         return {"temperature": self.config.temperature, "max_tokens": self.config.max_tokens}
 
     def answer_all(self, prompts: Sequence[tuple[int, str]]) -> Iterator[Answer]:
@@ -73,7 +76,7 @@ class OpenAITeacher:
         try:
             raw = self._client.chat.completions.with_raw_response.create(
                 model=self.config.model, messages=[{"role": "user", "content": prompt}],
-                temperature=self.config.temperature, max_tokens=self.config.max_tokens)
+                **self.params())
         except openai.APIStatusError as exc:
             if _retryable(exc.status_code):
                 return Answer(index, None, f"gave up after {tries} tries: HTTP "
@@ -85,8 +88,14 @@ class OpenAITeacher:
                           f"{exc}", tries)
         attempts = 1 + int(getattr(raw, "retries_taken", 0))
         try:
-            return Answer(index, _content(raw.parse()), None, attempts)
-        except (ValueError, AttributeError, IndexError, TypeError) as exc:
+            completion = raw.parse()
+        except (ValueError, TypeError) as exc:
+            return Answer(index, None, f"invalid reply: {exc}", attempts)
+        if self.config.mode == "logprobs":
+            return _digits(index, completion, attempts)
+        try:
+            return Answer(index, _content(completion), None, attempts)
+        except (AttributeError, IndexError, TypeError) as exc:
             return Answer(index, None, f"reply has no choices[0].message.content: {exc}",
                           attempts)
 
@@ -98,6 +107,20 @@ def _retryable(status: int) -> bool:
 
 def _content(completion: Any) -> str:
     return str(completion.choices[0].message.content or "")
+
+
+def _digits(index: int, completion: Any, attempts: int) -> Answer:
+    """The digit masses of ``choices[0].logprobs.content[0].top_logprobs``."""
+    from codekiln_curate.label.logprobs import encode_masses, masses_from_top_logprobs
+
+    try:
+        tops = completion.choices[0].logprobs.content[0].top_logprobs
+        entries = [{"token": t.token, "logprob": t.logprob} for t in tops]
+    except (AttributeError, IndexError, TypeError):
+        return Answer(index, None, "reply has no choices[0].logprobs.content[0].top_logprobs; "
+                      "the endpoint must support logprobs (or use teacher.mode generate)",
+                      attempts)
+    return Answer(index, encode_masses(masses_from_top_logprobs(entries)), None, attempts)
 
 
 def _body(exc: Any) -> str:

@@ -22,12 +22,19 @@ class TeacherConfig(RecipeModel):
 
     kind: Literal["openai", "hf"] = Field("openai", description="openai (HTTP chat API) or hf "
                                           "(a local Hugging Face model directory, in-process)")
+    mode: Literal["generate", "logprobs"] = Field(
+        "generate", description="generate: parse 'Rating: [[X]]' from the answer; logprobs: "
+        "expected digit 0-9 (rescaled to 0-10) from the next-token distribution, for "
+        "small teachers and endpoints that return top_logprobs")
+    top_logprobs: int = Field(20, ge=1, le=20, description="top_logprobs asked of an "
+                              "endpoint in logprobs mode")
     base_url: str = Field("http://127.0.0.1:8000/v1", description="chat API base URL; "
                           "requests go to BASE_URL/chat/completions")
     model: str = Field("", description="model name sent to the endpoint (kind openai)")
     api_key_env: str | None = Field(None, description="NAME of the environment variable "
                                     "holding the API key (never the key itself); null: none")
-    model_dir: str | None = Field(None, description="local model directory (kind hf)")
+    model_dir: str | None = Field(None, description="local model directory (kind hf); "
+                                  "pkg:NAME is the directory of installed package NAME")
     gguf_file: str | None = Field(None, description="GGUF file name inside model_dir (kind hf)")
     temperature: float = Field(0.0, ge=0, le=2, description="sampling temperature")
     max_tokens: int = Field(512, ge=8, description="answer token limit")

@@ -10,7 +10,7 @@ Output directory:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -18,6 +18,8 @@ from typing import Any, Protocol
 from codekiln_core.fsio import atomic_write_json
 from codekiln_curate.engine.storage import write_parquet
 from codekiln_curate.label.cache import RequestCache, request_key
+from codekiln_curate.label.logprobs import PROMPT_VERSION as DIGIT_PROMPT_VERSION
+from codekiln_curate.label.logprobs import build_digit_prompt, parse_digit_answer
 from codekiln_curate.label.openai_teacher import Answer
 from codekiln_curate.label.prompt import PROMPT_VERSION, build_prompt, parse_rating
 from codekiln_curate.label.recipe import LabelRecipe, TeacherConfig
@@ -70,7 +72,7 @@ def run_labeling(dataset: Path, output: Path, recipe: LabelRecipe, *,
         result.run_id = run.run_id
         run.log_metrics({k: float(v) for k, v in result.stats.items()
                          if isinstance(v, int | float)})
-        run.log_params({"teacher": teacher.name, "prompt_version": PROMPT_VERSION})
+        run.log_params({"teacher": teacher.name, "prompt_version": result.stats["prompt_version"]})
         run.log_artifact(output / "stats.json", artifact_path="report")
         run.log_output(output, name="labels")
     return result
@@ -82,17 +84,18 @@ def label_files(dataset: Path, output: Path, recipe: LabelRecipe,
     output.mkdir(parents=True, exist_ok=True)
     cache = RequestCache(Path(recipe.cache) if recipe.cache else output / "cache.sqlite")
     try:
-        answers, failures, hits = _collect(docs, recipe.sampling.max_chars, teacher, cache)
+        answers, failures, hits = _collect(docs, recipe.sampling.max_chars, teacher, cache,
+                                           recipe.teacher.mode)
     finally:
         cache.close()
-    rows, rejected = _rows(docs, answers, failures, teacher.name)
-    stats = _stats(docs, rows, rejected, teacher, hits)
+    rows, rejected = _rows(docs, answers, failures, teacher.name, recipe.teacher.mode)
+    stats = _stats(docs, rows, rejected, teacher, hits, recipe.teacher.mode)
     _write(output, rows, rejected, stats)
     return LabelResult(output, output / "labels.parquet", stats, rows=rows)
 
 
 def _collect(docs: list[FileToLabel], max_chars: int, teacher: Teacher, cache: RequestCache,
-             ) -> tuple[dict[int, str], dict[int, str], int]:
+             mode: str = "generate") -> tuple[dict[int, str], dict[int, str], int]:
     """Answers by sample index: cached ones first, each distinct prompt asked at most once."""
     params = teacher.params()
     keys: list[str] = []
@@ -100,7 +103,7 @@ def _collect(docs: list[FileToLabel], max_chars: int, teacher: Teacher, cache: R
     answers: dict[int, str] = {}
     hits = 0
     for index, doc in enumerate(docs):
-        prompt = build_prompt(doc.language, truncate(doc.content, max_chars))
+        prompt = _prompt_builder(mode)(doc.language, truncate(doc.content, max_chars))
         key = request_key(teacher.name, prompt, params)
         keys.append(key)
         cached = cache.get(key)
@@ -129,8 +132,20 @@ def _collect(docs: list[FileToLabel], max_chars: int, teacher: Teacher, cache: R
     return answers, failures, hits
 
 
+def _prompt_builder(mode: str) -> Callable[[str, str], str]:
+    return build_digit_prompt if mode == "logprobs" else build_prompt
+
+
+def _parse(answer: str, mode: str) -> tuple[float | None, str]:
+    if mode == "logprobs":
+        return parse_digit_answer(answer)
+    rating = parse_rating(answer)
+    return rating.score, rating.explanation
+
+
 def _rows(docs: list[FileToLabel], answers: dict[int, str], failures: dict[int, str],
-          teacher: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+          teacher: str, mode: str = "generate",
+          ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     rows: list[dict[str, Any]] = []
     rejected: list[dict[str, Any]] = []
     for index, doc in enumerate(docs):
@@ -138,17 +153,17 @@ def _rows(docs: list[FileToLabel], answers: dict[int, str], failures: dict[int, 
         if index in failures:
             rejected.append({**base, "answer": None, "reason": "failed: " + failures[index]})
             continue
-        rating = parse_rating(answers[index])
-        if rating.score is None:
+        score, explanation = _parse(answers[index], mode)
+        if score is None:
             rejected.append({**base, "answer": answers[index], "reason": "unparsable"})
             continue
-        rows.append({**base, "content": doc.content, "score": rating.score,
-                     "explanation": rating.explanation, "teacher": teacher})
+        rows.append({**base, "content": doc.content, "score": score,
+                     "explanation": explanation, "teacher": teacher})
     return rows, rejected
 
 
 def _stats(docs: list[FileToLabel], rows: list[dict[str, Any]], rejected: list[dict[str, Any]],
-           teacher: Teacher, hits: int) -> dict[str, Any]:
+           teacher: Teacher, hits: int, mode: str = "generate") -> dict[str, Any]:
     unparsable = [r for r in rejected if r["reason"] == "unparsable"]
     return {
         "sampled": len(docs),
@@ -158,12 +173,14 @@ def _stats(docs: list[FileToLabel], rows: list[dict[str, Any]], rejected: list[d
         "requests": teacher.requests,
         "cache_hits": hits,
         "teacher": teacher.name,
-        "prompt_version": PROMPT_VERSION,
+        "prompt_version": DIGIT_PROMPT_VERSION if mode == "logprobs" else PROMPT_VERSION,
+        "mode": mode,
+        "mean_score": round(sum(r["score"] for r in rows) / len(rows), 4) if rows else 0.0,
         "sampled_per_language": dict(sorted(Counter(d.language for d in docs).items())),
         "labeled_per_language": dict(sorted(Counter(r["language"] for r in rows).items())),
         "unparsable_per_language": dict(sorted(Counter(r["language"]
                                                        for r in unparsable).items())),
-        "score_histogram": {str(s): n for s, n in sorted(Counter(r["score"]
+        "score_histogram": {str(s): n for s, n in sorted(Counter(round(r["score"])
                                                                  for r in rows).items())},
     }
 
@@ -173,7 +190,7 @@ def _write(output: Path, rows: list[dict[str, Any]], rejected: list[dict[str, An
     import pyarrow as pa
 
     labels = pa.schema([("id", pa.string()), ("path", pa.string()), ("language", pa.string()),
-                        ("content", pa.string()), ("score", pa.int64()),
+                        ("content", pa.string()), ("score", pa.float64()),
                         ("explanation", pa.string()), ("teacher", pa.string())])
     write_parquet(pa.Table.from_pylist(rows, schema=labels), output / "labels.parquet")
     other = pa.schema([("id", pa.string()), ("path", pa.string()), ("language", pa.string()),

@@ -45,3 +45,14 @@ def write_report(out: Path, summary: dict[str, Any]) -> None:
               "|" + "---:|" * HISTOGRAM_BINS,
               "| " + " | ".join(str(n) for n in summary["histogram"]) + " |", ""]
     write_text("\n".join(lines), out / "report.md")
+
+
+def write_score_plot(out: Path) -> Path | None:
+    """score_histogram.png: the scores of all files (before the gate), kept part stacked."""
+    from codekiln_curate.report.plots import column_values, write_histogram
+
+    kept = column_values(sorted((out / "data").glob("*.parquet")), "quality_score")
+    dropped = column_values(sorted((out / "dropped").glob("*.parquet")), "quality_score")
+    path = out / "score_histogram.png"
+    title = f"quality_score ({kept.size} kept, {dropped.size} dropped)"
+    return path if write_histogram(title, kept, dropped, HISTOGRAM_BINS, path) else None

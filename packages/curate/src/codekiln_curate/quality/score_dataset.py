@@ -143,7 +143,7 @@ def score_dataset(dataset: Path, model_dir: Path, out: Path, options: ScoreOptio
     from codekiln_core.fsio import atomic_dir
     from codekiln_core.lineage import InputRef
     from codekiln_core.lineage.command import lineage_command
-    from codekiln_curate.quality.report import summarize, write_report
+    from codekiln_curate.quality.report import summarize, write_report, write_score_plot
 
     options.check()
     parts = dataset_parts(dataset)
@@ -166,8 +166,11 @@ def score_dataset(dataset: Path, model_dir: Path, out: Path, options: ScoreOptio
             counts = write_split(parts, scores, thresholds, tmp)
             summary = summarize(flat, thresholds, counts, options)
             write_report(tmp, summary)
+            plot = write_score_plot(tmp)
         run.log_metrics({"kept": summary["kept"], "dropped": summary["dropped"],
                          "mean_score": summary["mean_score"]})
         run.log_artifact(out / "report.md", artifact_path="report")
+        if plot is not None:
+            run.log_artifact(out / plot.name, artifact_path="report")
         run.log_output(out, name="scored")
     return ScoreResult(out, summary, run.run_id)

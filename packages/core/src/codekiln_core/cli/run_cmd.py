@@ -1,0 +1,65 @@
+"""``codekiln run RECIPE``: a pipeline of codekiln commands, one parent MLflow run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+QUICKSTART = Path("recipes") / "quickstart.yaml"
+
+
+def run_command(
+    recipe: Annotated[Path | None, typer.Argument(
+        help="pipeline recipe YAML; omitted: recipes/quickstart.yaml of the working directory")
+    ] = None,
+    overrides: Annotated[list[str] | None, typer.Option(
+        "--set", help="override a key; steps by name: --set steps.label.enabled=false")] = None,
+    from_step: Annotated[str | None, typer.Option(
+        "--from", help="start at this step (earlier ones must have finished)")] = None,
+    until_step: Annotated[str | None, typer.Option(
+        "--until", help="stop after this step")] = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="print each step's command line and run nothing")] = False,
+) -> None:
+    """Run RECIPE's steps in order; a rerun skips finished steps and resumes an interrupted one."""
+    from rich.console import Console
+
+    from codekiln_core.errors import ConfigError
+    from codekiln_core.pipeline.recipe import load_pipeline
+
+    if recipe is None:
+        if not QUICKSTART.is_file():
+            raise ConfigError(f"no RECIPE given and no {QUICKSTART} here; pass a pipeline "
+                              "recipe, e.g. codekiln run recipes/quickstart.yaml")
+        recipe = QUICKSTART
+    parsed = load_pipeline(recipe, list(overrides or []))
+    console = Console(stderr=True)
+    if dry_run:
+        from codekiln_core.pipeline.plan import print_plan
+
+        print_plan(Console(), parsed, from_step, until_step)
+        return
+    from codekiln_core.pipeline.artifacts import publish
+    from codekiln_core.pipeline.preflight import check_commands
+    from codekiln_core.pipeline.runner import PipelineRunner
+    from codekiln_core.pipeline.summary import print_summary
+
+    check_commands(parsed)
+    runner = PipelineRunner(parsed, console, from_step=from_step, until_step=until_step)
+    result = runner.run()
+    print_summary(Console(), result)
+    for line in publish(result, runner.client):
+        console.print(line)
+    typer.echo(f"mlflow run: {result.parent_run_id}")
+    if not result.ok:
+        from codekiln_core.pipeline.runner import StepFailed
+
+        bad = next(s for s in result.steps if s.status in ("failed", "interrupted"))
+        raise StepFailed(f"pipeline {result.name}: step {bad.name!r} {bad.status} "
+                         f"({bad.note}); fix it and rerun: finished steps are skipped")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run_command)

@@ -1,0 +1,1 @@
+"""``codekiln run``: a recipe of codekiln commands, one parent MLflow run, resumable."""

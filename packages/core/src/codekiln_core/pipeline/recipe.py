@@ -1,0 +1,209 @@
+"""The pipeline recipe: named steps, each one ``codekiln`` command with its recipe and overrides.
+
+Validated before anything runs. Cross-step references (``${steps.NAME.output}``) are checked
+here too, so a typo fails in one line naming the file, the key and the value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+
+from codekiln_core.config import RecipeModel, apply_override, read_yaml_mapping, validate
+from codekiln_core.errors import ConfigError
+from codekiln_core.pipeline.kinds import KINDS, RecipeStyle, StepKind, kind_names
+
+#: ``${steps.NAME.FIELD}`` and ``${workdir}``; any other ``${...}`` is left for the command.
+REFERENCE = re.compile(r"\$\{(steps\.([A-Za-z0-9_-]+)\.([a-z_]+)|workdir)\}")
+STEP_FIELDS = ("output", "run_id")
+_STEP_NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
+
+
+class StepConfig(RecipeModel):
+    """One step: a ``codekiln`` sub-command run as its own process and its own MLflow run."""
+
+    name: str = Field(pattern=_STEP_NAME, description="step name, unique in the pipeline; "
+                      "later steps refer to its output as ${steps.NAME.output}")
+    kind: str = Field(description="what runs: " + ", ".join(kind_names()))
+    enabled: bool = Field(True, description="false: the step is listed but never runs")
+    command: list[str] = Field([], description="kind command: the sub-command words after "
+                               "`codekiln`, e.g. [curate, samples, repos]")
+    recipe: str | None = Field(None, description="the command's own recipe file (relative "
+                               "to this pipeline file)")
+    config: dict[str, Any] | None = Field(None, description="an inline recipe, used instead "
+                                          "of a recipe file")
+    set: dict[str, Any] = Field({}, description="--set overrides on the step's recipe "
+                                "(nested or dotted keys)")
+    inputs: list[str] = Field([], description="positional arguments: input paths, usually "
+                              "${steps.NAME.output} of earlier steps")
+    options: dict[str, Any] = Field({}, description="command options: {name: value} becomes "
+                                    "--name value (true: --name, false: --no-name, a list "
+                                    "repeats the option)")
+    args: list[str] = Field([], description="extra raw arguments, appended last")
+    output: str | None = Field(None, description="output directory; default WORKDIR/NAME")
+    output_flag: str | None = Field(None, description="option that takes the output "
+                                    "directory, when the kind's default does not fit")
+    recipe_as: RecipeStyle | None = Field(None, description="how the recipe is passed: "
+                                          "positional, option (--recipe) or none")
+    resumes: bool | None = Field(None, description="rerunning the command resumes it "
+                                 "(default: the kind's); false: a partial output is moved "
+                                 "aside first")
+    env: dict[str, str] = Field({}, description="extra environment variables for the step")
+    metrics: list[str] | None = Field(None, description="metrics shown in the summary table "
+                                      "(default: the kind's key metrics)")
+
+    @property
+    def spec(self) -> StepKind:
+        return KINDS[self.kind]
+
+    @property
+    def argv_prefix(self) -> tuple[str, ...]:
+        return tuple(self.command) or self.spec.argv
+
+    @property
+    def recipe_style(self) -> RecipeStyle:
+        if self.recipe_as is not None:
+            return self.recipe_as
+        if self.kind == "command" and (self.recipe or self.config is not None):
+            return "positional"
+        return self.spec.recipe
+
+    @property
+    def output_option(self) -> str | None:
+        return self.output_flag or self.spec.output_flag
+
+    @property
+    def self_resuming(self) -> bool:
+        return self.spec.resumes if self.resumes is None else self.resumes
+
+
+class PipelineRecipe(RecipeModel):
+    """A pipeline: steps run in order, each resumable, all under one parent MLflow run."""
+
+    name: str = Field("pipeline", pattern=_STEP_NAME, description="pipeline name (the "
+                      "parent MLflow run's name)")
+    workdir: str | None = Field(None, description="where outputs and step state live; "
+                                "default .codekiln/pipelines/NAME")
+    steps: list[StepConfig] = Field(min_length=1, description="the steps, in order")
+
+    @property
+    def work_path(self) -> Path:
+        return Path(self.workdir or Path(".codekiln") / "pipelines" / self.name)
+
+    def step(self, name: str) -> StepConfig:
+        for step in self.steps:
+            if step.name == name:
+                return step
+        raise KeyError(name)
+
+
+def load_pipeline(path: str | Path, overrides: Sequence[str] = ()) -> PipelineRecipe:
+    """Read, override (``--set steps.NAME.key=value`` addresses a step by name), validate."""
+    source = Path(path)
+    data = read_yaml_mapping(source)
+    for override in overrides:
+        _apply(data, override)
+    recipe = validate(data, PipelineRecipe, source=str(source))
+    check_pipeline(recipe, str(source))
+    base = source.resolve().parent
+    for step in recipe.steps:  # a step's recipe file is relative to the pipeline file
+        if step.recipe and not Path(step.recipe).is_absolute():
+            step.recipe = str(base / step.recipe)
+    return recipe
+
+
+def _apply(data: dict[str, Any], override: str) -> None:
+    key = override.partition("=")[0].strip()
+    parts = key.split(".")
+    steps = data.get("steps")
+    if len(parts) > 2 and parts[0] == "steps" and isinstance(steps, list) \
+            and not parts[1].isdigit():
+        for step in steps:
+            if isinstance(step, dict) and step.get("name") == parts[1]:
+                apply_override(step, override.split(".", 2)[2])
+                return
+        names = ", ".join(str(s.get("name")) for s in steps if isinstance(s, dict))
+        raise ConfigError(f"--set {override!r}: no step named {parts[1]!r}; steps: {names}")
+    if len(parts) > 2 and parts[0] == "steps" and isinstance(steps, list):
+        data["steps"] = {str(i): s for i, s in enumerate(steps)}  # index form: steps.0.x
+        apply_override(data, override)
+        data["steps"] = [data["steps"][str(i)] for i in range(len(steps))]
+        return
+    apply_override(data, override)
+
+
+def check_pipeline(recipe: PipelineRecipe, source: str) -> None:
+    """Kinds exist, names are unique, references point at earlier enabled steps."""
+    seen: dict[str, StepConfig] = {}
+    for index, step in enumerate(recipe.steps):
+        where = f"{source}: key 'steps.{index}"
+        if step.kind not in KINDS:
+            raise ConfigError(f"{where}.kind' = {step.kind!r}: unknown step kind; kinds: "
+                              f"{', '.join(kind_names())}")
+        if step.name in seen:
+            raise ConfigError(f"{where}.name' = {step.name!r}: two steps have this name; "
+                              "give each step its own name")
+        if step.kind == "command" and not step.command:
+            raise ConfigError(f"{where}.command' is required for kind command; name the "
+                              "sub-command, e.g. command: [curate, samples, repos]")
+        if step.recipe and step.config is not None:
+            raise ConfigError(f"{where}.config': step {step.name!r} has both a recipe file "
+                              "and an inline config; keep one")
+        if (step.recipe or step.config is not None) and step.recipe_style == "none":
+            raise ConfigError(f"{where}.recipe': kind {step.kind} takes no recipe file; pass "
+                              "its settings as options instead")
+        if step.enabled:
+            for key, text in step_strings(step):
+                _check_references(text, seen, f"{where}.{key}'")
+        seen[step.name] = step
+
+
+def step_strings(step: StepConfig) -> list[tuple[str, str]]:
+    """Every string of a step that may hold a reference, with its key for error messages."""
+    found: list[tuple[str, str]] = []
+
+    def walk(key: str, value: Any) -> None:
+        if isinstance(value, str):
+            found.append((key, value))
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                walk(f"{key}.{k}", v)
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(f"{key}.{i}", v)
+
+    for field in ("recipe", "config", "set", "inputs", "options", "args", "output", "env"):
+        walk(field, getattr(step, field))
+    return found
+
+
+def _check_references(text: str, earlier: dict[str, StepConfig], where: str) -> None:
+    for match in REFERENCE.finditer(text):
+        if match.group(1) == "workdir":
+            continue
+        name, field = match.group(2), match.group(3)
+        if name not in earlier:
+            known = ", ".join(earlier) or "none"
+            raise ConfigError(f"{where} = {text!r}: no earlier step named {name!r} "
+                              f"(earlier steps: {known}); a step can use only the outputs "
+                              "of steps above it")
+        if not earlier[name].enabled:
+            raise ConfigError(f"{where} = {text!r}: step {name!r} is disabled; enable it "
+                              "or drop the reference")
+        if field not in STEP_FIELDS:
+            raise ConfigError(f"{where} = {text!r}: steps have {', '.join(STEP_FIELDS)}, "
+                              f"not {field!r}")
+
+
+def referenced_steps(step: StepConfig) -> list[str]:
+    """Names of the earlier steps this one reads, in order of first use."""
+    names: list[str] = []
+    for _, text in step_strings(step):
+        for match in REFERENCE.finditer(text):
+            if match.group(2) and match.group(2) not in names:
+                names.append(match.group(2))
+    return names
