@@ -126,3 +126,28 @@ def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]):
 def test_console_script_runs():
     done = subprocess.run(["codekiln", "--version"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "codekiln-core" in done.stdout
+
+
+def test_exit_code_of_a_command_is_kept() -> None:
+    """A command ending in ``typer.Exit(3)`` makes ``main`` return 3, not 0."""
+    import typer
+
+    from codekiln_core.cli import app as app_module
+
+    probe = typer.Typer()
+
+    @probe.command("boom")
+    def boom() -> None:
+        raise typer.Exit(3)
+
+    @probe.command("fine")
+    def fine() -> None:
+        return None
+
+    original = app_module.build_app
+    try:
+        app_module.build_app = lambda: probe  # type: ignore[assignment]
+        assert app_module.main(["boom"]) == 3
+        assert app_module.main(["fine"]) == 0
+    finally:
+        app_module.build_app = original  # type: ignore[assignment]

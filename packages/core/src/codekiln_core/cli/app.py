@@ -61,7 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     verbose = "--verbose" in args or "-v" in args or os.environ.get(VERBOSE_ENV) == "1"
     command = typer.main.get_command(build_app())
     try:
-        command.main(args=args, prog_name="codekiln", standalone_mode=False)
+        # Without standalone mode click *returns* the code of a typer.Exit raised inside a
+        # command instead of raising it; a command's own return value is not a status.
+        status = command.main(args=args, prog_name="codekiln", standalone_mode=False)
     except CodekilnError as exc:
         return _fail(exc, exc.exit_code, verbose)
     except typer.Exit as exc:
@@ -78,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(getattr(exc, "exit_code", 2))
     except Exception as exc:
         return _fail(exc, 1, verbose, unexpected=True)
-    return 0
+    return status if isinstance(status, int) and not isinstance(status, bool) else 0
 
 
 def _fail(exc: BaseException, code: int, verbose: bool, *, unexpected: bool = False) -> int:
