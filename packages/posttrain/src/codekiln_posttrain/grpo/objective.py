@@ -92,3 +92,37 @@ def dapo_loss(logps: torch.Tensor, old_logps: torch.Tensor, advantages: torch.Te
     metrics = {"clip_ratio/high": float((high * mask).sum() / tokens),
                "clip_ratio/low": float((low * mask).sum() / tokens)}
     return loss, metrics
+
+
+def completion_logps(model: object, batch: dict[str, torch.Tensor], *,
+                     temperature: float) -> torch.Tensor:
+    """Log-probs ``[N, C]`` of the completion tokens given left-padded prompts.
+
+    ``batch``: ``prompt_ids``/``prompt_mask`` (left-padded), ``completion_ids``/
+    ``completion_mask`` (right-padded). Logits are divided by the sampling temperature.
+    """
+    import torch
+
+    from codekiln_posttrain.logprobs import IGNORE, token_logps
+
+    input_ids = torch.cat([batch["prompt_ids"], batch["completion_ids"]], dim=1)
+    attention = torch.cat([batch["prompt_mask"], batch["completion_mask"]], dim=1)
+    labels = torch.cat([torch.full_like(batch["prompt_ids"], IGNORE),
+                        batch["completion_ids"].masked_fill(batch["completion_mask"] == 0,
+                                                            IGNORE)], dim=1)
+    logits = model(input_ids=input_ids, attention_mask=attention,  # type: ignore[operator]
+                   use_cache=False).logits
+    width = batch["completion_ids"].shape[1]
+    return token_logps(logits, labels, temperature=temperature)[:, -width:]
+
+
+def grpo_step_loss(model: object, batch: dict[str, torch.Tensor], *, temperature: float,
+                   eps_low: float = 0.2, eps_high: float = 0.28
+                   ) -> tuple[torch.Tensor, dict[str, float]]:
+    """The DAPO loss of one batch of sampled completions (``advantages`` ``[N]``;
+    ``old_logps`` ``[N, C]`` from the sampling policy, or None: on-policy, one update)."""
+    logps = completion_logps(model, batch, temperature=temperature)
+    old = batch.get("old_logps")
+    old = logps.detach() if old is None else old
+    return dapo_loss(logps, old, batch["advantages"], batch["completion_mask"],
+                     eps_low=eps_low, eps_high=eps_high)
