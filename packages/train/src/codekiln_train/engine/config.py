@@ -105,7 +105,8 @@ def no_decay(name: str, param: torch.nn.Parameter) -> bool:
 
 def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
     """Two AdamW groups: matrices (embeddings included) with decay, norms/biases without."""
-    decay, plain = [], []
+    decay: list[torch.nn.Parameter] = []
+    plain: list[torch.nn.Parameter] = []
     for name, param in model.named_parameters():
         if not param.requires_grad:
             continue

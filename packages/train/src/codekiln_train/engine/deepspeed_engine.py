@@ -72,7 +72,7 @@ class Engine:
         from codekiln_train.schedule import lr_multiplier
 
         def lr_at(step: int) -> float:
-            return lr_multiplier(schedule, step, total_steps)
+            return float(lr_multiplier(schedule, step, total_steps))
 
         return cls.build(model, config, lr_lambda=lr_at, seq_len=seq_len, device=device)
 
@@ -103,7 +103,8 @@ class Engine:
         ds_config = deepspeed_config(config, precision=precision, gradient_accumulation=gas,
                                      world_size=world_size, clip_in_deepspeed=self_clip is None)
         optimizer = torch.optim.AdamW(param_groups(model, config.weight_decay), lr=config.lr,
-                                      betas=tuple(config.betas), eps=config.eps)
+                                      betas=(float(config.betas[0]), float(config.betas[1])),
+                                      eps=config.eps)
 
         def scheduler(opt: torch.optim.Optimizer) -> torch.optim.lr_scheduler.LambdaLR:
             return torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda)
