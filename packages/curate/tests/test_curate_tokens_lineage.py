@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from codekiln_core.cli.app import main
+from codekiln_core.shards import PackedShards
 from codekiln_curate.engine.run import run_curation
 from codekiln_curate.recipe import CurateRecipe
 from codekiln_curate.tokens.dataset import iter_texts, open_dataset
 from codekiln_curate.tokens.encode import decode_document
-from codekiln_curate.tokens.reader import PackedShards
 from codekiln_curate.tokens.tokenizer import load_tokenizer, special_ids
 
 

@@ -12,12 +12,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from codekiln_core.errors import ConfigError
+from codekiln_core.shards import PackedShards
 from codekiln_core.special_tokens import EOS, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
 from codekiln_curate.tokens import shards as shards_module
 from codekiln_curate.tokens.dataset import iter_batches, open_dataset
 from codekiln_curate.tokens.encode import decode_document
 from codekiln_curate.tokens.fim import FimConfig
-from codekiln_curate.tokens.reader import PackedShards
 from codekiln_curate.tokens.shards import ShardSettings, write_shards
 from codekiln_curate.tokens.tokenizer import (
     load_tokenizer,

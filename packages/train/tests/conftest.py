@@ -1,7 +1,11 @@
-"""Labels built from real standard-library code, and one trained tiny scorer per session.
+"""Shared test data for codekiln-train: real shard sets, and labels for the scorer.
 
-No teacher model runs in the tests, so the labels follow three rubric cases that a real
-teacher scores far apart: documented library code (8-9), long data dumps (0-1, the
+``tiny_shards`` (session): a tokenizer and three shard sets made from real stdlib code by the
+real ``codekiln curate tokenizer train`` / ``codekiln curate shards`` commands, exactly as a
+user makes them; the pretraining, engine and post-training tests all train on it.
+
+The scorer's labels: no teacher model runs in the tests, so the labels follow three rubric
+cases that a real teacher scores far apart: documented library code (8-9), long data dumps (0-1, the
 zero-score policy) and files that are one large commented-out block (3-4). Each case is made
 from the same real stdlib files, so the scorer must learn shape, not topic.
 """
@@ -11,8 +15,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import shutil
 import sysconfig
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -104,3 +110,71 @@ def one_torch_thread() -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+# --- tiny_shards: real shard sets for the pretraining tests --------------------------------
+
+
+@dataclass(frozen=True)
+class TinyShards:
+    """Paths of the session's shard sets (each a finished ``codekiln curate shards`` output).
+
+    All share one tokenizer (vocab 1024, BOS=0, PAD=1, EOS=2, FIM ids 3-5), ``seq_len``
+    tokens per sequence and 64 sequences per shard file, so every set spans several files.
+    """
+
+    tokenizer: Path  # Hugging Face tokenizer directory (tokenizer.json, tokenizer_config.json)
+    code: Path  # ~280 KB of stdlib modules, FIM rate 0.5 (regular pretraining)
+    extra: Path  # ~170 KB of other stdlib modules, FIM rate 0.1 (a second mixture member)
+    validation: Path  # ~60 KB of held-out modules, FIM rate 0.5 (validation shard set)
+    seq_len: int
+    vocab_size: int
+
+
+TINY_SEQ_LEN = 128
+
+
+def stdlib_modules() -> list[Path]:
+    """Top-level stdlib modules of 3-30 KB, sorted: real code, the same on every machine
+    with the same Python."""
+    return [p for p in sorted(STDLIB.glob("*.py")) if 3_000 < p.stat().st_size < 30_000]
+
+
+def _copy_files(files: list[Path], out: Path) -> Path:
+    out.mkdir(parents=True)
+    for path in files:
+        shutil.copyfile(path, out / path.name)
+    return out
+
+
+def _codekiln(*args: str) -> None:
+    from codekiln_core.cli.app import main
+
+    status = main([*args, "--no-lineage"])
+    assert status == 0, f"codekiln {' '.join(args)} exited {status}"
+
+
+def make_shards(root: Path, *, seq_len: int = TINY_SEQ_LEN) -> TinyShards:
+    """Corpora -> tokenizer -> three shard sets, through the real curate commands."""
+    modules = stdlib_modules()
+    code = _copy_files(modules[0:30], root / "corpus-code")
+    extra = _copy_files(modules[30:50], root / "corpus-extra")
+    held_out = _copy_files(modules[50:56], root / "corpus-validation")
+    tokenizer = root / "tokenizer"
+    _codekiln("curate", "tokenizer", "train", str(code), "--vocab-size", "1024",
+              "--output", str(tokenizer))
+    common = ["--tokenizer", str(tokenizer), "--seq-len", str(seq_len),
+              "--sequences-per-shard", "64"]
+    sets = {"code": (code, "0.5"), "extra": (extra, "0.1"), "validation": (held_out, "0.5")}
+    for name, (corpus, fim_rate) in sets.items():
+        _codekiln("curate", "shards", f"{name}={corpus}", *common, "--fim-rate", fim_rate,
+                  "--output", str(root / f"shards-{name}"))
+    vocab = json.loads((root / "shards-code" / "manifest.json").read_text())["vocab_size"]
+    return TinyShards(tokenizer, root / "shards-code", root / "shards-extra",
+                      root / "shards-validation", seq_len, int(vocab))
+
+
+@pytest.fixture(scope="session")
+def tiny_shards(tmp_path_factory: pytest.TempPathFactory) -> TinyShards:
+    """Real shard sets (code, extra, validation) at seq_len 128; read-only: copy to modify."""
+    return make_shards(tmp_path_factory.mktemp("tiny-shards"))

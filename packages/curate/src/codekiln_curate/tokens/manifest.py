@@ -2,6 +2,8 @@
 
 Written last, after every shard is complete, so its presence means the directory is whole.
 Shard files are named by index; the manifest records each one's token count and sha256.
+The format's names and the reader live in :mod:`codekiln_core.shards` (train reads what
+curate writes); this module builds and writes the manifest.
 """
 
 from __future__ import annotations
@@ -10,19 +12,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-from codekiln_core.errors import ConfigError
+from codekiln_core.shards import (
+    MANIFEST,
+    SCHEMA_VERSION,
+    STATE,
+    bin_name,
+    idx_name,
+    read_manifest,
+)
 
-SCHEMA_VERSION = 1
-MANIFEST = "manifest.json"
-STATE = "_state"
-
-
-def bin_name(index: int) -> str:
-    return f"shard-{index:05d}.bin"
-
-
-def idx_name(index: int) -> str:
-    return f"shard-{index:05d}.idx"
+__all__ = ["MANIFEST", "SCHEMA_VERSION", "STATE", "bin_name", "build_manifest", "idx_name",
+           "marker_path", "read_manifest", "write_manifest"]
 
 
 def marker_path(out: Path, index: int) -> Path:
@@ -59,15 +59,3 @@ def write_manifest(out: Path, manifest: dict[str, Any]) -> Path:
     tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     tmp.replace(path)
     return path
-
-
-def read_manifest(out: Path) -> dict[str, Any]:
-    path = out / MANIFEST
-    if not path.is_file():
-        raise ConfigError(f"{out} has no {MANIFEST}; pass the --output directory of a finished "
-                          "`codekiln curate shards` (rerun it to resume an interrupted one)")
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if data.get("schema_version") != SCHEMA_VERSION:
-        raise ConfigError(f"{path} has schema_version {data.get('schema_version')!r}; this "
-                          f"codekiln reads {SCHEMA_VERSION}; rebuild the shards")
-    return dict(data)

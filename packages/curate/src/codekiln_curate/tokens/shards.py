@@ -24,7 +24,7 @@ from codekiln_curate.tokens.dataset import Dataset, iter_batches
 from codekiln_curate.tokens.encode import DocumentEncoder
 from codekiln_curate.tokens.fim import FimConfig
 from codekiln_curate.tokens.pack import Cursor, Packer, ShardBuffer
-from codekiln_curate.tokens.tokenizer import load_tokenizer, special_ids, tokenizer_hash
+from codekiln_curate.tokens.tokenizer import bos_id, load_tokenizer, special_ids, tokenizer_hash
 
 
 @dataclass(frozen=True)
@@ -179,8 +179,11 @@ def write_shards(datasets: list[Dataset], tokenizer_dir: Path, out: Path,
         "tokenizer": {"path": str(tokenizer_dir.resolve()), "sha256": tok_hash},
         "seq_len": settings.seq_len, "sequences_per_shard": settings.sequences_per_shard,
         "dtype": "uint32", "seed": settings.fim.seed,
+        # What a trainer sizes its embeddings and generation config from (never typed twice).
+        "vocab_size": tokenizer.get_vocab_size(with_added_tokens=True),
         "fim": {"rate": settings.fim.rate, "mode": settings.fim.mode},
-        "special_ids": {"eos": specials.eos, "pad": specials.pad,
+        "special_ids": {"bos": bos_id(tokenizer, tokenizer_dir), "eos": specials.eos,
+                        "pad": specials.pad,
                         "fim_prefix": specials.fim_prefix, "fim_suffix": specials.fim_suffix,
                         "fim_middle": specials.fim_middle},
         "mixture_weights": weights,

@@ -134,6 +134,13 @@ def special_ids(tokenizer: Tokenizer, tokenizer_dir: Path, *, need_fim: bool) ->
     return SpecialIds(eos, eos if pad is None else pad, prefix, suffix, middle)
 
 
+def bos_id(tokenizer: Tokenizer, tokenizer_dir: Path) -> int | None:
+    """BOS id (from tokenizer_config.json, else the Seed-Coder name); None when it has none."""
+    name = _token_name(_config(tokenizer_dir).get("bos_token")) or BOS
+    found = tokenizer.token_to_id(name)
+    return None if found is None else int(found)
+
+
 def _config(tokenizer_dir: Path) -> dict[str, object]:
     path = tokenizer_dir / "tokenizer_config.json"
     if not tokenizer_dir.is_dir() or not path.is_file():
