@@ -112,3 +112,45 @@ def preference_rows() -> list[dict[str, Any]]:
 def rl_rows() -> list[dict[str, Any]]:
     return [{"id": p["id"], "prompt": [{"role": "user", "content": p["prompt"]}],
              "tests": p["tests"], "language": "python"} for p in PROBLEMS]
+
+
+SHARED_BENCHMARKS = Path(__file__).resolve().parents[3] / ".." / "shared" / "benchmarks"
+
+
+def decontam_section() -> dict[str, Any]:
+    """Decontamination against the shared HumanEval/MBPP copies (fast to index)."""
+    return {"benchmarks_dir": str(SHARED_BENCHMARKS), "benchmarks": ["humaneval", "mbpp"]}
+
+
+def pretrained_model(root: Path, tokenizer_dir: Path, *, lineage: bool) -> Path:
+    """The tiny "pretrained" model: codekiln_train's tiny preset, exported by export_hf
+    inside a stand-in pretraining run whose raw input is a small code file."""
+    from codekiln_core.chat import SEED_CODER_CHAT_TEMPLATE
+    from codekiln_core.lineage import InputRef, lineage_run
+    from codekiln_train.export import export_hf
+    from codekiln_train.models import PRESETS, build_model
+
+    raw = root / "raw" / "corpus.py"
+    raw.parent.mkdir(parents=True, exist_ok=True)
+    raw.write_text("\n".join(tokenizer_texts()[:3]))
+    from transformers import AutoTokenizer
+
+    vocab = len(AutoTokenizer.from_pretrained(str(tokenizer_dir)))
+    inputs = [InputRef.from_path(raw, name="raw-code")] if lineage else []
+    with lineage_run("train.pretrain", config={"preset": "tiny"}, inputs=inputs,
+                     enabled=lineage) as run:
+        model = build_model(PRESETS["tiny"], vocab_size=vocab, bos_token_id=0, eos_token_id=2,
+                            pad_token_id=1, seed=0)
+        out = export_hf(model, tokenizer_dir=tokenizer_dir, out_dir=root / "base",
+                        bos_token_id=0, eos_token_id=2, pad_token_id=1,
+                        chat_template=SEED_CODER_CHAT_TEMPLATE)
+        run.log_model(out, name="base-model", register_as="tiny-base")
+    return out
+
+
+def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
+    import json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
