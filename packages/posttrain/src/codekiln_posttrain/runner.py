@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 def lr_lambda(schedule: ScheduleSection, total_steps: int) -> Callable[[int], float]:
     """Linear warmup to the peak, then cosine to ``min_lr_ratio`` (or constant)."""
-    warmup = int(round(schedule.warmup_ratio * total_steps))
+    warmup = round(schedule.warmup_ratio * total_steps)
 
     def multiplier(step: int) -> float:
         if warmup and step < warmup:
