@@ -78,6 +78,6 @@ def test_export_refuses_a_directory_without_tokenizer(tmp_path: Path) -> None:
     from codekiln_core.errors import ConfigError
     from codekiln_train.export import export_hf
 
-    with pytest.raises(ConfigError, match="no tokenizer.json"):
+    with pytest.raises(ConfigError, match=r"no tokenizer\.json"):
         export_hf(object(), tokenizer_dir=tmp_path, out_dir=tmp_path / "x",  # type: ignore[arg-type]
                   bos_token_id=0, eos_token_id=2)
