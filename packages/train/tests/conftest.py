@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import shutil
 import sysconfig
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -121,12 +120,14 @@ class TinyShards:
 
     All share one tokenizer (vocab 1024, BOS=0, PAD=1, EOS=2, FIM ids 3-5), ``seq_len``
     tokens per sequence and 64 sequences per shard file, so every set spans several files.
+    A document is one top-level block of a module (a function, a class, the header), so
+    most sequences hold several documents and some documents span sequences and files.
     """
 
     tokenizer: Path  # Hugging Face tokenizer directory (tokenizer.json, tokenizer_config.json)
-    code: Path  # ~280 KB of stdlib modules, FIM rate 0.5 (regular pretraining)
-    extra: Path  # ~170 KB of other stdlib modules, FIM rate 0.1 (a second mixture member)
-    validation: Path  # ~60 KB of held-out modules, FIM rate 0.5 (validation shard set)
+    code: Path  # 30 stdlib modules (~120K tokens), FIM rate 0.5 (regular pretraining)
+    extra: Path  # 20 other modules (~100K tokens), FIM rate 0.1 (a second mixture member)
+    validation: Path  # 6 held-out modules (~30K tokens), FIM rate 0.5 (validation set)
     seq_len: int
     vocab_size: int
 
@@ -140,10 +141,26 @@ def stdlib_modules() -> list[Path]:
     return [p for p in sorted(STDLIB.glob("*.py")) if 3_000 < p.stat().st_size < 30_000]
 
 
-def _copy_files(files: list[Path], out: Path) -> Path:
+def top_level_blocks(text: str) -> list[str]:
+    """A module cut before each top-level ``def``/``class``/decorator: function-sized
+    documents, many shorter than a sequence, so packing puts several in one row."""
+    blocks: list[list[str]] = [[]]
+    for line in text.splitlines(keepends=True):
+        if line.startswith(("def ", "class ", "@", "async def ")) and blocks[-1] and not (
+                blocks[-1][-1].startswith("@")):
+            blocks.append([])
+        blocks[-1].append(line)
+    return ["".join(b) for b in blocks if "".join(b).strip()]
+
+
+def _write_corpus(files: list[Path], out: Path) -> Path:
+    """One JSONL corpus (id, content) of the files' top-level blocks."""
     out.mkdir(parents=True)
-    for path in files:
-        shutil.copyfile(path, out / path.name)
+    with (out / "documents.jsonl").open("w", encoding="utf-8") as handle:
+        for path in files:
+            text = path.read_text(encoding="utf-8", errors="replace")
+            for k, block in enumerate(top_level_blocks(text)):
+                handle.write(json.dumps({"id": f"{path.name}#{k}", "content": block}) + "\n")
     return out
 
 
@@ -157,9 +174,9 @@ def _codekiln(*args: str) -> None:
 def make_shards(root: Path, *, seq_len: int = TINY_SEQ_LEN) -> TinyShards:
     """Corpora -> tokenizer -> three shard sets, through the real curate commands."""
     modules = stdlib_modules()
-    code = _copy_files(modules[0:30], root / "corpus-code")
-    extra = _copy_files(modules[30:50], root / "corpus-extra")
-    held_out = _copy_files(modules[50:56], root / "corpus-validation")
+    code = _write_corpus(modules[0:30], root / "corpus-code")
+    extra = _write_corpus(modules[30:50], root / "corpus-extra")
+    held_out = _write_corpus(modules[50:56], root / "corpus-validation")
     tokenizer = root / "tokenizer"
     _codekiln("curate", "tokenizer", "train", str(code), "--vocab-size", "1024",
               "--output", str(tokenizer))

@@ -1,0 +1,138 @@
+"""Check a mixture's shard sets against each other before any heavy work starts.
+
+Only the manifests are read (JSON; no numpy, no torch), so a recipe whose shard sets were
+made with different tokenizers, sequence lengths or dtypes fails in a second, naming the
+file, the key and both values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from codekiln_core.errors import ConfigError
+from codekiln_core.shards import MANIFEST, TOKEN_DTYPE, read_manifest
+
+REWRITE = "rerun `codekiln curate shards` with the same arguments to rewrite its manifest"
+
+
+class ShardSetLike(Protocol):
+    """What the data code needs of a recipe's ``ShardSetRef``."""
+
+    @property
+    def path(self) -> Path: ...
+    @property
+    def weight(self) -> float: ...
+    @property
+    def name(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class ShardSetInfo:
+    """One checked shard set: where, how big, and the digest lineage logs."""
+
+    name: str
+    path: Path
+    weight: float
+    sequences: int
+    tokens: int  # real tokens (padding excluded)
+    manifest_sha256: str  # digest of manifest.json: names the exact shard files
+
+
+@dataclass(frozen=True)
+class ShardInfo:
+    """What every set of a mixture agrees on, plus each set's size."""
+
+    vocab_size: int
+    bos_token_id: int | None
+    eos_token_id: int
+    pad_token_id: int | None
+    seq_len: int
+    tokenizer_dir: Path
+    tokenizer_sha256: str
+    sets: tuple[ShardSetInfo, ...]
+
+    @property
+    def digests(self) -> dict[str, str]:
+        """Shard-set name -> manifest sha256 (the inputs a lineage run records)."""
+        return {s.name: s.manifest_sha256 for s in self.sets}
+
+    @property
+    def sequences(self) -> int:
+        return sum(s.sequences for s in self.sets)
+
+
+def _field(manifest: dict[str, Any], path: Path, *keys: str) -> Any:
+    node: Any = manifest
+    for key in keys:
+        if not isinstance(node, dict) or key not in node:
+            raise ConfigError(f"{path / MANIFEST}: no key {'.'.join(keys)!r} (written by an "
+                              f"older codekiln); {REWRITE}")
+        node = node[key]
+    return node
+
+
+def _agreed(manifest: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The keys every set of one mixture must share."""
+    specials = _field(manifest, path, "special_ids")
+    return {
+        "tokenizer.sha256": _field(manifest, path, "tokenizer", "sha256"),
+        "seq_len": int(_field(manifest, path, "seq_len")),
+        "dtype": manifest.get("dtype", TOKEN_DTYPE),
+        "vocab_size": int(_field(manifest, path, "vocab_size")),
+        "special_ids.bos": _field(manifest, path, "special_ids", "bos"),
+        "special_ids.eos": specials.get("eos"),
+        "special_ids.pad": specials.get("pad"),
+    }
+
+
+def check_shard_sets(refs: Sequence[ShardSetLike], *, expect_seq_len: int | None = None,
+                     source: str = "recipe") -> ShardInfo:
+    """Read and cross-check the manifests of ``refs``; a one-line ConfigError on mismatch."""
+    if not refs:
+        raise ConfigError(f"{source}: the mixture is empty; list at least one shard set")
+    first: dict[str, Any] | None = None
+    first_path = refs[0].path
+    sets: list[ShardSetInfo] = []
+    for ref in refs:
+        manifest = read_manifest(ref.path)
+        agreed = _agreed(manifest, ref.path)
+        if agreed["dtype"] != TOKEN_DTYPE:
+            raise ConfigError(f"{ref.path / MANIFEST}: dtype {agreed['dtype']!r}; codekiln "
+                              f"trains on {TOKEN_DTYPE} shards; rebuild them")
+        if first is None:
+            first = agreed
+        for key, value in agreed.items():
+            if value != first[key]:
+                raise ConfigError(
+                    f"{ref.path / MANIFEST}: {key} = {value!r} but {first_path / MANIFEST} "
+                    f"has {first[key]!r}; every shard set of a stage must come from the same "
+                    "tokenizer and --seq-len (rebuild one of them)")
+        digest = hashlib.sha256((ref.path / MANIFEST).read_bytes()).hexdigest()
+        sets.append(ShardSetInfo(
+            name=ref.name or ref.path.resolve().name, path=ref.path, weight=float(ref.weight),
+            sequences=int(manifest["total_sequences"]), tokens=int(manifest["total_tokens"]),
+            manifest_sha256=digest))
+    assert first is not None
+    names = [s.name for s in sets]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{source}: shard set names {names} repeat; give each a `name`")
+    if expect_seq_len is not None and first["seq_len"] != expect_seq_len:
+        raise ConfigError(f"{first_path / MANIFEST}: seq_len = {first['seq_len']} but the "
+                          f"{source} asks for seq_len {expect_seq_len}; rebuild the shards with "
+                          f"--seq-len {expect_seq_len} or change the recipe")
+    if not any(s.weight > 0 for s in sets):
+        raise ConfigError(f"{source}: every mixture weight is 0; give one set a weight > 0")
+    empty = [s.name for s in sets if s.weight > 0 and s.sequences == 0]
+    if empty:
+        raise ConfigError(f"{source}: shard sets {empty} hold no sequences; drop them or "
+                          "give them weight 0")
+    manifest = read_manifest(first_path)
+    return ShardInfo(
+        vocab_size=first["vocab_size"], bos_token_id=first["special_ids.bos"],
+        eos_token_id=int(first["special_ids.eos"]), pad_token_id=first["special_ids.pad"],
+        seq_len=first["seq_len"], tokenizer_dir=Path(manifest["tokenizer"]["path"]),
+        tokenizer_sha256=first["tokenizer.sha256"], sets=tuple(sets))
