@@ -87,6 +87,18 @@ def test_override_values_are_yaml_typed():
     assert data == {"a": {"b": 3, "c": True, "d": [1, 2], "e": "text", "f": ""}}
 
 
+def test_override_indexes_lists():
+    data: dict[str, object] = {"stages": [{"lr": 1}, {"lr": 2, "mix": [{"w": 1}]}],
+                               "tags": ["a", "b"]}
+    for item in ["stages.1.lr=0.5", "stages.1.mix.0.w=0.5", "stages.0.new=x", "tags.1=c"]:
+        apply_override(data, item)
+    assert data == {"stages": [{"lr": 1, "new": "x"}, {"lr": 0.5, "mix": [{"w": 0.5}]}],
+                    "tags": ["a", "c"]}
+    for bad in ["stages.2.lr=1", "stages.first.lr=1", "tags.5=x"]:
+        with pytest.raises(ConfigError, match=r"must index a list of 2 item\(s\) with 0\.\.1"):
+            apply_override(data, bad)
+
+
 def test_model_help_lists_fields_with_descriptions():
     text = model_help(Recipe)
     assert "workers (default 2): worker processes, at least 1" in text

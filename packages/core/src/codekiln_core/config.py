@@ -62,20 +62,37 @@ def apply_override(data: dict[str, Any], override: str) -> None:
             f"--set {override!r}: expected KEY=VALUE with a dotted key, e.g. --set workers=4"
         )
     parts = key.strip().split(".")
-    node = data
+    node: Any = data
     for depth, part in enumerate(parts[:-1]):
-        child = node.setdefault(part, {})
-        if not isinstance(child, dict):
-            where = ".".join(parts[: depth + 1])
+        where = ".".join(parts[: depth + 1])
+        if isinstance(node, list):
+            child = node[_list_index(node, part, override, where)]
+        else:
+            child = node.setdefault(part, {})
+        if not isinstance(child, dict | list):
             raise ConfigError(
                 f"--set {override!r}: {where!r} holds {child!r}, not a mapping; "
                 f"set {where!r} itself instead"
             )
         node = child
     try:
-        node[parts[-1]] = yaml.safe_load(raw) if raw.strip() else ""
+        value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError:
-        node[parts[-1]] = raw
+        value = raw
+    if isinstance(node, list):
+        node[_list_index(node, parts[-1], override, key.strip())] = value
+    else:
+        node[parts[-1]] = value
+
+
+def _list_index(items: list[Any], part: str, override: str, where: str) -> int:
+    """``stages.1.lr``: a list item by its 0-based index (must exist)."""
+    if not part.isdigit() or int(part) >= len(items):
+        raise ConfigError(
+            f"--set {override!r}: {where!r} must index a list of {len(items)} item(s) "
+            f"with 0..{len(items) - 1}"
+        )
+    return int(part)
 
 
 def validate(data: Mapping[str, Any], model: type[M], *, source: str) -> M:

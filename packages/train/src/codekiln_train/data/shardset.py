@@ -136,3 +136,25 @@ def check_shard_sets(refs: Sequence[ShardSetLike], *, expect_seq_len: int | None
         eos_token_id=int(first["special_ids.eos"]), pad_token_id=first["special_ids.pad"],
         seq_len=first["seq_len"], tokenizer_dir=Path(manifest["tokenizer"]["path"]),
         tokenizer_sha256=first["tokenizer.sha256"], sets=tuple(sets))
+
+
+def check_validation_set(path: Path, info: ShardInfo, *, source: str = "recipe"
+                         ) -> ShardSetInfo:
+    """A held-out set must share the mixture's tokenizer, vocab, ids and dtype; its
+    seq_len may differ (one fixed set can score every stage of a run)."""
+    manifest = read_manifest(path)
+    agreed = _agreed(manifest, path)
+    expected = {"tokenizer.sha256": info.tokenizer_sha256, "dtype": TOKEN_DTYPE,
+                "vocab_size": info.vocab_size, "special_ids.bos": info.bos_token_id,
+                "special_ids.eos": info.eos_token_id, "special_ids.pad": info.pad_token_id}
+    for key, value in expected.items():
+        if agreed[key] != value:
+            raise ConfigError(f"{path / MANIFEST}: {key} = {agreed[key]!r} but the {source}'s "
+                              f"mixture has {value!r}; make the validation shards with the "
+                              "same tokenizer")
+    if int(manifest["total_sequences"]) == 0:
+        raise ConfigError(f"{path / MANIFEST}: the validation set holds no sequences")
+    digest = hashlib.sha256((path / MANIFEST).read_bytes()).hexdigest()
+    return ShardSetInfo(name=path.resolve().name, path=path, weight=0.0,
+                        sequences=int(manifest["total_sequences"]),
+                        tokens=int(manifest["total_tokens"]), manifest_sha256=digest)

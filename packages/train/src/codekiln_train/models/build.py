@@ -61,13 +61,13 @@ def build_model(cfg: ModelConfig, *, vocab_size: int, bos_token_id: int | None,
                           attn_implementation=attn_implementation)
     if device == "meta":
         with torch.device("meta"):
-            model = LlamaForCausalLM(config)
+            model = LlamaForCausalLM(config)  # type: ignore[no-untyped-call]
     else:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            model = LlamaForCausalLM(config)
-        model = model.to(device)
-    return model.to(dtype or torch.float32)
+            model = LlamaForCausalLM(config)  # type: ignore[no-untyped-call]
+    torch.nn.Module.to(model, device=device, dtype=dtype or torch.float32)
+    return model
 
 
 def set_rope_theta(model: Any, theta: float) -> None:
