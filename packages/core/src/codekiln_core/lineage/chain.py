@@ -7,6 +7,7 @@ from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from codekiln_core.errors import LineageError
 from codekiln_core.lineage.resolve import run_id_of
 from codekiln_core.lineage.run import TAG_COMMAND, TAG_UPSTREAM
 from codekiln_core.lineage.store import connect
@@ -56,7 +57,10 @@ class Chain:
 
 def walk_chain(ref: str) -> Chain:
     """Breadth-first over the upstream tags, starting at the run behind ``ref``."""
-    client, experiment_id = connect()
+    try:
+        client, experiment_id = connect(create=False)
+    except LineageError as exc:
+        raise LineageError(f"cannot show {ref!r}: {exc}") from exc
     start = run_id_of(client, ref)
     seen: set[str] = set()
     runs: list[RunNode] = []

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from codekiln_core.fsio import atomic_write_json
 
 #: Marker written into (or beside) every output a codekiln run logs.
 MARKER_NAME = ".codekiln-run.json"
@@ -64,10 +65,7 @@ def read_marker(path: Path) -> dict[str, Any] | None:
 
 def write_marker(path: Path, payload: dict[str, Any]) -> None:
     """Atomically write the marker (temp file then rename) so a crash leaves none half-written."""
-    marker = marker_path(path)
-    tmp = marker.with_name(marker.name + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, marker)
+    atomic_write_json(marker_path(path), payload)
 
 
 def digest_path(path: Path) -> str:

@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from codekiln_core.errors import LineageError
+
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
@@ -13,6 +15,11 @@ if TYPE_CHECKING:
 DEFAULT_STORE_DIR = Path(".codekiln")
 EXPERIMENT_NAME = "codekiln"
 ARTIFACT_ROOT_ENV = "CODEKILN_ARTIFACT_ROOT"
+#: The UI bundle reads this experiment tag to pick its view. ``custom_model_development``
+#: ("Machine learning") shows runs, datasets and models; unset, MLflow 3 opens the GenAI
+#: traces view. (``finetuning`` maps to the same view but is not offered by the UI's selector.)
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+EXPERIMENT_KIND = "custom_model_development"
 
 
 def tracking_uri() -> str:
@@ -28,14 +35,32 @@ def artifact_root() -> str:
     return Path(root).resolve().as_uri()
 
 
+def local_store_path() -> Path | None:
+    """The SQLite file behind the tracking URI, or None for a server or other store."""
+    uri = tracking_uri()
+    return Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
+
+
+def store_exists() -> bool:
+    """False only when the store is a local SQLite file that was never created."""
+    path = local_store_path()
+    return path is None or path.is_file()
+
+
 def quiet_mlflow() -> None:
     """Offline-friendly defaults (no telemetry), set before mlflow is imported."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
 
 
-def connect() -> tuple[MlflowClient, str]:
-    """An MLflow client on the configured store and the id of the codekiln experiment."""
+def connect(*, create: bool = True) -> tuple[MlflowClient, str]:
+    """An MLflow client on the configured store and the id of the codekiln experiment.
+
+    With ``create=False`` (readers such as ``lineage show``) a missing store or experiment is a
+    one-line :class:`LineageError` saying nothing was recorded, and nothing is created.
+    """
+    if not create and not store_exists():
+        raise _nothing_recorded()
     quiet_mlflow()
     uri = tracking_uri()
     if uri.startswith("sqlite:///"):
@@ -46,7 +71,21 @@ def connect() -> tuple[MlflowClient, str]:
     mlflow.set_tracking_uri(uri)
     client = MlflowClient(tracking_uri=uri)
     experiment = client.get_experiment_by_name(EXPERIMENT_NAME)
+    if experiment is None and not create:
+        raise _nothing_recorded()
     if experiment is not None:
+        if EXPERIMENT_KIND_TAG not in experiment.tags:  # stores made before the tag existed
+            client.set_experiment_tag(experiment.experiment_id, EXPERIMENT_KIND_TAG,
+                                      EXPERIMENT_KIND)
         return client, experiment.experiment_id
     artifacts = None if uri.startswith(("http://", "https://", "databricks")) else artifact_root()
-    return client, client.create_experiment(EXPERIMENT_NAME, artifact_location=artifacts)
+    experiment_id = client.create_experiment(EXPERIMENT_NAME, artifact_location=artifacts,
+                                             tags={EXPERIMENT_KIND_TAG: EXPERIMENT_KIND})
+    return client, experiment_id
+
+
+def _nothing_recorded() -> LineageError:
+    return LineageError(
+        f"nothing recorded yet: no codekiln lineage in {tracking_uri()}; run a codekiln "
+        "command without --no-lineage first, or set MLFLOW_TRACKING_URI to your store"
+    )

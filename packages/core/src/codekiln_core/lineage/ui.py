@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -22,15 +23,39 @@ class UiServer:
     process: subprocess.Popen[bytes]
     url: str
 
-    def stop(self) -> None:
-        """Stop the server and its workers: they share one process group."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+    def stop(self, grace_s: float = 15.0) -> None:
+        """Stop the server and its workers: they share one process group.
+
+        SIGTERM to the group, then SIGKILL to whatever of it is left after ``grace_s`` (a
+        worker can outlive the leader); returns when no member of the group is left.
+        """
+        pgid = self.process.pid
+        _signal_group(pgid, signal.SIGTERM)
+        deadline = time.monotonic() + grace_s
+        while _group_alive(pgid) and time.monotonic() < deadline:
+            if self.process.poll() is None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.process.wait(timeout=0.2)
+            else:
+                time.sleep(0.2)
+        if _group_alive(pgid):
+            _signal_group(pgid, signal.SIGKILL)
+        self.process.wait()
+        while _group_alive(pgid) and time.monotonic() < deadline + 5:
+            time.sleep(0.1)
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
 
 
 def start_ui(port: int, *, ready_timeout_s: float = 120.0, log: Path | None = None) -> UiServer:
@@ -49,17 +74,25 @@ def start_ui(port: int, *, ready_timeout_s: float = 120.0, log: Path | None = No
     process = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT,
                                start_new_session=True)
     server = UiServer(process, f"http://{HOST}:{port}")
+    try:
+        _wait_healthy(server, port, ready_timeout_s)
+    except BaseException:  # a timeout, an exit, or a stop signal while starting
+        server.stop()
+        raise
+    return server
+
+
+def _wait_healthy(server: UiServer, port: int, ready_timeout_s: float) -> None:
     deadline = time.monotonic() + ready_timeout_s
     while time.monotonic() < deadline:
-        if process.poll() is not None:
+        if server.process.poll() is not None:
             raise CodekilnError(
-                f"mlflow ui exited with {process.returncode} on port {port}; is the port free? "
-                f"try --port {port + 1}"
+                f"mlflow ui exited with {server.process.returncode} on port {port}; is the "
+                f"port free? try --port {port + 1}"
             )
         if _healthy(server.url):
-            return server
+            return
         time.sleep(0.5)
-    server.stop()
     raise CodekilnError(f"mlflow ui did not answer on {server.url} within {ready_timeout_s:.0f}s")
 
 
@@ -71,17 +104,41 @@ def _healthy(url: str) -> bool:
         return False
 
 
+#: Signals that stop a waiting ``lineage ui`` and the server tree it started.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+
+
+class _Stopped(Exception):
+    """Raised from a signal handler so the ``finally`` that stops the server runs."""
+
+
+def _raise_stopped(signum: int, _frame: object) -> None:
+    raise _Stopped(signum)
+
+
 def serve_ui(port: int, wait: bool) -> None:
-    """CLI body: print the URL; block until Ctrl-C unless ``wait`` is False."""
-    server = start_ui(port)
-    print(f"MLflow UI: {server.url}  (store: {tracking_uri()})", flush=True)
-    if not wait:
-        print(f"running as process group {server.process.pid}; stop it with "
-              f"`kill -- -{server.process.pid}`", flush=True)
-        return
+    """CLI body: print the URL; block until stopped unless ``wait`` is False.
+
+    The server runs in its own process group (so ``--no-wait`` can leave it running), which a
+    signal to our process or our group does not reach: while waiting, SIGTERM, SIGHUP and
+    SIGINT (a supervisor, a closed terminal, Ctrl-C) stop the whole server group first.
+    """
+    previous = {sig: signal.signal(sig, _raise_stopped) for sig in STOP_SIGNALS} if wait else {}
+    server: UiServer | None = None
     try:
+        server = start_ui(port)
+        print(f"MLflow UI: {server.url}  (store: {tracking_uri()})", flush=True)
+        if not wait:
+            print(f"running as process group {server.process.pid}; stop it with "
+                  f"`kill -- -{server.process.pid}`", flush=True)
+            return
         server.process.wait()
-    except KeyboardInterrupt:
+    except (_Stopped, KeyboardInterrupt):
         pass
     finally:
-        server.stop()
+        for sig in previous:  # a second signal must not interrupt the clean-up
+            signal.signal(sig, signal.SIG_IGN)
+        if wait and server is not None:
+            server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

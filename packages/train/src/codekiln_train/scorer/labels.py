@@ -8,6 +8,7 @@ never moves when labels are added or the file order changes.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import math
@@ -15,11 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
 from codekiln_core.errors import ConfigError
 
 #: Largest label of the rubric; labels are divided by it to train in [0, 1].
 MAX_SCORE = 10.0
-_SUFFIXES = (".parquet", ".jsonl")
+_SCORE: TypeAdapter[float] = TypeAdapter(float)
 
 
 @dataclass(frozen=True)
@@ -34,22 +37,17 @@ class Label:
 
 def label_files(path: Path) -> list[Path]:
     """``labels.parquet`` in a directory if present, else every Parquet/JSONL file in it."""
-    if path.is_file():
-        return [path]
-    if not path.is_dir():
-        raise ConfigError(f"{path}: no such labels file or directory; pass the labeling output")
-    preferred = path / "labels.parquet"
-    if preferred.is_file():
-        return [preferred]
-    files = sorted(p for p in path.rglob("*") if p.is_file() and p.name.endswith(_SUFFIXES))
-    if not files:
-        raise ConfigError(f"{path}: no labels.parquet, *.parquet or *.jsonl inside; "
-                          "pass the labeling output directory")
-    return files
+    from codekiln_core.datasets import resolve_dataset
+
+    found = resolve_dataset(path, what="labels", kinds=("parquet", "jsonl"),
+                            preferred=("labels.parquet",))
+    return list(found.files)
 
 
 def read_rows(file: Path) -> list[dict[str, Any]]:
-    if file.suffix == ".parquet":
+    from codekiln_core.datasets import kind_of_file
+
+    if kind_of_file(file) == "parquet":
         import pyarrow.parquet as pq
 
         try:
@@ -57,8 +55,12 @@ def read_rows(file: Path) -> list[dict[str, Any]]:
         except Exception as exc:
             raise ConfigError(f"{file}: not a readable Parquet file ({exc}); "
                               "rewrite it or remove it from the labels directory") from exc
+    if file.name.endswith(".zst"):
+        raise ConfigError(f"{file}: zstd-compressed labels are not read here; decompress it "
+                          "(zstd -d) or write labels as Parquet")
+    opener = gzip.open if file.name.endswith(".gz") else open
     rows = []
-    with file.open(encoding="utf-8") as handle:
+    with opener(file, "rt", encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):
             if line.strip():
                 try:
@@ -75,16 +77,27 @@ def to_label(row: dict[str, Any], where: str) -> Label:
         if column not in row:
             raise ConfigError(f"{where}: column {column!r} missing; labels need content and "
                               "score (0-10)")
-    score = row["score"]
-    if isinstance(score, bool) or not isinstance(score, int | float) or math.isnan(score) or \
-            not 0 <= score <= MAX_SCORE:
-        raise ConfigError(f"{where}: score {score!r} is not a number in 0-10; "
+    raw_score = row["score"]
+    score = _as_score(raw_score)
+    if score is None or math.isnan(score) or not 0 <= score <= MAX_SCORE:
+        raise ConfigError(f"{where}: score {raw_score!r} is not a number in 0-10; "
                           "drop unparsable labels before training")
     content = row["content"]
     if not isinstance(content, str):
         raise ConfigError(f"{where}: content is {type(content).__name__}, not text")
     ident = row.get("id") or hashlib.sha256(content.encode("utf-8", "surrogatepass")).hexdigest()
     return Label(str(ident), str(row.get("language") or "unknown"), content, float(score))
+
+
+def _as_score(value: Any) -> float | None:
+    """Numbers and numeric strings (``"5"``, ``" 7.5 "``) as pydantic's lax mode reads them;
+    booleans are not scores."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return float(_SCORE.validate_python(value))
+    except ValidationError:
+        return None
 
 
 def load_labels(path: Path) -> list[Label]:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from codekiln_core.errors import ConfigError
+from codekiln_core.fsio import atomic_dir, atomic_write_json
 from codekiln_train.scorer import model as scorer_model
 from codekiln_train.scorer.labels import MAX_SCORE, Label, load_labels, split_labels
 from codekiln_train.scorer.metrics import ScorerMetrics, evaluate
@@ -76,18 +74,12 @@ def fit(labels: list[Label], config: ScorerConfig, tokenizer_dir: Path | None,
 
 def save_checkpoint(model: Any, tokenizer: Any, out: Path, config: ScorerConfig,
                     metrics: ScorerMetrics) -> None:
-    """Write to a temp directory, then rename: a crash never leaves half a checkpoint."""
-    tmp = out.with_name(f"{out.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(str(tmp))
-    tokenizer.save_pretrained(str(tmp))
-    meta = scorer_model.checkpoint_meta(config, metrics.as_flat())
-    (tmp / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n",
-                                 encoding="utf-8")
-    if out.exists():
-        shutil.rmtree(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(tmp, out)
+    """Written through ``atomic_dir``: a crash never leaves half a checkpoint."""
+    with atomic_dir(out) as tmp:
+        model.save_pretrained(str(tmp))
+        tokenizer.save_pretrained(str(tmp))
+        meta = scorer_model.checkpoint_meta(config, metrics.as_flat())
+        atomic_write_json(tmp / META_FILE, meta)
 
 
 def train_scorer(labels_path: Path, config: ScorerConfig, output: Path, *,
@@ -96,20 +88,22 @@ def train_scorer(labels_path: Path, config: ScorerConfig, output: Path, *,
                  lineage: bool = True,
                  on_step: Callable[[int, int, float], None] | None = None) -> ScorerResult:
     """Everything the command does; the CLI only parses options and prints."""
-    from codekiln_core.lineage import InputRef, lineage_run
+    from codekiln_core.lineage import InputRef
+    from codekiln_core.lineage.command import lineage_command
 
     check_output(output, force)
     if init is not None and not init.is_dir():
         raise ConfigError(f"--init {init}: no such directory; pass a Hugging Face checkpoint")
     labels = load_labels(labels_path)
     device = scorer_model.resolve_device(device)
-    run_config = {"preset": config.model_dump(mode="json"), "labels": str(labels_path),
-                  "tokenizer": str(tokenizer_dir) if tokenizer_dir else "trained-on-labels",
-                  "init": str(init) if init else "random", "device": device}
+    run_config = {"preset": config, "labels": labels_path,
+                  "tokenizer": tokenizer_dir or "trained-on-labels",
+                  "init": init or "random", "device": device}
     inputs = [InputRef.from_path(labels_path, name="labels")]
     if init is not None:
         inputs.append(InputRef.from_path(init, name="init-checkpoint"))
-    with lineage_run("train.scorer", config=run_config, inputs=inputs, enabled=lineage) as run:
+    with lineage_command("train.scorer", config=run_config, inputs=inputs,
+                         enabled=lineage) as run:
         model, tokenizer, summary = fit(labels, config, tokenizer_dir, init, device, on_step)
         metrics: ScorerMetrics = summary["metrics"]
         save_checkpoint(model, tokenizer, output, config, metrics)

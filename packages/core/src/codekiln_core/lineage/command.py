@@ -1,0 +1,95 @@
+"""Wrap one command's work in its lineage run: the one way commands record themselves.
+
+Every codekiln command that produces something runs its body inside :func:`lineage_command`::
+
+    from codekiln_core.lineage.command import lineage_command
+
+    with lineage_command("train.pretrain", config=recipe, inputs=[shards_dir],
+                         recipe_file=recipe_path, enabled=not no_lineage) as run:
+        ...  # the work
+        run.log_metrics({"loss": loss}, step=step)
+        run.log_output(out_dir, name="checkpoints")   # or run.log_model(...)
+
+It records the *resolved* configuration (paths absolute, models dumped to JSON), the recipe
+file as written (artifact ``recipe/<name>``), the inputs with their upstream runs, and marks
+the run FAILED when the body raises. With ``enabled=False`` it touches no store and yields a
+handle whose methods do nothing, so the body never branches on lineage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path, PurePath
+from typing import Any
+
+from pydantic import BaseModel
+
+from codekiln_core.lineage.refs import InputRef
+from codekiln_core.lineage.run import LineageRun, lineage_run
+
+#: Sources with one of these schemes are references to runs or models, not local paths.
+URI_PREFIXES = ("runs:/", "models:/", "http://", "https://", "hf://", "s3://", "gs://")
+
+Input = InputRef | str | Path
+
+
+@contextmanager
+def lineage_command(
+    command: str,
+    *,
+    config: BaseModel | Mapping[str, Any] | None = None,
+    inputs: Iterable[Input] = (),
+    recipe_file: str | Path | None = None,
+    enabled: bool = True,
+) -> Iterator[LineageRun]:
+    """Run the body as the MLflow run of ``command`` (dotted: ``<group>.<command>``).
+
+    ``config``: the validated recipe or settings (a pydantic model or a mapping); recorded as
+    ``config.json`` and flattened params with every ``Path`` made absolute. ``inputs``: local
+    paths (a codekiln marker there links the upstream run), ``runs:/``/``models:/`` URIs, or
+    ready :class:`InputRef`s. ``recipe_file``: the YAML the user passed, logged unchanged.
+    """
+    refs = [as_input_ref(item) for item in inputs] if enabled else []
+    resolved = resolved_config(config) if config is not None else None
+    with lineage_run(command, config=resolved, inputs=refs, enabled=enabled) as run:
+        if recipe_file is not None and Path(recipe_file).is_file():
+            run.log_artifact(Path(recipe_file), "recipe")
+        yield run
+
+
+def as_input_ref(item: Input) -> InputRef:
+    """A path becomes ``InputRef.from_path``; a URI keeps its text as the source."""
+    if isinstance(item, InputRef):
+        return item
+    text = str(item)
+    if isinstance(item, str) and text.startswith(URI_PREFIXES):
+        name = text.rstrip("/").rsplit("/", 1)[-1] or text
+        return InputRef(name=name, source=text)
+    return InputRef.from_path(Path(item))
+
+
+def resolved_config(config: BaseModel | Mapping[str, Any]) -> dict[str, Any]:
+    """JSON-ready config with absolute paths: what actually ran, not what was typed."""
+    raw = config.model_dump() if isinstance(config, BaseModel) else dict(config)
+    out = _jsonable(raw)
+    assert isinstance(out, dict)
+    return out
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return _jsonable(value.model_dump())
+    if isinstance(value, PurePath):
+        return str(Path(value).expanduser().absolute())
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
+        return [_jsonable(v) for v in items]
+    if isinstance(value, Enum):
+        return _jsonable(value.value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)

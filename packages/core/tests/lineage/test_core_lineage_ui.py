@@ -1,0 +1,97 @@
+"""``codekiln lineage ui`` stopped the way supervisors and terminals stop it leaves nothing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        tree.setdefault(ppid, []).append(int(entry.name))
+    return tree
+
+
+def _descendants(pid: int) -> set[int]:
+    tree, found, todo = _children(), set(), [pid]
+    while todo:
+        for child in tree.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process tree from /proc")
+@pytest.mark.parametrize("how", ["sigterm-process", "sighup-group"])
+def test_ui_stopped_by_a_signal_leaves_no_server_behind(mlflow_store: str, how: str):
+    port = _free_port()
+    cli = subprocess.Popen(
+        [sys.executable, "-m", "codekiln_core", "lineage", "ui", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    tree: set[int] = set()
+    try:
+        deadline = time.monotonic() + 240
+        while not _healthy(port):
+            assert cli.poll() is None, cli.stdout.read() if cli.stdout else ""
+            assert time.monotonic() < deadline, "mlflow ui never answered"
+            time.sleep(0.5)
+        tree = _descendants(cli.pid)
+        assert tree, "the UI runs as child processes of the command"
+        if how == "sigterm-process":
+            cli.send_signal(signal.SIGTERM)
+        else:  # a supervisor or a closed terminal signals the command's whole group
+            os.killpg(cli.pid, signal.SIGHUP)
+        code = cli.wait(timeout=60)
+        time.sleep(1)
+        left = {pid for pid in tree if _alive(pid)}
+        assert not left, f"still running after {how}: {sorted(left)}"
+        assert not _healthy(port)
+        assert code == 0, "a stop signal is a clean exit, not a crash"
+    finally:
+        for pid in tree:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        if cli.poll() is None:
+            cli.kill()
+            cli.wait()

@@ -1,0 +1,1 @@
+"""``codekiln train`` sub-commands, one module each, each with ``register(app)``."""
