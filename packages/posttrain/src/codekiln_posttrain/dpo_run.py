@@ -110,14 +110,12 @@ def run_dpo(recipe: DpoRecipe, *, lineage: bool = True, resume: bool = False) ->
     from codekiln_posttrain.chat.decontam import checked_rows
     from codekiln_posttrain.dpo import dpo_loss_fn
     from codekiln_posttrain.runner import (
-        device_arg,
+        build_engine,
         export_and_register,
         load_start,
-        lr_lambda,
         model_flops_per_token,
         start_inputs,
     )
-    from codekiln_train.engine.deepspeed_engine import Engine
     from codekiln_train.loop import LoopConfig, train
 
     rows, report = checked_rows(read_rows(recipe.data, "preference"), recipe.decontamination)
@@ -135,8 +133,7 @@ def run_dpo(recipe: DpoRecipe, *, lineage: bool = True, resume: bool = False) ->
     with lineage_run("posttrain.dpo", config=recipe.model_dump(mode="json"),
                      inputs=start_inputs(recipe, "dpo-pairs"), enabled=lineage) as run:
         run.log_metrics({**report.as_metrics(), "pairs": len(pairs)})
-        engine = Engine.build(model, recipe.engine, lr_lambda=lr_lambda(recipe.schedule, total),
-                              seq_len=recipe.max_seq_len, device=device_arg(recipe))
+        engine = build_engine(model, recipe, total)
         batches = ExampleBatches(pairs, micro_batch_size=recipe.engine.micro_batch_size,
                                  seed=recipe.seed, collate=collate)
         loop = LoopConfig(total_steps=total, log=recipe.log, checkpoint=recipe.checkpoint,

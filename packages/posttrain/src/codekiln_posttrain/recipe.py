@@ -1,8 +1,8 @@
 """Typed recipes of ``codekiln posttrain sft|dpo|grpo``: validated before any heavy import.
 
-The ``engine`` section carries the fields ``codekiln_train``'s engine reads (its
-``EngineSettings`` protocol), so SFT and DPO step through the same DeepSpeed engine as
-pretraining with the same meaning of every key.
+The ``engine``, ``schedule``, ``log`` and ``checkpoint`` sections are codekiln_train's own
+recipe models, so SFT and DPO step through the same DeepSpeed engine as pretraining with
+the same meaning (and validation) of every key.
 """
 
 from __future__ import annotations
@@ -12,48 +12,19 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from codekiln_core.config import RecipeModel, load_recipe
+from codekiln_core.config import RecipeModel
 from codekiln_posttrain.chat.decontam import DecontamConfig
 from codekiln_posttrain.grpo.curriculum import Stage
+from codekiln_train.recipe import CheckpointConfig, EngineConfig, LogConfig, ScheduleConfig
 
 
-class EngineSection(RecipeModel):
-    """DeepSpeed engine settings (same keys as the pretraining recipe's ``engine``)."""
-
-    zero_stage: Literal[0, 1, 2, 3] = Field(0, description="ZeRO stage")
-    precision: Literal["auto", "fp32", "bf16"] = Field(
-        "auto", description="auto: bf16 on GPU, fp32 on CPU")
-    micro_batch_size: int = Field(1, ge=1, description="sequences (SFT) or pairs (DPO) per "
-                                  "device per micro step")
-    global_batch_tokens: int | None = Field(None, description="unused by post-training; "
-                                            "give gradient_accumulation_steps")
-    gradient_accumulation_steps: int | None = Field(1, ge=1, description="micro steps per "
-                                                    "optimizer step")
-    grad_clip: float = Field(1.0, ge=0, description="clip the global grad norm (0: off)")
-    activation_checkpointing: bool = Field(False, description="recompute layers in backward")
-    lr: float = Field(2e-5, gt=0, description="peak learning rate (spec §7: 2e-5 for SFT)")
-    weight_decay: float = Field(0.0, ge=0, description="AdamW decay on matrices")
-    betas: tuple[float, float] = Field((0.9, 0.95), description="AdamW betas")
-    eps: float = Field(1e-8, gt=0, description="AdamW epsilon")
+def _engine_default() -> EngineConfig:
+    """Post-training defaults: SFT's 2e-5 (spec §7), no weight decay, one micro step."""
+    return EngineConfig(lr=2e-5, weight_decay=0.0, gradient_accumulation_steps=1)
 
 
-class ScheduleSection(RecipeModel):
-    """Learning-rate shape over the run: linear warmup, then cosine or constant."""
-
-    kind: Literal["cosine", "constant"] = Field("cosine", description="after warmup")
-    warmup_ratio: float = Field(0.03, ge=0, lt=1, description="share of steps warming up")
-    min_lr_ratio: float = Field(0.0, ge=0, le=1, description="cosine floor as lr share")
-
-
-class LogSection(RecipeModel):
-    every_steps: int = Field(1, ge=1, description="log metrics every N steps")
-    eval_every_steps: int | None = Field(None, description="unused (no validation set)")
-    eval_batches: int = Field(0, ge=0, description="unused")
-
-
-class CheckpointSection(RecipeModel):
-    every_steps: int = Field(100, ge=1, description="checkpoint every N steps and at the end")
-    keep_last: int = Field(2, ge=1, description="checkpoints kept")
+def _schedule_default() -> ScheduleConfig:
+    return ScheduleConfig(kind="cosine", warmup_steps=0, min_lr_ratio=0.1)
 
 
 class BaseRecipe(RecipeModel):
@@ -70,10 +41,13 @@ class BaseRecipe(RecipeModel):
     max_seq_len: int = Field(2048, ge=16, description="tokens per packed sequence / pair")
     seed: int = Field(0, description="seeds data order and torch")
     decontamination: DecontamConfig = Field(default_factory=DecontamConfig)
-    engine: EngineSection = Field(default_factory=EngineSection)
-    schedule: ScheduleSection = Field(default_factory=ScheduleSection)
-    log: LogSection = Field(default_factory=LogSection)
-    checkpoint: CheckpointSection = Field(default_factory=CheckpointSection)
+    engine: EngineConfig = Field(default_factory=_engine_default,
+                                 description="DeepSpeed engine (codekiln_train's section)")
+    schedule: ScheduleConfig = Field(default_factory=_schedule_default,
+                                     description="lr shape over the run (codekiln_train's)")
+    log: LogConfig = Field(default_factory=LogConfig, description="metric logging")
+    checkpoint: CheckpointConfig = Field(default_factory=lambda: CheckpointConfig(
+        every_steps=100), description="checkpoint schedule")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="where to train")
 
 
@@ -137,10 +111,6 @@ class GrpoRecipe(BaseRecipe):
     verl: VerlSection = Field(default_factory=VerlSection)
 
     @model_validator(mode="after")
-    def _no_kl(self) -> GrpoRecipe:
-        self.engine.lr = self.grpo.lr
+    def _policy_lr(self) -> GrpoRecipe:
+        self.engine.lr = self.grpo.lr  # one lr for the policy, the paper's 1e-6
         return self
-
-
-def load(path: Path, kind: type[RecipeModel], sets: list[str]) -> RecipeModel:
-    return load_recipe(path, kind, sets)

@@ -6,8 +6,6 @@ steps (checkpoints, resume, metrics, MFU), ``export.export_hf`` writes the resul
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,23 +13,18 @@ from codekiln_core.errors import ConfigError
 
 if TYPE_CHECKING:
     from codekiln_core.lineage import InputRef, LineageRun
-    from codekiln_posttrain.recipe import BaseRecipe, ScheduleSection
+    from codekiln_posttrain.recipe import BaseRecipe
 
 
-def lr_lambda(schedule: ScheduleSection, total_steps: int) -> Callable[[int], float]:
-    """Linear warmup to the peak, then cosine to ``min_lr_ratio`` (or constant)."""
-    warmup = round(schedule.warmup_ratio * total_steps)
+def build_engine(model: Any, recipe: BaseRecipe, total_steps: int) -> Any:
+    """codekiln_train's engine over ``total_steps`` steps of the recipe's schedule."""
+    from codekiln_train.engine.deepspeed_engine import Engine
+    from codekiln_train.schedule import check_schedule
 
-    def multiplier(step: int) -> float:
-        if warmup and step < warmup:
-            return (step + 1) / warmup
-        if schedule.kind == "constant":
-            return 1.0
-        progress = (step - warmup) / max(1, total_steps - warmup)
-        cosine = 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-        return schedule.min_lr_ratio + (1 - schedule.min_lr_ratio) * cosine
-
-    return multiplier
+    check_schedule(recipe.schedule, total_steps, source="schedule")
+    return Engine.create(model, recipe.engine, schedule=recipe.schedule,
+                         total_steps=total_steps, seq_len=recipe.max_seq_len,
+                         device=device_arg(recipe))
 
 
 def local_model_dir(spec: str) -> Path | None:

@@ -61,37 +61,35 @@ def pack(encoded: list[Encoded], seq_len: int) -> list[list[Encoded]]:
     return [[encoded[i] for i in sorted(b)] for b in bins]
 
 
-def packed_collate(seq_len: int, pad_id: int) -> Any:
-    """Collate packed conversations into the BatchSource format of codekiln_train.
-
-    TODO(pretrain-data): replace with codekiln_train.data's block-diagonal collation once
-    it lands; this builds the same keys (input_ids, labels, position_ids, attention_mask).
-    """
+def packed_collate(seq_len: int, pad_id: int, attn_implementation: str = "sdpa") -> Any:
+    """Packed conversations through codekiln_train's document-aware collation (block-diagonal
+    causal mask, restarting positions, no target across documents), then labels kept only
+    on assistant tokens."""
+    import numpy as np
     import torch
 
-    def collate(sequences: list[list[Encoded]]) -> dict[str, torch.Tensor]:
-        batch = len(sequences)
-        ids = torch.full((batch, seq_len), pad_id, dtype=torch.long)
-        labels = torch.full((batch, seq_len), -100, dtype=torch.long)
-        positions = torch.zeros((batch, seq_len), dtype=torch.long)
-        mask = torch.zeros((batch, 1, seq_len, seq_len), dtype=torch.bool)
-        for b, docs in enumerate(sequences):
-            at = 0
-            for doc in docs:
-                n = len(doc)
-                ids[b, at:at + n] = torch.tensor(doc.input_ids)
-                keep = torch.tensor(doc.loss_mask)
-                keep[0] = False  # never predicted from the previous conversation
-                labels[b, at:at + n] = torch.where(keep, ids[b, at:at + n], -100)
-                positions[b, at:at + n] = torch.arange(n)
-                mask[b, 0, at:at + n, at:at + n] = torch.ones(n, n, dtype=torch.bool).tril()
-                at += n
-            idx = torch.arange(at, seq_len)
-            mask[b, 0, idx, idx] = True  # padding attends to itself only (no empty rows)
-        return {"input_ids": ids, "labels": labels, "position_ids": positions,
-                "attention_mask": mask}
+    from codekiln_train.data.collate import IGNORE_INDEX, PackedRow, collate
 
-    return collate
+    def rows_of(sequences: list[list[Encoded]]) -> tuple[list[PackedRow], torch.Tensor]:
+        rows, masks = [], torch.zeros((len(sequences), seq_len), dtype=torch.bool)
+        for b, docs in enumerate(sequences):
+            tokens = np.full(seq_len, pad_id, dtype=np.uint32)
+            starts, at = [], 0
+            for doc in docs:
+                tokens[at:at + len(doc)] = doc.input_ids
+                masks[b, at:at + len(doc)] = torch.tensor(doc.loss_mask)
+                starts.append(at)
+                at += len(doc)
+            rows.append(PackedRow(tokens, np.asarray(starts, dtype=np.int64), at))
+        return rows, masks
+
+    def collate_sft(sequences: list[list[Encoded]]) -> dict[str, torch.Tensor]:
+        rows, assistant = rows_of(sequences)
+        batch = collate(rows, attn_implementation=attn_implementation)
+        batch["labels"] = batch["labels"].masked_fill(~assistant, IGNORE_INDEX)
+        return batch
+
+    return collate_sft
 
 
 def run_sft(recipe: SftRecipe, *, lineage: bool = True, resume: bool = False) -> SftResult:
@@ -100,14 +98,12 @@ def run_sft(recipe: SftRecipe, *, lineage: bool = True, resume: bool = False) ->
     from codekiln_posttrain.chat.datasets import read_rows
     from codekiln_posttrain.chat.decontam import checked_rows
     from codekiln_posttrain.runner import (
-        device_arg,
+        build_engine,
         export_and_register,
         load_start,
-        lr_lambda,
         model_flops_per_token,
         start_inputs,
     )
-    from codekiln_train.engine.deepspeed_engine import Engine
     from codekiln_train.loop import LoopConfig, causal_lm_loss, train
 
     rows, report = checked_rows(read_rows(recipe.data, "sft"), recipe.decontamination)
@@ -126,8 +122,7 @@ def run_sft(recipe: SftRecipe, *, lineage: bool = True, resume: bool = False) ->
                      enabled=lineage) as run:
         run.log_metrics({**report.as_metrics(), "sequences": len(sequences),
                          "truncated": truncated})
-        engine = Engine.build(model, recipe.engine, lr_lambda=lr_lambda(recipe.schedule, total),
-                              seq_len=recipe.max_seq_len, device=device_arg(recipe))
+        engine = build_engine(model, recipe, total)
         batches = ExampleBatches(sequences, micro_batch_size=recipe.engine.micro_batch_size,
                                  seed=recipe.seed, collate=packed_collate(recipe.max_seq_len, pad))
         loop = LoopConfig(total_steps=total, log=recipe.log, checkpoint=recipe.checkpoint,

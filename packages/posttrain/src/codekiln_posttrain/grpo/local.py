@@ -106,15 +106,13 @@ def run_grpo_local(recipe: GrpoRecipe, *, lineage: bool = True) -> GrpoResult:
     from codekiln_posttrain.grpo.curriculum import stage_at, total_steps
     from codekiln_posttrain.grpo.objective import filter_groups, group_advantages, grpo_step_loss
     from codekiln_posttrain.runner import (
-        device_arg,
+        build_engine,
         export_and_register,
         load_start,
-        lr_lambda,
         start_inputs,
     )
     from codekiln_posttrain.sampling import TransformersSampler
     from codekiln_train.checkpoint import seed_everything
-    from codekiln_train.engine.deepspeed_engine import Engine
 
     g = recipe.grpo
     rows, report = checked_rows(read_rows(recipe.data, "rl"), recipe.decontamination)
@@ -126,8 +124,7 @@ def run_grpo_local(recipe: GrpoRecipe, *, lineage: bool = True) -> GrpoResult:
     reward = build_reward(recipe)
     with lineage_run("posttrain.grpo", config=recipe.model_dump(mode="json"),
                      inputs=start_inputs(recipe, "rl-prompts"), enabled=lineage) as run:
-        engine = Engine.build(model, recipe.engine, lr_lambda=lr_lambda(recipe.schedule, steps),
-                              seq_len=recipe.max_seq_len, device=device_arg(recipe))
+        engine = build_engine(model, recipe, steps)
         sampler = TransformersSampler(engine.module, tokenizer, top_p=g.top_p)
         kept_rows = curriculum(rows, sampler, reward, recipe)
         dropped = len(rows) - len(kept_rows)
