@@ -77,6 +77,8 @@ class GrpoSection(RecipeModel):
     eps_low: float = Field(0.2, ge=0, description="lower clip ε")
     eps_high: float = Field(0.28, ge=0, description="upper clip ε (clip-higher, paper: 0.28)")
     kl_coef: float = Field(0.0, ge=0, le=0, description="no KL (paper); kept 0")
+    filter_overlong: bool = Field(True, description="leave completions cut at max length "
+                                  "out of the update (DAPO overlong filtering)")
     stages: list[Stage] = Field(..., min_length=1, description="progressive schedule of "
                                 "max length x rollouts (paper: 90x16K x16, 160x32K x32)")
     curriculum_samples: int = Field(8, ge=0, description="pre-pass samples per prompt (0: off)")

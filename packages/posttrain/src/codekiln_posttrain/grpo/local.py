@@ -37,7 +37,7 @@ class GrpoResult:
     history: list[dict[str, float]] = field(default_factory=list)
 
 
-def build_reward(recipe: GrpoRecipe) -> RewardFn:
+def build_reward(recipe: GrpoRecipe, registry: Any = None) -> RewardFn:
     from codekiln_posttrain.rewards.adapters import load_reward
     from codekiln_posttrain.rewards.base import WeightedSum
 
@@ -49,7 +49,7 @@ def build_reward(recipe: GrpoRecipe) -> RewardFn:
             options.setdefault("workers", g.sandbox_workers)
             options.setdefault("timeout_s", g.timeout_s)
             options.setdefault("url", g.sandbox_url)
-        parts.append((load_reward(name, options), weight))
+        parts.append((load_reward(name, options, registry=registry), weight))
     return WeightedSum(parts)
 
 
@@ -96,7 +96,9 @@ def update_batch(prompt_ids: list[list[int]], completions: list[Completion],
     }
 
 
-def run_grpo_local(recipe: GrpoRecipe, *, lineage: bool = True) -> GrpoResult:
+def run_grpo_local(recipe: GrpoRecipe, *, lineage: bool = True,
+                   registry: Any = None) -> GrpoResult:
+    """Run the schedule; ``registry`` resolves reward names (default: installed plugins)."""
     import torch
 
     from codekiln_core.lineage import lineage_run
@@ -121,7 +123,7 @@ def run_grpo_local(recipe: GrpoRecipe, *, lineage: bool = True) -> GrpoResult:
     pad = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None
               else tokenizer.eos_token_id)
     steps = total_steps(g.stages)
-    reward = build_reward(recipe)
+    reward = build_reward(recipe, registry)
     with lineage_run("posttrain.grpo", config=recipe.model_dump(mode="json"),
                      inputs=start_inputs(recipe, "rl-prompts"), enabled=lineage) as run:
         engine = build_engine(model, recipe, steps)
@@ -145,13 +147,15 @@ def run_grpo_local(recipe: GrpoRecipe, *, lineage: bool = True) -> GrpoResult:
                                     temperature=g.temperature)
             rewards = score_groups(reward, picked, groups)
             flat = [c for group in groups for c in group]
-            chosen = filter_groups(rewards, [c.truncated for c in flat], stage.rollouts)
+            truncated = [c.truncated for c in flat]
+            chosen = filter_groups(rewards, truncated if g.filter_overlong else
+                                   [False] * len(flat), stage.rollouts)
             values = torch.tensor([float("nan") if r is None else r for r in rewards])
             advantages = group_advantages(values, stage.rollouts).tolist()
             metrics = {"reward_mean": float(torch.nanmean(values)) if len(values) else 0.0,
                        "stage": float(stage_index), "kept": float(sum(chosen.keep)),
                        "uniform_groups": float(chosen.uniform_groups),
-                       "overlong": float(chosen.overlong), "unscored": float(chosen.unscored)}
+                       "overlong": float(sum(truncated)), "unscored": float(chosen.unscored)}
             rewards_seen.append(metrics["reward_mean"])
             keep = [i for i, k in enumerate(chosen.keep) if k and flat[i].token_ids]
             if keep:
