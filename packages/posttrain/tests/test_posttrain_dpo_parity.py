@@ -12,6 +12,7 @@ from codekiln_posttrain.dpo import dpo_loss_fn, reference_logps
 
 from .conftest import preference_rows, tiny_model
 
+pytest.importorskip("trl", reason="TRL is a dev dependency (parity tests)")
 pytestmark = pytest.mark.slow
 
 

@@ -12,6 +12,7 @@ from codekiln_posttrain.grpo.objective import group_advantages, grpo_step_loss
 
 from .conftest import PROBLEMS, tiny_model
 
+pytest.importorskip("trl", reason="TRL is a dev dependency (parity tests)")
 pytestmark = pytest.mark.slow
 
 GROUP = 4
