@@ -8,7 +8,8 @@ step 1 by 2.2e-3 and steps 2-6 by 1.5e-2 to 2.5e-2; float differences between CP
 below the tolerance.
 
 Regenerate after an intended change (and say why in the commit):
-    CODEKILN_UPDATE_GOLDEN=1 uv run pytest packages/train/tests/pretrain/test_train_pretrain_golden.py
+    CODEKILN_UPDATE_GOLDEN=1 uv run pytest \
+        packages/train/tests/pretrain/test_train_pretrain_golden.py
 """
 
 from __future__ import annotations
