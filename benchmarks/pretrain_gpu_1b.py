@@ -2,8 +2,9 @@
 
 Written for the lent H200 (not run on the CPU dev machine). It trains through the same
 ``Engine`` and ``train`` loop as ``codekiln train pretrain`` on packed synthetic documents
-(random token ids, 512-4096 tokens each, block-diagonal masks dropped in favour of
-position ids for flash/SDPA varlen where the image has it), and prints tokens/s, step time,
+(random token ids, 512-4096 tokens each, position ids restarting per document; with
+``--attn flash_attention_2`` attention stays within documents, with ``sdpa`` it is plain
+causal over the row, which costs the same FLOPs), and prints tokens/s, step time,
 MFU (6N + 12*L*H*T FLOPs per token over the table's peak) and peak memory as JSON.
 
 Device image: Python 3.12, torch, transformers, no DeepSpeed/MLflow. Carry (64 MiB in all):

@@ -52,7 +52,7 @@ def export_hf(model: torch.nn.Module, *, tokenizer_dir: Path, out_dir: Path,
     from transformers import AutoTokenizer, GenerationConfig
     from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()  # our own progress bar is the run's
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # ours is the bar
 
     from codekiln_core.fsio import atomic_dir
 

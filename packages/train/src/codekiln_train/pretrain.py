@@ -222,7 +222,7 @@ def stage_model(recipe: PretrainRecipe, plan: StagePlan, plans: list[StagePlan])
     from transformers import AutoModelForCausalLM
     from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     previous = export_dir(recipe, plans[plan.index - 1])
     if not (previous / "config.json").is_file():
         raise ConfigError(f"stage {plan.name} starts from {previous}, which is missing; "
