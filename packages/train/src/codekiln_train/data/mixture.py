@@ -94,16 +94,19 @@ def build_batch_source(mixture: Sequence[ShardSetLike], *, micro_batch_size: int
 
 
 def validation_batches(shards: Path, *, micro_batch_size: int, max_batches: int | None = None,
+                       rank: int = 0, world_size: int = 1,
                        cross_document_attention: bool = False,
                        attn_implementation: str = "sdpa") -> Iterator[dict[str, torch.Tensor]]:
     """The held-out set in file order, the same batches on every call (the last may be
-    smaller); ``max_batches`` caps how many."""
+    smaller). ``max_batches`` caps the batches over all ranks; rank ``r`` of ``world_size``
+    takes batches ``r, r + world_size, ...``, so the ranks together score the same set
+    whatever the world size."""
     reader = PackedShards(shards)
     total = len(reader)
     count = -(-total // micro_batch_size)
     if max_batches is not None:
         count = min(count, max_batches)
-    for batch in range(count):
+    for batch in range(rank, count, world_size):
         indices = range(batch * micro_batch_size, min(total, (batch + 1) * micro_batch_size))
         yield collate([_row(reader, i) for i in indices],
                       cross_document_attention=cross_document_attention,
