@@ -50,6 +50,9 @@ def export_hf(model: torch.nn.Module, *, tokenizer_dir: Path, out_dir: Path,
     if not _is_rank_zero():
         return Path(out_dir)
     from transformers import AutoTokenizer, GenerationConfig
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # ours is the bar
 
     from codekiln_core.fsio import atomic_dir
 

@@ -149,7 +149,7 @@ def train(*, engine: Engine, batches: BatchSource, loss_fn: LossFn, loop: LoopCo
     last_checkpoint: Path | None = None
     window_tokens, window_time = 0, 0.0
     engine.train(True)
-    with _progress(progress_label, loop.total_steps, step, engine.rank == 0) as bar:
+    with _Progress(progress_label, loop.total_steps, step, engine.rank == 0) as bar:
         while step < loop.total_steps:
             begin = time.perf_counter()
             loss_sum = torch.zeros((), dtype=torch.float32)
@@ -241,7 +241,7 @@ class _Bar(Protocol):
     def __call__(self, step: int, loss: float, lr: float) -> None: ...
 
 
-class _progress:
+class _Progress:
     """A rich progress bar on rank 0 (stderr); a no-op on the other ranks."""
 
     def __init__(self, label: str, total: int, done: int, enabled: bool) -> None:

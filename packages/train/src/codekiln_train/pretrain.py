@@ -13,42 +13,34 @@ from the previous stage's exported weights (RoPE θ and context length per stage
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from codekiln_core.errors import ConfigError
-from codekiln_train.engine.config import accumulation_steps
 
 if TYPE_CHECKING:
     from codekiln_core.lineage import InputRef, LineageRun
-    from codekiln_train.data import ShardInfo
     from codekiln_train.loop import TrainSummary
-    from codekiln_train.recipe import PretrainRecipe, StageSpec
+    from codekiln_train.models import ModelConfig
+    from codekiln_train.recipe import PretrainRecipe
+    from codekiln_train.stage_plan import StagePlan
 
 DONE = "done.json"
 METRICS = "metrics.jsonl"
 MODEL_DIR = "model"
 
 
-@dataclass(frozen=True)
-class StagePlan:
-    """One stage, checked and sized before anything heavy is imported."""
+def stage_dir(recipe: PretrainRecipe, plan: StagePlan) -> Path:
+    return Path(recipe.output) / "stages" / f"{plan.index + 1:02d}-{plan.name}"
 
-    index: int
-    spec: StageSpec
-    info: ShardInfo
-    seq_len: int
-    gradient_accumulation: int
-    tokens_per_step: int
-    steps: int
-    directory: Path
-    export_dir: Path
 
-    @property
-    def label(self) -> str:
-        return f"{self.index + 1:02d}-{self.spec.name}"
+def export_dir(recipe: PretrainRecipe, plan: StagePlan) -> Path:
+    """Stage-final weights; the last stage's export is the run's model."""
+    if plan.index == len(recipe.stages) - 1:
+        return Path(recipe.output) / MODEL_DIR
+    return stage_dir(recipe, plan) / "hf"
 
 
 @dataclass
@@ -66,41 +58,13 @@ def world_size_from_env() -> int:
     return int(os.environ.get("WORLD_SIZE", "1"))
 
 
-def plan_stages(recipe: PretrainRecipe, *, world_size: int = 1) -> list[StagePlan]:
-    """Check every stage's shard sets and budget; one-line errors before any heavy work."""
-    from codekiln_train.data import check_shard_sets
-    from codekiln_train.recipe import ShardSetRef
+def plan_stages(recipe: PretrainRecipe, *, world_size: int = 1,
+                source: str = "recipe") -> list[StagePlan]:
+    """Every stage checked against its shards and sized; one-line errors before heavy work."""
+    from codekiln_train.stage_plan import check_stage_shards, stage_plan
 
-    if not recipe.stages:
-        raise ConfigError("recipe.stages: empty; give at least one stage")
-    plans: list[StagePlan] = []
-    root = Path(recipe.output)
-    for index, spec in enumerate(recipe.stages):
-        source = f"stages[{index}] ({spec.name})"
-        info = check_shard_sets(spec.mixture, expect_seq_len=spec.seq_len, source=source)
-        if spec.validation is not None:
-            held_out = check_shard_sets([ShardSetRef(path=spec.validation)],
-                                        expect_seq_len=info.seq_len,
-                                        source=f"{source}.validation")
-            if held_out.tokenizer_sha256 != info.tokenizer_sha256:
-                raise ConfigError(f"{source}.validation {spec.validation}: made with another "
-                                  "tokenizer than the stage's mixture; rebuild it with the "
-                                  "same --tokenizer")
-        if plans and info.tokenizer_sha256 != plans[0].info.tokenizer_sha256:
-            raise ConfigError(f"{source}: its shards use another tokenizer than stage 1's; "
-                              "every stage must share one vocabulary")
-        gas = accumulation_steps(recipe.engine, seq_len=info.seq_len, world_size=world_size)
-        per_step = recipe.engine.micro_batch_size * info.seq_len * gas * world_size
-        steps = int(spec.steps) if spec.steps is not None else \
-            math.ceil(int(spec.tokens or 0) / per_step)
-        if steps < 1:
-            raise ConfigError(f"{source}: a budget of {spec.tokens} tokens is under one step "
-                              f"({per_step} tokens); raise stages[{index}].tokens")
-        directory = root / "stages" / f"{index + 1:02d}-{spec.name}"
-        last = index == len(recipe.stages) - 1
-        plans.append(StagePlan(index, spec, info, info.seq_len, gas, per_step, steps,
-                               directory, root / MODEL_DIR if last else directory / "hf"))
-    return plans
+    infos = check_stage_shards(recipe, source=source)
+    return stage_plan(recipe, infos, world_size=world_size, source=source)
 
 
 def shard_inputs(plans: list[StagePlan]) -> list[InputRef]:
@@ -109,25 +73,22 @@ def shard_inputs(plans: list[StagePlan]) -> list[InputRef]:
 
     refs: dict[str, InputRef] = {}
     for plan in plans:
+        assert plan.info is not None
         named = [(s.name, s.path, s.manifest_sha256) for s in plan.info.sets]
-        if plan.spec.validation is not None:
-            named.append(("validation", Path(plan.spec.validation), ""))
+        if plan.validation is not None:
+            named.append(("validation", plan.validation.path, plan.validation.manifest_sha256))
         for name, path, digest in named:
-            resolved = path.resolve()
-            if str(resolved) in refs:
-                continue
-            marker = read_marker(resolved) or {}
-            if not digest:
-                import hashlib
-
-                digest = hashlib.sha256((resolved / "manifest.json").read_bytes()).hexdigest()
-            refs[str(resolved)] = InputRef(name=f"{plan.spec.name}/{name}",
-                                           source=str(resolved), digest=digest[:16],
-                                           upstream_run_id=marker.get("run_id"))
+            resolved = Path(path).resolve()
+            if str(resolved) not in refs:
+                marker = read_marker(resolved) or {}
+                refs[str(resolved)] = InputRef(name=f"{plan.name}/{name}",
+                                               source=str(resolved), digest=digest[:16],
+                                               upstream_run_id=marker.get("run_id"))
     return list(refs.values())
 
 
 def check_output(recipe: PretrainRecipe, resume: bool) -> None:
+    """Never train over a previous run silently: continuing it needs ``--resume``."""
     stages = Path(recipe.output) / "stages"
     if not resume and stages.is_dir() and any(stages.iterdir()):
         raise ConfigError(f"output {recipe.output}: holds a previous run; pass --resume to "
@@ -138,26 +99,27 @@ def run_pretrain(recipe: PretrainRecipe, *, recipe_file: Path | None = None,
                  resume: bool = False, register: str | None = None, lineage: bool = True,
                  peak_flops: float | None = None, device: str | None = None) -> PretrainResult:
     """Everything the command does; the CLI only parses options and prints the summary."""
+    import os
+
     from codekiln_core.lineage.command import lineage_command
 
     check_output(recipe, resume)
-    plans = plan_stages(recipe, world_size=world_size_from_env())
-    import os
-
+    plans = plan_stages(recipe, world_size=world_size_from_env(),
+                        source=str(recipe_file or "recipe"))
     rank = int(os.environ.get("RANK", "0"))
     result = PretrainResult(Path(recipe.output))
     with lineage_command("train.pretrain", config=recipe, inputs=shard_inputs(plans),
                          recipe_file=recipe_file, enabled=lineage and rank == 0) as run:
-        run.log_params({"stages.steps": [p.steps for p in plans],
-                        "stages.tokens_per_step": [p.tokens_per_step for p in plans],
-                        "world_size": world_size_from_env()})
-        offset = 0
+        run.log_params({"plan.steps": [p.steps for p in plans],
+                        "plan.tokens_per_step": [p.tokens_per_step for p in plans],
+                        "plan.gradient_accumulation_steps":
+                            [p.gradient_accumulation_steps for p in plans],
+                        "plan.world_size": world_size_from_env()})
         for plan in plans:
-            summary = run_stage(recipe, plan, plans, run=run, resume=resume, offset=offset,
+            summary = run_stage(recipe, plan, plans, run=run, resume=resume,
                                 peak_flops=peak_flops, device=device)
             result.stages.append((plan, summary))
-            offset += plan.steps
-        result.model_dir = plans[-1].export_dir
+        result.model_dir = export_dir(recipe, plans[-1])
         if rank == 0 and run.enabled:
             result.model_uri = run.log_model(result.model_dir, name="pretrain",
                                              register_as=register)
@@ -166,61 +128,80 @@ def run_pretrain(recipe: PretrainRecipe, *, recipe_file: Path | None = None,
 
 
 def run_stage(recipe: PretrainRecipe, plan: StagePlan, plans: list[StagePlan], *,
-              run: LineageRun, resume: bool, offset: int, peak_flops: float | None,
+              run: LineageRun, resume: bool, peak_flops: float | None,
               device: str | None) -> TrainSummary | None:
     """Train one stage (or skip it when a resumed run finished it already)."""
     from codekiln_core.fsio import atomic_write_json
 
-    if resume and (plan.directory / DONE).is_file() and plan.export_dir.is_dir():
+    directory, out = stage_dir(recipe, plan), export_dir(recipe, plan)
+    if resume and (directory / DONE).is_file() and (out / "config.json").is_file():
         return None
-    from codekiln_train.data import build_batch_source, validation_batches
+    from codekiln_train.data import build_batch_source
     from codekiln_train.engine.deepspeed_engine import Engine
     from codekiln_train.export import export_hf
     from codekiln_train.loop import LoopConfig, causal_lm_loss, train
+    from codekiln_train.models import flops_per_token
 
+    assert plan.info is not None
+    info = plan.info
     model = stage_model(recipe, plan, plans)
-    engine_config = recipe.engine.model_copy(update={"lr": plan.spec.lr})
-    engine = Engine.create(model, engine_config, schedule=plan.spec.schedule,
-                           total_steps=plan.steps, seq_len=plan.seq_len, device=device)
-    attn = getattr(recipe.model, "attn_implementation", "sdpa")
-    batches = build_batch_source(plan.spec.mixture,
-                                 micro_batch_size=recipe.engine.micro_batch_size,
+    engine = Engine.create(model, plan.engine, schedule=plan.schedule, total_steps=plan.steps,
+                           seq_len=plan.seq_len, device=device)
+    attn = recipe.model.attn_implementation
+    cross = recipe.model.cross_document_attention
+    batches = build_batch_source(plan.spec.mixture, micro_batch_size=plan.micro_batch_size,
                                  seed=recipe.seed + plan.index, rank=engine.rank,
-                                 world_size=engine.world_size, attn_implementation=attn,
-                                 expect_seq_len=plan.spec.seq_len)
-    validation = None
-    if plan.spec.validation is not None:
-        held_out = Path(plan.spec.validation)
-
-        def validation() -> Any:
-            return validation_batches(held_out, micro_batch_size=recipe.engine.micro_batch_size,
-                                      max_batches=recipe.log.eval_batches,
-                                      attn_implementation=attn)
-
+                                 world_size=engine.world_size, cross_document_attention=cross,
+                                 attn_implementation=attn, expect_seq_len=plan.seq_len)
     loop = LoopConfig(total_steps=plan.steps, log=recipe.log, checkpoint=recipe.checkpoint,
                       seed=recipe.seed + plan.index,
                       peak_flops=peak_flops or getattr(recipe.log, "peak_flops", None))
-    from codekiln_train.models import flops_per_token, resolve_model_config
-
-    model_cfg = resolve_model_config(recipe.model.preset, recipe.model.overrides)
     summary = train(engine=engine, batches=batches, loss_fn=causal_lm_loss, loop=loop,
-                    checkpoint_dir=plan.directory / "checkpoints", run=run,
+                    checkpoint_dir=directory / "checkpoints", run=run,
                     tokens_per_step=plan.tokens_per_step,
-                    flops_per_token=flops_per_token(model_cfg, plan.info.vocab_size,
-                                                    plan.seq_len),
-                    validation=validation, resume=resume,
-                    progress_label=f"stage {plan.index + 1}/{len(plans)} {plan.spec.name}",
-                    metrics_file=Path(recipe.output) / METRICS, step_offset=offset)
-    export_hf(engine.module, tokenizer_dir=plan.info.tokenizer_dir, out_dir=plan.export_dir,
-              bos_token_id=plan.info.bos_token_id if plan.info.bos_token_id is not None
-              else plan.info.eos_token_id,
-              eos_token_id=plan.info.eos_token_id, pad_token_id=plan.info.pad_token_id)
+                    flops_per_token=flops_per_token(model_config(recipe, plan),
+                                                    info.vocab_size, plan.seq_len),
+                    validation=validation_of(recipe, plan), resume=resume,
+                    progress_label=f"stage {plan.index + 1}/{len(plans)} {plan.name}",
+                    metrics_file=Path(recipe.output) / METRICS, step_offset=plan.first_step)
+    bos = info.bos_token_id if info.bos_token_id is not None else info.eos_token_id
+    export_hf(engine.module, tokenizer_dir=info.tokenizer_dir, out_dir=out, bos_token_id=bos,
+              eos_token_id=info.eos_token_id, pad_token_id=info.pad_token_id)
     if engine.rank == 0:
-        atomic_write_json(plan.directory / DONE, {
+        atomic_write_json(directory / DONE, {
             "steps": summary.steps, "tokens": summary.tokens, "final_loss": summary.final_loss,
-            "final_val_loss": summary.final_val_loss, "export": str(plan.export_dir)})
+            "final_val_loss": summary.final_val_loss, "export": str(out)})
     engine.wrapped.destroy()
     return summary
+
+
+def validation_of(recipe: PretrainRecipe,
+                  plan: StagePlan) -> Callable[[], Iterable[dict[str, Any]]] | None:
+    """The stage's held-out batches, the same on every call (None without a set)."""
+    if plan.validation is None:
+        return None
+    from codekiln_train.data import validation_batches
+
+    held_out = plan.validation.path
+
+    def batches() -> Iterable[dict[str, Any]]:
+        return validation_batches(held_out, micro_batch_size=plan.micro_batch_size,
+                                  max_batches=recipe.log.eval_batches,
+                                  cross_document_attention=recipe.model.cross_document_attention,
+                                  attn_implementation=recipe.model.attn_implementation)
+
+    return batches
+
+
+def model_config(recipe: PretrainRecipe, plan: StagePlan) -> ModelConfig:
+    """The preset with the recipe's overrides, this stage's θ and its context length."""
+    from dataclasses import replace
+
+    from codekiln_train.models import resolve_model_config
+
+    cfg = resolve_model_config(recipe.model.preset, recipe.model.overrides)
+    return replace(cfg, rope_theta=float(plan.rope_theta),
+                   max_position_embeddings=max(cfg.max_position_embeddings, plan.seq_len))
 
 
 def stage_model(recipe: PretrainRecipe, plan: StagePlan, plans: list[StagePlan]) -> Any:
@@ -228,30 +209,27 @@ def stage_model(recipe: PretrainRecipe, plan: StagePlan, plans: list[StagePlan])
 
     The stage's RoPE θ and context length are applied to the model config either way.
     """
-    from dataclasses import replace
+    from codekiln_train.models import build_model, set_rope_theta
 
-    from codekiln_train.models import build_model, resolve_model_config, set_rope_theta
-
-    cfg = resolve_model_config(recipe.model.preset, recipe.model.overrides)
-    theta = plan.spec.rope_theta
+    cfg = model_config(recipe, plan)
     if plan.index == 0:
-        cfg = replace(cfg, rope_theta=float(theta or cfg.rope_theta),
-                      max_position_embeddings=max(cfg.max_position_embeddings, plan.seq_len))
         info = plan.info
+        assert info is not None
         return build_model(cfg, vocab_size=info.vocab_size, bos_token_id=info.bos_token_id,
                            eos_token_id=info.eos_token_id, pad_token_id=info.pad_token_id,
-                           seed=recipe.seed)
+                           seed=recipe.seed, attn_implementation=recipe.model.attn_implementation)
     import torch
     from transformers import AutoModelForCausalLM
+    from transformers.utils import logging as hf_logging
 
-    previous = plans[plan.index - 1].export_dir
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    previous = export_dir(recipe, plans[plan.index - 1])
     if not (previous / "config.json").is_file():
-        raise ConfigError(f"stage {plan.label} starts from {previous}, which is missing; "
+        raise ConfigError(f"stage {plan.name} starts from {previous}, which is missing; "
                           "rerun with --resume to finish the previous stage first")
-    model = AutoModelForCausalLM.from_pretrained(str(previous), dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(
+        str(previous), dtype=torch.float32, attn_implementation=recipe.model.attn_implementation)
     model.config.use_cache = False
-    model.config.max_position_embeddings = max(model.config.max_position_embeddings,
-                                               plan.seq_len)
-    if theta is not None:
-        set_rope_theta(model, float(theta))
+    model.config.max_position_embeddings = cfg.max_position_embeddings
+    set_rope_theta(model, cfg.rope_theta)
     return model

@@ -8,8 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from codekiln_train.data import IGNORE_INDEX, PackedRow, collate, validation_batches
+from codekiln_train.data import (
+    IGNORE_INDEX,
+    PackedRow,
+    block_causal_mask,
+    collate,
+    validation_batches,
+)
 from codekiln_train.models import build_model, resolve_model_config
 
 if TYPE_CHECKING:
@@ -43,13 +51,30 @@ def test_collate_marks_documents_padding_and_positions() -> None:
     assert mask[2] == [1, 1, 1, 0, 0, 0, 0, 0]
     assert mask[7] == [0, 0, 0, 0, 0, 0, 1, 1]  # padding only sees padding
     assert batch["attention_mask"].shape == (1, 1, 8, 8)
-    varlen = collate([row], attn_implementation="flash_attention_2")
+    varlen = collate([row, row], attn_implementation="flash_attention_2")
     assert "attention_mask" not in varlen
-    assert varlen["position_ids"].tolist() == batch["position_ids"].tolist()
+    assert varlen["input_ids"].tolist() == [[7, 8, 2, 9, 2, 5, 1, 1] * 2]  # flattened
+    assert varlen["position_ids"].tolist() == [batch["position_ids"][0].tolist() * 2]
+    assert varlen["labels"].tolist() == [[-100, 8, 2, -100, 2, -100, -100, -100] * 2]
     causal = collate([row], cross_document_attention=True)
     assert "attention_mask" not in causal
     assert causal["position_ids"].tolist() == [list(range(8))]
     assert causal["labels"].tolist() == batch["labels"].tolist()
+
+
+@given(st.lists(st.lists(st.booleans(), min_size=1, max_size=40), min_size=1, max_size=3)
+       .filter(lambda rows: len({len(r) for r in rows}) == 1))
+@settings(max_examples=60, deadline=None)
+def test_block_mask_is_causal_within_segments(rows: list[list[bool]]) -> None:
+    """The block-by-block fill equals its definition: key <= query, same segment."""
+    import torch
+
+    starts = torch.tensor(rows)
+    segment = starts.long().cumsum(dim=1)
+    length = starts.shape[1]
+    expected = (segment.unsqueeze(2) == segment.unsqueeze(1)) & torch.ones(
+        length, length, dtype=torch.bool).tril()
+    assert torch.equal(block_causal_mask(starts), expected.unsqueeze(1))
 
 
 def test_packed_logits_equal_each_document_alone(tiny_shards: TinyShards,
@@ -68,15 +93,23 @@ def test_packed_logits_equal_each_document_alone(tiny_shards: TinyShards,
     with torch.no_grad():
         packed = tiny_model(input_ids=batch["input_ids"], position_ids=batch["position_ids"],
                             attention_mask=batch["attention_mask"]).logits
-        # no mask key (the varlen route): transformers splits documents from position_ids
+        # no mask key: transformers splits documents from the restarting position_ids
         by_positions = tiny_model(input_ids=batch["input_ids"],
                                   position_ids=batch["position_ids"]).logits
+        # the varlen batch: rows flattened into one, as flash_attention_2 needs
+        flat = collate(rows, attn_implementation="flash_attention_2")
+        flat_logits = tiny_model(input_ids=flat["input_ids"],
+                                 position_ids=flat["position_ids"]).logits
+        as_rows = flat_logits.reshape(packed.shape)
+        assert tiny_model(**flat).loss.item() == pytest.approx(
+            tiny_model(**batch).loss.item(), rel=1e-5)
         compared = 0
         for b, row in enumerate(rows):
             for begin, end in segments(row, tiny_shards.seq_len):
                 alone = tiny_model(input_ids=batch["input_ids"][b:b + 1, begin:end]).logits[0]
                 assert torch.allclose(packed[b, begin:end], alone, atol=1e-5, rtol=0)
                 assert torch.allclose(by_positions[b, begin:end], alone, atol=1e-5, rtol=0)
+                assert torch.allclose(as_rows[b, begin:end], alone, atol=1e-5, rtol=0)
                 compared += 1
     assert compared >= 8
     unpacked = tiny_model(input_ids=batch["input_ids"]).logits  # plain causal: leaks
@@ -143,12 +176,13 @@ def test_flash_attention_varlen_keeps_documents_apart(tiny_shards: TinyShards) -
     rows = [PackedRow(reader.sequence(i), reader.document_starts(i), reader.valid_length(i))
             for i in picks]
     batch = collate(rows, attn_implementation="flash_attention_2")
-    assert "attention_mask" not in batch
+    assert "attention_mask" not in batch and batch["input_ids"].shape[0] == 1
     with torch.no_grad():
         packed = model(input_ids=batch["input_ids"].cuda(),
                        position_ids=batch["position_ids"].cuda()).logits.float()
+        packed = packed.reshape(len(rows), tiny_shards.seq_len, -1)
+        ids = batch["input_ids"].reshape(len(rows), -1)
         for b, row in enumerate(rows):
             for begin, end in segments(row, tiny_shards.seq_len):
-                alone = model(input_ids=batch["input_ids"][b:b + 1, begin:end].cuda()
-                              ).logits[0].float()
+                alone = model(input_ids=ids[b:b + 1, begin:end].cuda()).logits[0].float()
                 assert (packed[b, begin:end] - alone).abs().max().item() < 5e-2  # bf16

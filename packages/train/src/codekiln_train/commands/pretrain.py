@@ -103,12 +103,15 @@ def print_summary(result: PretrainResult) -> None:
         table.add_column(name, justify="left" if name == "stage" else "right")
     for plan, summary in result.stages:
         if summary is None:
-            table.add_row(plan.label, str(plan.steps), "-", "done before resume", "", "", "",
-                          "", "", "")
+            table.add_row(f"{plan.index + 1}. {plan.name}", str(plan.steps), "-",
+                          "done before resume", *[""] * 6)
             continue
         val = f"{summary.final_val_loss:.4f}" if summary.final_val_loss is not None else "-"
-        table.add_row(plan.label, str(summary.steps), f"{summary.tokens:,}",
+        table.add_row(f"{plan.index + 1}. {plan.name}", str(summary.steps), f"{summary.tokens:,}",
                       f"{summary.final_loss:.4f}", val, f"{summary.tokens_per_s:,.0f}",
                       f"{summary.step_time_s:.3f}", f"{summary.mfu:.1%}",
                       f"{summary.peak_memory_gb:.2f}", f"{summary.wall_s:.1f}")
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=150)  # a log file: no wrapping of the columns
+    console.print(table)

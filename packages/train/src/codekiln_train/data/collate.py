@@ -12,13 +12,18 @@ ending in EOS; the last sequence of a set may end in padding. For every row we b
 
 With a varlen kernel (``flash_attention_2``/``_3``) the mask is left out: transformers
 reads document boundaries from the restarting ``position_ids`` and runs the kernel per
-document, which needs no T x T tensor (docs/train.md, "Packing and attention").
+document, which needs no T x T tensor. It does so only for a batch of one row, so the
+micro-batch is flattened to [1, B*T] (each row's first label set to -100, so no target
+crosses rows either); the loss is over the same tokens (docs/train.md, "Packing and
+attention").
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -61,18 +66,53 @@ def collate(rows: Sequence[PackedRow], *, cross_document_attention: bool = False
         return out
     last_start = torch.where(starts, arange, torch.zeros_like(arange)).cummax(dim=1).values
     out["position_ids"] = arange - last_start
-    if attn_implementation not in VARLEN_IMPLEMENTATIONS:
-        out["attention_mask"] = block_causal_mask(starts)
+    if attn_implementation in VARLEN_IMPLEMENTATIONS:
+        return flatten(out)
+    out["attention_mask"] = block_causal_mask(starts)
     return out
+
+
+def flatten(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """[B, T] rows -> one [1, B*T] row; rows stay apart (positions restart at 0 at each
+    row's start, and its first label becomes -100)."""
+    labels = batch["labels"].clone()
+    labels[:, 0] = IGNORE_INDEX
+    return {"input_ids": batch["input_ids"].reshape(1, -1), "labels": labels.reshape(1, -1),
+            "position_ids": batch["position_ids"].reshape(1, -1)}
 
 
 def block_causal_mask(starts: torch.Tensor) -> torch.Tensor:
     """[B, 1, T, T] bool: query t sees key s <= t of the same segment (segments begin at
-    the True entries of ``starts`` [B, T])."""
+    the True entries of ``starts`` [B, T]).
+
+    Filled block by block from one cached lower triangle: ~15x faster than comparing
+    segment ids over T x T (0.2 s against 2.5 s at T = 8192 on this machine).
+    """
     import torch
 
-    segment = starts.long().cumsum(dim=1)
-    same = segment.unsqueeze(2) == segment.unsqueeze(1)
-    length = starts.shape[1]
-    causal = torch.ones(length, length, dtype=torch.bool).tril()
-    return (same & causal).unsqueeze(1)
+    batch, length = starts.shape
+    mask = torch.zeros(batch, 1, length, length, dtype=torch.bool)
+    for b in range(batch):
+        bounds = [0, *(starts[b].nonzero().flatten().tolist()), length]
+        for begin, end in pairwise(sorted(set(bounds))):
+            mask[b, 0, begin:end, begin:end] = _lower_triangle(end - begin, length)
+    return mask
+
+
+def _lower_triangle(size: int, length: int) -> torch.Tensor:
+    if length <= CACHED_TRIANGLE:
+        return _cached_triangle(length)[:size, :size]
+    import torch
+
+    return torch.ones(size, size, dtype=torch.bool).tril_()
+
+
+#: Longest context whose T x T triangle is kept between batches (8192: 64 MB).
+CACHED_TRIANGLE = 8192
+
+
+@functools.lru_cache(maxsize=1)
+def _cached_triangle(length: int) -> torch.Tensor:
+    import torch
+
+    return torch.ones(length, length, dtype=torch.bool).tril_()

@@ -97,9 +97,12 @@ def check_shard_sets(refs: Sequence[ShardSetLike], *, expect_seq_len: int | None
     first: dict[str, Any] | None = None
     first_path = refs[0].path
     sets: list[ShardSetInfo] = []
-    for ref in refs:
-        manifest = read_manifest(ref.path)
-        agreed = _agreed(manifest, ref.path)
+    for position, ref in enumerate(refs):
+        try:
+            manifest = read_manifest(ref.path)
+            agreed = _agreed(manifest, ref.path)
+        except ConfigError as exc:
+            raise ConfigError(f"{source}: mixture.{position}.path: {exc}") from exc
         if agreed["dtype"] != TOKEN_DTYPE:
             raise ConfigError(f"{ref.path / MANIFEST}: dtype {agreed['dtype']!r}; codekiln "
                               f"trains on {TOKEN_DTYPE} shards; rebuild them")
@@ -142,8 +145,11 @@ def check_validation_set(path: Path, info: ShardInfo, *, source: str = "recipe"
                          ) -> ShardSetInfo:
     """A held-out set must share the mixture's tokenizer, vocab, ids and dtype; its
     seq_len may differ (one fixed set can score every stage of a run)."""
-    manifest = read_manifest(path)
-    agreed = _agreed(manifest, path)
+    try:
+        manifest = read_manifest(path)
+        agreed = _agreed(manifest, path)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: validation: {exc}") from exc
     expected = {"tokenizer.sha256": info.tokenizer_sha256, "dtype": TOKEN_DTYPE,
                 "vocab_size": info.vocab_size, "special_ids.bos": info.bos_token_id,
                 "special_ids.eos": info.eos_token_id, "special_ids.pad": info.pad_token_id}
