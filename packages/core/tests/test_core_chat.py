@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import jinja2
+import pytest
 
 from codekiln_core.chat import (
     SEED_CODER_CHAT_TEMPLATE,
     SEED_CODER_REASONING_CHAT_TEMPLATE,
     SEED_CODER_SYSTEM_PROMPT,
+    write_chat_template,
 )
+from codekiln_core.errors import ConfigError
 from codekiln_core.special_tokens import BOS, EOS
 
 
@@ -30,3 +36,14 @@ def test_given_system_prompt_kept_and_reasoning_has_none() -> None:
         f"{BOS}system\nS{EOS}{BOS}user\nu{EOS}{BOS}assistant\na{EOS}")
     assert render(SEED_CODER_REASONING_CHAT_TEMPLATE, msgs[1:], False) == (
         f"{BOS}user\nu{EOS}{BOS}assistant\na{EOS}")
+
+
+def test_write_chat_template_keeps_other_keys(tmp_path: Path) -> None:
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps({"eos_token": "x"}))
+    write_chat_template(tmp_path, "seed-coder")
+    config = json.loads((tmp_path / "tokenizer_config.json").read_text())
+    assert config == {"eos_token": "x", "chat_template": SEED_CODER_CHAT_TEMPLATE}
+    with pytest.raises(ConfigError, match="use one of seed-coder, reasoning"):
+        write_chat_template(tmp_path, "llama")
+    with pytest.raises(ConfigError, match="does not exist"):
+        write_chat_template(tmp_path / "missing")

@@ -40,14 +40,6 @@ def test_help_imports_no_heavy_library():
     assert "run" in done.stdout.split()  # `codekiln run`, core's pipeline command
 
 
-@pytest.mark.parametrize("group", ["posttrain"])  # serve has its command now
-def test_empty_members_say_what_is_coming(group: str, capsys: pytest.CaptureFixture[str]):
-    if group not in INSTALLED_GROUPS:
-        pytest.skip(f"codekiln-{group} is not installed in this environment")
-    assert main([group, "--help"]) == 0
-    assert "Coming" in capsys.readouterr().out
-
-
 def test_version_lists_every_member(capsys: pytest.CaptureFixture[str]):
     assert main(["--version"]) == 0
     out = capsys.readouterr().out

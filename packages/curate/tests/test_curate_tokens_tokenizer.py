@@ -73,3 +73,26 @@ def test_cli_errors_are_one_line(tiny_code_corpus: Path, tmp_path: Path,
     assert main(["curate", "shards", str(tiny_code_corpus), "--tokenizer", str(tmp_path),
                  "--output", str(tmp_path / "out"), "--fim-mode", "msp", "--no-lineage"]) == 2
     assert "fim mode 'msp'" in capsys.readouterr().err
+
+
+def test_adopt_writes_the_chosen_chat_template(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from tokenizers import Tokenizer, models
+
+    from codekiln_core.chat import SEED_CODER_REASONING_CHAT_TEMPLATE
+
+    source = tmp_path / "plain"
+    source.mkdir()
+    Tokenizer(models.BPE()).save(str(source / "tokenizer.json"))
+    (source / "tokenizer_config.json").write_text(json.dumps({"eos_token": "</s>"}))
+    argv = ["curate", "tokenizer", "adopt", str(source), "--output", str(tmp_path / "out"),
+            "--chat-template", "reasoning", "--no-lineage"]
+    assert main(argv) == 0
+    config = json.loads((tmp_path / "out" / "tokenizer_config.json").read_text())
+    assert config["chat_template"] == SEED_CODER_REASONING_CHAT_TEMPLATE
+    assert config["eos_token"] == "</s>"  # other keys kept
+    argv[-2] = "chatml"
+    argv[5] = str(tmp_path / "other")
+    assert main(argv) == 2
+    assert "chat template 'chatml' is unknown" in capsys.readouterr().err
+    assert not (tmp_path / "other").exists()

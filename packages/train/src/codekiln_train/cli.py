@@ -9,5 +9,5 @@ from __future__ import annotations
 from codekiln_core.cli.commands import command_group, mount_modules
 
 train_app = command_group(
-    "Train the quality scorer (pretraining on packed shards is coming).")
+    "Train code LLMs: pretraining on DeepSpeed, HF export, and the quality scorer.")
 mount_modules(train_app, "codekiln_train.commands")

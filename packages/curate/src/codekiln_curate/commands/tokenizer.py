@@ -22,13 +22,16 @@ def train_command(
     vocab_size: Annotated[int, typer.Option("--vocab-size", help="vocabulary size")] = 32768,
     min_frequency: Annotated[int, typer.Option(
         "--min-frequency", help="merge only pairs seen at least this often")] = 2,
+    chat_template: Annotated[str | None, typer.Option(
+        "--chat-template", help="also store a chat template in tokenizer_config.json: "
+        "seed-coder (Instruct, default system prompt) or reasoning")] = None,
     no_lineage: NoLineage = False,
 ) -> None:
     """Train on DATASET and save a Hugging Face tokenizer directory (BOS=0, PAD=1, EOS=2)."""
     from codekiln_curate.tokens.runs import train_tokenizer_run
 
     result = train_tokenizer_run(dataset, vocab_size, output, min_frequency=min_frequency,
-                                 lineage=not no_lineage)
+                                 lineage=not no_lineage, chat_template=chat_template)
     typer.echo(f"tokenizer: {result.out}  vocab {result.vocab_size}  sha256 {result.sha256}")
     echo_run(result.run_id)
 
@@ -37,12 +40,16 @@ def train_command(
 def adopt_command(
     source: Annotated[Path, typer.Argument(help="an existing tokenizer directory")],
     output: Annotated[Path, typer.Option("--output", "-o", help="new tokenizer directory")],
+    chat_template: Annotated[str | None, typer.Option(
+        "--chat-template", help="also store a chat template in tokenizer_config.json: "
+        "seed-coder (Instruct, default system prompt) or reasoning")] = None,
     no_lineage: NoLineage = False,
 ) -> None:
     """Copy SOURCE, adding the FIM and SEP tokens it lacks, so shards can use it."""
     from codekiln_curate.tokens.runs import adopt_tokenizer_run
 
-    result = adopt_tokenizer_run(source, output, lineage=not no_lineage)
+    result = adopt_tokenizer_run(source, output, lineage=not no_lineage,
+                                 chat_template=chat_template)
     typer.echo(f"tokenizer: {result.out}  vocab {result.vocab_size}  sha256 {result.sha256}")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from codekiln_core.chat import write_chat_template
 from codekiln_core.errors import ConfigError
 from codekiln_curate.tokens.dataset import Dataset, iter_texts, open_dataset
 from codekiln_curate.tokens.shards import ShardResult, ShardSettings, write_shards
@@ -36,11 +37,15 @@ def _empty_output(out: Path) -> None:
 
 
 def train_tokenizer_run(dataset_path: Path, vocab_size: int, out: Path, *,
-                        min_frequency: int = 2, lineage: bool = True) -> TokenizerResult:
+                        min_frequency: int = 2, lineage: bool = True,
+                        chat_template: str | None = None) -> TokenizerResult:
     """Train on ``dataset_path``, save a Hugging Face directory, log it as `tokenizer`."""
+    from codekiln_core.chat import chat_template as template_named
     from codekiln_core.lineage import InputRef
     from codekiln_core.lineage.command import lineage_command
 
+    if chat_template is not None:
+        template_named(chat_template)  # unknown name: fail before any work
     dataset = open_dataset(dataset_path)
     _empty_output(out)
     inputs = [InputRef.from_path(dataset_path)] if lineage else []
@@ -50,6 +55,8 @@ def train_tokenizer_run(dataset_path: Path, vocab_size: int, out: Path, *,
                          enabled=lineage) as run:
         tokenizer = train_tokenizer(iter_texts(dataset), vocab_size, min_frequency=min_frequency)
         save_hf_tokenizer(tokenizer, out)
+        if chat_template is not None:
+            write_chat_template(out, chat_template)
         digest = tokenizer_hash(out)
         if run.enabled:
             run.log_metrics({"vocab_size": tokenizer.get_vocab_size()})
@@ -58,13 +65,17 @@ def train_tokenizer_run(dataset_path: Path, vocab_size: int, out: Path, *,
     return TokenizerResult(out, tokenizer.get_vocab_size(), digest, run.run_id)
 
 
-def adopt_tokenizer_run(source: Path, out: Path, *, lineage: bool = True) -> TokenizerResult:
+def adopt_tokenizer_run(source: Path, out: Path, *, lineage: bool = True,
+                        chat_template: str | None = None) -> TokenizerResult:
     """Copy an existing tokenizer directory, adding the FIM/SEP tokens it lacks."""
     import shutil
 
+    from codekiln_core.chat import chat_template as template_named
     from codekiln_core.lineage import InputRef
     from codekiln_core.lineage.command import lineage_command
 
+    if chat_template is not None:
+        template_named(chat_template)
     tokenizer = load_tokenizer(source)
     _empty_output(out)
     inputs = [InputRef.from_path(source)] if lineage else []
@@ -74,6 +85,8 @@ def adopt_tokenizer_run(source: Path, out: Path, *, lineage: bool = True) -> Tok
                         ignore=shutil.ignore_patterns(".codekiln-run.json"))
         added = add_missing_specials(tokenizer)
         tokenizer.save(str(out / "tokenizer.json"))
+        if chat_template is not None:
+            write_chat_template(out, chat_template)
         if run.enabled:
             run.log_params({"added_tokens": ",".join(added) or "none"})
             run.log_output(out, name="tokenizer")

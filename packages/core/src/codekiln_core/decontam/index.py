@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from codekiln_curate.decontam.ngrams import distinct_words, ngram_hashes, window_hashes, words
-from codekiln_curate.decontam.sources import BenchmarkText
+from codekiln_core.decontam.ngrams import distinct_words, ngram_hashes, window_hashes, words
+from codekiln_core.decontam.sources import BenchmarkText
 
 
 @dataclass(frozen=True)

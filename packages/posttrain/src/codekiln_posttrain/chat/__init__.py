@@ -1,0 +1,1 @@
+"""Chat data: conversations as ``messages`` rows, the Seed-Coder template, decontamination."""

@@ -1,0 +1,1 @@
+"""Post-training data: instruction synthesis, SFT-set import, on-policy DPO pairs."""

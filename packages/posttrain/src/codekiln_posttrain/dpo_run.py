@@ -1,0 +1,150 @@
+"""``codekiln posttrain dpo``: sigmoid DPO on codekiln-train's engine and loop.
+
+Reference log-probs come from the start model in one pass before training and are stored
+in ``<output>/reference_logps.jsonl`` (by pair id); a resumed run reads them back instead of
+recomputing, and training holds a single model.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from codekiln_core.fsio import atomic_write_text
+
+if TYPE_CHECKING:
+    import torch
+
+    from codekiln_posttrain.recipe import DpoRecipe
+
+
+@dataclass(frozen=True)
+class Pair:
+    id: str
+    prompt: list[int]
+    chosen: list[int]
+    rejected: list[int]
+    ref_chosen: float = 0.0
+    ref_rejected: float = 0.0
+
+
+@dataclass
+class DpoResult:
+    model_dir: str
+    model_uri: str
+    run_id: str | None
+    steps: int
+    final_loss: float
+    pairs: int
+    dropped_contaminated: int
+    step_time_s: float
+
+
+def encode_pairs(tokenizer: Any, rows: list[dict[str, Any]], max_len: int) -> list[Pair]:
+    """Token ids of each pair; the prompt is cut from the left to leave room for answers."""
+    from codekiln_posttrain.chat.template import encode_completion, encode_prompt
+
+    pairs = []
+    for row in rows:
+        chosen = encode_completion(tokenizer, row["chosen"])[: max_len // 2]
+        rejected = encode_completion(tokenizer, row["rejected"])[: max_len // 2]
+        room = max_len - max(len(chosen), len(rejected))
+        prompt = encode_prompt(tokenizer, row["prompt"])[-room:]
+        pairs.append(Pair(str(row["id"]), prompt, chosen, rejected))
+    return pairs
+
+
+def pair_collate(pad_id: int) -> Any:
+    """``2B`` right-padded rows (chosen first), labels only on answer tokens."""
+    import torch
+
+    def collate(pairs: list[Pair]) -> dict[str, torch.Tensor]:
+        rows = [p.prompt + p.chosen for p in pairs] + [p.prompt + p.rejected for p in pairs]
+        starts = [len(p.prompt) for p in pairs] * 2
+        width = max(map(len, rows))
+        ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+        labels = torch.full_like(ids, -100)
+        attention = torch.zeros_like(ids)
+        for i, (row, start) in enumerate(zip(rows, starts, strict=True)):
+            ids[i, :len(row)] = torch.tensor(row)
+            labels[i, start:len(row)] = ids[i, start:len(row)]
+            attention[i, :len(row)] = 1
+        return {"input_ids": ids, "labels": labels, "attention_mask": attention,
+                "ref_chosen_logps": torch.tensor([p.ref_chosen for p in pairs]),
+                "ref_rejected_logps": torch.tensor([p.ref_rejected for p in pairs])}
+
+    return collate
+
+
+def with_reference(model: Any, pairs: list[Pair], collate: Any, path: Path,
+                   batch_size: int = 8) -> list[Pair]:
+    """Pairs with their reference log-probs: read from ``path``, else computed and stored."""
+    from dataclasses import replace
+
+    from codekiln_posttrain.dpo import reference_logps
+
+    stored: dict[str, list[float]] = {}
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            item = json.loads(line)
+            stored[item["id"]] = [item["chosen"], item["rejected"]]
+    missing = [p for p in pairs if p.id not in stored]
+    if missing:
+        chunks = [missing[i:i + batch_size] for i in range(0, len(missing), batch_size)]
+        chosen, rejected = reference_logps(model, (collate(c) for c in chunks))
+        for pair, c, r in zip(missing, chosen, rejected, strict=True):
+            stored[pair.id] = [c, r]
+        atomic_write_text(path, "".join(
+            json.dumps({"id": k, "chosen": v[0], "rejected": v[1]}) + "\n"
+            for k, v in sorted(stored.items())))
+    return [replace(p, ref_chosen=stored[p.id][0], ref_rejected=stored[p.id][1]) for p in pairs]
+
+
+def run_dpo(recipe: DpoRecipe, *, lineage: bool = True, resume: bool = False) -> DpoResult:
+    from codekiln_core.lineage import lineage_run
+    from codekiln_posttrain.batches import ExampleBatches
+    from codekiln_posttrain.chat.datasets import read_rows
+    from codekiln_posttrain.chat.decontam import checked_rows
+    from codekiln_posttrain.dpo import dpo_loss_fn
+    from codekiln_posttrain.runner import (
+        build_engine,
+        export_and_register,
+        load_start,
+        model_flops_per_token,
+        start_inputs,
+    )
+    from codekiln_train.loop import LoopConfig, train
+
+    rows, report = checked_rows(read_rows(recipe.data, "preference"), recipe.decontamination)
+    model, tokenizer = load_start(recipe)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    collate = pair_collate(int(pad))
+    recipe.output.mkdir(parents=True, exist_ok=True)
+    pairs = with_reference(model, encode_pairs(tokenizer, rows, recipe.max_seq_len), collate,
+                           recipe.output / "reference_logps.jsonl")
+    gas = recipe.engine.gradient_accumulation_steps or 1
+    per_step = recipe.engine.micro_batch_size * gas
+    total = recipe.max_steps or max(1, math.ceil(recipe.epochs * len(pairs) / per_step))
+    mean_tokens = sum(len(p.prompt) * 2 + len(p.chosen) + len(p.rejected) for p in pairs)
+    mean_tokens = max(1, mean_tokens // len(pairs))
+    with lineage_run("posttrain.dpo", config=recipe.model_dump(mode="json"),
+                     inputs=start_inputs(recipe, "dpo-pairs"), enabled=lineage) as run:
+        run.log_metrics({**report.as_metrics(), "pairs": len(pairs)})
+        engine = build_engine(model, recipe, total)
+        batches = ExampleBatches(pairs, micro_batch_size=recipe.engine.micro_batch_size,
+                                 seed=recipe.seed, collate=collate)
+        loop = LoopConfig(total_steps=total, log=recipe.log, checkpoint=recipe.checkpoint,
+                          seed=recipe.seed)
+        summary = train(engine=engine, batches=batches,
+                        loss_fn=dpo_loss_fn(recipe.beta, recipe.label_smoothing), loop=loop,
+                        checkpoint_dir=recipe.output / "checkpoints", run=run,
+                        tokens_per_step=per_step * mean_tokens,
+                        flops_per_token=model_flops_per_token(engine.module, recipe.max_seq_len),
+                        resume=resume, progress_label="dpo",
+                        metrics_file=recipe.output / "metrics.jsonl")
+        out, uri = export_and_register(engine.module, tokenizer, recipe, run, "dpo-model")
+    return DpoResult(str(out), uri, run.run_id, summary.steps, summary.final_loss, len(pairs),
+                     report.dropped, summary.step_time_s)

@@ -1,0 +1,119 @@
+"""GRPO on verl (``--backend verl``): our dataset as verl parquet, our reward module, and
+the Hydra overrides that are spec §8, launched as ``python -m verl.trainer.main_ppo``.
+
+verl runs on Ray with vLLM rollouts on GPUs; nothing here imports verl, so the command
+line can be built and checked anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from codekiln_core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from codekiln_posttrain.recipe import GrpoRecipe
+
+DATA_SOURCE = "codekiln/code-tests"
+
+
+def verl_rows(rows: list[dict[str, Any]], data_source: str = DATA_SOURCE
+              ) -> list[dict[str, Any]]:
+    """RL rows in verl's dataset schema (``RLHFDataset``)."""
+    out = []
+    for index, row in enumerate(rows):
+        if "tests" not in row:
+            raise ConfigError(f"RL row {row.get('id')}: no 'tests' column; GRPO rewards run "
+                              "each prompt's tests")
+        truth = {"tests": row["tests"], "language": row.get("language", "python"),
+                 "setup": row.get("setup", "")}
+        out.append({
+            "data_source": data_source,
+            "prompt": row["prompt"],
+            "ability": "code",
+            "reward_model": {"style": "rule", "ground_truth": json.dumps(truth)},
+            "extra_info": {"index": index, "id": str(row["id"])},
+        })
+    return out
+
+
+def write_verl_parquet(rows: list[dict[str, Any]], path: Path) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from codekiln_core.fsio import atomic_path
+
+    with atomic_path(path) as tmp:
+        pq.write_table(pa.Table.from_pylist(verl_rows(rows)), tmp)
+    return path
+
+
+def reward_module_path() -> Path:
+    from codekiln_posttrain.grpo import verl_reward
+
+    return Path(verl_reward.__file__).resolve()
+
+
+def hydra_overrides(recipe: GrpoRecipe, train_file: Path, val_file: Path | None = None
+                    ) -> list[str]:
+    """Spec §8 as verl 0.9.1 config keys: GRPO, batch 128, lr 1e-6, T=0.6, no KL,
+    clip-high 0.28, token-level loss, DAPO group filtering, our sandbox reward."""
+    g, v = recipe.grpo, recipe.verl
+    stage = g.stages[0]
+    if len(g.stages) > 1:
+        raise ConfigError("verl backend: one stage per launch; run the progressive schedule "
+                          "as consecutive launches (resume from the previous checkpoint)")
+    mini = v.mini_batch or g.prompts_per_step
+    overrides = [
+        "algorithm.adv_estimator=grpo",
+        "algorithm.norm_adv_by_std_in_grpo=true",
+        "algorithm.use_kl_in_reward=false",
+        "algorithm.filter_groups.enable=true",       # drop all-correct / all-wrong groups
+        "algorithm.filter_groups.metric=acc",
+        f"data.train_files={train_file}",
+        f"data.val_files={val_file or train_file}",
+        f"data.train_batch_size={g.prompts_per_step}",
+        f"data.max_prompt_length={v.max_prompt_length}",
+        f"data.max_response_length={stage.max_new_tokens}",
+        "data.filter_overlong_prompts=true",
+        f"actor_rollout_ref.model.path={recipe.model}",
+        f"actor_rollout_ref.actor.optim.lr={g.lr}",
+        f"actor_rollout_ref.actor.ppo_mini_batch_size={mini}",
+        f"actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu={v.micro_batch_per_gpu}",
+        "actor_rollout_ref.actor.use_kl_loss=false",
+        "actor_rollout_ref.actor.kl_loss_coef=0.0",
+        "actor_rollout_ref.actor.entropy_coeff=0",
+        f"actor_rollout_ref.actor.clip_ratio_low={g.eps_low}",
+        f"actor_rollout_ref.actor.clip_ratio_high={g.eps_high}",
+        "actor_rollout_ref.actor.loss_agg_mode=token-mean",
+        "actor_rollout_ref.rollout.name=vllm",
+        f"actor_rollout_ref.rollout.n={stage.rollouts}",
+        f"actor_rollout_ref.rollout.temperature={g.temperature}",
+        f"actor_rollout_ref.rollout.top_p={g.top_p}",
+        f"actor_rollout_ref.rollout.tensor_model_parallel_size={v.tensor_parallel}",
+        f"reward.custom_reward_function.path={reward_module_path()}",
+        "reward.custom_reward_function.name=compute_score",
+        # DAPO's overlong handling as verl 0.9.1 offers it: the dapo reward manager's
+        # overlong buffer (answers reaching the last quarter of the budget lose reward).
+        "reward.reward_manager.name=dapo",
+        f"+reward.reward_kwargs.max_resp_len={stage.max_new_tokens}",
+        "+reward.reward_kwargs.overlong_buffer_cfg.enable=true",
+        f"+reward.reward_kwargs.overlong_buffer_cfg.len={max(1, stage.max_new_tokens // 4)}",
+        "+reward.reward_kwargs.overlong_buffer_cfg.penalty_factor=1.0",
+        "+reward.reward_kwargs.overlong_buffer_cfg.log=true",
+        f"trainer.nnodes={v.nodes}",
+        f"trainer.n_gpus_per_node={v.gpus_per_node}",
+        f"trainer.total_training_steps={stage.steps}",
+        f"trainer.default_local_dir={recipe.output / 'verl'}",
+        "trainer.logger=[console]",
+        "trainer.project_name=codekiln",
+        f"trainer.experiment_name={recipe.output.name}",
+    ]
+    return overrides + list(v.extra_overrides)
+
+
+def launch_command(recipe: GrpoRecipe, train_file: Path) -> list[str]:
+    return [sys.executable, "-m", "verl.trainer.main_ppo", *hydra_overrides(recipe, train_file)]

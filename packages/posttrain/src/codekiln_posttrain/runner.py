@@ -1,0 +1,102 @@
+"""What SFT, DPO and GRPO runs share: the start model, the schedule, lineage, export.
+
+Training itself is ``codekiln_train``'s: ``Engine`` steps the model, ``loop.train`` runs the
+steps (checkpoints, resume, metrics, MFU), ``export.export_hf`` writes the result.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from codekiln_core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from codekiln_core.lineage import InputRef, LineageRun
+    from codekiln_posttrain.recipe import BaseRecipe
+
+
+def build_engine(model: Any, recipe: BaseRecipe, total_steps: int) -> Any:
+    """codekiln_train's engine over ``total_steps`` steps of the recipe's schedule."""
+    from codekiln_train.engine.deepspeed_engine import Engine
+    from codekiln_train.schedule import check_schedule
+
+    check_schedule(recipe.schedule, total_steps, source="schedule")
+    return Engine.create(model, recipe.engine, schedule=recipe.schedule,
+                         total_steps=total_steps, seq_len=recipe.max_seq_len,
+                         device=device_arg(recipe))
+
+
+def local_model_dir(spec: str) -> Path | None:
+    path = Path(spec)
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise ConfigError(f"model {spec}: directory has no config.json; pass a Hugging "
+                              "Face model directory (codekiln train export writes one)")
+        return path
+    if spec.startswith((".", "/")) or spec.count("/") != 1:
+        raise ConfigError(f"model {spec!r}: no such directory, and not a hub id (org/name)")
+    return None
+
+
+def load_start(recipe: BaseRecipe) -> tuple[Any, Any]:
+    """The model to train (fp32, SDPA attention: packed masks need it) and its tokenizer."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from codekiln_core.chat import chat_template
+
+    local_model_dir(recipe.model)
+    tokenizer = AutoTokenizer.from_pretrained(recipe.model)
+    if recipe.chat_template is not None or not getattr(tokenizer, "chat_template", None):
+        tokenizer.chat_template = chat_template(recipe.chat_template or "seed-coder")
+    model = AutoModelForCausalLM.from_pretrained(recipe.model, attn_implementation="sdpa",
+                                                 dtype="float32")
+    return model, tokenizer
+
+
+def start_inputs(recipe: BaseRecipe, data_name: str) -> list[InputRef]:
+    """The start model and the dataset, each linking to the run that made it."""
+    from codekiln_core.lineage import InputRef
+
+    model_dir = local_model_dir(recipe.model)
+    model_ref = (InputRef.from_path(model_dir, name="start-model") if model_dir else
+                 InputRef(name="start-model", source=f"hf://{recipe.model}"))
+    return [model_ref, InputRef.from_path(recipe.data, name=data_name)]
+
+
+def export_and_register(model: Any, tokenizer: Any, recipe: BaseRecipe, run: LineageRun,
+                        name: str) -> tuple[Path, str]:
+    """Export the trained model beside the run and log/register it (returns dir, uri)."""
+    from codekiln_train.export import export_hf
+
+    tokenizer_dir = recipe.output / "tokenizer"
+    tokenizer.save_pretrained(str(tokenizer_dir))
+    out = export_hf(model, tokenizer_dir=tokenizer_dir, out_dir=recipe.output / "model",
+                    bos_token_id=_id(tokenizer.bos_token_id, tokenizer.eos_token_id),
+                    eos_token_id=int(tokenizer.eos_token_id),
+                    chat_template=tokenizer.chat_template,
+                    pad_token_id=tokenizer.pad_token_id)
+    uri = run.log_model(out, name=name, register_as=recipe.register_as)
+    return out, uri
+
+
+def _id(value: int | None, fallback: int) -> int:
+    return int(fallback if value is None else value)
+
+
+def device_arg(recipe: BaseRecipe) -> str | None:
+    return None if recipe.device == "auto" else recipe.device
+
+
+def model_flops_per_token(model: Any, seq_len: int) -> float:
+    """codekiln_train's FLOPs-per-token formula for a loaded Hugging Face Llama."""
+    from codekiln_train.models import ModelConfig, flops_per_token
+
+    c = model.config
+    shape = ModelConfig(
+        hidden_size=c.hidden_size, intermediate_size=c.intermediate_size,
+        num_hidden_layers=c.num_hidden_layers, num_attention_heads=c.num_attention_heads,
+        num_key_value_heads=getattr(c, "num_key_value_heads", c.num_attention_heads),
+        max_position_embeddings=c.max_position_embeddings,
+        tie_word_embeddings=bool(getattr(c, "tie_word_embeddings", False)))
+    return flops_per_token(shape, c.vocab_size, seq_len)

@@ -1,0 +1,139 @@
+"""Data commands against a real local HTTP server standing in for the hosted LLM, with the
+real sandbox and tree-sitter: instruct (self-check, revision, resume), import, pairs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from codekiln_core.cli.app import main
+from codekiln_core.errors import ConfigError
+from codekiln_core.sandbox import LocalSandbox, SandboxLimits
+from codekiln_posttrain.chat.datasets import read_rows
+from codekiln_posttrain.data.instruct import InstructConfig, parse_answer
+from codekiln_posttrain.data.pairs import PairsConfig
+from codekiln_posttrain.data.runs import import_run, instruct_run, pairs_run
+from codekiln_posttrain.sampling import EndpointSampler
+
+from .chat_server import chat_server
+from .conftest import PROBLEMS, fenced, rl_rows, write_jsonl
+
+pytestmark = pytest.mark.sandbox
+
+
+def answer(problem: str, solution: str, tests: str) -> str:
+    return f"[Problem]\n{problem}\n[Solution]\n{fenced(solution)}\n[Tests]\n{fenced(tests)}"
+
+
+GOOD = answer("Write double(x).", "def double(x):\n    return 2 * x\n",
+              "assert double(2) == 4\n")
+WRONG = answer("Write double(x).", "def double(x):\n    return x + 1\n",
+               "assert double(2) == 4\n")
+BROKEN = answer("Write f.", "def f(:\n    return\n", "assert f() is None\n")
+
+
+def teacher(messages: list[dict[str, str]], n: int) -> list[str]:
+    """Seed 'fixable' is wrong first and right after feedback; 'broken' never parses;
+    'garbage' ignores the format; 'easy' is right at once."""
+    seed = messages[1]["content"]
+    revisions = sum(m["role"] == "user" for m in messages) - 1
+    if "fixable" in seed:
+        return [GOOD if revisions else WRONG]
+    if "broken" in seed:
+        return [BROKEN]
+    if "garbage" in seed:
+        return ["Sure! Here is some code."]
+    return [GOOD]
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[LocalSandbox]:
+    with LocalSandbox(workers=2, limits=SandboxLimits(timeout_s=5)) as sb:
+        yield sb
+
+
+def seeds_file(tmp_path: Path) -> Path:
+    rows = [{"id": name, "content": f"# {name}\nx = 1\n", "language": "python",
+             "quality_score": score}
+            for name, score in (("easy", 9.0), ("fixable", 8.0), ("broken", 7.0),
+                                ("garbage", 6.5), ("low", 1.0))]
+    return write_jsonl(tmp_path / "seeds.jsonl", rows)
+
+
+def test_instruct_self_check_revises_filters_and_resumes(tmp_path: Path,
+                                                         sandbox: LocalSandbox) -> None:
+    with chat_server(teacher) as (url, calls):
+        config = InstructConfig(endpoint=url, model="teacher", seeds=4, max_attempts=2,
+                                part_size=2, concurrency=2)
+        out = tmp_path / "sft"
+        summary = instruct_run(seeds_file(tmp_path), out, config, lineage=False,
+                               sandbox=sandbox)
+        assert summary["seeds"] == 4 and summary["kept"] == 2  # the low-score seed unused
+        assert summary["syntax error"] == 1 and summary["unparsable answer"] == 1
+        rows = read_rows(out, "sft")
+        assert sorted(r["attempts"] for r in rows) == [1, 2]  # 'fixable' kept after revision
+        assert all("double" in r["messages"][0]["content"] for r in rows)
+        assert calls[0]["model"] == "teacher"
+        revision = next(c for c in calls if len(c["messages"]) > 3)
+        assert "failed" in revision["messages"][-1]["content"]  # the sandbox's verdict fed back
+        made = len(calls)
+        again = instruct_run(seeds_file(tmp_path), out, config, lineage=False,
+                             sandbox=sandbox, resume=True)
+        assert len(calls) == made and again["resumed_parts"] == 2 and again["kept"] == 2
+        with pytest.raises(ConfigError, match="pass --resume"):
+            instruct_run(seeds_file(tmp_path), out, config, lineage=False, sandbox=sandbox)
+
+
+def test_parse_answer_needs_all_three_sections() -> None:
+    assert parse_answer(GOOD) is not None
+    assert parse_answer("[Problem]\nx\n[Solution]\nno fence\n[Tests]\n```\nassert 1\n```") is None
+
+
+def test_import_formats_and_mbpp_splits(tmp_path: Path) -> None:
+    alpaca = write_jsonl(tmp_path / "a.jsonl", [{"instruction": "Add", "input": "1, 2",
+                                                  "output": "3"}])
+    assert import_run(alpaca, tmp_path / "a-out.jsonl", "alpaca", lineage=False)["rows"] == 1
+    row = read_rows(tmp_path / "a-out.jsonl", "sft")[0]
+    assert row["messages"][0]["content"] == "Add\n\n1, 2"
+    mbpp = write_jsonl(tmp_path / "m.jsonl", [
+        {"task_id": 5, "text": "t", "code": "x=1", "test_list": ["assert x"]},
+        {"task_id": 100, "text": "t", "code": "x=1", "test_list": ["assert x"]},
+        {"task_id": 700, "text": "t", "code": "x=1", "test_list": ["assert x"]}])
+    summary = import_run(mbpp, tmp_path / "m-out.jsonl", "mbpp",
+                         mbpp_splits=["train", "prompt"], lineage=False)
+    assert summary == {"read": 2, "rows": 2}  # task 100 is the test split: never imported
+    with pytest.raises(ConfigError, match="may not be trained on"):
+        import_run(mbpp, tmp_path / "x.jsonl", "mbpp", mbpp_splits=["test"], lineage=False)
+
+
+def policy(messages: list[dict[str, str]], n: int) -> list[str]:
+    """Sampled answers: for 'add' half right, half wrong; for 'square' all right."""
+    prompt = messages[-1]["content"]
+    problem = next(p for p in PROBLEMS if p["prompt"] == prompt)
+    if problem["id"] == "square":
+        return [fenced(problem["solution"])] * n
+    return [fenced(problem["solution"] if i % 2 else problem["wrong"]) for i in range(n)]
+
+
+def test_pairs_chosen_pass_rejected_fail_and_no_one_sided_pairs(
+        tmp_path: Path, sandbox: LocalSandbox) -> None:
+    prompts = write_jsonl(tmp_path / "rl.jsonl", rl_rows()[:2])
+    with chat_server(policy) as (url, calls):
+        counts = pairs_run(prompts, tmp_path / "pairs.jsonl", PairsConfig(samples=4),
+                           EndpointSampler(url, "policy"), lineage=False, sandbox=sandbox)
+    assert calls[0]["n"] == 4
+    assert counts["pairs"] == 1 and counts["no_fail"] == 1 and counts["no_pass"] == 0
+    (pair,) = read_rows(tmp_path / "pairs.jsonl", "preference")
+    assert "a + b" in pair["chosen"] and "a - b" in pair["rejected"]
+
+
+def test_cli_pairs_needs_one_source(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    prompts = write_jsonl(tmp_path / "rl.jsonl", rl_rows())
+    assert main(["posttrain", "data", "pairs", str(prompts), "-o", str(tmp_path / "p.jsonl"),
+                 "--no-lineage"]) == 2
+    assert "exactly one of --model" in capsys.readouterr().err
+    assert main(["posttrain", "data", "verl", str(prompts), "-o",
+                 str(tmp_path / "v.parquet")]) == 0
+    assert (tmp_path / "v.parquet").is_file()

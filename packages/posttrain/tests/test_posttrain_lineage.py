@@ -1,0 +1,56 @@
+"""The tiny recipes through the CLI: SFT then DPO on codekiln-train's engine from the tiny
+pretrained model; each registers a model version, and `codekiln lineage show` walks from
+the DPO (Instruct) version back through SFT and pretraining to the raw file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from codekiln_core.cli.app import main
+
+from .conftest import SHARED_BENCHMARKS, pretrained_model
+
+pytestmark = pytest.mark.slow
+RECIPES = Path(__file__).resolve().parents[3] / "recipes"
+DATA = {"sft": "posttrain-tiny-sft.jsonl", "dpo": "posttrain-tiny-pairs.jsonl"}
+DECONTAM = [f"decontamination.benchmarks_dir={SHARED_BENCHMARKS}",
+            "decontamination.benchmarks=[humaneval, mbpp]"]
+
+
+def run_recipe(kind: str, model: Path, output: Path, *sets: str) -> None:
+    argv = ["posttrain", kind, str(RECIPES / f"posttrain-tiny-{kind}.yaml"),
+            "--set", f"model={model}", "--set", f"output={output}",
+            "--set", f"data={RECIPES / 'data' / DATA[kind]}"]
+    for item in (*DECONTAM, *sets):
+        argv += ["--set", item]
+    assert main(argv) == 0
+
+
+def test_tiny_recipes_register_versions_linked_to_the_raw_files(
+        tmp_path: Path, tokenizer_dir: Path, mlflow_store: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    os.environ.setdefault("TORCH_EXTENSIONS_DIR", "/work/cache/torch_extensions")
+    import torch
+
+    torch.set_num_threads(1)
+    base = pretrained_model(tmp_path, tokenizer_dir, lineage=True)
+    run_recipe("sft", base, tmp_path / "sft", "epochs=1")
+    shown = capsys.readouterr().out
+    assert "tiny-instruct-sft/1" in shown and "sequences" in shown
+    run_recipe("dpo", tmp_path / "sft" / "model", tmp_path / "dpo", "max_steps=2")
+    assert (tmp_path / "dpo" / "reference_logps.jsonl").is_file()
+    assert "models:/tiny-instruct/1" in capsys.readouterr().out
+
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    AutoModelForCausalLM.from_pretrained(str(tmp_path / "dpo" / "model"))  # no codekiln needed
+    assert AutoTokenizer.from_pretrained(str(tmp_path / "dpo" / "model")).chat_template
+
+    assert main(["lineage", "show", "models:/tiny-instruct/1"]) == 0
+    shown = capsys.readouterr().out
+    order = [shown.index(c) for c in ("posttrain.dpo", "posttrain.sft", "train.pretrain")]
+    assert order == sorted(order), shown
+    assert "raw-code" in shown and "corpus.py" in shown

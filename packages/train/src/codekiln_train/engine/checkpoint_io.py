@@ -1,0 +1,89 @@
+"""Engine checkpoints on disk: DeepSpeed's files plus one client-state file per rank.
+
+The whole directory is written through ``codekiln_core.fsio.atomic_dir``: rank 0 owns the
+temp directory and renames it into place only after every rank has written its share, so a
+run killed at any moment leaves either the previous checkpoint or the complete new one.
+All ranks must see the same filesystem (a shared one on multi-node runs).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from codekiln_train.engine.deepspeed_engine import Engine
+
+COMPLETE = "complete.json"
+
+
+def _broadcast_path(engine: Engine, path: Path | None) -> Path:
+    import torch.distributed as dist
+
+    if engine.world_size == 1:
+        assert path is not None
+        return path
+    box: list[Any] = [str(path) if path is not None else None]
+    dist.broadcast_object_list(box, src=0)
+    return Path(box[0])
+
+
+def _barrier(engine: Engine) -> None:
+    if engine.world_size > 1:
+        import torch.distributed as dist
+
+        dist.barrier()
+
+
+def _write_share(engine: Engine, tmp: Path, client_state: dict[str, Any]) -> None:
+    import torch
+
+    from codekiln_train.engine.deepspeed_engine import CLIENT_STATE
+
+    engine.wrapped.save_checkpoint(str(tmp.parent), tag=tmp.name, save_latest=False)
+    torch.save(client_state, tmp / CLIENT_STATE.format(rank=engine.rank))
+
+
+def save_engine_checkpoint(engine: Engine, directory: Path, client_state: dict[str, Any]) -> None:
+    from codekiln_core.fsio import atomic_dir, atomic_write_json
+
+    if engine.rank != 0:
+        tmp = _broadcast_path(engine, None)
+        _write_share(engine, tmp, client_state)
+        _barrier(engine)
+        _barrier(engine)  # rank 0 renames between the two barriers
+        return
+    with atomic_dir(directory) as tmp:
+        _broadcast_path(engine, tmp)
+        _write_share(engine, tmp, client_state)
+        _barrier(engine)
+        atomic_write_json(tmp / COMPLETE, {"world_size": engine.world_size,
+                                           "zero_stage": engine.zero_stage})
+    _barrier(engine)
+
+
+def load_engine_checkpoint(engine: Engine, directory: Path) -> dict[str, Any]:
+    import json
+
+    import torch
+
+    from codekiln_core.errors import ConfigError
+    from codekiln_train.engine.deepspeed_engine import CLIENT_STATE
+
+    meta_path = directory / COMPLETE
+    if not meta_path.is_file():
+        raise ConfigError(f"checkpoint {directory} is incomplete (no {COMPLETE}); delete it "
+                          "and resume from the one before")
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    if int(meta["world_size"]) != engine.world_size:
+        raise ConfigError(
+            f"checkpoint {directory} was written by {meta['world_size']} processes, this run "
+            f"has {engine.world_size}; exact resume needs the same world size")
+    loaded, _ = engine.wrapped.load_checkpoint(str(directory.parent), tag=directory.name,
+                                               load_optimizer_states=True,
+                                               load_lr_scheduler_states=True)
+    if loaded is None:
+        raise ConfigError(f"checkpoint {directory}: DeepSpeed found no model states in it")
+    state: dict[str, Any] = torch.load(directory / CLIENT_STATE.format(rank=engine.rank),
+                                       weights_only=False)
+    return state

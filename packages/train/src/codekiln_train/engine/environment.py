@@ -1,0 +1,62 @@
+"""The process environment DeepSpeed reads, filled in for a single process we start ourselves.
+
+DeepSpeed expects a launcher (``deepspeed``, ``torchrun``, MPI) to have set RANK, WORLD_SIZE
+and a rendezvous address; without them it goes looking for ``mpi4py``. A plain
+``codekiln train pretrain`` is one process, so we set what a launcher would. Variables that a
+real launcher already set are never touched.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+
+#: What a launcher sets for every worker; we fill in rank 0 of a world of 1.
+DISTRIBUTED_VARS = ("RANK", "LOCAL_RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on now (the OS picks it), for a one-process rendezvous."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def launched_by_launcher() -> bool:
+    """True when a launcher set the rank variables (multi-process or multi-node run)."""
+    return "RANK" in os.environ and "WORLD_SIZE" in os.environ
+
+
+def cuda_usable() -> bool:
+    """A CUDA device is present and not hidden (imports torch: call it inside a run only)."""
+    if os.environ.get("CUDA_VISIBLE_DEVICES", None) == "":
+        return False
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def ensure_distributed_env(*, device: str | None = None) -> None:
+    """Set DS_ACCELERATOR and the rank/rendezvous variables for a one-process run.
+
+    ``device`` is ``"cpu"`` or ``"cuda"``; None picks CUDA when usable. On CPU DeepSpeed must
+    be told (``DS_ACCELERATOR=cpu``) before it is imported, or it probes for CUDA.
+    """
+    use_cuda = cuda_usable() if device is None else device == "cuda"
+    if not use_cuda:
+        os.environ["DS_ACCELERATOR"] = "cpu"
+    if launched_by_launcher():
+        os.environ.setdefault("LOCAL_RANK", os.environ["RANK"])
+        os.environ.setdefault("MASTER_ADDR", "127.0.0.1")
+        return
+    os.environ["RANK"] = "0"
+    os.environ["LOCAL_RANK"] = "0"
+    os.environ["WORLD_SIZE"] = "1"
+    os.environ.setdefault("MASTER_ADDR", "127.0.0.1")
+    os.environ.setdefault("MASTER_PORT", str(free_port(os.environ["MASTER_ADDR"])))
+
+
+def world() -> tuple[int, int, int]:
+    """(rank, local_rank, world_size) from the environment (after ensure_distributed_env)."""
+    return (int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0")),
+            int(os.environ.get("WORLD_SIZE", "1")))

@@ -1,0 +1,70 @@
+"""Multi-GPU and multi-node runs through DeepSpeed's own launcher, with the same recipe.
+
+``codekiln train pretrain RECIPE --launcher deepspeed [--hostfile H]`` replaces itself with::
+
+    python -m deepspeed.launcher.runner [--hostfile H] --no_local_rank \\
+        --module codekiln_train.launch RECIPE [--set k=v ...] [--resume] [--register NAME]
+
+DeepSpeed's runner starts one process per GPU on every host of the hostfile (over pdsh or
+ssh), sets RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT, and each process runs
+:mod:`codekiln_train.launch`, which is the same pretraining code as the one-process command.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from codekiln_core.errors import ConfigError
+
+LAUNCHERS = ("none", "deepspeed")
+#: The per-process entry point the launcher runs (``python -m``).
+ENTRY_MODULE = "codekiln_train.launch"
+
+
+def forwarded_args(recipe: Path, *, sets: Sequence[str] = (), resume: bool = False,
+                   register: str | None = None, no_lineage: bool = False,
+                   threads: int | None = None, peak_flops: float | None = None) -> list[str]:
+    """The pretrain options every launched process receives (the same on all ranks)."""
+    args = [str(recipe)]
+    for item in sets:
+        args += ["--set", item]
+    if resume:
+        args.append("--resume")
+    if register:
+        args += ["--register", register]
+    if no_lineage:
+        args.append("--no-lineage")
+    if threads is not None:
+        args += ["--threads", str(threads)]
+    if peak_flops is not None:
+        args += ["--peak-flops", repr(float(peak_flops))]
+    return args
+
+
+def deepspeed_command(forwarded: Sequence[str], *, hostfile: Path | None = None,
+                      num_gpus: int | None = None, master_port: int | None = None,
+                      python: str | None = None) -> list[str]:
+    """The full ``deepspeed`` launcher command line (through ``python -m`` of this env)."""
+    if hostfile is not None and not Path(hostfile).is_file():
+        raise ConfigError(f"--hostfile {hostfile}: no such file; write one line per host, "
+                          "e.g. 'worker-1 slots=8' (DeepSpeed's hostfile format)")
+    command = [python or sys.executable, "-m", "deepspeed.launcher.runner"]
+    if hostfile is not None:
+        command += ["--hostfile", str(hostfile)]
+    if num_gpus is not None:
+        command += ["--num_gpus", str(num_gpus)]
+    if master_port is not None:
+        command += ["--master_port", str(master_port)]
+    # Our entry reads LOCAL_RANK from the environment; no --local_rank argument is appended.
+    command += ["--no_local_rank", "--module", ENTRY_MODULE, *forwarded]
+    return command
+
+
+def check_launcher(launcher: str, hostfile: Path | None) -> None:
+    if launcher not in LAUNCHERS:
+        raise ConfigError(f"--launcher {launcher!r}: choose one of {', '.join(LAUNCHERS)}")
+    if hostfile is not None and launcher != "deepspeed":
+        raise ConfigError("--hostfile needs --launcher deepspeed (one process runs without "
+                          "a hostfile)")

@@ -1,0 +1,21 @@
+"""Per-process entry of launched runs: ``python -m codekiln_train.launch RECIPE [options]``.
+
+DeepSpeed's launcher (``codekiln train pretrain --launcher deepspeed``) runs this module in
+every process with RANK/LOCAL_RANK/WORLD_SIZE/MASTER_* set; it is the same command as
+``codekiln train pretrain`` with ``--launcher none``, so one code path trains at every scale.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    from codekiln_core.cli.app import main as codekiln_main
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    return codekiln_main(["train", "pretrain", *args, "--launcher", "none"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

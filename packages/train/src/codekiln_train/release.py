@@ -1,0 +1,76 @@
+"""``codekiln train export``: a registered model version as a standalone HF directory."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from codekiln_core.errors import ConfigError
+
+REQUIRED = ("config.json", "model.safetensors")
+
+
+@dataclass
+class ReleaseResult:
+    output: Path
+    run_id: str | None
+    commit_url: str | None
+
+
+def model_directory(root: Path) -> Path:
+    """The downloaded directory that holds the HF checkpoint (``config.json``)."""
+    found = sorted(root.rglob("config.json"), key=lambda p: len(p.parts))
+    if not found:
+        raise ConfigError("the registered model holds no config.json; it is not a Hugging Face "
+                          "checkpoint (was it logged by codekiln train pretrain?)")
+    directory = found[0].parent
+    missing = [name for name in REQUIRED if not (directory / name).is_file()]
+    if missing:
+        raise ConfigError(f"the registered model lacks {', '.join(missing)}; re-export it")
+    return directory
+
+
+def release(ref: str, output: Path, *, push_to_hub: str | None = None,
+            hub_token: str | None = None, private: bool = False,
+            lineage: bool = True) -> ReleaseResult:
+    """Download ``models:/NAME/N`` into ``output`` (atomically); optionally upload it."""
+    if not ref.startswith("models:/"):
+        raise ConfigError(f"{ref!r}: expected a registered model, models:/NAME/VERSION")
+    if output.exists() and (not output.is_dir() or any(output.iterdir())):
+        raise ConfigError(f"--output {output}: exists and is not empty; choose a new directory")
+    import mlflow
+
+    from codekiln_core.fsio import atomic_dir
+    from codekiln_core.lineage import tracking_uri
+    from codekiln_core.lineage.command import lineage_command
+    from codekiln_core.lineage.refs import MARKER_NAME
+
+    mlflow.set_tracking_uri(tracking_uri())
+    with lineage_command("train.export", config={"model": ref, "output": output,
+                                                 "push_to_hub": push_to_hub},
+                         inputs=[ref], enabled=lineage) as run:
+        with tempfile.TemporaryDirectory(dir=output.parent if output.parent.exists()
+                                         else None) as tmp:
+            try:
+                mlflow.artifacts.download_artifacts(artifact_uri=ref, dst_path=tmp)
+            except Exception as exc:
+                raise ConfigError(f"{ref}: cannot download it from the MLflow store "
+                                  f"{tracking_uri()} ({type(exc).__name__})") from exc
+            source = model_directory(Path(tmp))
+            with atomic_dir(output) as staged:
+                for item in source.iterdir():
+                    if item.name == MARKER_NAME:
+                        continue  # the run that made it; the release gets its own marker
+                    copy = shutil.copytree if item.is_dir() else shutil.copy2
+                    copy(item, staged / item.name)
+        run.log_output(output, name="release")
+        commit_url = None
+        if push_to_hub:
+            from codekiln_train.hub import push_to_hub as upload
+
+            commit_url = upload(output, push_to_hub, token=hub_token, private=private,
+                                commit_message=f"codekiln release of {ref}")
+            run.log_params({"hub.commit_url": commit_url})
+    return ReleaseResult(output, run.run_id, commit_url)
