@@ -1,7 +1,7 @@
 """10-gram decontamination of every post-training dataset before it is trained on (spec §5).
 
 Benchmark texts come, in order of precedence, from an explicit ``benchmarks_dir`` (layout of
-``shared/benchmarks``), the ``CODEKILN_BENCHMARKS_DIR`` variable, the bundled
+``shared/benchmarks``), the ``CODEKILN_BENCHMARK_DATA`` variable, the bundled
 ``codekiln_benchmark_data`` package, and benchmark plugins with ``decontamination_texts()``.
 Finding none is an error, never a silent pass: ``enabled: false`` is the explicit opt-out.
 """
@@ -23,7 +23,7 @@ from codekiln_posttrain.chat.datasets import text_of
 if TYPE_CHECKING:
     from codekiln_core.decontam import BenchmarkText, NgramIndex
 
-ENV_DIR = "CODEKILN_BENCHMARKS_DIR"
+ENV_DIR = "CODEKILN_BENCHMARK_DATA"  # the same variable eval reads
 MbppSplit = Literal["train", "prompt", "validation"]
 #: MBPP's task-id ranges per split (Austin et al. 2021): prompt 1-10, test 11-510,
 #: validation 511-600, train 601-974.
@@ -63,17 +63,10 @@ class DecontamReport:
         return {"decontam_kept": self.kept, "decontam_dropped": self.dropped}
 
 
-def _bundled_dir() -> Path | None:
-    try:
-        import codekiln_benchmark_data as bundled  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    for name in ("data_dir", "DATA_DIR", "path"):
-        value = getattr(bundled, name, None)
-        value = value() if callable(value) else value
-        if value is not None and Path(value).is_dir():
-            return Path(value)
-    return Path(bundled.__file__).parent
+def _bundled_dir() -> Path:
+    import codekiln_benchmark_data
+
+    return codekiln_benchmark_data.root()
 
 
 def _allowed(text: BenchmarkText, allowed_ids: set[int]) -> bool:
