@@ -64,13 +64,18 @@ def test_cli_execs_the_launcher_command(monkeypatch: pytest.MonkeyPatch, tmp_pat
 def test_one_process_environment_is_filled_not_overridden(
         monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("RANK", "LOCAL_RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT",
-                 "DS_ACCELERATOR"):
+                 "DS_ACCELERATOR", "CODEKILN_FILLED_MASTER_PORT"):
         monkeypatch.setenv(name, "x")  # recorded, so teardown restores the real value
         monkeypatch.delenv(name)
     ensure_distributed_env(device="cpu")
     assert (os.environ["RANK"], os.environ["WORLD_SIZE"], os.environ["DS_ACCELERATOR"]) == \
         ("0", "1", "cpu")
-    assert 0 < int(os.environ["MASTER_PORT"]) < 65536
+    parent_port = os.environ["MASTER_PORT"]
+    assert 0 < int(parent_port) < 65536
+    # A child process inheriting our filled-in values picks its own port (the parent's
+    # rendezvous may still be listening on the first one).
+    ensure_distributed_env(device="cpu")
+    assert os.environ["MASTER_PORT"] != parent_port and os.environ["WORLD_SIZE"] == "1"
     monkeypatch.setenv("RANK", "3")
     monkeypatch.setenv("WORLD_SIZE", "8")
     monkeypatch.setenv("MASTER_PORT", "29500")

@@ -13,6 +13,10 @@ import socket
 
 #: What a launcher sets for every worker; we fill in rank 0 of a world of 1.
 DISTRIBUTED_VARS = ("RANK", "LOCAL_RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
+#: The port we picked when we filled the variables in. A child process (a CLI run started
+#: from a notebook or a test) inherits them; this marks them as ours, not a launcher's, so
+#: the child picks its own port instead of colliding with the parent's rendezvous.
+FILLED_PORT = "CODEKILN_FILLED_MASTER_PORT"
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -22,9 +26,16 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+def filled_by_us() -> bool:
+    """The rank variables are the ones :func:`ensure_distributed_env` filled in."""
+    filled = os.environ.get(FILLED_PORT)
+    return bool(filled) and os.environ.get("MASTER_PORT") == filled and \
+        os.environ.get("WORLD_SIZE") == "1"
+
+
 def launched_by_launcher() -> bool:
     """True when a launcher set the rank variables (multi-process or multi-node run)."""
-    return "RANK" in os.environ and "WORLD_SIZE" in os.environ
+    return "RANK" in os.environ and "WORLD_SIZE" in os.environ and not filled_by_us()
 
 
 def cuda_usable() -> bool:
@@ -49,11 +60,14 @@ def ensure_distributed_env(*, device: str | None = None) -> None:
         os.environ.setdefault("LOCAL_RANK", os.environ["RANK"])
         os.environ.setdefault("MASTER_ADDR", "127.0.0.1")
         return
+    inherited = filled_by_us()
     os.environ["RANK"] = "0"
     os.environ["LOCAL_RANK"] = "0"
     os.environ["WORLD_SIZE"] = "1"
     os.environ.setdefault("MASTER_ADDR", "127.0.0.1")
-    os.environ.setdefault("MASTER_PORT", str(free_port(os.environ["MASTER_ADDR"])))
+    if inherited or "MASTER_PORT" not in os.environ:
+        os.environ["MASTER_PORT"] = str(free_port(os.environ["MASTER_ADDR"]))
+    os.environ[FILLED_PORT] = os.environ["MASTER_PORT"]
 
 
 def world() -> tuple[int, int, int]:
