@@ -10,6 +10,8 @@ from codekiln_core.decontam.ngrams import ngram_hashes, words
 from codekiln_core.decontam.sources import (
     SHARED_FILES,
     BenchmarkText,
+    bundled_benchmarks,
+    texts_from_bundled,
     texts_from_file,
     texts_from_plugins,
     texts_from_recipe_files,
@@ -21,7 +23,9 @@ __all__ = [
     "BenchmarkText",
     "IndexStats",
     "NgramIndex",
+    "bundled_benchmarks",
     "ngram_hashes",
+    "texts_from_bundled",
     "texts_from_file",
     "texts_from_plugins",
     "texts_from_recipe_files",
