@@ -12,23 +12,10 @@ pytestmark = pytest.mark.slow
 
 
 def _engine_settings() -> Any:
-    from dataclasses import dataclass
+    from codekiln_train.recipe import EngineConfig
 
-    @dataclass
-    class Settings:  # the EngineConfig fields the engine reads
-        zero_stage: int = 3
-        precision: str = "fp32"
-        micro_batch_size: int = 2
-        global_batch_tokens: int | None = None
-        gradient_accumulation_steps: int | None = 1
-        grad_clip: float = 1.0
-        activation_checkpointing: bool = True
-        lr: float = 1e-2
-        weight_decay: float = 0.1
-        betas: tuple[float, float] = (0.9, 0.95)
-        eps: float = 1e-8
-
-    return Settings()
+    return EngineConfig(zero_stage=3, precision="fp32", micro_batch_size=2,
+                        gradient_accumulation_steps=1, activation_checkpointing=True, lr=1e-2)
 
 
 def test_export_loads_without_codekiln_with_equal_logits(tiny_shards: Any,

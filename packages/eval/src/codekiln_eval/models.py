@@ -7,7 +7,6 @@ links to the model's run.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,27 +39,10 @@ def parse_model(ref: str) -> ModelSpec:
 
 
 def download_registered(spec: ModelSpec, cache: Path) -> ModelSpec:
-    """Fetch a registered model's files; the HF directory is the one holding config.json."""
-    import mlflow
+    """Fetch a registered model's files into ``cache``; the spec then points at its HF dir."""
+    from codekiln_core.lineage.models import cache_dir, download_model
 
-    from codekiln_core.lineage import tracking_uri
-
-    store = tracking_uri()
-    mlflow.set_tracking_uri(store)
-    # keyed by store too: models:/NAME/1 in another store is another model
-    target = cache / f"{spec.slug}-{hashlib.sha256(store.encode()).hexdigest()[:10]}"
-    if not (target.exists() and any(target.rglob("config.json"))):
-        target.mkdir(parents=True, exist_ok=True)
-        try:
-            mlflow.artifacts.download_artifacts(artifact_uri=spec.ref, dst_path=str(target))
-        except Exception as exc:
-            raise ConfigError(f"--model {spec.ref}: cannot download it from the MLflow store "
-                              f"({type(exc).__name__}: {str(exc)[:160]})") from exc
-    found = sorted(target.rglob("config.json"), key=lambda p: len(p.parts))
-    if not found:
-        raise ConfigError(f"--model {spec.ref}: the registered model has no config.json "
-                          "(not a Hugging Face model directory)")
-    return ModelSpec("registered", spec.ref, found[0].parent)
+    return ModelSpec("registered", spec.ref, download_model(spec.ref, cache_dir(spec.ref, cache)))
 
 
 def make_generator(spec: ModelSpec, served_name: str | None = None,

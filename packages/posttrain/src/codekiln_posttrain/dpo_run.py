@@ -8,7 +8,6 @@ recomputing, and training holds a single model.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -105,46 +104,32 @@ def with_reference(model: Any, pairs: list[Pair], collate: Any, path: Path,
 
 def run_dpo(recipe: DpoRecipe, *, lineage: bool = True, resume: bool = False) -> DpoResult:
     from codekiln_core.lineage import lineage_run
-    from codekiln_posttrain.batches import ExampleBatches
     from codekiln_posttrain.chat.datasets import read_rows
     from codekiln_posttrain.chat.decontam import checked_rows
     from codekiln_posttrain.dpo import dpo_loss_fn
     from codekiln_posttrain.runner import (
-        build_engine,
         export_and_register,
         load_start,
-        model_flops_per_token,
+        pad_token_id,
         start_inputs,
+        train_examples,
     )
-    from codekiln_train.loop import LoopConfig, train
 
     rows, report = checked_rows(read_rows(recipe.data, "preference"), recipe.decontamination)
     model, tokenizer = load_start(recipe)
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    collate = pair_collate(int(pad))
+    collate = pair_collate(pad_token_id(tokenizer))
     recipe.output.mkdir(parents=True, exist_ok=True)
     pairs = with_reference(model, encode_pairs(tokenizer, rows, recipe.max_seq_len), collate,
                            recipe.output / "reference_logps.jsonl")
-    gas = recipe.engine.gradient_accumulation_steps or 1
-    per_step = recipe.engine.micro_batch_size * gas
-    total = recipe.max_steps or max(1, math.ceil(recipe.epochs * len(pairs) / per_step))
     mean_tokens = sum(len(p.prompt) * 2 + len(p.chosen) + len(p.rejected) for p in pairs)
     mean_tokens = max(1, mean_tokens // len(pairs))
     with lineage_run("posttrain.dpo", config=recipe.model_dump(mode="json"),
                      inputs=start_inputs(recipe, "dpo-pairs"), enabled=lineage) as run:
         run.log_metrics({**report.as_metrics(), "pairs": len(pairs)})
-        engine = build_engine(model, recipe, total)
-        batches = ExampleBatches(pairs, micro_batch_size=recipe.engine.micro_batch_size,
-                                 seed=recipe.seed, collate=collate)
-        loop = LoopConfig(total_steps=total, log=recipe.log, checkpoint=recipe.checkpoint,
-                          seed=recipe.seed)
-        summary = train(engine=engine, batches=batches,
-                        loss_fn=dpo_loss_fn(recipe.beta, recipe.label_smoothing), loop=loop,
-                        checkpoint_dir=recipe.output / "checkpoints", run=run,
-                        tokens_per_step=per_step * mean_tokens,
-                        flops_per_token=model_flops_per_token(engine.module, recipe.max_seq_len),
-                        resume=resume, progress_label="dpo",
-                        metrics_file=recipe.output / "metrics.jsonl")
+        engine, summary = train_examples(
+            model, recipe, run, examples=pairs, collate=collate,
+            loss_fn=dpo_loss_fn(recipe.beta, recipe.label_smoothing),
+            tokens_per_example=mean_tokens, label="dpo", resume=resume)
         out, uri = export_and_register(engine.module, tokenizer, recipe, run, "dpo-model")
     return DpoResult(str(out), uri, run.run_id, summary.steps, summary.final_loss, len(pairs),
                      report.dropped, summary.step_time_s)

@@ -6,6 +6,8 @@ steps (checkpoints, resume, metrics, MFU), ``export.export_hf`` writes the resul
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +15,7 @@ from codekiln_core.errors import ConfigError
 
 if TYPE_CHECKING:
     from codekiln_core.lineage import InputRef, LineageRun
-    from codekiln_posttrain.recipe import BaseRecipe
+    from codekiln_posttrain.recipe import BaseRecipe, DpoRecipe, SftRecipe
 
 
 def build_engine(model: Any, recipe: BaseRecipe, total_steps: int) -> Any:
@@ -25,6 +27,36 @@ def build_engine(model: Any, recipe: BaseRecipe, total_steps: int) -> Any:
     return Engine.create(model, recipe.engine, schedule=recipe.schedule,
                          total_steps=total_steps, seq_len=recipe.max_seq_len,
                          device=device_arg(recipe))
+
+
+def pad_token_id(tokenizer: Any) -> int:
+    """The tokenizer's pad id; EOS when it has none (Llama-style tokenizers)."""
+    pad = tokenizer.pad_token_id
+    return int(tokenizer.eos_token_id if pad is None else pad)
+
+
+def train_examples(model: Any, recipe: SftRecipe | DpoRecipe, run: LineageRun, *,
+                   examples: list[Any], collate: Callable[[list[Any]], Any], loss_fn: Any,
+                   tokens_per_example: int, label: str, resume: bool) -> tuple[Any, Any]:
+    """SFT's and DPO's training: ``epochs`` (or ``max_steps``) over ``examples`` with
+    codekiln_train's engine and loop; returns the engine and the loop's summary."""
+    from codekiln_posttrain.batches import ExampleBatches
+    from codekiln_train.loop import LoopConfig, train
+
+    per_step = recipe.engine.micro_batch_size * (recipe.engine.gradient_accumulation_steps or 1)
+    total = recipe.max_steps or max(1, math.ceil(recipe.epochs * len(examples) / per_step))
+    engine = build_engine(model, recipe, total)
+    batches = ExampleBatches(examples, micro_batch_size=recipe.engine.micro_batch_size,
+                             seed=recipe.seed, collate=collate)
+    loop = LoopConfig(total_steps=total, log=recipe.log, checkpoint=recipe.checkpoint,
+                      seed=recipe.seed)
+    summary = train(engine=engine, batches=batches, loss_fn=loss_fn, loop=loop,
+                    checkpoint_dir=recipe.output / "checkpoints", run=run,
+                    tokens_per_step=per_step * tokens_per_example,
+                    flops_per_token=model_flops_per_token(engine.module, recipe.max_seq_len),
+                    resume=resume, progress_label=label,
+                    metrics_file=recipe.output / "metrics.jsonl")
+    return engine, summary
 
 
 def local_model_dir(spec: str) -> Path | None:

@@ -9,7 +9,6 @@ turns make it the assistant-only loss).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -94,17 +93,16 @@ def packed_collate(seq_len: int, pad_id: int, attn_implementation: str = "sdpa")
 
 def run_sft(recipe: SftRecipe, *, lineage: bool = True, resume: bool = False) -> SftResult:
     from codekiln_core.lineage import lineage_run
-    from codekiln_posttrain.batches import ExampleBatches
     from codekiln_posttrain.chat.datasets import read_rows
     from codekiln_posttrain.chat.decontam import checked_rows
     from codekiln_posttrain.runner import (
-        build_engine,
         export_and_register,
         load_start,
-        model_flops_per_token,
+        pad_token_id,
         start_inputs,
+        train_examples,
     )
-    from codekiln_train.loop import LoopConfig, causal_lm_loss, train
+    from codekiln_train.loop import causal_lm_loss
 
     rows, report = checked_rows(read_rows(recipe.data, "sft"), recipe.decontamination)
     model, tokenizer = load_start(recipe)
@@ -113,27 +111,16 @@ def run_sft(recipe: SftRecipe, *, lineage: bool = True, resume: bool = False) ->
         raise ConfigError(f"{recipe.data}: none of {len(rows)} conversations keeps an assistant "
                           f"token within max_seq_len={recipe.max_seq_len}; raise max_seq_len")
     sequences = pack(encoded, recipe.max_seq_len)
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    gas = recipe.engine.gradient_accumulation_steps or 1
-    per_step = recipe.engine.micro_batch_size * gas
-    total = recipe.max_steps or max(1, math.ceil(recipe.epochs * len(sequences) / per_step))
     config = recipe.model_dump(mode="json")
     with lineage_run("posttrain.sft", config=config, inputs=start_inputs(recipe, "sft-data"),
                      enabled=lineage) as run:
         run.log_metrics({**report.as_metrics(), "sequences": len(sequences),
                          "truncated": truncated})
-        engine = build_engine(model, recipe, total)
-        batches = ExampleBatches(sequences, micro_batch_size=recipe.engine.micro_batch_size,
-                                 seed=recipe.seed, collate=packed_collate(recipe.max_seq_len, pad))
-        loop = LoopConfig(total_steps=total, log=recipe.log, checkpoint=recipe.checkpoint,
-                          seed=recipe.seed)
-        summary = train(engine=engine, batches=batches, loss_fn=causal_lm_loss, loop=loop,
-                        checkpoint_dir=recipe.output / "checkpoints", run=run,
-                        tokens_per_step=per_step * recipe.max_seq_len,
-                        flops_per_token=model_flops_per_token(engine.module,
-                                                              recipe.max_seq_len),
-                        resume=resume, progress_label="sft",
-                        metrics_file=recipe.output / "metrics.jsonl")
+        engine, summary = train_examples(
+            model, recipe, run, examples=sequences,
+            collate=packed_collate(recipe.max_seq_len, pad_token_id(tokenizer)),
+            loss_fn=causal_lm_loss, tokens_per_example=recipe.max_seq_len, label="sft",
+            resume=resume)
         out, uri = export_and_register(engine.module, tokenizer, recipe, run, "sft-model")
     return SftResult(str(out), uri, run.run_id, summary.steps, summary.final_loss,
                      len(sequences), len(encoded), report.dropped, truncated,

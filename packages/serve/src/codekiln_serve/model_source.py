@@ -3,7 +3,6 @@ or (openai-http) a URL. Registered models are downloaded once into a cache keyed
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,25 +42,6 @@ def resolve_model(ref: str, cache: Path = CACHE_DIR) -> ModelSource:
 
 
 def _download(ref: str, cache: Path) -> Path:
-    """The registered model's files; the HF directory is the shallowest one with config.json."""
-    from codekiln_core.lineage.store import quiet_mlflow, tracking_uri
+    from codekiln_core.lineage.models import cache_dir, download_model
 
-    quiet_mlflow()
-    import mlflow
-
-    store = tracking_uri()
-    mlflow.set_tracking_uri(store)
-    slug = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in ref)[-80:]
-    target = cache / f"{slug}-{hashlib.sha256(store.encode()).hexdigest()[:10]}"
-    if not (target.is_dir() and any(target.rglob("config.json"))):
-        target.mkdir(parents=True, exist_ok=True)
-        try:
-            mlflow.artifacts.download_artifacts(artifact_uri=ref, dst_path=str(target))
-        except Exception as exc:
-            raise ConfigError(f"MODEL {ref}: cannot fetch it from the MLflow store {store} "
-                              f"({type(exc).__name__}: {str(exc)[:200]})") from exc
-    found = sorted(target.rglob("config.json"), key=lambda p: len(p.parts))
-    if not found:
-        raise ConfigError(f"MODEL {ref}: the registered model has no config.json (not a "
-                          "Hugging Face model directory)")
-    return found[0].parent
+    return download_model(ref, cache_dir(ref, cache))

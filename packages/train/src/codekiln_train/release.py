@@ -20,16 +20,11 @@ class ReleaseResult:
 
 
 def model_directory(root: Path) -> Path:
-    """The downloaded directory that holds the HF checkpoint (``config.json``)."""
-    found = sorted(root.rglob("config.json"), key=lambda p: len(p.parts))
-    if not found:
-        raise ConfigError("the registered model holds no config.json; it is not a Hugging Face "
-                          "checkpoint (was it logged by codekiln train pretrain?)")
-    directory = found[0].parent
-    missing = [name for name in REQUIRED if not (directory / name).is_file()]
+    """The HF checkpoint directory of a downloaded registered model; it must hold weights."""
+    missing = [name for name in REQUIRED if not (root / name).is_file()]
     if missing:
         raise ConfigError(f"the registered model lacks {', '.join(missing)}; re-export it")
-    return directory
+    return root
 
 
 def release(ref: str, output: Path, *, push_to_hub: str | None = None,
@@ -40,25 +35,17 @@ def release(ref: str, output: Path, *, push_to_hub: str | None = None,
         raise ConfigError(f"{ref!r}: expected a registered model, models:/NAME/VERSION")
     if output.exists() and (not output.is_dir() or any(output.iterdir())):
         raise ConfigError(f"--output {output}: exists and is not empty; choose a new directory")
-    import mlflow
-
     from codekiln_core.fsio import atomic_dir
-    from codekiln_core.lineage import tracking_uri
     from codekiln_core.lineage.command import lineage_command
+    from codekiln_core.lineage.models import download_model
     from codekiln_core.lineage.refs import MARKER_NAME
 
-    mlflow.set_tracking_uri(tracking_uri())
     with lineage_command("train.export", config={"model": ref, "output": output,
                                                  "push_to_hub": push_to_hub},
                          inputs=[ref], enabled=lineage) as run:
         with tempfile.TemporaryDirectory(dir=output.parent if output.parent.exists()
                                          else None) as tmp:
-            try:
-                mlflow.artifacts.download_artifacts(artifact_uri=ref, dst_path=tmp)
-            except Exception as exc:
-                raise ConfigError(f"{ref}: cannot download it from the MLflow store "
-                                  f"{tracking_uri()} ({type(exc).__name__})") from exc
-            source = model_directory(Path(tmp))
+            source = model_directory(download_model(ref, Path(tmp) / "model"))
             with atomic_dir(output) as staged:
                 for item in source.iterdir():
                     if item.name == MARKER_NAME:

@@ -1,0 +1,49 @@
+"""``models:/NAME/VERSION`` fetched from a real MLflow store into a reusable directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from codekiln_core.errors import ConfigError
+from codekiln_core.lineage import lineage_run
+from codekiln_core.lineage.models import cache_dir, download_model
+
+
+def _checkpoint(root: Path) -> Path:
+    root.mkdir()
+    (root / "config.json").write_text('{"model_type": "llama"}')
+    (root / "model.safetensors").write_bytes(b"\0" * 64)
+    return root
+
+
+def test_registered_model_is_downloaded_once_as_its_hf_directory(mlflow_store: str,
+                                                                 tmp_path: Path) -> None:
+    with lineage_run("train", config={}) as run:
+        uri = run.log_model(_checkpoint(tmp_path / "ckpt"), name="tiny", register_as="tiny")
+    assert uri == "models:/tiny/1"
+    dest = cache_dir(uri, tmp_path / "cache")
+    assert dest.parent == tmp_path / "cache" and dest.name.startswith("models_")
+
+    model = download_model(uri, dest)
+    assert model.is_relative_to(dest)
+    assert (model / "model.safetensors").read_bytes() == b"\0" * 64
+    (model / "model.safetensors").write_bytes(b"kept")  # a second call reuses the download
+    assert download_model(uri, dest) == model
+    assert (model / "model.safetensors").read_bytes() == b"kept"
+    assert [p.name for p in dest.parent.iterdir()] == [dest.name]  # no temp left behind
+
+
+def test_unknown_model_is_a_one_line_error_and_leaves_no_cache(mlflow_store: str,
+                                                               tmp_path: Path) -> None:
+    dest = tmp_path / "cache" / "missing"
+    with pytest.raises(ConfigError, match=r"models:/missing/1: cannot download it from the "
+                                          r"MLflow store sqlite:"):
+        download_model("models:/missing/1", dest)
+    assert not dest.exists() and not list((tmp_path / "cache").iterdir())
+
+
+def test_a_non_registry_uri_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="expected a registered model"):
+        download_model("runs:/abc/model", tmp_path / "x")

@@ -1,0 +1,44 @@
+"""``codekiln train export models:/…``: a registered model becomes a standalone HF directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+def _checkpoint(root: Path, *, weights: bool = True) -> Path:
+    root.mkdir()
+    (root / "config.json").write_text('{"model_type": "llama"}')
+    (root / "tokenizer.json").write_text('{"version": "1.0"}')
+    if weights:
+        (root / "model.safetensors").write_bytes(b"\1" * 64)
+    return root
+
+
+def test_release_copies_the_registered_checkpoint_with_its_own_marker(
+        mlflow_store: str, tmp_path: Path) -> None:
+    from codekiln_core.lineage import lineage_run, read_marker
+    from codekiln_train.release import release
+
+    with lineage_run("train.run", config={}) as run:
+        uri = run.log_model(_checkpoint(tmp_path / "ckpt"), name="tiny", register_as="tiny")
+    result = release(uri, tmp_path / "out")
+    assert result.output == tmp_path / "out"
+    assert (result.output / "model.safetensors").read_bytes() == b"\1" * 64
+    assert (result.output / "tokenizer.json").is_file()
+    marker = read_marker(result.output)
+    assert marker is not None and marker["run_id"] == result.run_id != run.run_id
+
+
+def test_release_without_weights_is_a_one_line_error(mlflow_store: str, tmp_path: Path) -> None:
+    from codekiln_core.errors import ConfigError
+    from codekiln_core.lineage import lineage_run
+    from codekiln_train.release import release
+
+    with lineage_run("train.run", config={}) as run:
+        uri = run.log_model(_checkpoint(tmp_path / "ckpt", weights=False), name="t",
+                            register_as="t")
+    with pytest.raises(ConfigError, match=r"lacks model\.safetensors"):
+        release(uri, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
