@@ -126,6 +126,7 @@ def serve_check_command(
         finally:
             _stop(process)
         run.log_metrics(metrics)
+    log.unlink(missing_ok=True)  # kept only when the check fails (the error names it)
     typer.echo(" ".join(f"{k}={v:.3f}" for k, v in metrics.items()))
 
 
