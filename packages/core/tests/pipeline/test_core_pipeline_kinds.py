@@ -126,3 +126,35 @@ def test_quickstart_later_steps_are_correct_once_enabled(root: Any) -> None:
         assert argv is not None
         require_owner(step.argv_prefix)
         parse(root, argv)
+
+
+#: The recipe model each recipe-taking kind's command validates (its --set keys must exist).
+RECIPE_MODELS = {"pretrain": ("codekiln_train.recipe", "PretrainRecipe"),
+                 "sft": ("codekiln_posttrain.recipe", "SftRecipe"),
+                 "dpo": ("codekiln_posttrain.recipe", "DpoRecipe"),
+                 "grpo": ("codekiln_posttrain.recipe", "GrpoRecipe")}
+
+
+def recipe_model(kind: str) -> Any:
+    module, name = RECIPE_MODELS[kind]
+    return getattr(pytest.importorskip(module), name)
+
+
+@pytest.mark.parametrize("kind", sorted(k for k, v in KINDS.items() if v.output_key))
+def test_output_key_is_a_field_of_the_commands_recipe(kind: str) -> None:
+    assert KINDS[kind].output_key in recipe_model(kind).model_fields
+
+
+def test_quickstart_recipe_overrides_name_real_keys(tmp_path: Path) -> None:
+    names = [s.name for s in load_pipeline(QUICKSTART).steps]
+    recipe = load_pipeline(QUICKSTART, [f"steps.{n}.enabled=true" for n in names])
+    checked = 0
+    for step in recipe.steps:
+        if step.kind not in RECIPE_MODELS:
+            continue
+        model = recipe_model(step.kind)
+        assert set(step.set) <= set(model.model_fields), step.name
+        if step.config is not None:  # an inline recipe: its structure validates
+            model.model_validate({**step.config, "output": str(tmp_path / step.name)})
+        checked += 1
+    assert checked == len(RECIPE_MODELS)
