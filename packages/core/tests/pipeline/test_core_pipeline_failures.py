@@ -56,3 +56,31 @@ def test_failed_step_stops_and_is_retried(mlflow_store: str, tmp_path: Path,
     statuses = {s["step"]: s["status"] for s in second["steps"]}
     assert statuses == {"listing": "skipped", "broken": "failed", "after": "outside range"}
     assert "[1/2] listing: finished earlier" in capsys.readouterr().err
+
+
+RESUMING = """name: resuming
+workdir: {workdir}
+steps:
+  - name: trainer
+    kind: fake-trainer
+    inputs: ["not-a-run-id"]
+"""
+
+
+def test_resume_flag_only_on_a_resumed_try(mlflow_store: str, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Like pretrain's --resume: absent on the first try, added when an interrupted step with
+    the same inputs runs again (and not part of the inputs digest, or it would never match)."""
+    from codekiln_core.pipeline.kinds import KINDS, StepKind
+
+    monkeypatch.setitem(KINDS, "fake-trainer", StepKind(("lineage", "show"), output_flag=None,
+                                                        resume_flag="--json"))
+    recipe = tmp_path / "pipe.yaml"
+    work = tmp_path / "work"
+    recipe.write_text(RESUMING.format(workdir=work), encoding="utf-8")
+    assert main(["run", str(recipe)]) == 1  # fails: stays "started", like a killed step
+    assert main(["run", str(recipe)]) == 1
+    commands = [line for line in (work / ".pipeline" / "logs" / "trainer.log").read_text()
+                .splitlines() if line.startswith("$ codekiln")]
+    assert commands == ["$ codekiln lineage show not-a-run-id",
+                        "$ codekiln lineage show not-a-run-id --json"]

@@ -63,8 +63,8 @@ def _text(value: Any) -> str:
 
 
 def build_argv(step: StepConfig, resolve: Resolver, *, output: Path | None,
-               recipe_file: Path | None) -> list[str]:
-    """The words after ``codekiln`` for this step."""
+               recipe_file: Path | None, resuming: bool = False) -> list[str]:
+    """The words after ``codekiln`` for this step (``resuming``: with the kind's resume flag)."""
     argv = list(step.argv_prefix)
     style = step.recipe_style
     if recipe_file is not None and style == "positional":
@@ -74,8 +74,12 @@ def build_argv(step: StepConfig, resolve: Resolver, *, output: Path | None,
         argv.extend(["--recipe", str(recipe_file)])
     if output is not None and step.output_option:
         argv.extend([step.output_option, str(output)])
+    elif output is not None and step.output_key:
+        argv.extend(["--set", f"{step.output_key}={output}"])
     argv.extend(option_args(substitute(step.options, resolve)))
     for override in flatten_overrides(substitute(step.set, resolve)):
         argv.extend(["--set", override])
     argv.extend(substitute(step.args, resolve))
+    if resuming and step.spec.resume_flag:
+        argv.append(step.spec.resume_flag)
     return argv

@@ -17,7 +17,7 @@ def static_output(recipe: PipelineRecipe, step: StepConfig) -> Path | None:
     workdir = recipe.work_path.resolve()
     if step.output:
         return Path(substitute(step.output, lambda n, f: _static(recipe, n, f))).resolve()
-    return workdir / step.name if step.output_option else None
+    return workdir / step.name if step.has_output else None
 
 
 def _static(recipe: PipelineRecipe, name: str, field: str) -> str:

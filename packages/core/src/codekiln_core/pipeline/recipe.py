@@ -77,6 +77,15 @@ class StepConfig(RecipeModel):
         return self.output_flag or self.spec.output_flag
 
     @property
+    def output_key(self) -> str | None:
+        """The recipe key that takes the output (``--set KEY=PATH``) when no flag does."""
+        return None if self.output_option else self.spec.output_key
+
+    @property
+    def has_output(self) -> bool:
+        return bool(self.output_option or self.output_key)
+
+    @property
     def self_resuming(self) -> bool:
         return self.spec.resumes if self.resumes is None else self.resumes
 

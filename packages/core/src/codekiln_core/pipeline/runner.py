@@ -174,6 +174,9 @@ class PipelineRunner:
             and state.inputs_digest == digest and step.self_resuming
         if not resuming and output is not None:
             self._move_aside(output, step.name, digest)
+        if resuming:  # the digest above is of the plain command line, the same on every try
+            argv = build_argv(step, self._resolve, output=output, recipe_file=recipe_file,
+                              resuming=True)
         mark_abandoned(self._client(), self.parent_run_id, step.name)
         self.state.save(StepState(step.name, "started", digest, argv,
                                   str(output) if output else None,
@@ -251,7 +254,7 @@ class PipelineRunner:
     def _output_path(self, step: StepConfig) -> Path | None:
         if step.output:
             return Path(substitute(step.output, self._resolve)).resolve()
-        if not step.output_option:
+        if not step.has_output:
             return None
         return self.workdir / step.name
 
