@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
+import codekiln_benchmark_data
 from codekiln_core.cli.app import main
 
 pytestmark = pytest.mark.slow
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "benchmarks"
+DATA = codekiln_benchmark_data.root()  # the bundled copies, in the shared/benchmarks layout
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str,
 
 
 @pytest.mark.sandbox
-@pytest.mark.skipif(not (DATA / "humaneval").is_dir(), reason="needs ../shared/benchmarks")
 def test_eval_run_against_the_server(served: tuple[str, str, object], tmp_path: Path,
                                      capsys: pytest.CaptureFixture[str]) -> None:
     url, _name, engine = served

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+import codekiln_benchmark_data
 from codekiln_core.cli.app import main
 from codekiln_eval.benchmarks import HumanEval
 
-DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "benchmarks"
-needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"benchmark data absent: {DATA}")
+DATA = codekiln_benchmark_data.root()  # the bundled copies, in the shared/benchmarks layout
 RUN_FILES = {"config.json", "samples.jsonl", "results.jsonl", "tasks.jsonl", "summary.json",
              "calibration.json"}
 
@@ -33,7 +33,6 @@ def _score(samples: Path, out: Path, *extra: str) -> int:
                  str(out), *extra])
 
 
-@needs_data
 @pytest.mark.slow
 @pytest.mark.sandbox
 def test_score_writes_run_files_pass_at_k_and_lineage(
@@ -64,7 +63,6 @@ def test_score_writes_run_files_pass_at_k_and_lineage(
     assert (out / "results.jsonl").read_text() == before
 
 
-@needs_data
 @pytest.mark.parametrize(("rows", "needle"), [
     ([{"task_id": "HumanEval/0", "solution": "x"}, {"task_id": "Nope/1", "solution": "x"}],
      "'Nope/1' is not in benchmark humaneval"),

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+import codekiln_benchmark_data
 from codekiln_core.testing import TINY_LLAMA
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
@@ -114,11 +115,12 @@ def rl_rows() -> list[dict[str, Any]]:
              "tests": p["tests"], "language": "python"} for p in PROBLEMS]
 
 
-SHARED_BENCHMARKS = Path(__file__).resolve().parents[3] / ".." / "shared" / "benchmarks"
+#: The bundled benchmark copies (codekiln-benchmark-data), in the shared/benchmarks layout.
+SHARED_BENCHMARKS = codekiln_benchmark_data.root()
 
 
 def decontam_section() -> dict[str, Any]:
-    """Decontamination against the shared HumanEval/MBPP copies (fast to index)."""
+    """Decontamination against the bundled HumanEval/MBPP copies (fast to index)."""
     return {"benchmarks_dir": str(SHARED_BENCHMARKS), "benchmarks": ["humaneval", "mbpp"]}
 
 

@@ -67,7 +67,6 @@ def test_dataset_errors_name_the_row(tmp_path: Path) -> None:
     assert [r["id"] for r in read_rows(tmp_path / "d.parquet", "sft")] == [r["id"] for r in rows]
 
 
-@pytest.mark.skipif(not SHARED_BENCHMARKS.is_dir(), reason="shared benchmarks absent")
 def test_decontamination_drops_benchmark_copies_but_allows_mbpp_train() -> None:
     import gzip
 

@@ -53,7 +53,7 @@ async def _batched(batcher: ContinuousBatcher, jobs: list[tuple[list[int], int, 
 def test_batched_greedy_equals_generate_one_at_a_time(model_and_tok: tuple[Any, Any]) -> None:
     model, tok = model_and_tok
     lengths = [12, 30, 7, 21, 16]
-    delays = [0.0, 0.0, 0.05, 0.1, 0.15]  # later ones join a running batch
+    delays = [0.0, 0.0, 0.0, 0.05, 0.1]  # three start together; later ones join a running batch
     jobs = [(list(tok(p)["input_ids"]), n, d) for p, n, d in zip(PROMPTS, lengths, delays,
                                                                  strict=True)]
     batcher = ContinuousBatcher(model, max_batch=8, max_queue=64, max_prefill_tokens=4096,
@@ -61,7 +61,9 @@ def test_batched_greedy_equals_generate_one_at_a_time(model_and_tok: tuple[Any, 
     got = asyncio.run(_batched(batcher, jobs))
     want = [_reference(model, ids, n) for ids, n, _ in jobs]
     assert got == want
-    assert batcher.stats.max_batch_seen >= 3  # they really shared steps
+    # they really shared steps (how many overlap depends on the machine's speed; at least two
+    # of the three submitted together always do)
+    assert batcher.stats.max_batch_seen >= 2
     assert batcher.running() == 0 and batcher.stats.generated_tokens == sum(lengths)
 
 
