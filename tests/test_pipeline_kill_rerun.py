@@ -120,7 +120,7 @@ def test_kill_9_mid_step_then_rerun_matches_an_uninterrupted_run(
 
     from mlflow import MlflowClient
 
-    client = MlflowClient()
+    client = MlflowClient(tracking_uri=mlflow_store)
     parent = states["shards"]["parent_run_id"]
     assert states["curate"]["parent_run_id"] == parent, "the rerun resumed the same parent run"
     parent_run = client.get_run(str(parent))

@@ -103,8 +103,13 @@ def mlflow_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[st
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv("CODEKILN_ARTIFACT_ROOT", str(store / "artifacts"))
     monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
-    yield uri
     import sys
+
+    if "mlflow" in sys.modules:  # an earlier test's store may be mlflow's process-wide URI
+        import mlflow
+
+        mlflow.set_tracking_uri(uri)
+    yield uri
 
     if "mlflow" in sys.modules:  # never leave a run open for the next test
         import mlflow
