@@ -10,12 +10,7 @@ from typing import ClassVar
 import pytest
 
 import codekiln_benchmark_data
-from codekiln_core.errors import ConfigError
-from codekiln_core.hookspecs import hookimpl
-from codekiln_core.plugins import get_plugin_manager
-from codekiln_core.registry import Registry
-from codekiln_core.stages import build_stage
-from codekiln_curate.decontam import (
+from codekiln_core.decontam import (
     SHARED_FILES,
     BenchmarkText,
     NgramIndex,
@@ -26,6 +21,11 @@ from codekiln_curate.decontam import (
     texts_from_shared_dir,
     words,
 )
+from codekiln_core.errors import ConfigError
+from codekiln_core.hookspecs import hookimpl
+from codekiln_core.plugins import get_plugin_manager
+from codekiln_core.registry import Registry
+from codekiln_core.stages import build_stage
 from codekiln_curate.stages.decontaminate import DecontaminateOptions, DecontaminateStage
 
 SHARED = Path(__file__).resolve().parents[3] / ".." / "shared" / "benchmarks"

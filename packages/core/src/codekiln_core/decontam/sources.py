@@ -199,19 +199,40 @@ def texts_from_plugins(
     only: Iterable[str] | None = None,
     registry: Registry | None = None,
     data: str | Path | None = None,
+    *,
+    exclude: Iterable[str] = (),
+    skip_unavailable: bool = False,
 ) -> Iterator[BenchmarkText]:
     """Texts of every registered benchmark that implements the protocol (others skipped).
 
-    ``registry`` defaults to one over every installed plugin.
+    ``registry`` defaults to one over every installed plugin; ``exclude`` names benchmarks
+    already indexed from files. With ``skip_unavailable``, a benchmark found by discovery
+    (not named in ``only``) whose data is not here is skipped with one warning naming it;
+    a named one must always load.
     """
+    import sys
+
     if registry is None:
         from codekiln_core.plugins import get_plugin_manager
         from codekiln_core.registry import Registry
 
         registry = Registry(get_plugin_manager(warn=False))
     wanted = set(only) if only is not None else None
+    excluded, skipped = set(exclude), []
     for name, registration in sorted(registry.all("benchmark").items()):
-        if wanted is not None and name not in wanted:
+        if name in excluded or (wanted is not None and name not in wanted):
             continue
-        if hasattr(registration.obj, "decontamination_texts"):
-            yield from texts_from_plugin(name, registration.obj, data)
+        if not hasattr(registration.obj, "decontamination_texts"):
+            continue
+        try:
+            texts = list(texts_from_plugin(name, registration.obj, data))
+        except ConfigError:
+            if wanted is not None or not skip_unavailable:
+                raise
+            skipped.append(name)
+            continue
+        yield from texts
+    if skipped:
+        print(f"warning: decontamination skips benchmarks with no data here: "
+              f"{', '.join(skipped)} (point benchmarks_dir at a folder that has them, or "
+              "turn plugin benchmarks off)", file=sys.stderr)

@@ -16,9 +16,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 
-from codekiln_core.errors import ConfigError
-from codekiln_core.stages import StageOptions
-from codekiln_curate.decontam import (
+from codekiln_core.decontam import (
     SHARED_FILES,
     BenchmarkText,
     NgramIndex,
@@ -28,6 +26,8 @@ from codekiln_curate.decontam import (
     texts_from_recipe_files,
     texts_from_shared_dir,
 )
+from codekiln_core.errors import ConfigError
+from codekiln_core.stages import StageOptions
 
 
 class BenchmarkFile(StageOptions):

@@ -88,7 +88,7 @@ def benchmark_texts(config: DecontamConfig) -> Iterator[BenchmarkText]:
 
 
 def _all_texts(config: DecontamConfig) -> Iterator[BenchmarkText]:
-    from codekiln_core.decontam import texts_from_shared_dir
+    from codekiln_core.decontam import texts_from_plugins, texts_from_shared_dir
 
     directory = config.benchmarks_dir
     if directory is None and os.environ.get(ENV_DIR):
@@ -100,42 +100,8 @@ def _all_texts(config: DecontamConfig) -> Iterator[BenchmarkText]:
         seen.add(text.benchmark)
         yield text
     if config.use_plugins:
-        yield from _plugin_texts(config, directory, seen)
-
-
-def _plugin_texts(config: DecontamConfig, directory: Path,
-                  seen: set[str]) -> Iterator[BenchmarkText]:
-    """Benchmark plugins' texts, beyond the benchmarks the folder already gave.
-
-    A benchmark asked for by name must load; one found only by discovery whose data is not
-    here (LiveCodeBench, MultiPL-E offline) is skipped with a warning naming it, never silently.
-    """
-    import sys
-
-    from codekiln_core.decontam.sources import texts_from_plugin
-    from codekiln_core.plugins import get_plugin_manager
-    from codekiln_core.registry import Registry
-
-    wanted = set(config.benchmarks) if config.benchmarks is not None else None
-    registry = Registry(get_plugin_manager(warn=False))
-    skipped: list[str] = []
-    for name, registration in sorted(registry.all("benchmark").items()):
-        if name in seen or (wanted is not None and name not in wanted):
-            continue
-        if not hasattr(registration.obj, "decontamination_texts"):
-            continue
-        try:
-            texts = list(texts_from_plugin(name, registration.obj, directory))
-        except ConfigError:
-            if wanted is not None:
-                raise
-            skipped.append(name)
-            continue
-        yield from texts
-    if skipped:
-        print(f"warning: decontamination skips benchmarks with no data here: "
-              f"{', '.join(skipped)} (set decontamination.benchmarks_dir to a folder that has "
-              "them, or decontamination.use_plugins: false)", file=sys.stderr)
+        yield from texts_from_plugins(config.benchmarks, data=directory, exclude=seen,
+                                      skip_unavailable=True)
 
 
 def build_index(config: DecontamConfig) -> NgramIndex:
