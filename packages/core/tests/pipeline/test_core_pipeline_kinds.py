@@ -43,6 +43,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
                                               "model": "teacher"}},
     "pairs": {"inputs": ["F"], "options": {"model": "D"}, "output": "F.jsonl"},
     "import": {"inputs": ["F"], "options": {"format": "mbpp"}, "output": "F.jsonl"},
+    "from-code": {"inputs": ["D"], "output": "F.jsonl"},
     "eval": {"options": {"benchmark": "humaneval", "model": "D", "n": 1, "k": "1"}},
     "serve-check": {"inputs": ["D"]},
     "command": {"command": ["posttrain", "data", "import"], "inputs": ["F"],
