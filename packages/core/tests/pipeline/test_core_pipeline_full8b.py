@@ -257,3 +257,11 @@ def test_evaluation_covers_the_papers_benchmarks(argvs: dict[str, list[str]]) ->
         assert window == ["start_date=2024-10-01", "end_date=2025-02-28"]  # LCB 2410-2502
     serve = argvs["serve-check"]
     assert "--engine=vllm" in serve
+
+
+def test_cluster_docs_give_every_step_its_hardware(recipe: PipelineRecipe) -> None:
+    table = (REPO / "docs" / "cluster.md").read_text(encoding="utf-8").split(
+        "## What each step needs", 1)[1].split("\n## ", 1)[0]
+    for step in recipe.steps:
+        family = step.name.split("-", 1)[0] + "-*"
+        assert f"`{step.name}`" in table or f"`{family}`" in table, step.name
