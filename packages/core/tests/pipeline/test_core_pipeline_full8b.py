@@ -203,7 +203,7 @@ def test_posttrain_recipes_validate_with_the_steps_overrides(
     out = recipe.work_path.resolve()
     sft, dpo, longcot = loaded["sft"], loaded["dpo"], loaded["longcot"]
     assert (sft.epochs, sft.engine.lr, sft.chat_template) == (3, 2e-5, "seed-coder")  # §7
-    assert sft.model == str(out / "export") and sft.data == out / "instruct"
+    assert sft.model == str(out / "export") and sft.data == [out / "instruct"]
     assert dpo.model == str(out / "sft" / "model") and dpo.register_as == "seed-coder-8b-instruct"
     # §8: the warm-up starts from Base, not Instruct, at lr 2e-5 with the reasoning template.
     assert longcot.model == str(out / "export") and longcot.chat_template == "reasoning"
