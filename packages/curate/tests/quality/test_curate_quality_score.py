@@ -150,8 +150,22 @@ def test_lineage_walks_from_scored_data_back_to_labels_and_raw_code(
     assert commands == ["curate.label", "curate.run", "curate.score", "train.scorer"]
     from mlflow import MlflowClient
 
-    logged = {a.path for a in MlflowClient().list_artifacts(marker["run_id"], "report")}
-    assert {"report/report.md", "report/score_histogram.png"} <= logged
+    client = MlflowClient()
+    logged = {a.path for a in client.list_artifacts(marker["run_id"], "report")}
+    assert {"report/report.md", "report/score_histogram.png",
+            "report/score_summary.json"} <= logged
+    # The histogram's data, before the gate (all files) and after it (the kept ones).
+    from codekiln_core.testing import png_size
+
+    assert png_size(Path(client.download_artifacts(
+        marker["run_id"], "report/score_histogram.png", str(tmp_path))))[0] >= 300
+    summary = json.loads(Path(client.download_artifacts(
+        marker["run_id"], "report/score_summary.json", str(tmp_path))).read_text())
+    before, after = summary["histogram"], summary["histogram_kept"]
+    assert sum(before) == summary["files"] == 12 and sum(after) == summary["kept"]
+    assert all(k <= n for k, n in zip(after, before, strict=True)) and after != before
+    kept_scores = [r["quality_score"] for r in read_rows(scored, "data")]
+    assert after == [sum(min(9, int(s)) == b for s in kept_scores) for b in range(10)]
     assert any(str(tmp_path / "corpus") in link.source for link in chain.raw_inputs)
 
 

@@ -181,12 +181,13 @@ def score_dataset(dataset: Path, model_dir: Path, out: Path, options: ScoreOptio
         decision = gate_of(options, flat, all_languages(parts), all_ids(parts))
         with atomic_dir(out) as tmp:  # an old output (--force) goes only after success
             counts = write_split(parts, scores, decision.keep, tmp)
-            summary = summarize(flat, decision.thresholds, counts, options)
+            summary = summarize(flat, decision.thresholds, counts, options, decision.keep)
             write_report(tmp, summary)
             plot = write_score_plot(tmp)
         run.log_metrics({"kept": summary["kept"], "dropped": summary["dropped"],
                          "mean_score": summary["mean_score"]})
         run.log_artifact(out / "report.md", artifact_path="report")
+        run.log_artifact(out / "score_summary.json", artifact_path="report")
         if plot is not None:
             run.log_artifact(out / plot.name, artifact_path="report")
         run.log_output(out, name="scored")
