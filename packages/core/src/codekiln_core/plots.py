@@ -163,28 +163,42 @@ def pass_at_k_data(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def draw_pass_at_k(data: Mapping[str, Any], path: Path, *, title: str = "pass@k") -> Path | None:
-    """Grouped bars: one group per benchmark, one bar per (eval run, k); None when empty."""
+    """One group per benchmark; in it a bar per (eval run, k) it has, labelled with its value.
+
+    Colour says the eval run (the same in every group), hatching says k.
+    """
     groups: dict[str, dict[str, dict[str, float]]] = dict(data["benchmarks"])
     if not groups:
         return None
+    from matplotlib.patches import Patch
+
     ks: list[str] = list(data["ks"])
-    series = [(label, k) for runs in groups.values() for label in runs for k in ks]
-    series = list(dict.fromkeys(series))
-    width = 0.8 / max(1, len(series))
-    fig = _figure((max(4.5, 1.2 + 0.5 * len(series) * len(groups)), 3.6))
+    labels = list(dict.fromkeys(label for runs in groups.values() for label in runs))
+    hatches = ["", "//", "..", "xx", "\\\\", "++"]
+    bars = {b: [(lab, k) for lab in runs for k in ks if k in runs[lab]]
+            for b, runs in groups.items()}
+    width = 0.8 / max(1, max(len(v) for v in bars.values()))
+    fig = _figure((max(4.5, 1.5 + 0.45 * sum(len(v) for v in bars.values())), 3.8))
     ax = fig.subplots()
-    for j, (label, k) in enumerate(series):
-        xs = [i + j * width for i in range(len(groups))]
-        ys = [groups[b].get(label, {}).get(k, 0.0) for b in groups]
-        name = k if len({lab for lab, _ in series}) == 1 else f"{label} {k}"
-        ax.bar(xs, ys, width=width, label=name)
-    ax.set_xticks([i + width * (len(series) - 1) / 2 for i in range(len(groups))],
-                  list(groups))
+    colours = [f"C{i % 10}" for i in range(len(labels))]
+    for i, (benchmark, items) in enumerate(bars.items()):
+        left = i - width * (len(items) - 1) / 2
+        for j, (label, k) in enumerate(items):
+            value = groups[benchmark][label][k]
+            x = left + j * width
+            ax.bar(x, value, width=width * 0.95, color=colours[labels.index(label)],
+                   hatch=hatches[ks.index(k) % len(hatches)], edgecolor="white")
+            ax.text(x, value + 1, f"{value:.1f}", ha="center", va="bottom", fontsize=7)
+    ax.set_xticks(range(len(groups)), list(groups))
     ax.set_ylabel("pass@k (%)")
-    ax.set_ylim(0, 100)
+    ax.set_ylim(0, 105)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8)
-    ax.set_title(title)
+    handles = [Patch(color=c, label=lab) for c, lab in zip(colours, labels, strict=True)]
+    if len(ks) > 1:
+        handles += [Patch(facecolor="white", edgecolor="grey", hatch=hatches[n % len(hatches)],
+                          label=k) for n, k in enumerate(ks)]
+    ax.legend(handles=handles, fontsize=8)
+    ax.set_title(title if len(ks) > 1 else f"{title} ({ks[0]})")
     return _save(fig, path)
 
 
