@@ -47,8 +47,6 @@ def gather_plots(result: PipelineResult, client: MlflowClient, report: Path) -> 
         names = _artifact_names(client, step.run_id)
         copied = [_copy(client, step.run_id, artifact, report / target.format(step=step.name))
                   for artifact, target in COPIED.items() if artifact in names]
-        if "plots/curves.png" not in names and step.status == "ran":
-            copied.extend(_draw_from_history(step, report))  # a run that skipped the hook
         files = [p.name for p in copied if p.suffix == ".png"]
         plots.data.extend(p.name for p in copied if p.suffix == ".json")
         row = _eval_row(client, step)
@@ -82,15 +80,6 @@ def _copy(client: MlflowClient, run_id: str, artifact: str, target: Path) -> Pat
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(local, target)
     return target
-
-
-def _draw_from_history(step: StepOutcome, report: Path) -> list[Path]:
-    from codekiln_core.plots import plot_run_metrics
-
-    assert step.run_id is not None
-    path = plot_run_metrics(step.run_id, report / f"curves-{step.name}.png",
-                            title=f"{step.name} ({step.kind})")
-    return [path] if path is not None else []
 
 
 def _eval_row(client: MlflowClient, step: StepOutcome) -> dict[str, Any] | None:
