@@ -31,7 +31,7 @@ from codekiln_core.pipeline.parent import (
 )
 from codekiln_core.pipeline.recipe import PipelineRecipe, StepConfig, referenced_steps
 from codekiln_core.pipeline.state import PipelineState, StepState
-from codekiln_core.pipeline.streams import LockedLog, copy_stderr
+from codekiln_core.pipeline.streams import LockedLog, copy_stderr, terminal_env
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -203,7 +203,7 @@ class PipelineRunner:
         return outcome
 
     def _spawn(self, step: StepConfig, argv: list[str], outcome: StepOutcome) -> int:
-        env = dict(os.environ, **substitute(step.env, self._resolve))
+        env = {**terminal_env(), **os.environ, **substitute(step.env, self._resolve)}
         env.update({PARENT_RUN_ENV: self.parent_run_id, PIPELINE_STEP_ENV: step.name,
                     "MLFLOW_TRACKING_URI": tracking_uri()})
         self.state.logs_dir.mkdir(parents=True, exist_ok=True)

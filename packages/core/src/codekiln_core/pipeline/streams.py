@@ -8,6 +8,7 @@ and no newline, so stderr is copied in raw chunks, not lines, to keep them live.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import threading
 from typing import IO
@@ -39,3 +40,16 @@ def copy_stderr(stream: IO[bytes], log: LockedLog) -> threading.Thread:
     thread = threading.Thread(target=pump, name="step-stderr", daemon=True)
     thread.start()
     return thread
+
+
+def terminal_env() -> dict[str, str]:
+    """What a step needs to draw its own live bars although its stderr is now a pipe.
+
+    When ``codekiln run`` itself writes to a terminal, the step's rich console is told the
+    stream is one (rich reads TTY_COMPATIBLE / TTY_INTERACTIVE) and how wide it is; in CI or
+    with output redirected nothing changes, so logs stay free of live-redraw codes.
+    """
+    if not sys.stderr.isatty():
+        return {}
+    return {"TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "1",
+            "COLUMNS": str(shutil.get_terminal_size().columns)}
