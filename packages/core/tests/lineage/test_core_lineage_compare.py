@@ -11,7 +11,7 @@ import pytest
 from codekiln_core.cli.app import main
 from codekiln_core.errors import ConfigError
 from codekiln_core.lineage.command import lineage_command
-from codekiln_core.lineage.compare import parse_metric, parse_run_spec
+from codekiln_core.lineage.compare import parse_metric, parse_run_spec, t95
 
 # (arm, seed) -> validation losses at steps 10, 20 (the last is "final") and mbpp pass@1
 RUNS = {("rules", 0): ([3.0, 2.50], 0.1), ("rules", 1): ([3.2, 2.70], 0.0),
@@ -57,7 +57,8 @@ def test_compare_writes_table_plot_and_paired_differences(
     se = math.sqrt(sum((d - mean) ** 2 for d in per_seed) / 2) / math.sqrt(3)
     assert diff["paired"] and diff["n"] == 3
     assert math.isclose(diff["diff"], mean) and math.isclose(diff["se"], se)
-    assert diff["verdict"] == "beyond 2 SE"  # -0.11 ± 0.015
+    assert math.isclose(diff["ci95"], 4.303 * se)  # t with 2 degrees of freedom
+    assert diff["verdict"] == "95% CI excludes 0"  # -0.11 ± 0.090
     md = (out / "comparison.md").read_text()
     assert "| llm | 1 | 2.5500 | 2.5500 | 0.1000 |" in md
     assert "| rules | 3 | 2.6000 ± 0.1000 |" in md
@@ -98,6 +99,11 @@ def test_one_seed_has_no_error_bar_and_unpaired_seeds_combine_errors(
     # llm seeds 0,1: mean 2.475, var 0.01125; rules 0..2: mean 2.6, var 0.01
     assert math.isclose(diff["diff"], 2.475 - 2.6)
     assert math.isclose(diff["se"], math.sqrt(0.01125 / 2 + 0.01 / 3))
+    assert diff["verdict"] == "95% CI includes 0 (seed noise)"  # df 1: t = 12.7
+
+
+def test_t_table() -> None:
+    assert [t95(d) for d in (1, 2, 12, 500)] == [12.706, 4.303, 2.228, 1.96]
 
 
 def test_bad_specs_are_one_line(mlflow_store: str, tmp_path: Path) -> None:

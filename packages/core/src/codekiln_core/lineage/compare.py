@@ -134,6 +134,19 @@ class Summary:
     values: tuple[float, ...]
 
 
+#: Two-sided 95% Student-t critical values by degrees of freedom (a df between two rows
+#: takes the smaller row's larger value: conservative). 1.96 beyond the table.
+_T95 = ((1, 12.706), (2, 4.303), (3, 3.182), (4, 2.776), (5, 2.571), (6, 2.447),
+        (7, 2.365), (8, 2.306), (9, 2.262), (10, 2.228), (15, 2.131), (20, 2.086),
+        (30, 2.042), (60, 2.000), (120, 1.980))
+
+
+def t95(df: int) -> float:
+    if df > _T95[-1][0]:
+        return 1.96
+    return next(critical for row_df, critical in reversed(_T95) if max(df, 1) >= row_df)
+
+
 @dataclass(frozen=True)
 class Difference:
     """``arm - baseline``; se None when fewer than two seeds allow no error estimate."""
@@ -147,12 +160,20 @@ class Difference:
     paired: bool
 
     @property
+    def ci95(self) -> float | None:
+        """Half-width of the 95% interval (Student t, n - 1 degrees of freedom)."""
+        return None if self.se is None else t95(max(1, self.n - 1)) * self.se
+
+    @property
     def verdict(self) -> str:
         if self.diff is None:
             return "n/a"
-        if self.se is None:
+        if self.ci95 is None:
             return "one seed: no error bar"
-        return "beyond 2 SE" if abs(self.diff) > 2 * self.se else "within 2 SE (noise)"
+        if self.ci95 == 0 and self.diff == 0:
+            return "no difference"
+        return "95% CI excludes 0" if abs(self.diff) > self.ci95 else \
+            "95% CI includes 0 (seed noise)"
 
 
 def _std(values: Sequence[float]) -> float | None:
@@ -211,7 +232,8 @@ def comparison(rows: Sequence[Row], metrics: Sequence[MetricSpec],
                  for r in rows],
         "summary": {arm: {m: {**s, "values": list(s["values"])} for m, s in per.items()}
                     for arm, per in summaries.items()},
-        "differences": [{**d.__dict__, "verdict": d.verdict} for d in diffs],
+        "differences": [{**d.__dict__, "ci95": d.ci95, "verdict": d.verdict}
+                        for d in diffs],
     }
 
 

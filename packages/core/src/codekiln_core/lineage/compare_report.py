@@ -43,15 +43,17 @@ def markdown(data: dict[str, Any], title: str) -> str:
         lines.append(f"| {arm} | {n} | " + " | ".join(_mean_std(per[m]) for m in metrics) + " |")
     if data["differences"]:
         lines += ["", f"## Difference from {data['baseline']}", "",
-                  "| arm | metric | difference | SE | seeds | paired | verdict |",
-                  "|---|---|---:|---:|---:|---|---|"]
+                  "| arm | metric | difference | SE | 95% CI | seeds | paired | verdict |",
+                  "|---|---|---:|---:|---:|---:|---|---|"]
         for d in data["differences"]:
+            ci = "-" if d["ci95"] is None else f"± {_number(d['ci95'])}"
             lines.append(f"| {d['arm']} | {d['metric']} | {_number(d['diff'])} | "
-                         f"{_number(d['se'])} | {d['n']} | {'yes' if d['paired'] else 'no'} | "
-                         f"{d['verdict']} |")
-    lines += ["", "Difference: arm minus baseline (paired by seed when both ran the same "
-              "seeds). SE: its standard error over seeds; a difference within two SE is "
-              "not distinguishable from seed noise.", ""]
+                         f"{_number(d['se'])} | {ci} | {d['n']} | "
+                         f"{'yes' if d['paired'] else 'no'} | {d['verdict']} |")
+    lines += ["", "Difference: arm minus baseline, paired by seed when both arms ran the "
+              "same seeds. SE: its standard error over seeds; 95% CI: Student t with seeds - 1 "
+              "degrees of freedom. An interval that includes 0 is not distinguishable from "
+              "seed noise.", ""]
     return "\n".join(lines)
 
 
