@@ -3,7 +3,7 @@
 ``codekiln run recipes/ablation-llm-filter.yaml --seeds 2`` on 40 standard-library modules:
 curate (rules) -> labels -> scorer -> quality gate -> held-out MBPP set -> one tokenizer ->
 shards per arm -> ``tiny`` pretraining per arm and seed (a few thousand tokens) -> pass@1 on
-one HumanEval and one MBPP task -> ``lineage compare``. Every step is the real command in its
+one MBPP task -> ``lineage compare``. Every step is the real command in its
 own process; the only stand-in is the teacher LLM (a hosted API in real use): a local HTTP
 server speaking the OpenAI chat API, rating files by a fixed rule. The shipped recipe's own
 teacher (SmolLM2 in-process) is covered by the curate label tests and the recorded full run.
@@ -66,15 +66,24 @@ def shrunk(tmp_path: Path, teacher_url: str) -> list[str]:
             f"steps.label.set.teacher={{base_url: '{teacher_url}', model: teacher}}",
             "steps.label.set.sampling.quotas.python=12",
             "steps.scorer.options.epochs=1", "steps.scorer.set.max_tokens=128",
+            "steps.scorer.set.eval_percent=25",
             "steps.scorer.set.tokenizer_vocab=512", "steps.score.options.max_tokens=128",
             "steps.score.options.drop_percentile=25", "steps.tokenizer.options.vocab_size=600"]
     for arm in ("rules", "llm"):
-        sets += [f"steps.pretrain-{arm}.set.stages.0.tokens=8192",
+        sets += [f"steps.pretrain-{arm}.set.stages.0.tokens=12288",  # 3 steps of 4096
+                 f"steps.pretrain-{arm}.set.stages.0.schedule.warmup_steps=1",
                  f"steps.pretrain-{arm}.set.log.eval_every_steps=1",
                  f"steps.pretrain-{arm}.set.checkpoint.every_steps=2"]
-        for bench in ("humaneval", "mbpp"):
-            sets += [f"steps.eval-{bench}-{arm}.options.limit=1",
-                     f"steps.eval-{bench}-{arm}.options.max_tokens=16"]
+        sets += [f"steps.eval-mbpp-{arm}.options.limit=1",
+                 f"steps.eval-mbpp-{arm}.options.max_tokens=16",
+                 # one benchmark is enough to check the wiring (each eval is a process
+                 # that loads transformers); the kinds test parses the full recipe's steps
+                 f"steps.eval-humaneval-{arm}.enabled=false"]
+    runs = [f"{arm}@${{seed}}={ref}" for arm in ("rules", "llm")
+            for ref in (f"${{steps.pretrain-{arm}.run_id}}",
+                        f"mbpp:${{steps.eval-mbpp-{arm}.run_id}}")]
+    sets += ["steps.compare.inputs=[" + ", ".join(f"'{r}'" for r in runs) + "]",
+             "steps.compare.options.metric=[val_loss, 'val_loss:min', mbpp/pass_at_1]"]
     return [arg for s in sets for arg in ("--set", s)]
 
 
@@ -90,7 +99,6 @@ def test_ablation_recipe_compares_both_arms_over_two_seeds(
     assert set(rows) == {("rules", 0), ("rules", 1), ("llm", 0), ("llm", 1)}
     for metrics in rows.values():
         assert metrics["val_loss"] is not None and metrics["val_loss"] > 0
-        assert metrics["humaneval/pass_at_1"] is not None
         assert metrics["mbpp/pass_at_1"] is not None
     assert rows[("rules", 0)]["val_loss"] != rows[("rules", 1)]["val_loss"]  # seeds differ
     diff = next(d for d in data["differences"] if d["metric"] == "val_loss")

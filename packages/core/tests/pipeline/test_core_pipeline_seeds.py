@@ -135,3 +135,13 @@ def test_dry_run_shows_the_expanded_steps(pipe: Path, tmp_path: Path,
     assert not (tmp_path / "work").exists()
     assert main(["run", str(pipe), "--dry-run", "--seeds", "zero"]) == 2
     assert "--seeds 'zero'" in capsys.readouterr().err
+
+
+def test_more_seeds_leave_the_earlier_copies_command_lines_unchanged(pipe: Path) -> None:
+    """A rerun with --seeds 2 after --seeds 1 skips seed 0: same command line, same digest."""
+    one = {s.name: argv for s, argv in plan(load_pipeline(pipe, seeds=[0]))}
+    two = {s.name: argv for s, argv in plan(load_pipeline(pipe, seeds=[0, 1]))}
+    for name, argv in one.items():
+        if name != "compare":  # the gathering step is the one that changes
+            assert two[name] == argv, name
+    assert set(two) - set(one) == {"train-a-s1", "train-b-s1", "eval-a-s1"}
