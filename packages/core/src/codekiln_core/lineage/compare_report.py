@@ -80,7 +80,7 @@ def plot(data: dict[str, Any], path: Path, title: str) -> Path | None:
             color = colors[i % len(colors)]
             bars = ax.bar(i, s["mean"], yerr=s["std"] or 0.0, capsize=6, color=color,
                           alpha=0.8, width=0.6)
-            ax.bar_label(bars, labels=[f"{s['mean']:.4g}"], fontsize=8, padding=2)
+            ax.bar_label(bars, labels=[f"{s['mean']:.4f}"], fontsize=8, padding=2)
             ax.plot([i] * len(s["values"]), s["values"], "o", color="black", ms=3)
         ax.set_xticks(range(len(arms)), arms)
         ax.set_title(metric, fontsize=10)
