@@ -9,9 +9,11 @@ from codekiln_core.errors import LineageError
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
+    from mlflow.entities.model_registry import ModelVersion
 
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
-_FORMS = "a run id, runs:/RUN_ID, models:/NAME/VERSION, models:/NAME@ALIAS or models:/MODEL_ID"
+_FORMS = ("a run id, runs:/RUN_ID, models:/NAME/VERSION, models:/NAME/latest, "
+          "models:/NAME@ALIAS or models:/MODEL_ID")
 
 
 def run_id_of(client: MlflowClient, ref: str) -> str:
@@ -36,13 +38,23 @@ def _model_run_id(client: MlflowClient, spec: str) -> str:
         version = client.get_model_version_by_alias(name, alias)
     elif "/" in spec:
         name, number = spec.split("/", 1)
-        version = client.get_model_version(name, number)
+        version = (_latest_version(client, name) if number == "latest"
+                   else client.get_model_version(name, number))
     else:
         return _logged_model_run(client, spec)
     if version.run_id:
         return str(version.run_id)
     model_id = version.model_id or (version.source or "").removeprefix("models:/")
     return _logged_model_run(client, model_id)
+
+
+def _latest_version(client: MlflowClient, name: str) -> ModelVersion:
+    """``models:/NAME/latest`` (as MLflow itself reads it): the highest version number."""
+    versions = client.search_model_versions(f"name = '{name}'")
+    if not versions:
+        raise LineageError(f"'models:/{name}/latest': no version of {name!r} is registered "
+                           f"in the store ({_store()})")
+    return max(versions, key=lambda version: int(version.version))
 
 
 def _logged_model_run(client: MlflowClient, model_id: str) -> str:
