@@ -46,6 +46,21 @@ def test_stage_truncates_to_max_tokens(tiny_scorer_dir: Path) -> None:
     assert max(map(len, stage.model.encode([doc]))) == 16
 
 
+def test_long_files_are_cut_before_tokenizing_without_changing_the_window(
+        tiny_scorer_dir: Path) -> None:
+    stage = QualityScoreStage(QualityScoreOptions(model=str(tiny_scorer_dir), max_tokens=64,
+                                              device="cpu"))
+    doc = unseen_docs()[0]
+    long = {**doc, "content": doc["content"] * 200}  # far past the model's 64-token window
+    stage.signals(long)
+    model = stage.model
+    whole = model.meta["input_template"].replace("{language}", long["language"]).replace(
+        "{content}", long["content"])
+    assert model._content_cut() < len(long["content"])
+    expected = model._tokenizer([whole], truncation=True, max_length=64)["input_ids"]
+    assert model.encode([long]) == [list(expected[0])]
+
+
 def test_stage_options_are_checked_before_loading(tmp_path: Path,
                                                   tiny_scorer_dir: Path) -> None:
     with pytest.raises(ConfigError, match="no such directory"):

@@ -120,7 +120,8 @@ def instruct_command(
 
 @data_app.command("import")
 def import_command(
-        source: Annotated[Path, typer.Argument(help="existing SFT set (.jsonl/.json/.parquet)")],
+        source: Annotated[Path, typer.Argument(help="existing SFT set (.jsonl/.json/.parquet), "
+                                               "or bundled:mbpp for the bundled MBPP file")],
         output: Annotated[Path, typer.Option("--output", "-o", help=".jsonl or .parquet")],
         fmt: Annotated[str, typer.Option("--format", help="messages, alpaca, sharegpt, "
                                          "prompt-response or mbpp")] = "messages",
@@ -136,6 +137,25 @@ def import_command(
         raise ConfigError(f"--format {fmt!r}: choose one of {', '.join(formats)}")
     _summary("posttrain data import", import_run(source, output, fmt, mbpp_splits=mbpp_split,
                                                  lineage=not no_lineage))
+
+
+@data_app.command("from-code")
+def from_code_command(
+        curated: Annotated[Path, typer.Argument(help="curated dataset (content, language; "
+                                                "a quality score ranks the files)")],
+        output: Annotated[Path, typer.Option("--output", "-o", help=".jsonl or .parquet")],
+        sets: Sets = None, no_lineage: NoLineage = False) -> None:
+    """Instructions from curated code: each documented function's signature and docstring."""
+    from codekiln_core.config import apply_override, validate
+    from codekiln_posttrain.data.from_code import FromCodeConfig
+    from codekiln_posttrain.data.runs import from_code_run
+
+    data: dict[str, Any] = {}
+    for item in sets or []:
+        apply_override(data, item)
+    config = validate(data, FromCodeConfig, source="--set")
+    _summary("posttrain data from-code", from_code_run(curated, output, config,
+                                                       lineage=not no_lineage))
 
 
 @data_app.command("pairs")

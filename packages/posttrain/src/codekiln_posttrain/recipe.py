@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from codekiln_core.config import RecipeModel
 from codekiln_posttrain.chat.decontam import DecontamConfig
@@ -32,7 +32,8 @@ class BaseRecipe(RecipeModel):
 
     model: str = Field(..., description="the model to start from: a Hugging Face directory "
                        "(codekiln train export, or a previous posttrain output) or hub id")
-    data: Path = Field(..., description="dataset file or directory (.jsonl / .parquet)")
+    data: list[Path] = Field(..., description="dataset file or directory (.jsonl / .parquet), "
+                             "or a list of them (their rows are concatenated)")
     output: Path = Field(..., description="run directory: checkpoints/, model/, reports")
     register_as: str | None = Field(None, description="MLflow registered-model name")
     chat_template: Literal["seed-coder", "reasoning"] | None = Field(
@@ -50,6 +51,11 @@ class BaseRecipe(RecipeModel):
         every_steps=100), description="checkpoint schedule")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="where to train")
 
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str | Path) else value
 
 class SftRecipe(BaseRecipe):
     """``codekiln posttrain sft``: packed SFT, loss on assistant tokens (spec §7)."""

@@ -93,7 +93,9 @@ def start_inputs(recipe: BaseRecipe, data_name: str) -> list[InputRef]:
     model_dir = local_model_dir(recipe.model)
     model_ref = (InputRef.from_path(model_dir, name="start-model") if model_dir else
                  InputRef(name="start-model", source=f"hf://{recipe.model}"))
-    return [model_ref, InputRef.from_path(recipe.data, name=data_name)]
+    names = [data_name] + [f"{data_name}-{i}" for i in range(2, len(recipe.data) + 1)]
+    return [model_ref, *(InputRef.from_path(path, name=name)
+                         for path, name in zip(recipe.data, names, strict=True))]
 
 
 def export_and_register(model: Any, tokenizer: Any, recipe: BaseRecipe, run: LineageRun,

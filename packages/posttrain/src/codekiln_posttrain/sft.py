@@ -108,7 +108,8 @@ def run_sft(recipe: SftRecipe, *, lineage: bool = True, resume: bool = False) ->
     model, tokenizer = load_start(recipe)
     encoded, truncated = encode_all(tokenizer, rows, recipe.max_seq_len)
     if not encoded:
-        raise ConfigError(f"{recipe.data}: none of {len(rows)} conversations keeps an assistant "
+        sources = ", ".join(map(str, recipe.data))
+        raise ConfigError(f"{sources}: none of {len(rows)} conversations keeps an assistant "
                           f"token within max_seq_len={recipe.max_seq_len}; raise max_seq_len")
     sequences = pack(encoded, recipe.max_seq_len)
     config = recipe.model_dump(mode="json")

@@ -12,8 +12,11 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     from codekiln_core.cli.app import main as codekiln_main
+    from codekiln_train.engine.launcher import apply_env_args
 
-    args = list(sys.argv[1:] if argv is None else argv)
+    # Leading --env NAME=VALUE words: the launching shell's variables DeepSpeed's multi-node
+    # runner does not carry to other hosts (the pipeline's parent run, the step name).
+    args = apply_env_args(sys.argv[1:] if argv is None else argv)
     return codekiln_main(["train", "pretrain", *args, "--launcher", "none"])
 
 

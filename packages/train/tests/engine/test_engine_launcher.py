@@ -12,6 +12,7 @@ from codekiln_core.errors import ConfigError
 from codekiln_train.engine.environment import ensure_distributed_env
 from codekiln_train.engine.launcher import (
     ENTRY_MODULE,
+    apply_env_args,
     check_launcher,
     deepspeed_command,
     forwarded_args,
@@ -83,3 +84,37 @@ def test_one_process_environment_is_filled_not_overridden(
     ensure_distributed_env(device="cpu")  # a launcher's values are kept
     assert (os.environ["RANK"], os.environ["WORLD_SIZE"], os.environ["MASTER_PORT"]) == \
         ("3", "8", "29500")
+
+
+def test_pipeline_variables_reach_ranks_on_other_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DeepSpeed's multi-node runner exports only MLFLOW*/NCCL*/PYTHON*...; the pipeline's
+    parent run and step travel on the entry's command line instead, and the entry sets them
+    before the pretrain command (and its lineage run) starts."""
+    shell = {"CODEKILN_PARENT_RUN_ID": "abc123", "CODEKILN_PIPELINE_STEP": "pretrain",
+             "CODEKILN_SERVE_API_KEY": "secret", "HOME": "/root"}
+    args = forwarded_args(Path("r.yaml"), register="base", env=shell)
+    assert args == ["--env", "CODEKILN_PARENT_RUN_ID=abc123", "--env",
+                    "CODEKILN_PIPELINE_STEP=pretrain", "r.yaml", "--register", "base"]
+    assert "secret" not in " ".join(args)  # only the named, non-secret variables travel
+    command = deepspeed_command(args)
+    assert command[command.index(ENTRY_MODULE) + 1:] == args
+
+    import codekiln_core.cli.app as app
+    from codekiln_train import launch
+
+    calls: list[list[str]] = []
+    monkeypatch.setattr(app, "main", lambda argv: calls.append(list(argv)) or 0)
+    for name in ("CODEKILN_PARENT_RUN_ID", "CODEKILN_PIPELINE_STEP"):
+        monkeypatch.delenv(name, raising=False)
+    assert launch.main(args) == 0
+    assert os.environ["CODEKILN_PARENT_RUN_ID"] == "abc123"
+    assert os.environ["CODEKILN_PIPELINE_STEP"] == "pretrain"
+    assert calls == [["train", "pretrain", "r.yaml", "--register", "base", "--launcher", "none"]]
+
+
+def test_only_named_variables_are_accepted_by_the_entry() -> None:
+    env: dict[str, str] = {}
+    assert apply_env_args(["--env", "CODEKILN_PIPELINE_STEP=x", "r.yaml"], env) == ["r.yaml"]
+    assert env == {"CODEKILN_PIPELINE_STEP": "x"}
+    with pytest.raises(ConfigError, match="NAME one of CODEKILN_PARENT_RUN_ID"):
+        apply_env_args(["--env", "PATH=/evil", "r.yaml"], env)

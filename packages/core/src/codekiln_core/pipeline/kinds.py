@@ -76,7 +76,11 @@ KINDS: dict[str, StepKind] = {
     # --endpoint-model NAME): the step's output must name a .jsonl/.parquet file.
     "pairs": StepKind(("posttrain", "data", "pairs"), resumes=False),
     # codekiln posttrain data import SOURCE --output FILE.jsonl [--format …].
-    "import": StepKind(("posttrain", "data", "import"), resumes=False),
+    "import": StepKind(("posttrain", "data", "import"), resumes=False, key_metrics=("rows",)),
+    # codekiln posttrain data from-code CURATED --output FILE.jsonl: SFT rows from the
+    # documented functions of curated code, no teacher.
+    "from-code": StepKind(("posttrain", "data", "from-code"), resumes=False,
+                          key_metrics=("rows",)),
     # codekiln eval run --benchmark B --model M --output DIR: options only; reruns resume.
     "eval": StepKind(("eval", "run"), key_metrics=("pass_at_1", "pass_at_10")),
     # codekiln serve-check MODEL: starts `codekiln serve MODEL` on a free port, sends one

@@ -71,8 +71,10 @@ def _ray_shard_batch(batch: dict[str, Any]) -> dict[str, Any]:
 class RayExecutor:
     """Ray Data ``map_batches`` over shard tasks with fractional CPUs (0.5 each).
 
-    Starts a local Ray (``num_cpus=workers``) unless one is already connected, and shuts
-    down only what it started.
+    Joins the cluster ``RAY_ADDRESS`` names (``ray start --head`` prints it; ``auto`` finds
+    one on this node), whose CPUs then decide the parallelism; otherwise starts a local Ray
+    (``num_cpus=workers``) unless one is already connected. Shuts down only what it started:
+    leaving a cluster it joined only disconnects from it.
     """
 
     def __init__(self, workers: int, temp_dir: str | None = None) -> None:
@@ -81,7 +83,13 @@ class RayExecutor:
         self.workers = max(1, workers)
         self._started = False
         self._own_tmp: str | None = None
-        if not ray.is_initialized():
+        address = os.environ.get("RAY_ADDRESS", "").strip()
+        if not ray.is_initialized() and address and address != "local":
+            # Ray refuses num_cpus and a temp dir when joining a running cluster.
+            _workers_use_this_interpreter()
+            ray.init(address=address, log_to_driver=False, configure_logging=False)
+            self._started = True
+        elif not ray.is_initialized():
             if temp_dir is None:
                 temp_dir = self._own_tmp = tempfile.mkdtemp(prefix="codekiln-ray-")
             _workers_use_this_interpreter()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -115,13 +115,15 @@ def dataset_files(path: Path) -> list[Path]:
     return [path]
 
 
-def read_rows(path: Path, kind: Kind) -> list[dict[str, Any]]:
-    """Every row of a dataset file or directory, validated for ``kind``."""
+def read_rows(paths: Path | Sequence[Path], kind: Kind) -> list[dict[str, Any]]:
+    """Every row of one or several dataset files or directories, validated for ``kind``."""
+    sources = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
     rows = []
-    for file in dataset_files(Path(path)):
-        rows.extend(_check_row(row, kind, where) for where, row in _raw_rows(file))
+    for source in sources:
+        for file in dataset_files(source):
+            rows.extend(_check_row(row, kind, where) for where, row in _raw_rows(file))
     if not rows:
-        raise ConfigError(f"{path}: dataset is empty")
+        raise ConfigError(f"{', '.join(map(str, sources))}: dataset is empty")
     return rows
 
 

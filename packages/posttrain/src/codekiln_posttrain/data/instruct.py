@@ -119,12 +119,16 @@ def select_seeds(rows: list[dict[str, Any]], config: InstructConfig) -> list[dic
 
 
 def read_seed_rows(path: Path) -> list[dict[str, Any]]:
+    """Rows of a file, or of a directory's parts (a curate output's ``data/`` included)."""
     import pyarrow.parquet as pq
 
+    from codekiln_core.datasets import resolve_dataset
     from codekiln_posttrain.chat.datasets import _raw_rows
 
+    files = dataset_files(path) if Path(path).is_file() else list(
+        resolve_dataset(path, what="dataset", kinds=("parquet", "jsonl")).files)
     rows: list[dict[str, Any]] = []
-    for file in dataset_files(path):
+    for file in files:
         if file.suffix == ".parquet":
             rows.extend(pq.read_table(file).to_pylist())
         else:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from codekiln_core.errors import ConfigError
+from codekiln_posttrain.data.from_code import FromCodeConfig
 from codekiln_posttrain.data.instruct import InstructConfig
 from codekiln_posttrain.data.pairs import PairsConfig
 
@@ -60,6 +61,19 @@ def instruct_run(seeds: Path, out: Path, config: InstructConfig, *, lineage: boo
     return summary
 
 
+def bundled_source(source: Path) -> Path:
+    """``bundled:NAME`` -> that file of codekiln-benchmark-data (``bundled:mbpp``); else as is."""
+    text = str(source)
+    if not text.startswith("bundled:"):
+        return source
+    import codekiln_benchmark_data
+
+    try:
+        return codekiln_benchmark_data.path(text.removeprefix("bundled:"))
+    except codekiln_benchmark_data.UnknownBenchmarkFile as err:
+        raise ConfigError(f"source {text!r}: {err}") from None
+
+
 def import_run(source: Path, out: Path, fmt: str, *, mbpp_splits: list[str] | None = None,
                lineage: bool = True) -> dict[str, int]:
     """Convert an existing SFT set to ``messages`` rows (validated) in ``out``."""
@@ -68,6 +82,7 @@ def import_run(source: Path, out: Path, fmt: str, *, mbpp_splits: list[str] | No
     from codekiln_posttrain.data.importing import convert, mbpp_split_rows
     from codekiln_posttrain.data.instruct import read_seed_rows
 
+    source = bundled_source(source)
     raw = read_seed_rows(source)
     if fmt == "mbpp":
         raw = mbpp_split_rows(raw, mbpp_splits or ["train"])
@@ -82,6 +97,29 @@ def import_run(source: Path, out: Path, fmt: str, *, mbpp_splits: list[str] | No
         run.log_metrics({"rows": len(rows)})
         run.log_output(out, name="sft-data")
     return {"read": len(raw), "rows": len(rows)}
+
+
+def from_code_run(curated: Path, out: Path, config: FromCodeConfig, *,
+                  lineage: bool = True) -> dict[str, int]:
+    """SFT rows made from the documented functions of a curated dataset, no teacher."""
+    from codekiln_core.lineage import InputRef, lineage_run
+    from codekiln_posttrain.chat.datasets import _check_row, write_rows
+    from codekiln_posttrain.data.from_code import from_code_rows
+    from codekiln_posttrain.data.instruct import read_seed_rows
+
+    source = read_seed_rows(curated)
+    rows = [_check_row(r, "sft", f"{curated} function {i}")
+            for i, r in enumerate(from_code_rows(source, config))]
+    if not rows:
+        raise ConfigError(f"{curated}: no documented Python function fits the limits "
+                          "(min_doc_chars, min_body_lines, max_lines); loosen them with --set")
+    inputs = [InputRef.from_path(curated, name="curated")] if lineage else []
+    with lineage_run("posttrain.data.from-code", config=config.model_dump(mode="json"),
+                     inputs=inputs, enabled=lineage) as run:
+        write_rows(out, rows)
+        run.log_metrics({"files": len(source), "rows": len(rows)})
+        run.log_output(out, name="sft-data")
+    return {"files": len(source), "rows": len(rows)}
 
 
 def pairs_run(prompts: Path, out: Path, config: PairsConfig, sampler: Any, *,

@@ -86,7 +86,8 @@ def _exec_deepspeed(recipe: Path, sets: list[str], *, resume: bool, register: st
 
     command = deepspeed_command(
         forwarded_args(recipe, sets=sets, resume=resume, register=register,
-                       no_lineage=no_lineage, threads=threads, peak_flops=peak_flops),
+                       no_lineage=no_lineage, threads=threads, peak_flops=peak_flops,
+                       env=os.environ),
         hostfile=hostfile, num_gpus=num_gpus)
     typer.echo(f"launching: {shlex.join(command)}", err=True)
     os.execv(command[0], command)

@@ -13,7 +13,7 @@ ssh), sets RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT, and each p
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from codekiln_core.errors import ConfigError
@@ -21,13 +21,48 @@ from codekiln_core.errors import ConfigError
 LAUNCHERS = ("none", "deepspeed")
 #: The per-process entry point the launcher runs (``python -m``).
 ENTRY_MODULE = "codekiln_train.launch"
+#: What rank 0 on another host needs from the launching shell but DeepSpeed's multi-node
+#: runner does not export (it passes only MLFLOW*, NCCL*, PYTHON*, ... over pdsh/ssh): the
+#: pipeline's parent run and step (so the run nests under ``codekiln run``'s parent) and
+#: where artifacts live. They travel as leading ``--env NAME=VALUE`` words that the entry
+#: consumes. No secrets here: command lines are visible to every user of a host.
+FORWARDED_ENV = ("CODEKILN_PARENT_RUN_ID", "CODEKILN_PIPELINE_STEP", "CODEKILN_ARTIFACT_ROOT")
+ENV_FLAG = "--env"
+
+
+def env_args(environ: Mapping[str, str]) -> list[str]:
+    """``--env NAME=VALUE`` for each variable of :data:`FORWARDED_ENV` set in ``environ``."""
+    args: list[str] = []
+    for name in FORWARDED_ENV:
+        if environ.get(name):
+            args += [ENV_FLAG, f"{name}={environ[name]}"]
+    return args
+
+
+def apply_env_args(args: Sequence[str], environ: dict[str, str] | None = None) -> list[str]:
+    """Set the leading ``--env`` words' variables (in ``os.environ`` by default); return
+    the remaining arguments. Only :data:`FORWARDED_ENV` names are accepted."""
+    import os
+
+    target = os.environ if environ is None else environ
+    rest = list(args)
+    while len(rest) >= 2 and rest[0] == ENV_FLAG:
+        name, sep, value = rest[1].partition("=")
+        if not sep or name not in FORWARDED_ENV:
+            raise ConfigError(f"{ENV_FLAG} {rest[1]!r}: expected NAME=VALUE with NAME one of "
+                              f"{', '.join(FORWARDED_ENV)}")
+        target[name] = value
+        rest = rest[2:]
+    return rest
 
 
 def forwarded_args(recipe: Path, *, sets: Sequence[str] = (), resume: bool = False,
                    register: str | None = None, no_lineage: bool = False,
-                   threads: int | None = None, peak_flops: float | None = None) -> list[str]:
-    """The pretrain options every launched process receives (the same on all ranks)."""
-    args = [str(recipe)]
+                   threads: int | None = None, peak_flops: float | None = None,
+                   env: Mapping[str, str] | None = None) -> list[str]:
+    """The pretrain options every launched process receives (the same on all ranks);
+    ``env`` (the launching shell's environment) adds the :data:`FORWARDED_ENV` words."""
+    args = [*env_args(env or {}), str(recipe)]
     for item in sets:
         args += ["--set", item]
     if resume:
