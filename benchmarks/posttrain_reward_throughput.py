@@ -19,10 +19,11 @@ import json
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
-SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "benchmarks" / "mbpp"
+import codekiln_benchmark_data
+
+MBPP = codekiln_benchmark_data.root() / "mbpp"  # the bundled copy, as eval uses
 
 
 def call_form(tests: list[str]) -> dict[str, Any] | None:
@@ -56,7 +57,7 @@ def call_form(tests: list[str]) -> dict[str, Any] | None:
 
 
 def workload(tasks: int) -> list[dict[str, Any]]:
-    rows = [json.loads(line) for line in (SHARED / "mbpp.jsonl").open()]
+    rows = [json.loads(line) for line in (MBPP / "mbpp.jsonl").open()]
     items = []
     for row in rows:
         cases = call_form(row["test_list"])

@@ -21,7 +21,6 @@ import importlib.util
 import inspect
 import json
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -29,9 +28,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import codekiln_benchmark_data
 from codekiln_core.sandbox import LocalSandbox, RunRequest, SandboxLimits
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "benchmarks"
+DATA = codekiln_benchmark_data.root()  # the bundled copy: runs on any clone, offline
 WORKERS = 2
 TIMEOUT_S = 3.0
 
@@ -165,8 +165,6 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--skip-evalplus", action="store_true")
     args = parser.parse_args()
-    if not DATA.exists():
-        sys.exit(f"benchmark data not found at {DATA}; see /work/shared/benchmarks/README.md")
     humaneval = humaneval_problems()
     for p in humaneval:
         p["completion"] = p["canonical_solution"]

@@ -67,17 +67,12 @@ SHRINK = (
     "steps.eval-humaneval.options.max_tokens=16",
     "steps.eval-mbpp.options.limit=1",
     "steps.eval-mbpp.options.max_tokens=16",
-    # Not a shrink: no sample of a model this small passes a prompt's tests, so `pairs`
-    # finds no chosen answer and fails ("no prompt had both a passing and a failing answer")
-    # at any size. Until the recipe gives pairs a source of passing answers, DPO trains on the
-    # shipped sandbox-judged pairs and the pairs step stays out of this run.
-    "steps.pairs.enabled=false",
-    "steps.dpo.set.data=recipes/data/posttrain-tiny-pairs.jsonl",
 )
 
 #: The registered model's chain, step -> the steps whose outputs it read.
 UPSTREAM = {
-    "grpo": ("dpo",), "dpo": ("sft",), "sft": ("pretrain", "sft-code", "sft-mbpp"),
+    "grpo": ("dpo",), "dpo": ("sft", "pairs"), "pairs": ("sft",),
+    "sft": ("pretrain", "sft-code", "sft-mbpp"),
     "sft-code": ("score",),
     "pretrain": ("shards",), "shards": ("score", "tokenizer"), "tokenizer": ("score",),
     "score": ("curate", "scorer"), "scorer": ("label",), "label": ("curate",),

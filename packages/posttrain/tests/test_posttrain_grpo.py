@@ -91,5 +91,11 @@ def test_local_loop_runs_stages_and_registers(tmp_path: Path, tokenizer_dir: Pat
     assert [h["stage"] for h in result.history] == [0.0, 1.0, 1.0]
     assert result.updates >= 1 and result.model_uri == "models:/tiny-reasoning/1"
     assert result.history[0]["overlong"] == 4.0  # counted even when not filtered
+    from codekiln_core.testing import logged_curves
+
+    assert result.run_id is not None
+    curves = logged_curves(result.run_id, tmp_path)  # the run's own plots/curves.png data
+    assert [p[0] for p in curves["reward"]["reward_mean"]] == [1, 2, 3]
+    assert len(curves["learning rate"]["lr"]) == len(curves["loss"]["loss"]) == result.updates
     after = load_file(str(Path(result.model_dir) / "model.safetensors"))
     assert any(not torch.equal(before[k], after[k]) for k in before)

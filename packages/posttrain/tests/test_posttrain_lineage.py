@@ -54,3 +54,16 @@ def test_tiny_recipes_register_versions_linked_to_the_raw_files(
     order = [shown.index(c) for c in ("posttrain.dpo", "posttrain.sft", "train.pretrain")]
     assert order == sorted(order), shown
     assert "raw-code" in shown and "corpus.py" in shown
+
+    # Each training run holds its own curves: loss and learning rate at every logged step.
+    from codekiln_core.lineage.chain import walk_chain
+    from codekiln_core.testing import logged_curves
+
+    runs = {r.command: r.run_id for r in walk_chain("models:/tiny-instruct/1").runs}
+    dpo = logged_curves(runs["posttrain.dpo"], tmp_path)
+    assert [p[0] for p in dpo["loss"]["loss"]] == [1, 2]
+    assert [p[0] for p in dpo["learning rate"]["lr"]] == [1, 2]
+    sft = logged_curves(runs["posttrain.sft"], tmp_path)
+    steps = [p[0] for p in sft["loss"]["loss"]]
+    assert steps == list(range(1, len(steps) + 1)) and len(steps) >= 2
+    assert [p[0] for p in sft["learning rate"]["lr"]] == steps

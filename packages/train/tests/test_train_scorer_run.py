@@ -85,6 +85,18 @@ def test_cli_trains_registers_and_links_to_the_labels_run(
     assert label_run.run_id in chain.runs[0].upstream
     assert (out / "tokenizer.json").is_file()  # the BPE trained on the labels is saved
 
+    # The run's own curves: train loss and lr per step, validation loss on the held-out
+    # split at evenly spaced steps, the last at the end (eval_points=5, here 3 steps in all).
+    from codekiln_core.testing import logged_curves
+
+    curves = logged_curves(chain.runs[0].run_id, tmp_path)
+    steps = [p[0] for p in curves["loss"]["train_loss"]]
+    assert steps == list(range(1, len(steps) + 1)) and len(steps) >= 2
+    assert [p[0] for p in curves["learning rate"]["lr"]] == steps
+    val = curves["loss"]["val_loss"]
+    assert val[-1][0] == steps[-1] and len(val) == min(5, len(steps))
+    assert all(v > 0 for _, v in val)
+
 
 def test_cli_refuses_to_overwrite_a_non_empty_output(tmp_path: Path, labels_dir: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
@@ -120,3 +132,11 @@ def test_init_that_is_no_directory_is_a_one_line_error(labels_dir: Path, tmp_pat
                  "--init", str(tmp_path / "nope"), "--no-lineage"])
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and "nope" in err, err
+
+
+def test_validation_steps_are_spread_evenly_and_end_the_run() -> None:
+    from codekiln_train.scorer.model import eval_steps
+
+    assert eval_steps(100, 5) == {20, 40, 60, 80, 100}
+    assert eval_steps(3, 5) == {1, 2, 3}
+    assert eval_steps(7, 1) == {7} and eval_steps(7, 0) == set()

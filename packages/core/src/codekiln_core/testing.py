@@ -129,6 +129,37 @@ def tiny_code_corpus(tmp_path: Path) -> Path:
     return root
 
 
+def png_size(path: Path) -> tuple[int, int]:
+    """(width, height) of a PNG file; AssertionError when it is not one."""
+    import struct
+
+    head = Path(path).read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR", f"{path}: not a PNG"
+    width, height = struct.unpack(">II", head[16:24])
+    return int(width), int(height)
+
+
+def logged_curves(run_id: str, tmp_path: Path) -> dict[str, dict[str, list[list[float]]]]:
+    """The series a run drew in ``plots/curves.png`` (by panel), read from its
+    ``plots/curves.json``; asserts both artifacts exist and the PNG is a real picture."""
+    import json
+
+    from codekiln_core.lineage.store import connect
+
+    client, _ = connect(create=False)
+    names = {a.path for a in client.list_artifacts(run_id, "plots")}
+    assert {"plots/curves.png", "plots/curves.json"} <= names, f"run {run_id}: {names}"
+    target = tmp_path / f"curves-{run_id[:8]}"
+    target.mkdir(parents=True, exist_ok=True)
+    png = client.download_artifacts(run_id, "plots/curves.png", str(target))
+    width, height = png_size(Path(png))
+    assert width >= 400 and height >= 200, (width, height)
+    data = json.loads(Path(client.download_artifacts(run_id, "plots/curves.json",
+                                                     str(target))).read_text())
+    panels: dict[str, dict[str, list[list[float]]]] = data["panels"]
+    return panels
+
+
 #: Keyword arguments of an absurdly small Llama: builds in milliseconds, runs on any CPU.
 TINY_LLAMA: dict[str, Any] = {
     "vocab_size": 512,

@@ -107,19 +107,7 @@ def test_disabled_lineage_touches_no_store(tmp_path: Path, monkeypatch: pytest.M
     assert not (tmp_path / ".codekiln").exists()
 
 
-def test_latest_names_the_highest_registered_version(chain: dict[str, str], tmp_path: Path):
-    second = tmp_path / "model-2"
-    second.mkdir()
-    (second / "config.json").write_text("{}", encoding="utf-8")
-    with lineage_run("train.scorer") as train:
-        assert train.log_model(second, name="scorer", register_as="codekiln-scorer") \
-            == "models:/codekiln-scorer/2"
-    assert walk_chain("models:/codekiln-scorer/latest").runs[0].run_id == train.run_id
-    assert walk_chain("models:/codekiln-scorer/1").runs[0].run_id == chain["train"]
-
-
-@pytest.mark.parametrize("ref", ["models:/nope/1", "models:/nope/latest", "0" * 32,
-                                 "what-is-this"])
+@pytest.mark.parametrize("ref", ["models:/nope/1", "0" * 32, "what-is-this"])
 def test_unknown_refs_are_one_line_errors(mlflow_store: str, ref: str):
     with pytest.raises(LineageError) as err:
         walk_chain(ref)

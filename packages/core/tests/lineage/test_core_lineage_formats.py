@@ -42,8 +42,15 @@ def _make_chain(tmp_path: Path, tiny_code_corpus: Path) -> dict[str, str]:
         (dataset / "part-0.jsonl").write_text('{"id": "a"}\n', encoding="utf-8")
         curate.log_metrics({"docs_kept": 1})
         curate.log_output(dataset, name="curated")
+    tokenizer = tmp_path / "tokenizer"
+    with lineage_run("curate.tokenizer", inputs=[InputRef.from_path(tiny_code_corpus,
+                                                                    name="raw-code")]) as tok:
+        tokenizer.mkdir()
+        (tokenizer / "tokenizer.json").write_text("{}", encoding="utf-8")
+        tok.log_output(tokenizer, name="tokenizer")
     model_dir = tmp_path / "model"
-    with lineage_run("train.pretrain", inputs=[InputRef.from_path(dataset)]) as train:
+    with lineage_run("train.pretrain", inputs=[InputRef.from_path(dataset),
+                                               InputRef.from_path(tokenizer)]) as train:
         model_dir.mkdir()
         (model_dir / "config.json").write_text("{}", encoding="utf-8")
         for step, loss in enumerate([3.0, 2.5, 2.2]):
@@ -51,9 +58,9 @@ def _make_chain(tmp_path: Path, tiny_code_corpus: Path) -> dict[str, str]:
         model_uri = train.log_model(model_dir, name="tiny", register_as="quickstart")
     with lineage_run("eval.run", inputs=[InputRef(name="model", source=model_uri)]) as ev:
         ev.log_metrics({"pass_at_1": 0.125, "pass_at_10": 0.5})
-    assert curate.run_id and train.run_id and ev.run_id
-    return {"curate": curate.run_id, "train": train.run_id, "eval": ev.run_id,
-            "model": model_uri}
+    assert curate.run_id and tok.run_id and train.run_id and ev.run_id
+    return {"curate": curate.run_id, "tokenizer": tok.run_id, "train": train.run_id,
+            "eval": ev.run_id, "model": model_uri}
 
 
 def test_graph_has_datasets_models_and_evaluations(chain: dict[str, str]) -> None:
@@ -84,6 +91,26 @@ def test_text_and_json_show_registered_model_and_pass_at_k(
     data = json.loads(capsys.readouterr().out)
     assert data["runs"][0]["metrics"]["pass_at_10"] == 0.5
     assert data["runs"][1]["registered"] == ["quickstart/1"]
+
+
+def test_text_tree_draws_sibling_upstream_runs_at_one_level(
+    chain: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """train.pretrain read two datasets made by two unrelated runs: both are its children."""
+    for ref, train_lead, indent in ((chain["model"], "", ""), (chain["eval"], "└─ ", "   ")):
+        assert main(["lineage", "show", ref, "--format", "text"]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        heads = {name: next(line for line in lines if f"{name}  run {chain[key]}" in line)
+                 for name, key in (("curate.run", "curate"), ("curate.tokenizer", "tokenizer"),
+                                   ("train.pretrain", "train"))}
+        assert heads["train.pretrain"].startswith(train_lead + "train.pretrain")
+        siblings = sorted((heads["curate.run"], heads["curate.tokenizer"]),
+                          key=lines.index)
+        assert siblings[0].startswith(indent + "├─ "), siblings
+        assert siblings[1].startswith(indent + "└─ "), siblings
+        assert "(shown above)" not in "\n".join(lines)  # no run is reached twice here
+        detail = lines[lines.index(siblings[0]) + 1]
+        assert detail.startswith(indent + "│  ")  # the first sibling's lines keep the rail
 
 
 def test_mermaid_and_dot(chain: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:

@@ -47,3 +47,25 @@ def test_unknown_model_is_a_one_line_error_and_leaves_no_cache(mlflow_store: str
 def test_a_non_registry_uri_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="expected a registered model"):
         download_model("runs:/abc/model", tmp_path / "x")
+
+
+def test_latest_means_the_highest_version_now(mlflow_store: str, tmp_path: Path) -> None:
+    from codekiln_core.lineage.resolve import concrete_model_uri
+    from codekiln_core.lineage.store import connect
+
+    with lineage_run("train", config={}) as first:
+        first.log_model(_checkpoint(tmp_path / "a"), name="tiny", register_as="growing")
+    assert concrete_model_uri("models:/growing/latest") == "models:/growing/1"
+    old_cache = cache_dir("models:/growing/latest", tmp_path / "cache")
+    with lineage_run("train", config={}) as second:
+        second.log_model(_checkpoint(tmp_path / "b"), name="tiny", register_as="growing")
+    assert concrete_model_uri("models:/growing/latest") == "models:/growing/2"
+    assert cache_dir("models:/growing/latest", tmp_path / "cache") != old_cache
+    model = download_model("models:/growing/latest", tmp_path / "dl")
+    assert (model / "config.json").is_file()
+    from codekiln_core.lineage.resolve import run_id_of
+
+    client, _ = connect()
+    assert run_id_of(client, "models:/growing/latest") == second.run_id
+    with pytest.raises(Exception, match="no version of 'nothing' is registered"):
+        concrete_model_uri("models:/nothing/latest")

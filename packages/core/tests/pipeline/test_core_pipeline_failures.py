@@ -43,6 +43,8 @@ def test_failed_step_stops_and_is_retried(mlflow_store: str, tmp_path: Path,
     assert "exit code 2" in first["steps"][1]["note"]
     assert "step 'broken' failed (exit code 2" in capsys.readouterr().err
     assert '"plugins"' in (work / ".pipeline" / "logs" / "listing.log").read_text()
+    broken_log = (work / ".pipeline" / "logs" / "broken.log").read_text()
+    assert "not-a-run-id" in broken_log.splitlines()[-1]  # the step's own error, from stderr
 
     from mlflow import MlflowClient
 

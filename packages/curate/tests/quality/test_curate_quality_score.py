@@ -165,8 +165,22 @@ def test_lineage_walks_from_scored_data_back_to_labels_and_raw_code(
     assert commands == ["curate.label", "curate.run", "curate.score", "train.scorer"]
     from mlflow import MlflowClient
 
-    logged = {a.path for a in MlflowClient().list_artifacts(marker["run_id"], "report")}
-    assert {"report/report.md", "report/score_histogram.png"} <= logged
+    client = MlflowClient()
+    logged = {a.path for a in client.list_artifacts(marker["run_id"], "report")}
+    assert {"report/report.md", "report/score_histogram.png",
+            "report/score_summary.json"} <= logged
+    # The histogram's data, before the gate (all files) and after it (the kept ones).
+    from codekiln_core.testing import png_size
+
+    assert png_size(Path(client.download_artifacts(
+        marker["run_id"], "report/score_histogram.png", str(tmp_path))))[0] >= 300
+    summary = json.loads(Path(client.download_artifacts(
+        marker["run_id"], "report/score_summary.json", str(tmp_path))).read_text())
+    before, after = summary["histogram"], summary["histogram_kept"]
+    assert sum(before) == summary["files"] == 12 and sum(after) == summary["kept"]
+    assert all(k <= n for k, n in zip(after, before, strict=True)) and after != before
+    kept_scores = [r["quality_score"] for r in read_rows(scored, "data")]
+    assert after == [sum(min(9, int(s)) == b for s in kept_scores) for b in range(10)]
     assert any(str(tmp_path / "corpus") in link.source for link in chain.raw_inputs)
 
 
@@ -182,3 +196,33 @@ def test_force_replaces_only_after_a_successful_run(
     assert (out / "old.txt").read_text() == "previous output"
     assert main([*bad[:-2], "--device", "cpu"]) == 0
     assert not (out / "old.txt").exists() and (out / "score_summary.json").is_file()
+
+
+def test_score_command_drops_the_share_asked_when_scores_tie(
+        tiny_scorer_dir: Path, tmp_path: Path) -> None:
+    """20 copies of one data dump (one score, 20 ids) under 10 code files: the bottom 10% are
+    3 of the copies, chosen by id hash (a threshold alone kept all 30: ties were kept)."""
+    import hashlib
+
+    import pyarrow as pa
+
+    (name, code), *others = stdlib_heads(11, skip=100)
+    dump = variants(name, code)[1][2]
+    rows = [{"id": hashlib.sha256(f"copy{i}".encode()).hexdigest(), "path": f"d/{i}.json",
+             "language": "json", "content": dump} for i in range(20)]
+    rows += [{"id": f"code-{n}", "path": f"lib/{n}", "language": "python", "content": c}
+             for n, c in others[:10]]
+    data = tmp_path / "in" / "data"
+    data.mkdir(parents=True)
+    pq.write_table(pa.Table.from_pylist(rows[::2]), data / "part-0.parquet")
+    pq.write_table(pa.Table.from_pylist(rows[1::2]), data / "part-1.parquet")
+    assert main(["curate", "score", str(tmp_path / "in"), "--model", str(tiny_scorer_dir),
+                 "--output", str(tmp_path / "out"), "--device", "cpu", "--no-lineage"]) == 0
+    kept, dropped = read_rows(tmp_path / "out", "data"), read_rows(tmp_path / "out", "dropped")
+    assert len(dropped) == 3 and len(kept) == 27
+    assert {r["content"] for r in dropped} == {dump}
+    copies = sorted((r["id"] for r in rows[:20]), key=lambda i: hashlib.sha256(
+        i.encode()).hexdigest())
+    assert sorted(r["id"] for r in dropped) == sorted(copies[:3])
+    code_scores = [r["quality_score"] for r in kept if r["language"] == "python"]
+    assert min(code_scores) > dropped[0]["quality_score"]  # the dump really is the bottom

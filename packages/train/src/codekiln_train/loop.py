@@ -178,9 +178,9 @@ def train(*, engine: Engine, batches: BatchSource, loss_fn: LossFn, loop: LoopCo
                        "mfu": mfu(per_device, flops_per_token, peak),
                        "memory_gb": memory_gb(engine.device.type)}
                 window_tokens, window_time = 0, 0.0
-            eval_every = loop.log.eval_every_steps
-            if validation is not None and eval_every and (step % eval_every == 0
-                                                          or step == loop.total_steps):
+            eval_every = loop.log.eval_every_steps  # None: only at the end (the recipe says)
+            if validation is not None and (step == loop.total_steps
+                                           or (eval_every and step % eval_every == 0)):
                 val = evaluate(engine, loss_fn, validation())
                 val_losses.append((step, val))
                 row = row or {"step": step + step_offset}

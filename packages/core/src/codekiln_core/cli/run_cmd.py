@@ -49,8 +49,9 @@ def run_command(
     check_commands(parsed)
     runner = PipelineRunner(parsed, console, from_step=from_step, until_step=until_step)
     result = runner.run()
+    notes = publish(result, runner.client)  # first: the table lists the plots it wrote
     print_summary(Console(), result)
-    for line in publish(result, runner.client):
+    for line in notes:
         console.print(line)
     typer.echo(f"mlflow run: {result.parent_run_id}")
     if not result.ok:

@@ -134,27 +134,20 @@ def _source_uri(source: str) -> str:
 
 
 def render_chain(chain: Chain) -> str:
-    """Human-readable chain, newest run first, raw inputs last."""
+    """Human-readable chain as a tree: each run's upstream runs (and a pipeline's steps) are
+    its children, side by side at one level; a run reached twice is drawn once."""
     lines = [f"lineage of {chain.ref}"]
-    for depth, run in enumerate(chain.runs):
-        pad = "  " * depth
-        branch = "└─ " if depth else ""
-        lines.append(f"{pad}{branch}{run.command}  run {run.run_id}  [{run.status}]")
-        for out in run.outputs:
-            lines.append(f"{pad}     out: {out.name}  {out.source}  ({out.digest})")
-        for model in run.models:
-            lines.append(f"{pad}     model: {model}")
-        for version in run.registered:
-            lines.append(f"{pad}     registered: models:/{version}")
-        passk = {k: v for k, v in run.metrics.items() if k.startswith("pass_at_")}
-        if passk:
-            shown = "  ".join(f"{k}={v:.3f}" for k, v in sorted(passk.items()))
-            lines.append(f"{pad}     {shown}")
-        for inp in run.inputs:
-            origin = f"from run {inp.upstream_run_id}" if inp.upstream_run_id else "raw"
-            lines.append(f"{pad}     in:  {inp.name}  {inp.source}  ({inp.digest}, {origin})")
+    if chain.runs:
+        by_id = {run.run_id: run for run in chain.runs}
+        shown = {chain.runs[0].run_id}
+        _draw_run(chain.runs[0], "", "", by_id, shown, lines)
+        for run in chain.runs:  # runs no drawn run links to (not expected; never hidden)
+            if run.run_id not in shown:
+                shown.add(run.run_id)
+                _draw_run(run, "", "", by_id, shown, lines)
     lines.append("raw inputs:")
-    lines.extend(f"  {i.name}  {i.source}  ({i.digest})" for i in chain.raw_inputs)
+    raw = dict.fromkeys(f"  {i.name}  {i.source}  ({i.digest})" for i in chain.raw_inputs)
+    lines.extend(raw)  # one line per raw input, however many runs read it
     if chain.downstream:
         lines.append("used by:")
         for r in chain.downstream:
@@ -162,3 +155,33 @@ def render_chain(chain: Chain) -> str:
                               if k.startswith("pass_at_"))
             lines.append(f"  {r.command}  run {r.run_id}  [{r.status}]{shown_k}")
     return "\n".join(lines)
+
+
+def _draw_run(run: RunNode, lead: str, pad: str, by_id: dict[str, RunNode], shown: set[str],
+              lines: list[str]) -> None:
+    """``lead``: this run's own prefix; ``pad``: the prefix of everything below it."""
+    lines.append(f"{lead}{run.command}  run {run.run_id}  [{run.status}]")
+    children = [by_id[r] for r in dict.fromkeys([*run.steps, *run.upstream]) if r in by_id]
+    detail_pad = pad + ("│  " if children else "   ")
+    lines.extend(f"{detail_pad}{detail}" for detail in _details(run))
+    for index, child in enumerate(children):
+        last = index == len(children) - 1
+        branch, below = ("└─ ", "   ") if last else ("├─ ", "│  ")
+        if child.run_id in shown:
+            lines.append(f"{pad}{branch}{child.command}  run {child.run_id}  (shown above)")
+            continue
+        shown.add(child.run_id)
+        _draw_run(child, pad + branch, pad + below, by_id, shown, lines)
+
+
+def _details(run: RunNode) -> list[str]:
+    details = [f"out: {out.name}  {out.source}  ({out.digest})" for out in run.outputs]
+    details.extend(f"model: {model}" for model in run.models)
+    details.extend(f"registered: models:/{version}" for version in run.registered)
+    passk = {k: v for k, v in run.metrics.items() if k.startswith("pass_at_")}
+    if passk:
+        details.append("  ".join(f"{k}={v:.3f}" for k, v in sorted(passk.items())))
+    for inp in run.inputs:
+        origin = f"from run {inp.upstream_run_id}" if inp.upstream_run_id else "raw"
+        details.append(f"in:  {inp.name}  {inp.source}  ({inp.digest}, {origin})")
+    return details

@@ -15,8 +15,10 @@ from codekiln_core.fsio import atomic_dir
 
 def cache_dir(uri: str, cache: Path) -> Path:
     """Where ``uri`` is kept under ``cache``: keyed by store too (another store, another model)."""
+    from codekiln_core.lineage.resolve import concrete_model_uri
     from codekiln_core.lineage.store import tracking_uri
 
+    uri = concrete_model_uri(uri)  # models:/NAME/latest moves on when a version is registered
     slug = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in uri.rstrip("/"))[-80:]
     return cache / f"{slug}-{hashlib.sha256(tracking_uri().encode()).hexdigest()[:10]}"
 
@@ -30,7 +32,9 @@ def download_model(uri: str, dest: Path) -> Path:
     if not uri.startswith("models:/"):
         raise ConfigError(f"{uri!r}: expected a registered model, models:/NAME/VERSION")
     if not _model_dirs(dest):
-        _fetch(uri, dest)
+        from codekiln_core.lineage.resolve import concrete_model_uri
+
+        _fetch(concrete_model_uri(uri), dest)
     found = _model_dirs(dest)
     if not found:
         raise ConfigError(f"{uri}: the registered model has no config.json (not a Hugging Face "

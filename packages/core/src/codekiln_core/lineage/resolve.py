@@ -9,11 +9,10 @@ from codekiln_core.errors import LineageError
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
-    from mlflow.entities.model_registry import ModelVersion
 
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
-_FORMS = ("a run id, runs:/RUN_ID, models:/NAME/VERSION, models:/NAME/latest, "
-          "models:/NAME@ALIAS or models:/MODEL_ID")
+_FORMS = ("a run id, runs:/RUN_ID, models:/NAME/VERSION (or latest), models:/NAME@ALIAS or "
+          "models:/MODEL_ID")
 
 
 def run_id_of(client: MlflowClient, ref: str) -> str:
@@ -38,8 +37,7 @@ def _model_run_id(client: MlflowClient, spec: str) -> str:
         version = client.get_model_version_by_alias(name, alias)
     elif "/" in spec:
         name, number = spec.split("/", 1)
-        version = (_latest_version(client, name) if number == "latest"
-                   else client.get_model_version(name, number))
+        version = client.get_model_version(name, _version_number(client, name, number))
     else:
         return _logged_model_run(client, spec)
     if version.run_id:
@@ -48,13 +46,26 @@ def _model_run_id(client: MlflowClient, spec: str) -> str:
     return _logged_model_run(client, model_id)
 
 
-def _latest_version(client: MlflowClient, name: str) -> ModelVersion:
-    """``models:/NAME/latest`` (as MLflow itself reads it): the highest version number."""
-    versions = client.search_model_versions(f"name = '{name}'")
+def _version_number(client: MlflowClient, name: str, number: str) -> str:
+    """``latest`` -> the highest registered version of ``name``; a number stays as it is."""
+    if number != "latest":
+        return number
+    versions = [int(v.version) for v in client.search_model_versions(f"name = '{name}'")]
     if not versions:
-        raise LineageError(f"'models:/{name}/latest': no version of {name!r} is registered "
-                           f"in the store ({_store()})")
-    return max(versions, key=lambda version: int(version.version))
+        raise LineageError(f"models:/{name}/latest: no version of {name!r} is registered in "
+                           f"the store ({_store()})")
+    return str(max(versions))
+
+
+def concrete_model_uri(uri: str) -> str:
+    """``models:/NAME/latest`` as the version it means now (``models:/NAME/3``); else ``uri``."""
+    if not (uri.startswith("models:/") and uri.endswith("/latest")):
+        return uri
+    from codekiln_core.lineage.store import connect
+
+    client, _ = connect()
+    name = uri.removeprefix("models:/").removesuffix("/latest")
+    return f"models:/{name}/{_version_number(client, name, 'latest')}"
 
 
 def _logged_model_run(client: MlflowClient, model_id: str) -> str:

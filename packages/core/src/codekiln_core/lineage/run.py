@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from codekiln_core.lineage.refs import InputRef, digest_path, git_sha, write_marker
 from codekiln_core.lineage.store import connect, tracking_uri
+from codekiln_core.plots import Curves
 from codekiln_core.versions import installed_versions
 
 if TYPE_CHECKING:
@@ -21,15 +22,20 @@ TAG_OUTPUTS = "codekiln.outputs"
 TAG_VERSIONS = "codekiln.versions"
 TAG_GIT_SHA = "codekiln.git_sha"
 _PARAM_VALUE_LIMIT = 6000
+#: Set to 0 to keep runs from drawing their curves (plots/curves.png) when they end.
+PLOTS_ENV = "CODEKILN_PLOTS"
 
 
 class LineageRun:
     """Handle on the command's run; every method is a no-op when lineage is disabled."""
 
-    def __init__(self, run_id: str | None, client: MlflowClient | None = None) -> None:
+    def __init__(self, run_id: str | None, client: MlflowClient | None = None,
+                 command: str = "") -> None:
         self.run_id = run_id
+        self.command = command
         self._client = client
         self._outputs: list[dict[str, str]] = []
+        self.curves = Curves()  # loss / lr / reward histories, drawn when the run ends
 
     @property
     def enabled(self) -> bool:
@@ -52,6 +58,7 @@ class LineageRun:
         from mlflow.entities import Metric
 
         now = int(time.time() * 1000)
+        self.curves.add(metrics, step)
         items = [Metric(k, float(v), now, step) for k, v in sorted(metrics.items())]
         for start in range(0, len(items), 1000):
             self._client_().log_batch(self._id(), metrics=items[start : start + 1000])
@@ -98,6 +105,28 @@ class LineageRun:
             uri = f"models:/{register_as}/{version.version}"
         write_marker(Path(model_dir).resolve(), self._marker(name, model.model_id, model_uri=uri))
         return uri
+
+    def write_curves(self) -> list[str]:
+        """Log ``plots/curves.png`` and ``plots/curves.json`` (the data drawn) when a loss,
+        learning rate or reward was logged at two steps or more; returns the artifact paths.
+
+        Called by :func:`lineage_run` as the run ends, so every training command gets its
+        curves without plotting code of its own.
+        """
+        if not self.enabled:
+            return []
+        histories = self.curves.histories()
+        if not any(len(points) >= 2 for points in histories.values()):
+            return []  # the common case for data commands: matplotlib is never imported
+        import tempfile
+
+        from codekiln_core.plots import write_curves
+
+        with tempfile.TemporaryDirectory(prefix="codekiln-curves-") as tmp:
+            files = write_curves(histories, Path(tmp), title=self.command)
+            for path in files:
+                self._client_().log_artifact(self._id(), str(path), "plots")
+        return [f"plots/{path.name}" for path in files]
 
     def _log_dataset(self, name: str, source: str, digest: str, *, context: str,
                      upstream: str | None = None) -> None:
@@ -156,7 +185,7 @@ def lineage_run(
         tags[TAG_GIT_SHA] = sha
     tags.update(pipeline_tags())
     run_id = client.create_run(experiment_id, tags=tags, run_name=command).info.run_id
-    run = LineageRun(run_id, client)
+    run = LineageRun(run_id, client, command)
     try:
         for ref in resolved:
             run._log_dataset(ref.name, ref.source, ref.digest or "unknown", context="input",
@@ -165,10 +194,28 @@ def lineage_run(
             client.log_dict(run_id, dict(config), "config.json")
             run.log_params(flatten(config))
         yield run
-    except BaseException:
+    except BaseException as exc:
+        if not isinstance(exc, KeyboardInterrupt):
+            _draw_curves(run)  # a failed run's curves show where it went wrong
         client.set_terminated(run_id, "FAILED")
         raise
+    _draw_curves(run)
     client.set_terminated(run_id, "FINISHED")
+
+
+def _draw_curves(run: LineageRun) -> None:
+    """Best effort: a figure that cannot be drawn never fails the command that trained."""
+    import os
+
+    if os.environ.get(PLOTS_ENV, "1").strip().lower() in ("0", "false", "no", "off"):
+        return
+    try:
+        run.write_curves()
+    except Exception as exc:  # reported, never raised
+        import sys
+
+        print(f"codekiln: run {run.run_id}: curves not drawn ({type(exc).__name__}: {exc})",
+              file=sys.stderr)
 
 
 def _resolve_upstream(client: MlflowClient, ref: InputRef) -> InputRef:

@@ -51,6 +51,8 @@ def quiet_mlflow() -> None:
     """Offline-friendly defaults (no telemetry), set before mlflow is imported."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
+    # Report files are small: a progress bar per download is noise in a pipeline's log.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
 def connect(*, create: bool = True) -> tuple[MlflowClient, str]:

@@ -31,6 +31,7 @@ from codekiln_core.pipeline.parent import (
 )
 from codekiln_core.pipeline.recipe import PipelineRecipe, StepConfig, referenced_steps
 from codekiln_core.pipeline.state import PipelineState, StepState
+from codekiln_core.pipeline.streams import LockedLog, copy_stderr, terminal_env
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -202,23 +203,28 @@ class PipelineRunner:
         return outcome
 
     def _spawn(self, step: StepConfig, argv: list[str], outcome: StepOutcome) -> int:
-        env = dict(os.environ, **substitute(step.env, self._resolve))
+        env = {**terminal_env(), **os.environ, **substitute(step.env, self._resolve)}
         env.update({PARENT_RUN_ENV: self.parent_run_id, PIPELINE_STEP_ENV: step.name,
                     "MLFLOW_TRACKING_URI": tracking_uri()})
         self.state.logs_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.state.logs_dir / f"{step.name}.log"
         command = [sys.executable, "-m", "codekiln_core", *argv]
-        with log_path.open("a", encoding="utf-8") as log:
+        with log_path.open("a", encoding="utf-8") as handle:
+            log = LockedLog(handle)
             log.write(f"$ codekiln {' '.join(argv)}\n")
-            process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True,
-                                       bufsize=1, preexec_fn=_die_with_parent)
-            assert process.stdout is not None
+            process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, preexec_fn=_die_with_parent)
+            assert process.stdout is not None and process.stderr is not None
+            errors = copy_stderr(process.stderr, log)
             try:
-                for line in process.stdout:
+                for raw in process.stdout:
+                    line = raw.decode("utf-8", errors="replace")
                     sys.stdout.write(line)
                     sys.stdout.flush()
                     log.write(line)
-                return process.wait()
+                code = process.wait()
+                errors.join()
+                return code
             except KeyboardInterrupt:
                 outcome.status = "interrupted"
                 _stop(process)
@@ -316,7 +322,7 @@ def _die_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
-def _stop(process: subprocess.Popen[str]) -> None:
+def _stop(process: subprocess.Popen[bytes]) -> None:
     try:
         process.wait(timeout=30)  # Ctrl-C reached the step too; let it stop cleanly
     except subprocess.TimeoutExpired:

@@ -28,6 +28,9 @@ def label_command(
     from codekiln_curate.label.run import run_labeling
 
     parsed = load_label_recipe(recipe, list(overrides or []))
+    note = parsed.sampling.precedence_note()
+    if note:
+        typer.echo(f"note: {note}", err=True)
     result = run_labeling(dataset, output, parsed, lineage=not no_lineage, recipe_file=recipe)
     stats = result.stats
     typer.echo(f"labeled {stats['labeled']} of {stats['sampled']} sampled files "

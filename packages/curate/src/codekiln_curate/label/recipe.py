@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from codekiln_core.config import RecipeModel, load_recipe, validate
 
@@ -47,18 +47,67 @@ class TeacherConfig(RecipeModel):
     device: str = Field("cpu", description="torch device for kind hf, e.g. cpu or cuda")
 
 
+#: The sample of the Seed-Coder labeled set (Table 17): ~2.7x as many Python files as
+#: files of each other language. Applied only when neither count is set in the recipe.
+PAPER_QUOTAS: dict[str, int] = {"python": 270}
+
+
 class SamplingConfig(RecipeModel):
-    """Which files get labeled: per-language quotas over a seeded shuffle."""
+    """Which files get labeled: per-language counts over a seeded shuffle.
+
+    Precedence: ``quotas`` names exceptions and wins for the languages it names;
+    ``per_language`` is the count of every other language. Left both unset, the sample is
+    the paper's (100 per language, Python 270). Setting only ``per_language`` means what it
+    says for every language (the paper's Python exception no longer applies). Setting
+    ``per_language`` while ``quotas`` names every sampled language is an error: the count
+    would do nothing.
+    """
 
     languages: list[str] = Field(list(SEED_LANGUAGES), description="languages to sample "
                                  "(codekiln names); default: the 21 of the Seed-Coder set")
-    per_language: int = Field(100, ge=0, description="files per language unless quotas says")
-    quotas: dict[str, int] = Field({"python": 270}, description="per-language overrides of "
-                                   "per_language (default keeps Table 17's ~2.7x for Python)")
+    per_language: int = Field(100, ge=0, description="files of each language quotas does "
+                              "not name")
+    quotas: dict[str, int] | None = Field(
+        None, description="files per named language, winning over per_language for those "
+        "languages; unset: the paper's {python: 270} while per_language is unset too, else "
+        "none")
     seed: int = Field(0, description="shuffle seed: same seed, same sample")
     max_chars: int = Field(24000, ge=100, description="files longer than this are truncated "
                            "(marked) before prompting")
     min_chars: int = Field(1, ge=0, description="skip files shorter than this")
+
+    @model_validator(mode="after")
+    def _per_language_has_an_effect(self) -> SamplingConfig:
+        both = {"per_language", "quotas"} <= self.model_fields_set and self.quotas is not None
+        if both and self.languages and all(lang in self.quotas for lang in self.languages):
+            given = ", ".join(f"{k}={v}" for k, v in self.quotas.items())
+            raise ValueError(
+                f"per_language={self.per_language} has no effect: quotas names every sampled "
+                f"language ({given}); change the counts in quotas (e.g. quotas."
+                f"{self.languages[0]}={self.per_language}) or drop quotas")
+        return self
+
+    def effective_quotas(self) -> dict[str, int]:
+        """Files to sample per language of ``languages``, precedence applied."""
+        if self.quotas is not None:
+            exceptions = self.quotas
+        elif "per_language" in self.model_fields_set:
+            exceptions = {}
+        else:
+            exceptions = PAPER_QUOTAS
+        return {lang: exceptions.get(lang, self.per_language) for lang in self.languages}
+
+    def precedence_note(self) -> str | None:
+        """One line when a set per_language and quotas both apply (quotas wins where named)."""
+        if self.quotas is None or "per_language" not in self.model_fields_set:
+            return None
+        named = sorted(lang for lang in self.languages if lang in self.quotas)
+        if not named:
+            return None
+        others = [lang for lang in self.languages if lang not in self.quotas]
+        counts = ", ".join(f"{lang}={self.quotas[lang]}" for lang in named)
+        return (f"sampling.quotas sets {counts}; per_language={self.per_language} applies to "
+                f"the other {len(others)} language(s) only")
 
 
 class LabelRecipe(RecipeModel):

@@ -90,6 +90,7 @@ def label_files(dataset: Path, output: Path, recipe: LabelRecipe,
         cache.close()
     rows, rejected = _rows(docs, answers, failures, teacher.name, recipe.teacher.mode)
     stats = _stats(docs, rows, rejected, teacher, hits, recipe.teacher.mode)
+    stats["quotas"] = recipe.sampling.effective_quotas()  # what was asked, precedence applied
     _write(output, rows, rejected, stats)
     return LabelResult(output, output / "labels.parquet", stats, rows=rows)
 

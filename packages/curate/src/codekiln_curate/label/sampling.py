@@ -71,7 +71,7 @@ def _from_tree(found: DatasetFiles) -> Iterator[FileToLabel]:
 
 def sample(documents: Iterator[FileToLabel], config: SamplingConfig) -> list[FileToLabel]:
     """At most quota files per language, the ones with the smallest seeded hash of their id."""
-    quotas = {lang: config.quotas.get(lang, config.per_language) for lang in config.languages}
+    quotas = config.effective_quotas()
     best: dict[str, list[tuple[str, FileToLabel]]] = {lang: [] for lang in quotas}
     for doc in documents:
         quota = quotas.get(doc.language, 0)

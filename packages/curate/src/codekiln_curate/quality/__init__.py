@@ -5,6 +5,11 @@ The ``quality-score`` stage is :mod:`codekiln_curate.stages.quality_score`.
 
 from __future__ import annotations
 
-from codekiln_curate.quality.gate import percentile_threshold, threshold_for
+from codekiln_curate.quality.gate import (
+    GateDecision,
+    absolute_gate,
+    percentile_gate,
+    threshold_for,
+)
 
-__all__ = ["percentile_threshold", "threshold_for"]
+__all__ = ["GateDecision", "absolute_gate", "percentile_gate", "threshold_for"]

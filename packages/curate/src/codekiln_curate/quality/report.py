@@ -17,13 +17,19 @@ def histogram(scores: list[float]) -> list[int]:
 
 
 def summarize(scores: list[float], thresholds: dict[str, float],
-              counts: dict[str, dict[str, int]], options: Any) -> dict[str, Any]:
+              counts: dict[str, dict[str, int]], options: Any,
+              keep: list[bool] | None = None) -> dict[str, Any]:
+    """``histogram``: all files before the gate; ``histogram_kept``: those it kept (the
+    two series of score_histogram.png)."""
     kept = sum(c["kept"] for c in counts.values())
+    kept_scores = scores if keep is None else [s for s, k in zip(scores, keep, strict=True)
+                                                if k]
     return {
         "files": len(scores), "kept": kept, "dropped": len(scores) - kept,
         "mean_score": round(sum(scores) / len(scores), 4) if scores else 0.0,
         "thresholds": {k: round(v, 4) for k, v in thresholds.items()},
         "per_language": counts, "histogram": histogram(scores),
+        "histogram_kept": histogram(kept_scores),
         "options": dict(options.__dict__),
     }
 
@@ -48,11 +54,15 @@ def write_report(out: Path, summary: dict[str, Any]) -> None:
 
 
 def write_score_plot(out: Path) -> Path | None:
-    """score_histogram.png: the scores of all files (before the gate), kept part stacked."""
+    """score_histogram.png: every file's score before the gate, as kept + dropped stacked,
+    in the unit bins of score_summary.json (``histogram`` = kept + dropped bars,
+    ``histogram_kept`` = the kept bars)."""
     from codekiln_curate.report.plots import column_values, write_histogram
 
     kept = column_values(sorted((out / "data").glob("*.parquet")), "quality_score")
     dropped = column_values(sorted((out / "dropped").glob("*.parquet")), "quality_score")
     path = out / "score_histogram.png"
-    title = f"quality_score ({kept.size} kept, {dropped.size} dropped)"
-    return path if write_histogram(title, kept, dropped, HISTOGRAM_BINS, path) else None
+    title = f"quality_score ({kept.size} kept, {dropped.size} dropped by the gate)"
+    edges = [float(i) for i in range(HISTOGRAM_BINS + 1)]  # 0-1, ..., 9-10 (10 in the last)
+    return path if write_histogram(title, kept, dropped, HISTOGRAM_BINS, path,
+                                   edges=edges) else None

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from codekiln_core.errors import ConfigError
-from codekiln_curate.quality.gate import GLOBAL, keep, percentile_threshold
+from codekiln_curate.quality.gate import GLOBAL, GateDecision, absolute_gate, percentile_gate
 from codekiln_curate.quality.scorer import QualityModel, check_model_dir
 
 STAGE = "quality-score"
@@ -85,9 +85,12 @@ def _scoring_columns(part: Path) -> list[str]:
     return [c for c in ("content", "language") if c in names]
 
 
-def write_split(parts: list[Path], scores: list[list[float]], thresholds: dict[str, float],
+def write_split(parts: list[Path], scores: list[list[float]], keep_mask: list[bool],
                 out: Path) -> dict[str, dict[str, int]]:
-    """Kept rows (+ ``quality_score``) to data/, the rest to dropped/; counts per language."""
+    """Kept rows (+ ``quality_score``) to data/, the rest to dropped/; counts per language.
+
+    ``keep_mask`` is aligned with the parts' rows, in order.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
@@ -95,13 +98,14 @@ def write_split(parts: list[Path], scores: list[list[float]], thresholds: dict[s
     from codekiln_curate.engine.storage import write_parquet
 
     counts: dict[str, dict[str, int]] = {}
+    offset = 0
     for part, part_scores in zip(parts, scores, strict=True):
         table = pq.read_table(part)
         table = table.append_column("quality_score", pa.array(part_scores, pa.float64()))
         languages = (table.column("language").to_pylist() if "language" in table.column_names
                      else [None] * table.num_rows)
-        mask = [keep(s, lang, thresholds) for s, lang in zip(part_scores, languages,
-                                                            strict=True)]
+        mask = keep_mask[offset : offset + table.num_rows]
+        offset += table.num_rows
         for lang, kept in zip(languages, mask, strict=True):
             entry = counts.setdefault(lang or "unknown", {"kept": 0, "dropped": 0})
             entry["kept" if kept else "dropped"] += 1
@@ -116,12 +120,25 @@ def write_split(parts: list[Path], scores: list[list[float]], thresholds: dict[s
     return dict(sorted(counts.items()))
 
 
-def thresholds_of(options: ScoreOptions, scores: list[float],
-                  languages: list[str | None]) -> dict[str, float]:
+def gate_of(options: ScoreOptions, scores: list[float], languages: list[str | None],
+            ids: list[str]) -> GateDecision:
     if options.min_score is not None:
-        return {GLOBAL: options.min_score}
-    return percentile_threshold(scores, languages, options.drop_percentile or 0.0,
-                                options.per_language)
+        return absolute_gate(scores, languages, {GLOBAL: options.min_score})
+    return percentile_gate(scores, languages, ids, options.drop_percentile or 0.0,
+                           options.per_language)
+
+
+def all_ids(parts: list[Path]) -> list[str]:
+    """Document ids (the gate's tie-break); ``PART:ROW`` for Parquet without an id column."""
+    import pyarrow.parquet as pq
+
+    ids: list[str] = []
+    for part in parts:
+        if "id" in pq.read_schema(part).names:
+            ids.extend(str(v) for v in pq.read_table(part, columns=["id"]).column(0).to_pylist())
+        else:
+            ids.extend(f"{part.name}:{row}" for row in range(pq.read_metadata(part).num_rows))
+    return ids
 
 
 def all_languages(parts: list[Path]) -> list[str | None]:
@@ -161,15 +178,16 @@ def score_dataset(dataset: Path, model_dir: Path, out: Path, options: ScoreOptio
                          enabled=lineage) as run:
         scores = score_parts(parts, model, progress)
         flat = [s for part in scores for s in part]
-        thresholds = thresholds_of(options, flat, all_languages(parts))
+        decision = gate_of(options, flat, all_languages(parts), all_ids(parts))
         with atomic_dir(out) as tmp:  # an old output (--force) goes only after success
-            counts = write_split(parts, scores, thresholds, tmp)
-            summary = summarize(flat, thresholds, counts, options)
+            counts = write_split(parts, scores, decision.keep, tmp)
+            summary = summarize(flat, decision.thresholds, counts, options, decision.keep)
             write_report(tmp, summary)
             plot = write_score_plot(tmp)
         run.log_metrics({"kept": summary["kept"], "dropped": summary["dropped"],
                          "mean_score": summary["mean_score"]})
         run.log_artifact(out / "report.md", artifact_path="report")
+        run.log_artifact(out / "score_summary.json", artifact_path="report")
         if plot is not None:
             run.log_artifact(out / plot.name, artifact_path="report")
         run.log_output(out, name="scored")

@@ -25,8 +25,9 @@ def column_values(files: list[Path], column: str) -> np.ndarray:
 
 
 def write_histogram(signal: str, kept: np.ndarray, dropped: np.ndarray, bins: int,
-                    path: Path) -> bool:
-    """One PNG per signal; False when no document has the signal."""
+                    path: Path, edges: list[float] | None = None) -> bool:
+    """One PNG per signal (``bins`` from the data's range unless ``edges`` are given);
+    False when no document has the signal."""
     if kept.size == 0 and dropped.size == 0:
         return False
     import matplotlib
@@ -34,11 +35,12 @@ def write_histogram(signal: str, kept: np.ndarray, dropped: np.ndarray, bins: in
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    both = np.concatenate([kept, dropped])
-    low, high = float(both.min()), float(both.max())
-    edges = np.linspace(low, high if high > low else low + 1.0, bins + 1)
+    if edges is None:
+        both = np.concatenate([kept, dropped])
+        low, high = float(both.min()), float(both.max())
+        edges = np.linspace(low, high if high > low else low + 1.0, bins + 1).tolist()
     fig, ax = plt.subplots(figsize=(6, 3.2), dpi=80)
-    ax.hist([kept, dropped], bins=edges.tolist(), stacked=True, label=["kept", "dropped"],
+    ax.hist([kept, dropped], bins=edges, stacked=True, label=["kept", "dropped"],
             color=["#3b7dd8", "#d8643b"])
     ax.set_title(signal)
     ax.set_xlabel(signal)

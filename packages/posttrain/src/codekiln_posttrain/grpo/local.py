@@ -170,7 +170,8 @@ def run_grpo_local(recipe: GrpoRecipe, *, lineage: bool = True,
                 engine.backward(loss)
                 stats = engine.step()
                 updates += 1
-                metrics.update(extra, loss=float(loss.detach()), grad_norm=stats.grad_norm)
+                metrics.update(extra, loss=float(loss.detach()), grad_norm=stats.grad_norm,
+                               lr=stats.lr)
             history.append(metrics)
             run.log_metrics(metrics, step=step + 1)
         run.log_metrics({**report.as_metrics(), "curriculum_dropped": dropped,

@@ -53,6 +53,9 @@ def ensure_distributed_env(*, device: str | None = None) -> None:
     ``device`` is ``"cpu"`` or ``"cuda"``; None picks CUDA when usable. On CPU DeepSpeed must
     be told (``DS_ACCELERATOR=cpu``) before it is imported, or it probes for CUDA.
     """
+    from codekiln_train.engine.build_locks import clear_stale_build_locks
+
+    clear_stale_build_locks()
     use_cuda = cuda_usable() if device is None else device == "cuda"
     if not use_cuda:
         os.environ["DS_ACCELERATOR"] = "cpu"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -75,10 +76,39 @@ def lr_factor(step: int, total: int, warmup: int) -> float:
     return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
+@dataclass
+class TrainCurves:
+    """Per optimizer step: the batch loss and the learning rate it used; validation losses
+    (MSE on the held-out split, same units as the loss) at ``(step, loss)``."""
+
+    losses: list[float] = field(default_factory=list)
+    lrs: list[float] = field(default_factory=list)
+    val_losses: list[tuple[int, float]] = field(default_factory=list)
+
+
+def eval_steps(total: int, points: int) -> set[int]:
+    """``points`` optimizer steps spread evenly over ``total``, the last one included."""
+    if points <= 0 or total <= 0:
+        return set()
+    count = min(points, total)
+    return {max(1, round(total * (i + 1) / count)) for i in range(count)}
+
+
+def validation_loss(model: Any, ids: Sequence[Sequence[int]], targets: Sequence[float],
+                    batch_size: int, device: str) -> float:
+    """Mean squared error of the head on held-out files (the training loss, unshuffled)."""
+    raw = predict(model, ids, batch_size, device)
+    model.train()
+    return sum((p - t) ** 2 for p, t in zip(raw, targets, strict=True)) / len(targets)
+
+
 def train(model: Any, ids: Sequence[Sequence[int]], targets: Sequence[float],
           config: ScorerConfig, device: str,
-          on_step: Callable[[int, int, float], None] | None = None) -> list[float]:
-    """AdamW + MSE over shuffled batches for ``config.epochs``; returns the loss per step."""
+          on_step: Callable[[int, int, float], None] | None = None, *,
+          held_out: tuple[Sequence[Sequence[int]], Sequence[float]] | None = None,
+          ) -> TrainCurves:
+    """AdamW + MSE over shuffled batches for ``config.epochs``; validation loss on
+    ``held_out`` at ``config.eval_points`` evenly spaced steps."""
     import torch
 
     generator = torch.Generator().manual_seed(config.seed)
@@ -90,8 +120,9 @@ def train(model: Any, ids: Sequence[Sequence[int]], targets: Sequence[float],
     warmup = int(total * config.warmup_fraction)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer,
                                                  lambda s: lr_factor(s, total, warmup))
+    validate_at = eval_steps(total, config.eval_points) if held_out and held_out[0] else set()
     model.to(device).train()
-    losses: list[float] = []
+    curves = TrainCurves()
     for _ in range(config.epochs):
         order = torch.randperm(len(ids), generator=generator).tolist()
         for start in range(0, len(order), config.batch_size):
@@ -103,13 +134,18 @@ def train(model: Any, ids: Sequence[Sequence[int]], targets: Sequence[float],
             optimizer.zero_grad(set_to_none=True)
             out.loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            curves.lrs.append(float(optimizer.param_groups[0]["lr"]))
             optimizer.step()
             schedule.step()
-            losses.append(float(out.loss.detach()))
+            curves.losses.append(float(out.loss.detach()))
+            step = len(curves.losses)
+            if step in validate_at and held_out is not None:
+                curves.val_losses.append((step, validation_loss(
+                    model, held_out[0], held_out[1], config.batch_size, device)))
             if on_step is not None:
-                on_step(len(losses), total, losses[-1])
+                on_step(step, total, curves.losses[-1])
     model.eval()
-    return losses
+    return curves
 
 
 def predict(model: Any, ids: Sequence[Sequence[int]], batch_size: int,

@@ -42,6 +42,9 @@ class ScorerConfig(RecipeModel):
     seed: int = Field(default=0, description="seed for weights, shuffling and dropout")
     eval_percent: int = Field(default=10, ge=1, le=50,
                               description="held-out share in percent, chosen by id hash")
+    eval_points: int = Field(default=5, ge=0,
+                             description="validation losses on the held-out split over the "
+                                         "run, evenly spaced, the last at the end (0: none)")
     tokenizer_vocab: int = Field(default=4096, ge=300,
                                  description="vocab of the BPE trained when no --tokenizer")
 

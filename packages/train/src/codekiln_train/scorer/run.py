@@ -63,12 +63,14 @@ def fit(labels: list[Label], config: ScorerConfig, tokenizer_dir: Path | None,
         texts = [scorer_model.format_input(r.language, r.content) for r in rows]
         return scorer_model.encode(tokenizer, texts, config.max_tokens)
 
-    losses = scorer_model.train(model, ids_of(train_set),
-                                [r.score / MAX_SCORE for r in train_set], config, device, on_step)
-    raw = scorer_model.predict(model, ids_of(held_out), config.batch_size, device)
+    held_out_ids = ids_of(held_out)
+    curves = scorer_model.train(model, ids_of(train_set),
+                                [r.score / MAX_SCORE for r in train_set], config, device, on_step,
+                                held_out=(held_out_ids, [r.score / MAX_SCORE for r in held_out]))
+    raw = scorer_model.predict(model, held_out_ids, config.batch_size, device)
     metrics = evaluate([r.score for r in held_out], predictions_0_10(raw))
     summary = {"train_files": len(train_set), "held_out_files": len(held_out),
-               "metrics": metrics, "losses": losses}
+               "metrics": metrics, "losses": curves.losses, "curves": curves}
     return model, tokenizer, summary
 
 
@@ -80,6 +82,19 @@ def save_checkpoint(model: Any, tokenizer: Any, out: Path, config: ScorerConfig,
         tokenizer.save_pretrained(str(tmp))
         meta = scorer_model.checkpoint_meta(config, metrics.as_flat())
         atomic_write_json(tmp / META_FILE, meta)
+
+
+def log_curves(run: Any, curves: scorer_model.TrainCurves, points: int = 200) -> None:
+    """train_loss and lr at about ``points`` steps (the last included), val_loss at each of
+    its steps; steps count optimizer steps from 1."""
+    total = len(curves.losses)
+    stride = max(1, total // points)
+    steps = sorted({*range(1, total + 1, stride), total} if total else set())
+    for step in steps:
+        run.log_metrics({"train_loss": curves.losses[step - 1], "lr": curves.lrs[step - 1]},
+                        step=step)
+    for step, loss in curves.val_losses:
+        run.log_metrics({"val_loss": loss}, step=step)
 
 
 def train_scorer(labels_path: Path, config: ScorerConfig, output: Path, *,
@@ -109,9 +124,7 @@ def train_scorer(labels_path: Path, config: ScorerConfig, output: Path, *,
         save_checkpoint(model, tokenizer, output, config, metrics)
         run.log_metrics({**metrics.as_flat(), "train_files": summary["train_files"],
                          "final_loss": summary["losses"][-1]})
-        stride = max(1, len(summary["losses"]) // 200)  # a loss curve, not one call per step
-        for step in range(0, len(summary["losses"]), stride):
-            run.log_metrics({"train_loss": summary["losses"][step]}, step=step)
+        log_curves(run, summary["curves"])
         model_uri = run.log_model(output, name="quality-scorer", register_as=register_as) \
             if run.enabled else None
     return ScorerResult(output, metrics, summary["train_files"], summary["losses"],
