@@ -15,12 +15,13 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from codekiln_benchmark_data.catalog import FILES, SNAPSHOT, BundledFile
+from codekiln_benchmark_data.catalog import FILES, MBPP_SPLITS, SNAPSHOT, BundledFile
 
 __version__ = "0.1.0"
 
 __all__ = [
     "FILES",
+    "MBPP_SPLITS",
     "SNAPSHOT",
     "BundledFile",
     "UnknownBenchmarkFile",

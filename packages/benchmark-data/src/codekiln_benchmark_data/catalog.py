@@ -11,6 +11,15 @@ from dataclasses import dataclass
 #: Snapshot the files were taken from (shared/benchmarks, gathered 2026-11-22).
 SNAPSHOT = "2026-11-22"
 
+#: MBPP's upstream task-id ranges (README of google-research/mbpp): only ``test`` is
+#: evaluated; the others may train, tune or hold out.
+MBPP_SPLITS: dict[str, range] = {
+    "prompt": range(1, 11),
+    "test": range(11, 511),
+    "validation": range(511, 601),
+    "train": range(601, 975),
+}
+
 
 @dataclass(frozen=True)
 class BundledFile:

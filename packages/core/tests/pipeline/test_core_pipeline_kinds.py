@@ -21,6 +21,7 @@ from codekiln_core.pipeline.recipe import StepConfig, load_pipeline
 
 REPO = Path(__file__).resolve().parents[4]
 QUICKSTART = REPO / "recipes" / "quickstart.yaml"
+ABLATION = REPO / "recipes" / "ablation-llm-filter.yaml"
 #: The package that owns each command group (skipped when it is not installed).
 OWNERS = {"curate": "codekiln_curate", "train": "codekiln_train",
           "posttrain": "codekiln_posttrain", "eval": "codekiln_eval", "serve": "codekiln_serve"}
@@ -46,6 +47,9 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "from-code": {"inputs": ["D"], "output": "F.jsonl"},
     "eval": {"options": {"benchmark": "humaneval", "model": "D", "n": 1, "k": "1"}},
     "serve-check": {"inputs": ["D"]},
+    "heldout": {"options": {"against": "D", "mbpp_split": "train"}},
+    "compare": {"inputs": ["a@0=" + "0" * 32, "b@0=mbpp:" + "1" * 32],
+                "options": {"metric": ["val_loss", "mbpp/pass_at_1"], "baseline": "a"}},
     "command": {"command": ["posttrain", "data", "import"], "inputs": ["F"],
                 "output_flag": "--output"},
 }
@@ -159,3 +163,21 @@ def test_quickstart_recipe_overrides_name_real_keys(tmp_path: Path) -> None:
             model.model_validate({**step.config, "output": str(tmp_path / step.name)})
         checked += 1
     assert checked == len(RECIPE_MODELS)
+
+
+def test_ablation_recipe_with_seeds_is_accepted_by_the_cli(root: Any, tmp_path: Path) -> None:
+    """Every copy of the ablation's seeded steps parses, and its pretraining recipe validates
+    with the overrides each copy passes."""
+    from codekiln_core.config import load_recipe
+
+    recipe = load_pipeline(ABLATION, seeds=[0, 1])
+    pretrains = 0
+    for step, argv in plan(recipe):
+        assert argv is not None
+        require_owner(step.argv_prefix)
+        parse(root, argv)
+        if step.kind == "pretrain":
+            sets = [argv[i + 1] for i, a in enumerate(argv) if a == "--set"]
+            load_recipe(argv[2], recipe_model("pretrain"), sets)
+            pretrains += 1
+    assert pretrains == 4

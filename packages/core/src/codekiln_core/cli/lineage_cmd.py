@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from codekiln_core.cli.options import NoLineage
+
 lineage_app = typer.Typer(
     help="Trace models and datasets back to their raw inputs (MLflow).", no_args_is_help=True
 )
@@ -57,6 +59,27 @@ def show(
     else:
         draw.write_html(drawn, target)
     typer.echo(f"lineage picture: {target}")
+
+
+@lineage_app.command("compare")
+def compare(
+    runs: list[str] = typer.Argument(..., help="runs as [ARM[@SEED]=][PREFIX:]RUN_ID, e.g. "  # noqa: B008
+                                     "rules@0=RUN (pretraining), rules@0=mbpp:RUN (an eval: "
+                                     "its metrics become mbpp/NAME)"),
+    metric: list[str] = typer.Option(..., "--metric", "-m",  # noqa: B008
+                                     help="NAME[:final|min|max], repeatable, e.g. val_loss, "
+                                     "val_loss:min, mbpp/pass_at_1"),
+    output: Path = typer.Option(..., "--output", "-o",  # noqa: B008
+                                help="directory for comparison.md/.json/.png"),
+    baseline: str = typer.Option(None, "--baseline",
+                                 help="the arm the others are compared with (default: first)"),
+    title: str = typer.Option("comparison", "--title", help="title of the table and plot"),
+    no_lineage: NoLineage = False,
+) -> None:
+    """Arms x seeds side by side: a table, mean ± std, differences with their SE, a bar plot."""
+    from codekiln_core.lineage.compare_cmd import run_compare
+
+    run_compare(runs, metric, output, baseline=baseline, title=title, lineage=not no_lineage)
 
 
 @lineage_app.command("ui")

@@ -22,6 +22,9 @@ def run_command(
         "--until", help="stop after this step")] = None,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="print each step's command line and run nothing")] = False,
+    seeds: Annotated[str | None, typer.Option(
+        "--seeds", help="repeat the seeded steps: a count (3: seeds 0,1,2) or a list "
+        "(0,4,7); default: the recipe's seeds")] = None,
 ) -> None:
     """Run RECIPE's steps in order; a rerun skips finished steps and resumes an interrupted one."""
     from rich.console import Console
@@ -34,7 +37,12 @@ def run_command(
             raise ConfigError(f"no RECIPE given and no {QUICKSTART} here; pass a pipeline "
                               "recipe, e.g. codekiln run recipes/quickstart.yaml")
         recipe = QUICKSTART
-    parsed = load_pipeline(recipe, list(overrides or []))
+    from codekiln_core.pipeline.seeds import parse_seeds, step_range_name
+
+    parsed = load_pipeline(recipe, list(overrides or []),
+                           parse_seeds(seeds) if seeds is not None else None)
+    from_step = step_range_name(parsed, from_step, last=False)
+    until_step = step_range_name(parsed, until_step, last=True)
     console = Console(stderr=True)
     if dry_run:
         from codekiln_core.pipeline.plan import print_plan

@@ -48,6 +48,10 @@ KINDS: dict[str, StepKind] = {
     "tokenizer": StepKind(("curate", "tokenizer", "train"), resumes=False,
                           key_metrics=("vocab_size",)),
     "shards": StepKind(("curate", "shards"), key_metrics=("tokens", "sequences", "fim_documents")),
+    # codekiln curate heldout [DATASETS] --against CORPUS --output DIR: a validation set
+    # (MBPP's non-test solutions by default) checked to share no 10-gram with the corpora.
+    "heldout": StepKind(("curate", "heldout"), resumes=False,
+                        key_metrics=("documents", "dropped_overlap", "scanned")),
     # codekiln train pretrain RECIPE --set output=DIR [--resume] [--register NAME]: the output
     # is the recipe's `output` key; each stage's HF model lands in DIR/<stage name>/model.
     "pretrain": StepKind(("train", "pretrain"), recipe="positional", output_flag=None,
@@ -87,6 +91,10 @@ KINDS: dict[str, StepKind] = {
     # completion and one chat request, stops it (codekiln_core.pipeline.serve_check).
     "serve-check": StepKind(("serve-check",), output_flag=None, resumes=False,
                             key_metrics=("latency_s",)),
+    # codekiln lineage compare ARM@SEED=[PREFIX:]RUN_ID... --metric M --output DIR: arms x
+    # seeds side by side (comparison.md/.json/.png); with gather_seeds: true its run list
+    # takes every seed's runs.
+    "compare": StepKind(("lineage", "compare"), resumes=False),
     # Any sub-command: the step's ``command`` field names it, e.g. [curate, samples, repos].
     "command": StepKind((), recipe="none", output_flag=None),
 }

@@ -50,7 +50,13 @@ def print_plan(console: Console, recipe: PipelineRecipe, from_step: str | None,
     names = [s.name for s in recipe.steps]
     first = names.index(from_step) if from_step in names else 0
     last = names.index(until_step) if until_step in names else len(names) - 1
+    from codekiln_core.pipeline.seeds import seed_of
+
     for index, (step, argv) in enumerate(plan(recipe)):
+        seed = seed_of(recipe, step.name) if step.seeded else None
+        if seed is not None:
+            console.print(f"# {step.name}: seed {seed} of {recipe.seeds}", markup=False,
+                          highlight=False)
         if argv is None:
             console.print(f"# {step.name} ({step.kind}): disabled")
         elif not first <= index <= last:

@@ -55,6 +55,10 @@ class StepConfig(RecipeModel):
     env: dict[str, str] = Field({}, description="extra environment variables for the step")
     metrics: list[str] | None = Field(None, description="metrics shown in the summary table "
                                       "(default: the kind's key metrics)")
+    seeded: bool | None = Field(None, description="repeat the step once per seed (as "
+                                "NAME-sSEED); default: when it uses ${seed} or a seeded step")
+    gather_seeds: bool = Field(False, description="run once over every seed: a list item "
+                               "using ${seed} or a seeded step is repeated once per seed")
 
     @property
     def spec(self) -> StepKind:
@@ -97,6 +101,8 @@ class PipelineRecipe(RecipeModel):
                       "parent MLflow run's name)")
     workdir: str | None = Field(None, description="where outputs and step state live; "
                                 "default .codekiln/pipelines/NAME")
+    seeds: list[int] = Field([0], min_length=1, description="seeds of the seeded steps "
+                             "(codekiln run --seeds N: 0..N-1)")
     steps: list[StepConfig] = Field(min_length=1, description="the steps, in order")
 
     @property
@@ -110,14 +116,19 @@ class PipelineRecipe(RecipeModel):
         raise KeyError(name)
 
 
-def load_pipeline(path: str | Path, overrides: Sequence[str] = ()) -> PipelineRecipe:
-    """Read, override (``--set steps.NAME.key=value`` addresses a step by name), validate."""
+def load_pipeline(path: str | Path, overrides: Sequence[str] = (),
+                  seeds: Sequence[int] | None = None) -> PipelineRecipe:
+    """Read, override (``--set steps.NAME.key=value`` addresses a step by name), validate,
+    and repeat the seeded steps once per seed (``seeds``: default the recipe's ``seeds``)."""
+    from codekiln_core.pipeline.seeds import expand_seeds
+
     source = Path(path)
     data = read_yaml_mapping(source)
     for override in overrides:
         _apply(data, override)
     recipe = validate(data, PipelineRecipe, source=str(source))
     check_pipeline(recipe, str(source))
+    recipe = expand_seeds(recipe, str(source), seeds)
     base = source.resolve().parent
     for step in recipe.steps:  # a step's recipe file is relative to the pipeline file
         if step.recipe and not Path(step.recipe).is_absolute():
