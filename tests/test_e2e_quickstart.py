@@ -49,10 +49,12 @@ SHRINK = (
     "steps.scorer.set.eval_percent=50",
     "steps.tokenizer.options.vocab_size=1024",
     "steps.shards.options.seq_len=256",
+    "steps.shards-val.options.seq_len=256",
     "steps.pretrain.config.engine.global_batch_tokens=1024",
     "steps.pretrain.config.stages.0.seq_len=256",
     "steps.pretrain.config.stages.0.tokens=4096",
     "steps.pretrain.config.stages.0.schedule.warmup_steps=1",
+    "steps.pretrain.config.log.eval_every_steps=2",
     "steps.sft-code.set.limit=8",
     "steps.sft.set.max_steps=2",
     "steps.sft.set.max_seq_len=256",
@@ -74,7 +76,8 @@ UPSTREAM = {
     "grpo": ("dpo",), "dpo": ("sft", "pairs"), "pairs": ("sft",),
     "sft": ("pretrain", "sft-code", "sft-mbpp"),
     "sft-code": ("score",),
-    "pretrain": ("shards",), "shards": ("score", "tokenizer"), "tokenizer": ("score",),
+    "pretrain": ("shards", "shards-val"), "shards": ("score", "tokenizer"),
+    "shards-val": ("heldout", "tokenizer"), "heldout": ("curate",), "tokenizer": ("score",),
     "score": ("curate", "scorer"), "scorer": ("label",), "label": ("curate",),
 }
 
