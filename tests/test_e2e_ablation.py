@@ -14,12 +14,11 @@ from __future__ import annotations
 import json
 import shutil
 import sysconfig
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from stand_in_teacher import teacher_server
 
 from codekiln_core.cli.app import main
 
@@ -30,29 +29,15 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 RECIPE = Path(__file__).resolve().parents[1] / "recipes" / "ablation-llm-filter.yaml"
 
 
+def documented_rating(prompt: str) -> int:
+    """Stand-in rubric: documented code rates high, bare code low (1..10)."""
+    return min(10, 1 + prompt.count('"""') + prompt.count("# "))
+
+
 @pytest.fixture
 def teacher_url() -> Iterator[str]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            prompt = body["messages"][-1]["content"]
-            rating = min(10, 1 + prompt.count('"""') + prompt.count("# "))
-            text = f"Explanation: docstrings and comments.\nRating: [[{rating}]]"
-            payload = json.dumps({"choices": [{"message": {"role": "assistant",
-                                                           "content": text}}]}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
+    with teacher_server(documented_rating) as url:
+        yield url
 
 
 def shrunk(tmp_path: Path, teacher_url: str) -> list[str]:

@@ -8,15 +8,13 @@ local HTTP server speaking the OpenAI chat API, rating files by a fixed, documen
 
 from __future__ import annotations
 
-import json
 import shutil
 import sysconfig
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from stand_in_teacher import teacher_server
 
 from codekiln_core.cli.app import main
 
@@ -30,27 +28,8 @@ def teacher_rating(prompt: str) -> int:
 
 @pytest.fixture
 def teacher_url() -> Iterator[str]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            rating = teacher_rating(body["messages"][-1]["content"])
-            text = f"Explanation: judged by docstrings and comments.\nRating: [[{rating}]]"
-            payload = json.dumps({"choices": [{"message": {"role": "assistant",
-                                                           "content": text}}]}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
+    with teacher_server(teacher_rating) as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,0 +1,37 @@
+"""The one stand-in for a hosted teacher LLM in the end-to-end tests: a local HTTP server
+speaking the OpenAI chat-completions API that rates each file by a fixed, documented rule."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@contextmanager
+def teacher_server(rate: Callable[[str], int]) -> Iterator[str]:
+    """Serve ``rate(prompt)`` as a Seed-Coder-rubric answer; yields the base URL."""
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            rating = rate(body["messages"][-1]["content"])
+            text = f"Explanation: judged by docstrings and comments.\nRating: [[{rating}]]"
+            payload = json.dumps({"choices": [{"message": {"role": "assistant",
+                                                           "content": text}}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    finally:
+        server.shutdown()
