@@ -49,6 +49,7 @@ SHRINK = (
     "steps.scorer.set.eval_percent=50",
     "steps.tokenizer.options.vocab_size=1024",
     "steps.shards.options.seq_len=256",
+    "steps.shards.options.mix=code=1",  # every file of the small corpus (the recipe samples 10%)
     "steps.shards-val.options.seq_len=256",
     "steps.pretrain.config.engine.global_batch_tokens=1024",
     "steps.pretrain.config.stages.0.seq_len=256",
