@@ -70,7 +70,10 @@ def test_report_gathers_step_run_pictures_from_real_commands(
     tmp_path: Path, mlflow_store: str, capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("COLUMNS", "250")  # the closing table, unfolded
+    # The closing table, unfolded: rich takes COLUMNS as the width for sure only with LINES
+    # set too (otherwise a detected terminal, or a "dumb" one, decides).
+    monkeypatch.setenv("COLUMNS", "250")
+    monkeypatch.setenv("LINES", "50")
     labels = write_parquet(tmp_path / "labels" / "labels.parquet",
                            rows_of(stdlib_heads(20), scored=True)).parent
     dataset = write_parquet(tmp_path / "curated" / "data" / "part-0.parquet",
