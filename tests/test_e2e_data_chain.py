@@ -12,9 +12,9 @@ import shutil
 import sysconfig
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from stand_in_teacher import teacher_server
 
 from codekiln_core.cli.app import main
 
@@ -27,8 +27,8 @@ def teacher_rating(prompt: str) -> int:
 
 
 @pytest.fixture
-def teacher_url() -> Iterator[str]:
-    with teacher_server(teacher_rating) as url:
+def teacher_url(stand_in_teacher: Any) -> Iterator[str]:
+    with stand_in_teacher(teacher_rating) as url:
         yield url
 
 

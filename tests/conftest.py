@@ -1,5 +1,5 @@
-"""The one stand-in for a hosted teacher LLM in the end-to-end tests: a local HTTP server
-speaking the OpenAI chat-completions API that rates each file by a fixed, documented rule."""
+"""Shared by the end-to-end tests: the one stand-in for a hosted teacher LLM, a local HTTP
+server speaking the OpenAI chat-completions API that rates each file by a fixed rule."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
 
 
 @contextmanager
@@ -35,3 +38,9 @@ def teacher_server(rate: Callable[[str], int]) -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_address[1]}/v1"
     finally:
         server.shutdown()
+
+
+@pytest.fixture
+def stand_in_teacher() -> Callable[[Callable[[str], int]], Any]:
+    """``with stand_in_teacher(rate) as url:`` a teacher endpoint rating by ``rate``."""
+    return teacher_server
