@@ -1,0 +1,27 @@
+"""Suite-wide settings: the test workers pytest-xdist starts (``-n auto``) and the threads
+each may use, so that parallel workers do not oversubscribe the machine's cores."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+MAX_WORKERS = 4  # each worker loads torch, mlflow and friends (~1-2 GiB); more rarely pays
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker per core, at most MAX_WORKERS; CODEKILN_TEST_WORKERS overrides."""
+    if wanted := os.environ.get("CODEKILN_TEST_WORKERS"):
+        return int(wanted)
+    return max(1, min(MAX_WORKERS, len(os.sched_getaffinity(0))))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give each worker (and the processes its tests start) its share of the cores, before
+    torch is imported: torch's default of one thread per core, times N workers, thrashes."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1:
+        share = max(1, len(os.sched_getaffinity(0)) // workers)
+        for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(name, str(share))
