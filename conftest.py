@@ -25,3 +25,20 @@ def pytest_configure(config: pytest.Config) -> None:
         share = max(1, len(os.sched_getaffinity(0)) // workers)
         for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(name, str(share))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Longest files first, so that no worker starts a many-minute file while the others run
+    out of work: files that raise the per-test timeout (the end-to-end runs) lead, longest
+    limit first, then files with ``slow`` tests; collection order otherwise. xdist keeps this
+    order (``--no-loadscope-reorder``) and hands each file whole to the next free worker."""
+    def file_weight(item: pytest.Item) -> tuple[float, int]:
+        limits = [float(m.args[0]) for m in item.iter_markers("timeout") if m.args]
+        return (-max(limits, default=0.0), 0 if item.get_closest_marker("slow") else 1)
+
+    weights: dict[str, tuple[float, int]] = {}
+    for item in items:
+        weight = file_weight(item)
+        weights[item.path.as_posix()] = min(weights.get(item.path.as_posix(), weight), weight)
+    order = {path: rank for rank, path in enumerate(weights)}
+    items.sort(key=lambda item: (*weights[item.path.as_posix()], order[item.path.as_posix()]))
