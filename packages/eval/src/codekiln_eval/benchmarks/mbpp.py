@@ -11,19 +11,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
+from codekiln_benchmark_data import MBPP_SPLITS
 from codekiln_core.errors import ConfigError
 from codekiln_eval.benchmarks.base import Benchmark, Check, Task
 from codekiln_eval.benchmarks.io import read_records
 from codekiln_eval.prompts import mbpp_completion_prompt, solve_with_tests
 
-#: Upstream MBPP id ranges (README of google-research/mbpp).
-SPLITS: dict[str, range] = {
-    "prompt": range(1, 11),
-    "test": range(11, 511),
-    "validation": range(511, 601),
-    "train": range(601, 975),
-    "all": range(1, 975),
-}
+#: Upstream MBPP id ranges (one copy, in codekiln_benchmark_data), plus every id at once.
+SPLITS: dict[str, range] = {**MBPP_SPLITS, "all": range(1, 975)}
 
 MBPP_STOPS: tuple[str, ...] = ("\nassert ", '\n"""', "\nprint(", "\nif __name__", "\n```")
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
+from codekiln_benchmark_data import MBPP_SPLITS
 from codekiln_core.config import RecipeModel
 from codekiln_core.errors import ConfigError
 from codekiln_posttrain.chat.datasets import text_of
@@ -25,12 +26,6 @@ if TYPE_CHECKING:
 
 ENV_DIR = "CODEKILN_BENCHMARK_DATA"  # the same variable eval reads
 MbppSplit = Literal["train", "prompt", "validation"]
-#: MBPP's task-id ranges per split (Austin et al. 2021): prompt 1-10, test 11-510,
-#: validation 511-600, train 601-974.
-MBPP_SPLITS: dict[str, range] = {
-    "prompt": range(1, 11), "test": range(11, 511), "validation": range(511, 601),
-    "train": range(601, 975),
-}
 _MBPP_NUMBERED = ("mbpp", "mbpp-sanitized")
 
 

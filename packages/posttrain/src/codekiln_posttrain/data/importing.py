@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal
 
+from codekiln_benchmark_data import MBPP_SPLITS
 from codekiln_core.errors import ConfigError
-from codekiln_posttrain.chat.decontam import MBPP_SPLITS
 
 Format = Literal["messages", "alpaca", "sharegpt", "prompt-response", "mbpp"]
 _SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant",
