@@ -40,8 +40,9 @@ def load_summaries(refs: list[str]) -> list[dict[str, Any]]:
 
 
 def render_table(summaries: list[dict[str, Any]]) -> None:
-    from rich.console import Console
     from rich.table import Table
+
+    from codekiln_core.cli.console import table_console
 
     ks = sorted({k for s in summaries for k in s["pass_at_k"]}, key=lambda x: int(x[5:]))
     table = Table(title="pass@k")
@@ -51,7 +52,7 @@ def render_table(summaries: list[dict[str, Any]]) -> None:
         values = [s["pass_at_k"].get(k) for k in ks]
         table.add_row(s["benchmark"], str(s.get("model", "")), str(s["num_tasks_complete"]),
                       str(s["n"]), *("-" if v is None else f"{100 * v:.1f}" for v in values))
-    Console().print(table)
+    table_console().print(table)
 
 
 def save_plot(summaries: list[dict[str, Any]], target: Path) -> None:

@@ -21,8 +21,9 @@ NoLineage = Annotated[bool, typer.Option("--no-lineage", help="do not log to MLf
 
 
 def _summary(title: str, values: dict[str, Any]) -> None:
-    from rich.console import Console
     from rich.table import Table
+
+    from codekiln_core.cli.console import table_console
 
     table = Table(title=title)
     table.add_column("metric")
@@ -30,7 +31,7 @@ def _summary(title: str, values: dict[str, Any]) -> None:
     for key, value in values.items():
         shown = f"{value:.4g}" if isinstance(value, float) else str(value)
         table.add_row(key, shown)
-    Console().print(table)
+    table_console().print(table)
 
 
 @posttrain_app.command("sft")

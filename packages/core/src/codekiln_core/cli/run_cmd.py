@@ -29,6 +29,7 @@ def run_command(
     """Run RECIPE's steps in order; a rerun skips finished steps and resumes an interrupted one."""
     from rich.console import Console
 
+    from codekiln_core.cli.console import table_console
     from codekiln_core.errors import ConfigError
     from codekiln_core.pipeline.recipe import load_pipeline
 
@@ -47,7 +48,7 @@ def run_command(
     if dry_run:
         from codekiln_core.pipeline.plan import print_plan
 
-        print_plan(Console(), parsed, from_step, until_step)
+        print_plan(table_console(), parsed, from_step, until_step)
         return
     from codekiln_core.pipeline.artifacts import publish
     from codekiln_core.pipeline.preflight import check_commands
@@ -58,7 +59,7 @@ def run_command(
     runner = PipelineRunner(parsed, console, from_step=from_step, until_step=until_step)
     result = runner.run()
     notes = publish(result, runner.client)  # first: the table lists the plots it wrote
-    print_summary(Console(), result)
+    print_summary(table_console(), result)
     for line in notes:
         console.print(line)
     typer.echo(f"mlflow run: {result.parent_run_id}")

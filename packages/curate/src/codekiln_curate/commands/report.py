@@ -16,11 +16,10 @@ def report_command(
     target: Annotated[str, typer.Argument(help="an output directory or an MLflow run id")],
 ) -> None:
     """Print the summary table of a finished run."""
-    from rich.console import Console
-
+    from codekiln_core.cli.console import table_console
     from codekiln_curate.console import print_summary
 
-    print_summary(Console(), load_summary(target))
+    print_summary(table_console(), load_summary(target))
 
 
 def load_summary(target: str) -> dict[str, Any]:

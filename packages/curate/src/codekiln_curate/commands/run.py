@@ -39,6 +39,7 @@ def run_command(
     parsed = load_curate_recipe(recipe, sets)
     from rich.console import Console
 
+    from codekiln_core.cli.console import table_console
     from codekiln_curate.console import print_summary, progress_bars
     from codekiln_curate.engine.driver import run_curation
 
@@ -46,7 +47,7 @@ def run_command(
     with progress_bars(console, enabled=not quiet) as progress:
         result = run_curation(parsed, lineage=not no_lineage, progress=progress,
                               recipe_file=recipe_source(recipe))
-    print_summary(Console(), result.summary)
+    print_summary(table_console(), result.summary)
     typer.echo(f"output: {result.out_dir}")
     typer.echo(f"report: {result.out_dir / 'report.md'}")
     echo_run(result.run_id)

@@ -47,12 +47,14 @@ def score_command(
         torch.set_num_threads(max(1, threads))
     from rich.console import Console
 
+    from codekiln_core.cli.console import table_console
+
     console = Console(stderr=True)
     with console.status("scoring") as status:
         result = score_dataset(
             dataset, model, output, options, force=force, lineage=not no_lineage,
             progress=lambda done, total: status.update(f"scoring: part {done}/{total}"))
-    print_score_summary(Console(), result.summary)
+    print_score_summary(table_console(), result.summary)
     typer.echo(f"output: {result.out_dir}")
     echo_run(result.run_id)
 

@@ -95,8 +95,9 @@ def _exec_deepspeed(recipe: Path, sets: list[str], *, resume: bool, register: st
 
 def print_summary(result: PretrainResult) -> None:
     """One row per stage: steps, tokens, losses, throughput, MFU, memory, time."""
-    from rich.console import Console
     from rich.table import Table
+
+    from codekiln_core.cli.console import table_console
 
     table = Table(title=f"pretraining: {result.output}")
     for name in ("stage", "steps", "tokens", "loss", "val loss", "tokens/s", "step s",
@@ -112,7 +113,4 @@ def print_summary(result: PretrainResult) -> None:
                       f"{summary.final_loss:.4f}", val, f"{summary.tokens_per_s:,.0f}",
                       f"{summary.step_time_s:.3f}", f"{summary.mfu:.1%}",
                       f"{summary.peak_memory_gb:.2f}", f"{summary.wall_s:.1f}")
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=150)  # a log file: no wrapping of the columns
-    console.print(table)
+    table_console().print(table)

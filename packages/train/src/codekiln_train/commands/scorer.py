@@ -49,6 +49,7 @@ def scorer_command(
     config = load_preset(preset, sets)
     from rich.console import Console
 
+    from codekiln_core.cli.console import table_console
     from codekiln_train.scorer.run import train_scorer
 
     if threads is not None:
@@ -64,7 +65,7 @@ def scorer_command(
         result = train_scorer(labels, config, output, tokenizer_dir=tokenizer, init=init,
                               register_as=register, device=device, force=force,
                               lineage=not no_lineage, on_step=on_step)
-    print_metrics(Console(), result.metrics, result.train_files)
+    print_metrics(table_console(), result.metrics, result.train_files)
     typer.echo(f"checkpoint: {result.out_dir}")
     echo_run(result.run_id)
     if result.model_uri:

@@ -18,7 +18,7 @@ from codekiln_posttrain.grpo.verl_backend import (
 )
 from codekiln_posttrain.recipe import GrpoRecipe
 
-from .conftest import PROBLEMS, fenced, rl_rows
+from ..conftest import PROBLEMS, fenced, rl_rows
 
 verl = pytest.importorskip("verl", reason="verl is a Linux dev/extra dependency")
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]

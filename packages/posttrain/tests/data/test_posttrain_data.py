@@ -17,8 +17,8 @@ from codekiln_posttrain.data.pairs import PairsConfig
 from codekiln_posttrain.data.runs import import_run, instruct_run, pairs_run
 from codekiln_posttrain.sampling import EndpointSampler
 
+from ..conftest import PROBLEMS, fenced, rl_rows, write_jsonl
 from .chat_server import chat_server
-from .conftest import PROBLEMS, fenced, rl_rows, write_jsonl
 
 pytestmark = pytest.mark.sandbox
 

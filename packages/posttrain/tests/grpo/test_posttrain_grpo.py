@@ -21,7 +21,7 @@ from codekiln_posttrain.grpo.curriculum import (
 )
 from codekiln_posttrain.grpo.objective import filter_groups, group_advantages
 
-from .conftest import decontam_section, pretrained_model, rl_rows, write_jsonl
+from ..conftest import decontam_section, pretrained_model, rl_rows, write_jsonl
 
 
 def test_group_advantages_and_filters() -> None:

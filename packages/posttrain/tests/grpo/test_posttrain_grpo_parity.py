@@ -10,7 +10,7 @@ import pytest
 
 from codekiln_posttrain.grpo.objective import group_advantages, grpo_step_loss
 
-from .conftest import PROBLEMS, tiny_model
+from ..conftest import PROBLEMS, tiny_model
 
 pytest.importorskip("trl", reason="TRL is a dev dependency (parity tests)")
 pytestmark = pytest.mark.slow

@@ -14,7 +14,7 @@ from codekiln_posttrain.chat.datasets import read_rows, write_rows
 from codekiln_posttrain.chat.decontam import DecontamConfig, checked_rows
 from codekiln_posttrain.chat.template import encode_conversation, render
 
-from .conftest import SHARED_BENCHMARKS, decontam_section, sft_rows, tiny_model
+from ..conftest import SHARED_BENCHMARKS, decontam_section, sft_rows, tiny_model
 
 
 def test_loss_tokens_are_exactly_the_assistant_turns(tokenizer: Any) -> None:
