@@ -8,7 +8,6 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 
@@ -40,7 +39,13 @@ def teacher_server(rate: Callable[[str], int]) -> Iterator[str]:
         server.shutdown()
 
 
+def documented_rating(prompt: str) -> int:
+    """Stand-in rubric: documented code rates high, bare code low (1..10)."""
+    return min(10, 1 + prompt.count('"""') + prompt.count("# "))
+
+
 @pytest.fixture
-def stand_in_teacher() -> Callable[[Callable[[str], int]], Any]:
-    """``with stand_in_teacher(rate) as url:`` a teacher endpoint rating by ``rate``."""
-    return teacher_server
+def documented_teacher_url() -> Iterator[str]:
+    """A teacher endpoint rating by ``documented_rating``: what the e2e chains label with."""
+    with teacher_server(documented_rating) as url:
+        yield url

@@ -14,9 +14,7 @@ from __future__ import annotations
 import json
 import shutil
 import sysconfig
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -27,17 +25,6 @@ from codekiln_core.cli.app import main
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 RECIPE = Path(__file__).resolve().parents[1] / "recipes" / "ablation-llm-filter.yaml"
-
-
-def documented_rating(prompt: str) -> int:
-    """Stand-in rubric: documented code rates high, bare code low (1..10)."""
-    return min(10, 1 + prompt.count('"""') + prompt.count("# "))
-
-
-@pytest.fixture
-def teacher_url(stand_in_teacher: Any) -> Iterator[str]:
-    with stand_in_teacher(documented_rating) as url:
-        yield url
 
 
 def shrunk(tmp_path: Path, teacher_url: str) -> list[str]:
@@ -76,9 +63,10 @@ def shrunk(tmp_path: Path, teacher_url: str) -> list[str]:
 
 
 def test_ablation_recipe_compares_both_arms_over_two_seeds(
-    tmp_path: Path, mlflow_store: str, teacher_url: str, capsys: pytest.CaptureFixture[str],
+    tmp_path: Path, mlflow_store: str, documented_teacher_url: str,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    args = ["run", str(RECIPE), "--seeds", "2", *shrunk(tmp_path, teacher_url)]
+    args = ["run", str(RECIPE), "--seeds", "2", *shrunk(tmp_path, documented_teacher_url)]
     assert main(args) == 0, capsys.readouterr().err
     out = tmp_path / "work" / "compare"
     data = json.loads((out / "comparison.json").read_text())

@@ -10,26 +10,13 @@ from __future__ import annotations
 
 import shutil
 import sysconfig
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from codekiln_core.cli.app import main
 
 pytestmark = pytest.mark.slow
-
-
-def teacher_rating(prompt: str) -> int:
-    """Stand-in rubric: documented code rates high, bare code low (0..10)."""
-    return min(10, 2 + prompt.count('"""') + prompt.count("# "))
-
-
-@pytest.fixture
-def teacher_url(stand_in_teacher: Any) -> Iterator[str]:
-    with stand_in_teacher(teacher_rating) as url:
-        yield url
 
 
 @pytest.fixture
@@ -52,7 +39,7 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> str:
 
 
 def test_labels_scorer_scored_shards_walk_back_to_raw(
-    raw_corpus: Path, tmp_path: Path, mlflow_store: str, teacher_url: str,
+    raw_corpus: Path, tmp_path: Path, mlflow_store: str, documented_teacher_url: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     recipe = tmp_path / "curate.yaml"
@@ -64,7 +51,7 @@ def test_labels_scorer_scored_shards_walk_back_to_raw(
 
     run_cli(capsys, "curate", "run", str(recipe), "--quiet")
     run_cli(capsys, "curate", "label", str(curated), "--output", str(labels),
-            "--set", f"teacher.base_url={teacher_url}", "--set", "teacher.model=teacher",
+            "--set", f"teacher.base_url={documented_teacher_url}", "--set", "teacher.model=teacher",
             "--set", "sampling.languages=[python]")
     run_cli(capsys, "train", "scorer", str(labels), "--output", str(scorer), "--device", "cpu",
             "--threads", "1", "--set", "max_tokens=128", "--set", "epochs=2",
