@@ -37,19 +37,13 @@ def _terminal_size() -> os.terminal_size | None:
     return size if size.columns > 0 else None
 
 
-def table_width() -> int:
-    """``COLUMNS``, else the terminal's width, else PIPED_WIDTH."""
-    terminal = _terminal_size()
-    return _env_int("COLUMNS") or (terminal.columns if terminal else PIPED_WIDTH)
-
-
 def table_console() -> Console:
-    """A stdout console for summary tables, as wide as table_width() says.
-
-    Width and height are both given, so rich never falls back to its dumb-terminal 80×25.
-    """
+    """A stdout console for summary tables: ``COLUMNS``, else the terminal's width, else
+    PIPED_WIDTH. Width and height are both given, so rich never falls back to its
+    dumb-terminal 80×25."""
     from rich.console import Console
 
     terminal = _terminal_size()
+    width = _env_int("COLUMNS") or (terminal.columns if terminal else PIPED_WIDTH)
     height = _env_int("LINES") or (terminal.lines if terminal else DEFAULT_HEIGHT)
-    return Console(width=table_width(), height=height)
+    return Console(width=width, height=height)

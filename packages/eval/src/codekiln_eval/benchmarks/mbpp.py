@@ -18,7 +18,11 @@ from codekiln_eval.benchmarks.io import read_records
 from codekiln_eval.prompts import mbpp_completion_prompt, solve_with_tests
 
 #: Upstream MBPP id ranges (one copy, in codekiln_benchmark_data), plus every id at once.
-SPLITS: dict[str, range] = {**MBPP_SPLITS, "all": range(1, 975)}
+SPLITS: dict[str, range] = {
+    **MBPP_SPLITS,
+    "all": range(min(r.start for r in MBPP_SPLITS.values()),
+                 max(r.stop for r in MBPP_SPLITS.values())),
+}
 
 MBPP_STOPS: tuple[str, ...] = ("\nassert ", '\n"""', "\nprint(", "\nif __name__", "\n```")
 
