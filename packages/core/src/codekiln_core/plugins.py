@@ -81,6 +81,21 @@ def get_plugin_manager(*, load_entrypoints: bool = True, warn: bool = True) -> P
     return pm
 
 
+_SHARED: list[PluginManager] = []
+
+
+def shared_plugin_manager() -> PluginManager:
+    """The process's plugin manager, built once (the CLI's, and the lifecycle hooks')."""
+    if not _SHARED:
+        _SHARED.append(get_plugin_manager())
+    return _SHARED[0]
+
+
+def use_plugin_manager(pm: PluginManager) -> None:
+    """Make ``pm`` the process's plugin manager (the CLI built on it, or a test's)."""
+    _SHARED[:] = [pm]
+
+
 def _register_builtin(pm: PluginManager, name: str, module_name: str) -> None:
     import importlib
 
@@ -132,7 +147,17 @@ def _check_pending(pm: PluginManager) -> None:
             info = pm.infos.pop(name, None)
             pm.unregister(exc.plugin)
             dist = info.distribution if info else "unknown distribution"
-            pm.failures.append(PluginFailure(name, dist, _one_line(exc)))
+            pm.failures.append(PluginFailure(name, dist, _explain(exc)))
+
+
+def _explain(exc: pluggy.PluginValidationError) -> str:
+    """The validation error, with the fix for the one hook whose signature changed."""
+    text = _one_line(exc)
+    if "codekiln_register_commands" in text and "'app'" in text:
+        return (f"{text}; codekiln_register_commands now receives register (commands are "
+                "registered objects): mount a Typer app with codekiln_register_cli(app) "
+                "instead")
+    return text
 
 
 def _one_line(exc: BaseException) -> str:
