@@ -66,7 +66,7 @@ def test_plugins_list_table(capsys: pytest.CaptureFixture[str]):
 
 class _Failing:
     @hookimpl
-    def codekiln_register_commands(self, app: typer.Typer) -> None:
+    def codekiln_register_cli(self, app: typer.Typer) -> None:
         @app.command("explode")
         def explode() -> None:
             raise ConfigError("recipe.yaml: key 'workers' = 'x': not an integer")
@@ -80,14 +80,9 @@ class _Failing:
 def failing_cli(monkeypatch: pytest.MonkeyPatch) -> None:
     from codekiln_core import plugins
 
-    original = plugins.get_plugin_manager
-
-    def with_failing(**kwargs: object) -> plugins.PluginManager:
-        pm = original(**kwargs)  # type: ignore[arg-type]
-        pm.register(_Failing(), name="failing")
-        return pm
-
-    monkeypatch.setattr("codekiln_core.cli.app.get_plugin_manager", with_failing)
+    pm = plugins.get_plugin_manager()
+    pm.register(_Failing(), name="failing")
+    monkeypatch.setattr(plugins, "_shared", pm)  # the CLI's manager, restored afterwards
 
 
 def test_codekiln_error_is_one_line(failing_cli: None, capsys: pytest.CaptureFixture[str]):
