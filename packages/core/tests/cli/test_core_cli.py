@@ -80,9 +80,14 @@ class _Failing:
 def failing_cli(monkeypatch: pytest.MonkeyPatch) -> None:
     from codekiln_core import plugins
 
-    pm = plugins.get_plugin_manager()
-    pm.register(_Failing(), name="failing")
-    monkeypatch.setattr(plugins, "_shared", pm)  # the CLI's manager, restored afterwards
+    original = plugins.get_plugin_manager
+
+    def with_failing(**kwargs: object) -> plugins.PluginManager:
+        pm = original(**kwargs)  # type: ignore[arg-type]
+        pm.register(_Failing(), name="failing")
+        return pm
+
+    monkeypatch.setattr("codekiln_core.cli.app.get_plugin_manager", with_failing)
 
 
 def test_codekiln_error_is_one_line(failing_cli: None, capsys: pytest.CaptureFixture[str]):
