@@ -12,7 +12,7 @@ import pytest
 
 import codekiln_benchmark_data
 from codekiln_eval.benchmarks import HumanEval
-from codekiln_eval.runner import EvalSettings, run_eval
+from codekiln_eval.runner import EvalSettings
 
 DATA = codekiln_benchmark_data.root()  # bundled HumanEval
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
@@ -100,9 +100,8 @@ def test_canned_correct_endpoint_scores_one(tmp_path: Path, mode: str) -> None:
 
 def test_tiny_model_local_dir_and_endpoint_resume(tmp_path: Path, tiny_model_dir: Path,
                                                   mlflow_store: str) -> None:
-    from codekiln_eval.generate.hf import HFGenerator
-
     from codekiln_core.cli.app import main
+    from codekiln_eval.generate.hf import HFGenerator
 
     gen = HFGenerator(tiny_model_dir)
     args = ["eval", "run", "-b", "humaneval", "-m", str(tiny_model_dir), "--data", str(DATA),
