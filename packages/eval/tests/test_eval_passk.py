@@ -42,5 +42,5 @@ def test_ks_take_commas_and_must_fit_the_samples() -> None:
     assert validate({**base, "ks": ["1,2", "5"]}, EvalSettings, source="r").ks == [1, 2, 5]
     with pytest.raises(ConfigError, match="raise n to at least 10"):
         validate({**base, "n": 5, "ks": "1,10"}, EvalSettings, source="r")
-    with pytest.raises(ConfigError, match="key 'ks.0' = 'a'"):
+    with pytest.raises(ConfigError, match=r"key 'ks\.0' = 'a'"):
         validate({**base, "ks": "a"}, EvalSettings, source="r")
