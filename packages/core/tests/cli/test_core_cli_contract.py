@@ -44,9 +44,11 @@ def count_lines(invocation):
         counts[path.name] = sum(len(line) >= recipe.min_length for line in lines)
     recipe.output.mkdir(parents=True, exist_ok=True)
     (recipe.output / "counts.json").write_text(__import__("json").dumps(counts))
-    invocation.run.log_output(recipe.output, name="counts")
-    if recipe.fail:
+    invocation.run.log_metrics({"loss": 1.0 / (2 + invocation.resume)},
+                               step=1 + invocation.resume)
+    if recipe.fail and not invocation.resume:
         raise RuntimeError("asked to fail")
+    invocation.run.log_output(recipe.output, name="counts")
     return Outcome(metrics={"lines": sum(counts.values())},
                    lines=[f"resumed: {invocation.resume}"])
 
@@ -197,3 +199,27 @@ def test_a_plugins_command_is_a_pipeline_step(demo: object, tmp_path: Path,
     assert lines == [f"codekiln demo count a.txt --output {tmp_path / 'work' / 'count'} "
                      "--set min_length=3",
                      f"codekiln demo count a.txt --output {tmp_path / 'work' / 'again'}"]
+
+
+@pytest.mark.slow
+def test_resume_continues_the_same_run(demo: object, mlflow_store: str, tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """A failed (or killed) run and its --resume are one MLflow run with one curve."""
+    from codekiln_core.lineage.store import connect
+
+    assert main(["demo", "count", "a.txt", "-o", "out", "--set", "fail=true"]) == 1
+    first = capsys.readouterr()
+    marker = json.loads((tmp_path / "out" / ".codekiln-run.json").read_text())
+    client, _ = connect(create=False)
+    run_id = marker["run_id"]
+    assert marker["status"] == "running" and client.get_run(run_id).info.status == "FAILED"
+    assert main(["demo", "count", "a.txt", "-o", "out", "--set", "fail=true"]) == 2
+    assert main(["demo", "count", "a.txt", "-o", "out", "--set", "fail=true",
+                 "--resume"]) == 0, first.err
+    assert f"mlflow run: {run_id}" in capsys.readouterr().out
+    run = client.get_run(run_id)
+    assert run.info.status == "FINISHED" and run.data.tags["codekiln.resumes"] == "1"
+    assert [(m.step, m.value) for m in client.get_metric_history(run_id, "loss")] == \
+        [(1, 0.5), (2, 1 / 3)]
+    runs = client.search_runs([run.info.experiment_id])
+    assert [r.info.run_id for r in runs] == [run_id]  # no second run
