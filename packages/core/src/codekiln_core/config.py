@@ -165,6 +165,7 @@ def model_help(model: type[BaseModel]) -> str:
     """A field-per-line summary (name, default, description) for CLI help texts."""
     lines = []
     for name, info in model.model_fields.items():
-        default = "required" if info.is_required() else f"default {info.get_default()!r}"
+        default = "required" if info.is_required() else (
+            "defaults" if info.default_factory is not None else f"default {info.default!r}")
         lines.append(f"{name} ({default}): {info.description or ''}".rstrip(": "))
     return "\n".join(lines)

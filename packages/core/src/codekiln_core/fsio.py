@@ -96,3 +96,20 @@ def remove_stale_temps(directory: str | Path) -> int:
             stale.unlink(missing_ok=True)
         removed += 1
     return removed
+
+
+def check_writable(directory: str | Path) -> None:
+    """Refuse, before any heavy work, an output directory this process cannot create or
+    write: the nearest existing ancestor must be a writable directory."""
+    from codekiln_core.errors import ConfigError
+
+    target = Path(directory).absolute()
+    probe = target
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise ConfigError(f"{target}: cannot write here, {probe} is not a directory; "
+                          "choose another --output")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ConfigError(f"{target}: cannot write here ({probe} is not writable by this "
+                          "user); choose another --output or fix its permissions")

@@ -116,24 +116,75 @@ def codekiln_register_sandboxes(register: Register) -> None:
 
 
 @hookspec
-def codekiln_register_commands(app: typer.Typer) -> None:
-    """Mount a Typer sub-app (or commands) on the root ``codekiln`` CLI.
+def codekiln_register_commands(register: Register) -> None:
+    """Register commands: ``codekiln.commands.Command`` (work that follows the command
+    contract), ``Group`` (a command group's help) or ``CliCommand`` (a plain Typer function).
 
-    Keep the module that defines the sub-app light: ``codekiln --help`` imports it, so heavy
-    libraries must be imported inside the command functions.
+    ``name`` is the dotted CLI path (``train.pretrain`` is ``codekiln train pretrain``).
+    A ``Command``'s recipe model gives its ``--help`` and ``--field`` flags; core runs it
+    (output rule, lineage, lifecycle hooks), and ``codekiln run`` can run it as a pipeline
+    step with no edit in core. Keep the module light: ``codekiln --help`` imports it, so
+    the work function imports heavy libraries inside.
 
     Example::
 
         @hookimpl
-        def codekiln_register_commands(app):
+        def codekiln_register_commands(register):
+            register("mine.count", Command(name="mine.count", recipe=CountRecipe,
+                                           work=count_lines, help="Count lines."))
+    """
+
+
+@hookspec
+def codekiln_register_cli(app: typer.Typer) -> None:
+    """Mount a free-form Typer sub-app on the root CLI (outside the command contract).
+
+    Prefer ``codekiln_register_commands``: commands mounted here do not become pipeline
+    steps and record nothing unless they call ``lineage_command`` themselves.
+
+    Example::
+
+        @hookimpl
+        def codekiln_register_cli(app):
             from my_plugin.cli import my_app
             app.add_typer(my_app, name="mine", help="my commands")
     """
 
 
 @hookspec
+def codekiln_run_started(command: str, run_id: str | None, recipe: Mapping[str, Any]) -> None:
+    """Called once when a command run starts, for every command, lineage on or off.
+
+    ``command`` is the dotted name (``train.pretrain``); ``run_id`` the MLflow run (None
+    with ``--no-lineage``); ``recipe`` the resolved recipe (paths absolute). Only the
+    process that records the run announces it (rank 0 of a distributed run).
+
+    Example::
+
+        @hookimpl
+        def codekiln_run_started(command, run_id, recipe):
+            print(f"{command} started (run {run_id})")
+    """
+
+
+@hookspec
+def codekiln_run_finished(command: str, run_id: str | None, status: str,
+                          metrics: Mapping[str, Any]) -> None:
+    """Called once when a command run ends: ``status`` is FINISHED, FAILED or KILLED;
+    ``metrics`` the command's headline numbers (empty when it failed).
+
+    Example::
+
+        @hookimpl
+        def codekiln_run_finished(command, run_id, status, metrics):
+            print(f"{command} {status}: {dict(metrics)}")
+    """
+
+
+@hookspec
 def codekiln_stage_started(stage: str, run_id: str | None, config: Mapping[str, Any]) -> None:
-    """Called when a pipeline stage starts; trackers (lineage, metrics) subscribe here.
+    """Called when a curation stage starts its pass over the data (``curate run`` calls it
+    once per stage, in recipe order, before the stage reads its first document).
 
     ``run_id`` is the MLflow run of the command, or None when lineage is off.
 
@@ -147,7 +198,8 @@ def codekiln_stage_started(stage: str, run_id: str | None, config: Mapping[str, 
 
 @hookspec
 def codekiln_stage_finished(stage: str, run_id: str | None, stats: Mapping[str, Any]) -> None:
-    """Called when a pipeline stage ends, with its counters (kept, dropped, bytes, ...).
+    """Called when a curation stage has finished its pass, with its counters (kept,
+    dropped, bytes, ...), once per stage in recipe order.
 
     Example::
 

@@ -81,6 +81,23 @@ def get_plugin_manager(*, load_entrypoints: bool = True, warn: bool = True) -> P
     return pm
 
 
+_shared: PluginManager | None = None
+
+
+def shared_plugin_manager() -> PluginManager:
+    """The process's plugin manager, built once (the CLI's, and the lifecycle hooks')."""
+    global _shared
+    if _shared is None:
+        _shared = get_plugin_manager()
+    return _shared
+
+
+def use_plugin_manager(pm: PluginManager) -> None:
+    """Make ``pm`` the process's plugin manager (the CLI built on it, or a test's)."""
+    global _shared
+    _shared = pm
+
+
 def _register_builtin(pm: PluginManager, name: str, module_name: str) -> None:
     import importlib
 
@@ -114,6 +131,9 @@ def _load_entry_point(pm: PluginManager, ep: EntryPoint, blocked: set[str]) -> N
     try:
         plugin = ep.load()
         pm.register(plugin, name=ep.name)
+    except pluggy.PluginValidationError as exc:
+        pm.failures.append(PluginFailure(ep.name, dist_name, _explain(exc)))
+        return
     except Exception as exc:  # a broken third-party plugin must not break the CLI
         pm.failures.append(PluginFailure(ep.name, dist_name, _one_line(exc)))
         return
@@ -132,7 +152,17 @@ def _check_pending(pm: PluginManager) -> None:
             info = pm.infos.pop(name, None)
             pm.unregister(exc.plugin)
             dist = info.distribution if info else "unknown distribution"
-            pm.failures.append(PluginFailure(name, dist, _one_line(exc)))
+            pm.failures.append(PluginFailure(name, dist, _explain(exc)))
+
+
+def _explain(exc: pluggy.PluginValidationError) -> str:
+    """The validation error, with the fix for the one hook whose signature changed."""
+    text = _one_line(exc)
+    if "codekiln_register_commands" in text and "'app'" in text:
+        return (f"{text}; codekiln_register_commands now receives register (commands are "
+                "registered objects): mount a Typer app with codekiln_register_cli(app) "
+                "instead")
+    return text
 
 
 def _one_line(exc: BaseException) -> str:

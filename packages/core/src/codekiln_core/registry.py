@@ -22,14 +22,15 @@ if TYPE_CHECKING:
     import pluggy
     import typer
 
-Kind = Literal["stage", "reward", "benchmark", "engine", "sandbox"]
-KINDS: tuple[Kind, ...] = ("stage", "reward", "benchmark", "engine", "sandbox")
+Kind = Literal["stage", "reward", "benchmark", "engine", "sandbox", "command"]
+KINDS: tuple[Kind, ...] = ("stage", "reward", "benchmark", "engine", "sandbox", "command")
 _HOOK_FOR_KIND: dict[Kind, str] = {
     "stage": "codekiln_register_stages",
     "reward": "codekiln_register_rewards",
     "benchmark": "codekiln_register_benchmarks",
     "engine": "codekiln_register_engines",
     "sandbox": "codekiln_register_sandboxes",
+    "command": "codekiln_register_commands",
 }
 _VALID_NAME = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
 
@@ -88,10 +89,18 @@ class Registry:
                 grouped.setdefault(reg.plugin, []).append(reg)
         return grouped
 
-    def mount_commands(self, app: typer.Typer) -> None:
-        """Let every plugin mount its sub-app on the root CLI."""
-        for impl in self._pm.hook.codekiln_register_commands.get_hookimpls():
+    def mount_cli(self, app: typer.Typer) -> None:
+        """Let every plugin mount its free-form sub-app on the root CLI."""
+        for impl in self._pm.hook.codekiln_register_cli.get_hookimpls():
             impl.function(app=app)
+
+    def run_started(self, command: str, run_id: str | None, recipe: Mapping[str, Any]) -> None:
+        self._pm.hook.codekiln_run_started(command=command, run_id=run_id, recipe=recipe)
+
+    def run_finished(self, command: str, run_id: str | None, status: str,
+                     metrics: Mapping[str, Any]) -> None:
+        self._pm.hook.codekiln_run_finished(command=command, run_id=run_id, status=status,
+                                            metrics=metrics)
 
     def stage_started(self, stage: str, run_id: str | None, config: Mapping[str, Any]) -> None:
         self._pm.hook.codekiln_stage_started(stage=stage, run_id=run_id, config=config)
@@ -132,15 +141,35 @@ class Registry:
                 invalid.append(
                     RegistryError(f"plugin {plugin!r} registered {kind} {name!r} as None")
                 )
+            elif kind == "command" and (problem := command_problem(name, obj)):
+                invalid.append(RegistryError(f"plugin {plugin!r} registered command "
+                                             f"{name!r}: {problem}"))
             elif name in found:
                 contested.setdefault(
                     name, DuplicateNameError(kind, name, found[name].plugin, plugin)
                 )
             else:
-                found[name] = Registration(kind, name, obj, plugin, description)
+                about = description or (_first_line(obj.help) if kind == "command" else "")
+                found[name] = Registration(kind, name, obj, plugin, about)
 
         return register
 
     def __iter__(self) -> Iterator[Registration]:
         for kind in KINDS:
             yield from self.all(kind).values()
+
+
+def command_problem(name: str, obj: Any) -> str | None:
+    """Why ``obj`` cannot be the command ``name`` (None when it can)."""
+    from codekiln_core.cli.contract import CliCommand, Command, Group
+
+    if not isinstance(obj, Command | Group | CliCommand):
+        return (f"got {type(obj).__name__}; register a codekiln_core.cli Command, "
+                "Group or CliCommand")
+    if obj.name != name:
+        return f"its name is {obj.name!r}; register it under that name"
+    return None
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""

@@ -1,4 +1,4 @@
-"""codekiln-train's plugin: mounts ``codekiln train``."""
+"""codekiln-train's plugin: the ``codekiln train`` commands."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 from codekiln_core.hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    import typer
+    from codekiln_core.hookspecs import Register
 
 
 @hookimpl
-def codekiln_register_commands(app: typer.Typer) -> None:
-    from codekiln_train.cli import train_app
+def codekiln_register_commands(register: Register) -> None:
+    from codekiln_core.cli.modules import register_modules
 
-    app.add_typer(train_app, name="train")
+    register_modules(register, "codekiln_train.commands")

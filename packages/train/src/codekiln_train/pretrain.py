@@ -87,43 +87,32 @@ def shard_inputs(plans: list[StagePlan]) -> list[InputRef]:
     return list(refs.values())
 
 
-def check_output(recipe: PretrainRecipe, resume: bool) -> None:
-    """Never train over a previous run silently: continuing it needs ``--resume``."""
-    stages = Path(recipe.output) / "stages"
-    if not resume and stages.is_dir() and any(stages.iterdir()):
-        raise ConfigError(f"output {recipe.output}: holds a previous run; pass --resume to "
-                          "continue it, or set output to a new directory (--set output=...)")
-
-
-def run_pretrain(recipe: PretrainRecipe, *, recipe_file: Path | None = None,
-                 resume: bool = False, register: str | None = None, lineage: bool = True,
-                 peak_flops: float | None = None, device: str | None = None) -> PretrainResult:
-    """Everything the command does; the CLI only parses options and prints the summary."""
+def run_pretrain(recipe: PretrainRecipe, *, run: LineageRun | None = None,
+                 resume: bool = False, source: str = "recipe") -> PretrainResult:
+    """Every stage in order, logged to ``run`` (rank 0's; a disabled one elsewhere)."""
     import os
 
-    from codekiln_core.lineage.command import lineage_command
+    from codekiln_core.lineage import LineageRun
 
-    check_output(recipe, resume)
-    plans = plan_stages(recipe, world_size=world_size_from_env(),
-                        source=str(recipe_file or "recipe"))
+    run = run if run is not None else LineageRun(None)
+    plans = plan_stages(recipe, world_size=world_size_from_env(), source=source)
     rank = int(os.environ.get("RANK", "0"))
+    device = None if recipe.device == "auto" else recipe.device
     result = PretrainResult(Path(recipe.output))
-    with lineage_command("train.pretrain", config=recipe, inputs=shard_inputs(plans),
-                         recipe_file=recipe_file, enabled=lineage and rank == 0) as run:
-        run.log_params({"plan.steps": [p.steps for p in plans],
-                        "plan.tokens_per_step": [p.tokens_per_step for p in plans],
-                        "plan.gradient_accumulation_steps":
-                            [p.gradient_accumulation_steps for p in plans],
-                        "plan.world_size": world_size_from_env()})
-        for plan in plans:
-            summary = run_stage(recipe, plan, plans, run=run, resume=resume,
-                                peak_flops=peak_flops, device=device)
-            result.stages.append((plan, summary))
-        result.model_dir = export_dir(recipe, plans[-1])
-        if rank == 0 and run.enabled:
-            result.model_uri = run.log_model(result.model_dir, name="pretrain",
-                                             register_as=register)
-        result.run_id = run.run_id
+    run.log_params({"plan.steps": [p.steps for p in plans],
+                    "plan.tokens_per_step": [p.tokens_per_step for p in plans],
+                    "plan.gradient_accumulation_steps":
+                        [p.gradient_accumulation_steps for p in plans],
+                    "plan.world_size": world_size_from_env()})
+    for plan in plans:
+        summary = run_stage(recipe, plan, plans, run=run, resume=resume,
+                            peak_flops=recipe.peak_flops, device=device)
+        result.stages.append((plan, summary))
+    result.model_dir = export_dir(recipe, plans[-1])
+    if rank == 0 and run.enabled:
+        result.model_uri = run.log_model(result.model_dir, name="pretrain",
+                                         register_as=recipe.register_as)
+    result.run_id = run.run_id
     return result
 
 

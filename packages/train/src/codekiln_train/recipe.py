@@ -213,12 +213,30 @@ class PretrainRecipe(RecipeModel):
     seed: int = Field(default=0, description="seeds weights, data order and dropout")
     output: Path = Field(description="run directory: checkpoints per stage, the exported "
                                      "model (relative: from the working directory)")
+    register_as: str | None = Field(None, description="register the final model in the MLflow "
+                                 "registry under this name")
+    launcher: Literal["none", "deepspeed"] = Field(
+        "none", description="none: this process (CPU or one GPU; under torchrun, each rank); "
+        "deepspeed: DeepSpeed's launcher starts one process per GPU on every host")
+    hostfile: Path | None = Field(None, description="DeepSpeed hostfile ('host slots=N' per "
+                                  "line) for multi-node runs (launcher deepspeed)")
+    num_gpus: int | None = Field(None, ge=1, description="launcher deepspeed: GPUs per host "
+                                 "(default: all)")
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="where to train")
+    threads: int | None = Field(None, ge=1, description="CPU threads for torch in each "
+                                "process")
+    peak_flops: float | None = Field(None, gt=0, description="peak FLOP/s of one device for "
+                                     "MFU (default: table by GPU name; measured matmul rate "
+                                     "on CPU)")
 
     @model_validator(mode="after")
     def _unique_stage_names(self) -> PretrainRecipe:
         names = [stage.name for stage in self.stages]
         if len(set(names)) != len(names):
             raise ValueError(f"stage names {names} repeat; each stage needs its own name")
+        if self.hostfile is not None and self.launcher != "deepspeed":
+            raise ValueError("hostfile needs launcher deepspeed (one process runs without a "
+                             "hostfile)")
         return self
 
 

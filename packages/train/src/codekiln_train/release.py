@@ -6,8 +6,12 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from codekiln_core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from codekiln_core.lineage import LineageRun
 
 REQUIRED = ("config.json", "model.safetensors")
 
@@ -15,7 +19,6 @@ REQUIRED = ("config.json", "model.safetensors")
 @dataclass
 class ReleaseResult:
     output: Path
-    run_id: str | None
     commit_url: str | None
 
 
@@ -27,37 +30,30 @@ def model_directory(root: Path) -> Path:
     return root
 
 
-def release(ref: str, output: Path, *, push_to_hub: str | None = None,
-            hub_token: str | None = None, private: bool = False,
-            lineage: bool = True) -> ReleaseResult:
+def release(ref: str, output: Path, run: LineageRun, *, push_to_hub: str | None = None,
+            hub_token: str | None = None, private: bool = False) -> ReleaseResult:
     """Download ``models:/NAME/N`` into ``output`` (atomically); optionally upload it."""
     if not ref.startswith("models:/"):
         raise ConfigError(f"{ref!r}: expected a registered model, models:/NAME/VERSION")
-    if output.exists() and (not output.is_dir() or any(output.iterdir())):
-        raise ConfigError(f"--output {output}: exists and is not empty; choose a new directory")
     from codekiln_core.fsio import atomic_dir
-    from codekiln_core.lineage.command import lineage_command
     from codekiln_core.lineage.models import download_model
     from codekiln_core.lineage.refs import MARKER_NAME
 
-    with lineage_command("train.export", config={"model": ref, "output": output,
-                                                 "push_to_hub": push_to_hub},
-                         inputs=[ref], enabled=lineage) as run:
-        with tempfile.TemporaryDirectory(dir=output.parent if output.parent.exists()
-                                         else None) as tmp:
-            source = model_directory(download_model(ref, Path(tmp) / "model"))
-            with atomic_dir(output) as staged:
-                for item in source.iterdir():
-                    if item.name == MARKER_NAME:
-                        continue  # the run that made it; the release gets its own marker
-                    copy = shutil.copytree if item.is_dir() else shutil.copy2
-                    copy(item, staged / item.name)
-        run.log_output(output, name="release")
-        commit_url = None
-        if push_to_hub:
-            from codekiln_train.hub import push_to_hub as upload
+    with tempfile.TemporaryDirectory(dir=output.parent if output.parent.exists()
+                                     else None) as tmp:
+        source = model_directory(download_model(ref, Path(tmp) / "model"))
+        with atomic_dir(output) as staged:
+            for item in source.iterdir():
+                if item.name == MARKER_NAME:
+                    continue  # the run that made it; the release gets its own marker
+                copy = shutil.copytree if item.is_dir() else shutil.copy2
+                copy(item, staged / item.name)
+    run.log_output(output, name="release")
+    commit_url = None
+    if push_to_hub:
+        from codekiln_train.hub import push_to_hub as upload
 
-            commit_url = upload(output, push_to_hub, token=hub_token, private=private,
-                                commit_message=f"codekiln release of {ref}")
-            run.log_params({"hub.commit_url": commit_url})
-    return ReleaseResult(output, run.run_id, commit_url)
+        commit_url = upload(output, push_to_hub, token=hub_token, private=private,
+                            commit_message=f"codekiln release of {ref}")
+        run.log_params({"hub.commit_url": commit_url})
+    return ReleaseResult(output, commit_url)

@@ -1,19 +1,21 @@
 """Wrap one command's work in its lineage run: the one way commands record themselves.
 
-Every codekiln command that produces something runs its body inside :func:`lineage_command`::
+Every registered command's work runs inside :func:`lineage_command`, opened by core's
+command path (:mod:`codekiln_core.cli.invoke`); code that is not a registered command
+(a server's lifetime) uses it directly::
 
     from codekiln_core.lineage.command import lineage_command
 
-    with lineage_command("train.pretrain", config=recipe, inputs=[shards_dir],
-                         recipe_file=recipe_path, enabled=not no_lineage) as run:
+    with lineage_command("serve", config=settings, inputs=[model_dir]) as run:
         ...  # the work
-        run.log_metrics({"loss": loss}, step=step)
-        run.log_output(out_dir, name="checkpoints")   # or run.log_model(...)
+        run.log_metrics({"requests": n}, step=step)
+        run.log_output(out_dir, name="report")   # or run.log_model(...)
 
 It records the *resolved* configuration (paths absolute, models dumped to JSON), the recipe
-file as written (artifact ``recipe/<name>``), the inputs with their upstream runs, and marks
-the run FAILED when the body raises. With ``enabled=False`` it touches no store and yields a
-handle whose methods do nothing, so the body never branches on lineage.
+file as written (artifact ``recipe/<name>``), the inputs with their upstream runs, marks
+the run FAILED when the body raises (KILLED on an interrupt), and fires the lifecycle hooks
+``codekiln_run_started`` / ``codekiln_run_finished``. With ``enabled=False`` it touches no
+store and yields a handle whose methods do nothing, so the body never branches on lineage.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from pydantic import BaseModel
 
 from codekiln_core.lineage.refs import InputRef
 from codekiln_core.lineage.run import LineageRun, lineage_run
+from codekiln_core.registry import Registry
 
 #: Sources with one of these schemes are references to runs or models, not local paths.
 URI_PREFIXES = ("runs:/", "models:/", "http://", "https://", "hf://", "s3://", "gs://")
@@ -43,6 +46,7 @@ def lineage_command(
     inputs: Iterable[Input] = (),
     recipe_file: str | Path | None = None,
     enabled: bool = True,
+    announce: bool = True,
 ) -> Iterator[LineageRun]:
     """Run the body as the MLflow run of ``command`` (dotted: ``<group>.<command>``).
 
@@ -50,13 +54,35 @@ def lineage_command(
     ``config.json`` and flattened params with every ``Path`` made absolute. ``inputs``: local
     paths (a codekiln marker there links the upstream run), ``runs:/``/``models:/`` URIs, or
     ready :class:`InputRef`s. ``recipe_file``: the YAML the user passed, logged unchanged.
+    ``announce``: fire ``codekiln_run_started`` / ``codekiln_run_finished`` (every process
+    that records a run does; ranks above 0 of a distributed run do not), lineage or not.
     """
     refs = [as_input_ref(item) for item in inputs] if enabled else []
-    resolved = resolved_config(config) if config is not None else None
-    with lineage_run(command, config=resolved, inputs=refs, enabled=enabled) as run:
+    resolved = resolved_config(config) if config is not None else {}
+    hooks = lifecycle_hooks() if announce else None
+    with lineage_run(command, config=resolved if config is not None else None, inputs=refs,
+                     enabled=enabled) as run:
         if recipe_file is not None and Path(recipe_file).is_file():
             run.log_artifact(Path(recipe_file), "recipe")
-        yield run
+        if hooks is not None:
+            hooks.run_started(command, run.run_id, resolved)
+        status = "FAILED"
+        try:
+            yield run
+            status = "FINISHED"
+        except KeyboardInterrupt:
+            status = "KILLED"
+            raise
+        finally:
+            if hooks is not None:
+                hooks.run_finished(command, run.run_id, status, run.outcome_metrics)
+
+
+def lifecycle_hooks() -> Registry:
+    """The process's registry, whose lifecycle hooks every command run announces itself to."""
+    from codekiln_core.plugins import shared_plugin_manager
+
+    return Registry(shared_plugin_manager())
 
 
 def as_input_ref(item: Input) -> InputRef:

@@ -36,6 +36,8 @@ class LineageRun:
         self._client = client
         self._outputs: list[dict[str, str]] = []
         self.curves = Curves()  # loss / lr / reward histories, drawn when the run ends
+        #: The command's headline numbers, handed to ``codekiln_run_finished``.
+        self.outcome_metrics: dict[str, Any] = {}
 
     @property
     def enabled(self) -> bool:
@@ -195,9 +197,10 @@ def lineage_run(
             run.log_params(flatten(config))
         yield run
     except BaseException as exc:
-        if not isinstance(exc, KeyboardInterrupt):
+        interrupted = isinstance(exc, KeyboardInterrupt)
+        if not interrupted:
             _draw_curves(run)  # a failed run's curves show where it went wrong
-        client.set_terminated(run_id, "FAILED")
+        client.set_terminated(run_id, "KILLED" if interrupted else "FAILED")
         raise
     _draw_curves(run)
     client.set_terminated(run_id, "FINISHED")

@@ -1,4 +1,4 @@
-"""A step's command line: references filled in, recipe, inputs, output, options and --set."""
+"""A step's command line: references filled in, recipe, inputs, output and --set."""
 
 from __future__ import annotations
 
@@ -26,60 +26,31 @@ def substitute(value: Any, resolve: Resolver) -> Any:
 
 
 def flatten_overrides(values: Mapping[str, Any], prefix: str = "") -> list[str]:
-    """``{"teacher": {"kind": "hf"}}`` -> ``["teacher.kind=hf"]``; values stay YAML-readable."""
+    """``{"teacher": {"kind": "hf"}}`` -> ``['teacher.kind="hf"']``: values as JSON, which
+    ``--set`` reads back (as YAML) to exactly the values written."""
     flat: list[str] = []
     for key, value in values.items():
         name = f"{prefix}{key}"
         if isinstance(value, Mapping) and value:
             flat.extend(flatten_overrides(value, f"{name}."))
-        elif isinstance(value, str):
-            flat.append(f"{name}={value}")
-        else:
+        else:  # JSON is YAML: "on", "1e-5" or "null" stay the strings they were written as
             flat.append(f"{name}={json.dumps(value)}")
     return flat
 
 
-def option_args(options: Mapping[str, Any]) -> list[str]:
-    """``{"drop_percentile": 10, "force": True, "n": 4}``: ``--drop-percentile 10 --force -n 4``."""
-    args: list[str] = []
-    for key, value in options.items():
-        if value is None:
-            continue
-        flag = f"-{key}" if len(key) == 1 else f"--{key.replace('_', '-')}"
-        if value is True:
-            args.append(flag)
-        elif value is False:
-            args.append(f"--no-{key.replace('_', '-')}")
-        elif isinstance(value, list):
-            for item in value:
-                args.extend([flag, _text(item)])
-        else:
-            args.extend([flag, _text(value)])
-    return args
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
-
-
 def build_argv(step: StepConfig, resolve: Resolver, *, output: Path | None,
                recipe_file: Path | None, resuming: bool = False) -> list[str]:
-    """The words after ``codekiln`` for this step (``resuming``: with the kind's resume flag)."""
-    argv = list(step.argv_prefix)
-    style = step.recipe_style
-    if recipe_file is not None and style == "positional":
+    """The words after ``codekiln`` for this step, in the command contract's shape:
+    ``WORDS [RECIPE] [INPUT]... [--output PATH] [--set KEY=VALUE]... [--resume]``."""
+    command = step.spec
+    argv = list(command.words)
+    if recipe_file is not None:
         argv.append(str(recipe_file))
     argv.extend(substitute(step.inputs, resolve))
-    if recipe_file is not None and style == "option":
-        argv.extend(["--recipe", str(recipe_file)])
-    if output is not None and step.output_option:
-        argv.extend([step.output_option, str(output)])
-    elif output is not None and step.output_key:
-        argv.extend(["--set", f"{step.output_key}={output}"])
-    argv.extend(option_args(substitute(step.options, resolve)))
+    if output is not None and command.output is not None:
+        argv.extend(["--output", str(output)])
     for override in flatten_overrides(substitute(step.set, resolve)):
         argv.extend(["--set", override])
-    argv.extend(substitute(step.args, resolve))
-    if resuming and step.spec.resume_flag:
-        argv.append(step.spec.resume_flag)
+    if resuming and command.resumable:
+        argv.append("--resume")
     return argv

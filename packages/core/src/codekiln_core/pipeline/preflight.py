@@ -18,14 +18,13 @@ def check_commands(recipe: PipelineRecipe) -> None:
     for step in recipe.steps:
         if not step.enabled:
             continue
-        missing = _missing(root, list(step.argv_prefix))
+        words = list(step.spec.words)
+        missing = _missing(root, words)
         if missing is not None:
-            note = " (a planned command: it lands with a later release)" \
-                if step.spec.planned else ""
             raise ConfigError(
-                f"step {step.name!r} (kind {step.kind}) runs `codekiln "
-                f"{' '.join(step.argv_prefix)}`, but `codekiln {missing}` is not installed"
-                f"{note}; disable it with --set steps.{step.name}.enabled=false")
+                f"step {step.name!r} (kind {step.kind}) runs `codekiln {' '.join(words)}`, "
+                f"but `codekiln {missing}` is not installed; disable it with "
+                f"--set steps.{step.name}.enabled=false")
 
 
 def _missing(root: Any, words: list[str]) -> str | None:

@@ -11,11 +11,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
+from codekiln_core.cli.contract import Command
 from codekiln_core.config import RecipeModel, apply_override, read_yaml_mapping, validate
 from codekiln_core.errors import ConfigError
-from codekiln_core.pipeline.kinds import KINDS, RecipeStyle, StepKind, kind_names
+from codekiln_core.pipeline.kinds import command_for
 
 #: ``${steps.NAME.FIELD}`` and ``${workdir}``; any other ``${...}`` is left for the command.
 REFERENCE = re.compile(r"\$\{(steps\.([A-Za-z0-9_-]+)\.([a-z_]+)|workdir)\}")
@@ -24,74 +25,77 @@ _STEP_NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
 
 
 class StepConfig(RecipeModel):
-    """One step: a ``codekiln`` sub-command run as its own process and its own MLflow run."""
+    """One step: a registered ``codekiln`` command run as its own process and MLflow run."""
 
     name: str = Field(pattern=_STEP_NAME, description="step name, unique in the pipeline; "
                       "later steps refer to its output as ${steps.NAME.output}")
-    kind: str = Field(description="what runs: " + ", ".join(kind_names()))
+    kind: str = Field(description="the command that runs: its dotted name "
+                      "(curate.samples.repos) or its step name (pretrain); "
+                      "`codekiln plugins list` shows them")
     enabled: bool = Field(True, description="false: the step is listed but never runs")
-    command: list[str] = Field([], description="kind command: the sub-command words after "
-                               "`codekiln`, e.g. [curate, samples, repos]")
     recipe: str | None = Field(None, description="the command's own recipe file (relative "
                                "to this pipeline file)")
     config: dict[str, Any] | None = Field(None, description="an inline recipe, used instead "
                                           "of a recipe file")
-    set: dict[str, Any] = Field({}, description="--set overrides on the step's recipe "
-                                "(nested or dotted keys)")
-    inputs: list[str] = Field([], description="positional arguments: input paths, usually "
+    set: dict[str, Any] = Field({}, description="overrides of the command's recipe keys "
+                                "(nested or dotted keys), passed as --set KEY=VALUE")
+    inputs: list[str] = Field([], description="the command's INPUT arguments, usually "
                               "${steps.NAME.output} of earlier steps")
-    options: dict[str, Any] = Field({}, description="command options: {name: value} becomes "
-                                    "--name value (true: --name, false: --no-name, a list "
-                                    "repeats the option)")
-    args: list[str] = Field([], description="extra raw arguments, appended last")
-    output: str | None = Field(None, description="output directory; default WORKDIR/NAME")
-    output_flag: str | None = Field(None, description="option that takes the output "
-                                    "directory, when the kind's default does not fit")
-    recipe_as: RecipeStyle | None = Field(None, description="how the recipe is passed: "
-                                          "positional, option (--recipe) or none")
-    resumes: bool | None = Field(None, description="rerunning the command resumes it "
-                                 "(default: the kind's); false: a partial output is moved "
-                                 "aside first")
+    output: str | None = Field(None, description="output path; default WORKDIR/NAME")
     env: dict[str, str] = Field({}, description="extra environment variables for the step")
     metrics: list[str] | None = Field(None, description="metrics shown in the summary table "
-                                      "(default: the kind's key metrics)")
+                                      "(default: the command's key metrics)")
     seeded: bool | None = Field(None, description="repeat the step once per seed (as "
                                 "NAME-sSEED); default: when it uses ${seed} or a seeded step")
     gather_seeds: bool = Field(False, description="run once over every seed: a list item "
                                "using ${seed} or a seeded step is repeated once per seed")
 
-    @property
-    def spec(self) -> StepKind:
-        return KINDS[self.kind]
+    @model_validator(mode="before")
+    @classmethod
+    def _old_spellings(cls, data: Any) -> Any:
+        return upgrade_step(data) if isinstance(data, dict) else data
 
     @property
-    def argv_prefix(self) -> tuple[str, ...]:
-        return tuple(self.command) or self.spec.argv
-
-    @property
-    def recipe_style(self) -> RecipeStyle:
-        if self.recipe_as is not None:
-            return self.recipe_as
-        if self.kind == "command" and (self.recipe or self.config is not None):
-            return "positional"
-        return self.spec.recipe
-
-    @property
-    def output_option(self) -> str | None:
-        return self.output_flag or self.spec.output_flag
-
-    @property
-    def output_key(self) -> str | None:
-        """The recipe key that takes the output (``--set KEY=PATH``) when no flag does."""
-        return None if self.output_option else self.spec.output_key
+    def spec(self) -> Command[Any]:
+        """The registered command this step runs."""
+        return command_for(self.kind)
 
     @property
     def has_output(self) -> bool:
-        return bool(self.output_option or self.output_key)
+        return self.spec.output is not None
 
     @property
     def self_resuming(self) -> bool:
-        return self.spec.resumes if self.resumes is None else self.resumes
+        return self.spec.resumable
+
+
+def upgrade_step(data: dict[str, Any]) -> dict[str, Any]:
+    """Read a step written for codekiln 0.1 (``options``, ``args``, ``kind: command``,
+    ``output_flag``, ``recipe_as``, ``resumes``), saying once per key what to write now."""
+    data = dict(data)
+    name = data.get("name", "?")
+    if "options" in data:
+        _deprecated(name, "options", "write them under set: (recipe keys)")
+        options = dict(data.pop("options") or {})
+        if "register" in options:  # --register NAME sets the recipe's register_as
+            options["register_as"] = options.pop("register")
+        data["set"] = {**options, **dict(data.get("set") or {})}
+    if data.get("kind") == "command" and "command" in data:
+        _deprecated(name, "kind: command", "name the command as the kind, e.g. "
+                    "kind: curate.samples.repos")
+        data["kind"] = ".".join(str(word) for word in data.pop("command"))
+    for key in ("output_flag", "recipe_as", "resumes"):
+        if key in data:
+            _deprecated(name, key, "the command's registration decides it; drop the key")
+            data.pop(key)
+    return data
+
+
+def _deprecated(step: str, key: str, hint: str) -> None:
+    import sys
+
+    print(f"codekiln: step {step!r}: {key!r} is deprecated and will be removed in the next "
+          f"release; {hint}", file=sys.stderr)
 
 
 class PipelineRecipe(RecipeModel):
@@ -161,21 +165,16 @@ def check_pipeline(recipe: PipelineRecipe, source: str) -> None:
     seen: dict[str, StepConfig] = {}
     for index, step in enumerate(recipe.steps):
         where = f"{source}: key 'steps.{index}"
-        if step.kind not in KINDS:
-            raise ConfigError(f"{where}.kind' = {step.kind!r}: unknown step kind; kinds: "
-                              f"{', '.join(kind_names())}")
+        command = command_for(step.kind, f"{where}.kind'")
         if step.name in seen:
             raise ConfigError(f"{where}.name' = {step.name!r}: two steps have this name; "
                               "give each step its own name")
-        if step.kind == "command" and not step.command:
-            raise ConfigError(f"{where}.command' is required for kind command; name the "
-                              "sub-command, e.g. command: [curate, samples, repos]")
         if step.recipe and step.config is not None:
             raise ConfigError(f"{where}.config': step {step.name!r} has both a recipe file "
                               "and an inline config; keep one")
-        if (step.recipe or step.config is not None) and step.recipe_style == "none":
-            raise ConfigError(f"{where}.recipe': kind {step.kind} takes no recipe file; pass "
-                              "its settings as options instead")
+        if step.inputs and command.inputs is None:
+            raise ConfigError(f"{where}.inputs': {command.name} takes no INPUT arguments; "
+                              "set its recipe keys under set: instead")
         if step.enabled:
             for key, text in step_strings(step):
                 _check_references(text, seen, f"{where}.{key}'")
@@ -196,7 +195,7 @@ def step_strings(step: StepConfig) -> list[tuple[str, str]]:
             for i, v in enumerate(value):
                 walk(f"{key}.{i}", v)
 
-    for field in ("recipe", "config", "set", "inputs", "options", "args", "output", "env"):
+    for field in ("recipe", "config", "set", "inputs", "output", "env"):
         walk(field, getattr(step, field))
     return found
 

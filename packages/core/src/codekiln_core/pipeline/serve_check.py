@@ -1,4 +1,4 @@
-"""``codekiln serve-check MODEL``: the pipeline's serving smoke test, end to end.
+"""The pipeline's serving smoke test (``codekiln serve-check``), end to end.
 
 Starts ``codekiln serve MODEL`` on a free port as a subprocess (its own process group),
 waits for ``/health``, sends one completion and one chat request through the official
@@ -12,13 +12,9 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
-from typing import Annotated
-
-import typer
 
 from codekiln_core.errors import CodekilnError
 
@@ -39,7 +35,7 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def _wait_healthy(process: subprocess.Popen[bytes], url: str, timeout_s: float,
+def wait_healthy(process: subprocess.Popen[bytes], url: str, timeout_s: float,
                   log: Path) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -53,7 +49,7 @@ def _wait_healthy(process: subprocess.Popen[bytes], url: str, timeout_s: float,
                         f"see {log} (raise --ready-timeout for a large model)")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop(process: subprocess.Popen[bytes]) -> None:
     """SIGTERM to the server's process group, SIGKILL if it lingers."""
     if process.poll() is not None:
         return
@@ -90,45 +86,3 @@ def check_model(url: str, max_tokens: int) -> dict[str, float]:
             "latency_s": completion_s + chat_s,
             "completion_tokens": float(completion.usage.completion_tokens
                                        if completion.usage else 0)}
-
-
-def serve_check_command(
-    model: Annotated[str, typer.Argument(help="HF model dir or models:/NAME/VERSION, passed "
-                                         "to `codekiln serve`")],
-    serve_arg: Annotated[list[str] | None, typer.Option(
-        "--serve-arg", help="extra argument for `codekiln serve`, repeatable, e.g. "
-        "--serve-arg=--device --serve-arg=cpu")] = None,
-    max_tokens: Annotated[int, typer.Option(help="new tokens per request")] = 16,
-    ready_timeout: Annotated[float, typer.Option(
-        help="seconds to wait for /health")] = 300.0,
-    no_lineage: Annotated[bool, typer.Option(
-        "--no-lineage", help="do not record this run in MLflow lineage")] = False,
-) -> None:
-    """Start `codekiln serve MODEL`, send one completion and one chat request, stop it."""
-    import tempfile
-
-    from codekiln_core.lineage.command import lineage_command
-
-    port = free_port()
-    url = f"http://{HOST}:{port}"
-    command = [sys.executable, "-m", "codekiln_core", "serve", model, "--host", HOST,
-               "--port", str(port), "--no-lineage", *(serve_arg or [])]
-    log = Path(tempfile.mkstemp(prefix="codekiln-serve-check-", suffix=".log")[1])
-    with lineage_command("serve-check", config={"model": model, "max_tokens": max_tokens},
-                         inputs=[model] if model.startswith("models:/") or Path(model).exists()
-                         else [], enabled=not no_lineage) as run, log.open("wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-        try:
-            started = time.monotonic()
-            _wait_healthy(process, url, ready_timeout, log)
-            metrics = {"startup_s": time.monotonic() - started, **check_model(url, max_tokens)}
-        finally:
-            _stop(process)
-        run.log_metrics(metrics)
-    log.unlink(missing_ok=True)  # kept only when the check fails (the error names it)
-    typer.echo(" ".join(f"{k}={v:.3f}" for k, v in metrics.items()))
-
-
-def register(app: typer.Typer) -> None:
-    app.command("serve-check")(serve_check_command)

@@ -1,1 +1,6 @@
-"""``codekiln train`` sub-commands, one module each, each with ``register(app)``."""
+"""``codekiln train`` commands, one module each, each defining ``COMMAND``."""
+
+from codekiln_core.cli.contract import Group
+
+GROUP = Group("train", "Train code LLMs: pretraining on DeepSpeed, HF export, and the quality "
+              "scorer.")

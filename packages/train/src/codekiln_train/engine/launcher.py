@@ -3,7 +3,8 @@
 ``codekiln train pretrain RECIPE --launcher deepspeed [--hostfile H]`` replaces itself with::
 
     python -m deepspeed.launcher.runner [--hostfile H] --no_local_rank \\
-        --module codekiln_train.launch RECIPE [--set k=v ...] [--resume] [--register NAME]
+        --module codekiln_train.launch train pretrain RECIPE [--set k=v ...] \\
+        --set launcher="none" [--resume]
 
 DeepSpeed's runner starts one process per GPU on every host of the hostfile (over pdsh or
 ssh), sets RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT, and each process runs
@@ -56,28 +57,6 @@ def apply_env_args(args: Sequence[str], environ: dict[str, str] | None = None) -
     return rest
 
 
-def forwarded_args(recipe: Path, *, sets: Sequence[str] = (), resume: bool = False,
-                   register: str | None = None, no_lineage: bool = False,
-                   threads: int | None = None, peak_flops: float | None = None,
-                   env: Mapping[str, str] | None = None) -> list[str]:
-    """The pretrain options every launched process receives (the same on all ranks);
-    ``env`` (the launching shell's environment) adds the :data:`FORWARDED_ENV` words."""
-    args = [*env_args(env or {}), str(recipe)]
-    for item in sets:
-        args += ["--set", item]
-    if resume:
-        args.append("--resume")
-    if register:
-        args += ["--register", register]
-    if no_lineage:
-        args.append("--no-lineage")
-    if threads is not None:
-        args += ["--threads", str(threads)]
-    if peak_flops is not None:
-        args += ["--peak-flops", repr(float(peak_flops))]
-    return args
-
-
 def deepspeed_command(forwarded: Sequence[str], *, hostfile: Path | None = None,
                       num_gpus: int | None = None, master_port: int | None = None,
                       python: str | None = None) -> list[str]:
@@ -95,11 +74,3 @@ def deepspeed_command(forwarded: Sequence[str], *, hostfile: Path | None = None,
     # Our entry reads LOCAL_RANK from the environment; no --local_rank argument is appended.
     command += ["--no_local_rank", "--module", ENTRY_MODULE, *forwarded]
     return command
-
-
-def check_launcher(launcher: str, hostfile: Path | None) -> None:
-    if launcher not in LAUNCHERS:
-        raise ConfigError(f"--launcher {launcher!r}: choose one of {', '.join(LAUNCHERS)}")
-    if hostfile is not None and launcher != "deepspeed":
-        raise ConfigError("--hostfile needs --launcher deepspeed (one process runs without "
-                          "a hostfile)")

@@ -8,11 +8,12 @@ preset: it always comes from the tokenizer, so the embedding matrix matches it e
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
-from codekiln_core.config import RecipeModel, apply_override, validate
+from codekiln_core.config import RecipeModel, apply_override, read_yaml_mapping, validate
 from codekiln_core.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -71,12 +72,17 @@ def load_preset(name: str, overrides: Sequence[str] = ()) -> ScorerConfig:
     for override in overrides:
         apply_override(data, override)
     config = validate(data, ScorerConfig, source=f"preset {name!r}")
+    check_shape(config, name)
+    return config
+
+
+def check_shape(config: ScorerConfig, name: str) -> None:
+    """Heads must divide the width, and key/value heads the heads."""
     if config.hidden_size % config.num_heads or config.num_heads % config.num_kv_heads:
         raise ConfigError(
             f"preset {name!r}: hidden_size={config.hidden_size}, num_heads={config.num_heads}, "
             f"num_kv_heads={config.num_kv_heads}: hidden_size must divide by num_heads and "
             "num_heads by num_kv_heads")
-    return config
 
 
 def llama_config(config: ScorerConfig, vocab_size: int, pad_token_id: int) -> LlamaConfig:
@@ -107,3 +113,37 @@ def parameter_count(config: ScorerConfig, vocab_size: int) -> int:
     attention = h * h * 2 + h * kv * 2  # q and o are h x h; k and v are h x kv
     per_layer = attention + 3 * h * f + 2 * h  # SwiGLU gate/up/down + two RMSNorm weights
     return vocab_size * h + layers * per_layer + h + h  # embeddings, final norm, score head
+
+
+class ScorerRecipe(ScorerConfig):
+    """A preset's model and training settings (any key overridable), plus the run's own."""
+
+    labels: Path = Field(description="labels directory (labels.parquet) or a Parquet/JSONL "
+                         "file: content, score 0-10")
+    output: Path = Field(description="checkpoint directory")
+    preset: str = Field("tiny", description="tiny (CPU, seconds) or 1.3b (paper size); its "
+                        "values are the defaults of every model and training key")
+    tokenizer: Path | None = Field(None, description="Hugging Face tokenizer directory; "
+                                   "omitted: a byte-level BPE trained on the labels")
+    init: Path | None = Field(None, description="start from this pretrained Llama checkpoint "
+                              "instead of random weights")
+    register_as: str | None = Field(None, description="also register the model in the MLflow "
+                                 "registry under this name")
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="where to train")
+    threads: int | None = Field(None, ge=1, description="CPU threads for torch (1 is fastest "
+                                "for tiny on a busy machine)")
+
+
+def load_scorer_recipe(path: Path | None, overrides: Sequence[str]) -> ScorerRecipe:
+    """The recipe's keys over its preset's values (``preset`` picks the preset)."""
+    data: dict[str, Any] = read_yaml_mapping(path) if path is not None else {}
+    for override in overrides:
+        apply_override(data, override)
+    name = str(data.get("preset", "tiny"))
+    if name not in PRESETS:
+        raise ConfigError(f"preset {name!r}: unknown preset; choose one of "
+                          f"{', '.join(sorted(PRESETS))}")
+    merged = {**PRESETS[name].model_dump(), **data}
+    recipe = validate(merged, ScorerRecipe, source=str(path or "codekiln train scorer"))
+    check_shape(recipe, name)
+    return recipe

@@ -1,18 +1,20 @@
-"""``codekiln train scorer``: labels -> trained regression checkpoint, metrics and lineage."""
+"""The quality scorer's training: labels -> regression checkpoint, metrics, curves."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from codekiln_core.errors import ConfigError
 from codekiln_core.fsio import atomic_dir, atomic_write_json
 from codekiln_train.scorer import model as scorer_model
 from codekiln_train.scorer.labels import MAX_SCORE, Label, load_labels, split_labels
 from codekiln_train.scorer.metrics import ScorerMetrics, evaluate
-from codekiln_train.scorer.presets import ScorerConfig
+from codekiln_train.scorer.presets import ScorerConfig, ScorerRecipe
+
+if TYPE_CHECKING:
+    from codekiln_core.lineage import LineageRun
 
 META_FILE = "codekiln_scorer.json"
 
@@ -25,15 +27,6 @@ class ScorerResult:
     losses: list[float]
     run_id: str | None
     model_uri: str | None
-
-
-def check_output(out: Path, force: bool) -> None:
-    """Never overwrite silently: an existing non-empty output needs ``--force``."""
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--output {out}: is a file; pass a directory for the checkpoint")
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise ConfigError(f"--output {out}: directory is not empty; choose a new directory "
-                          "or pass --force to replace it")
 
 
 def predictions_0_10(raw: list[float]) -> list[float]:
@@ -97,35 +90,19 @@ def log_curves(run: Any, curves: scorer_model.TrainCurves, points: int = 200) ->
         run.log_metrics({"val_loss": loss}, step=step)
 
 
-def train_scorer(labels_path: Path, config: ScorerConfig, output: Path, *,
-                 tokenizer_dir: Path | None = None, init: Path | None = None,
-                 register_as: str | None = None, device: str = "auto", force: bool = False,
-                 lineage: bool = True,
+def train_scorer(recipe: ScorerRecipe, run: LineageRun, *,
                  on_step: Callable[[int, int, float], None] | None = None) -> ScorerResult:
-    """Everything the command does; the CLI only parses options and prints."""
-    from codekiln_core.lineage import InputRef
-    from codekiln_core.lineage.command import lineage_command
-
-    check_output(output, force)
-    if init is not None and not init.is_dir():
-        raise ConfigError(f"--init {init}: no such directory; pass a Hugging Face checkpoint")
-    labels = load_labels(labels_path)
-    device = scorer_model.resolve_device(device)
-    run_config = {"preset": config, "labels": labels_path,
-                  "tokenizer": tokenizer_dir or "trained-on-labels",
-                  "init": init or "random", "device": device}
-    inputs = [InputRef.from_path(labels_path, name="labels")]
-    if init is not None:
-        inputs.append(InputRef.from_path(init, name="init-checkpoint"))
-    with lineage_command("train.scorer", config=run_config, inputs=inputs,
-                         enabled=lineage) as run:
-        model, tokenizer, summary = fit(labels, config, tokenizer_dir, init, device, on_step)
-        metrics: ScorerMetrics = summary["metrics"]
-        save_checkpoint(model, tokenizer, output, config, metrics)
-        run.log_metrics({**metrics.as_flat(), "train_files": summary["train_files"],
-                         "final_loss": summary["losses"][-1]})
-        log_curves(run, summary["curves"])
-        model_uri = run.log_model(output, name="quality-scorer", register_as=register_as) \
-            if run.enabled else None
-    return ScorerResult(output, metrics, summary["train_files"], summary["losses"],
+    """Fit, evaluate and save the checkpoint; log metrics, curves and the model to ``run``."""
+    labels = load_labels(recipe.labels)
+    device = scorer_model.resolve_device(recipe.device)
+    model, tokenizer, summary = fit(labels, recipe, recipe.tokenizer, recipe.init, device,
+                                    on_step)
+    metrics: ScorerMetrics = summary["metrics"]
+    save_checkpoint(model, tokenizer, recipe.output, recipe, metrics)
+    run.log_metrics({**metrics.as_flat(), "train_files": summary["train_files"],
+                     "final_loss": summary["losses"][-1]})
+    log_curves(run, summary["curves"])
+    model_uri = run.log_model(recipe.output, name="quality-scorer",
+                              register_as=recipe.register_as) if run.enabled else None
+    return ScorerResult(recipe.output, metrics, summary["train_files"], summary["losses"],
                         run.run_id, model_uri)

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from codekiln_core.cli.contract import CliCommand
+
 QUICKSTART = Path("recipes") / "quickstart.yaml"
 
 
@@ -71,5 +73,4 @@ def run_command(
                          f"({bad.note}); fix it and rerun: finished steps are skipped")
 
 
-def register(app: typer.Typer) -> None:
-    app.command("run")(run_command)
+COMMAND = CliCommand("run", run_command)

@@ -1,4 +1,4 @@
-"""``codekiln plugins``: what is installed, what it hooks, what it registered."""
+"""``codekiln plugins list``: what is installed, what it hooks, what it registered."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ from typing import Any
 
 import typer
 
+from codekiln_core.cli.contract import CliCommand
 from codekiln_core.errors import DuplicateNameError
 from codekiln_core.plugins import PluginManager, get_plugin_manager
 from codekiln_core.registry import Registry
-
-plugins_app = typer.Typer(help="Inspect installed codekiln plugins.", no_args_is_help=True)
 
 
 def describe_plugins(pm: PluginManager) -> dict[str, Any]:
@@ -48,7 +47,6 @@ def describe_plugins(pm: PluginManager) -> dict[str, Any]:
     return {"plugins": plugins, "failed": failed, "problems": problems}
 
 
-@plugins_app.command("list")
 def list_plugins(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
@@ -75,3 +73,6 @@ def list_plugins(
     for problem in report["problems"]:
         console.print(f"[yellow]{problem['kind']}[/yellow] ", end="")
         console.print(problem["message"], markup=False, highlight=False, soft_wrap=True)
+
+
+COMMAND = CliCommand("plugins.list", list_plugins)
