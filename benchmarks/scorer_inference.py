@@ -51,15 +51,17 @@ def train_tiny(root: Path, max_tokens: int, label_files: int) -> Path:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from codekiln_train.scorer.presets import load_preset
+    from codekiln_core.lineage import LineageRun
+    from codekiln_train.scorer.presets import load_scorer_recipe
     from codekiln_train.scorer.run import train_scorer
 
     labels = root / "labels"
     labels.mkdir()
     pq.write_table(pa.Table.from_pylist(label_rows(label_files)), labels / "labels.parquet")
     out = root / "scorer"
-    config = load_preset("tiny", [f"max_tokens={max_tokens}"])
-    train_scorer(labels, config, out, device="cpu", lineage=False)
+    recipe = load_scorer_recipe(None, ["preset=tiny", f"labels={labels}", f"output={out}",
+                                       f"max_tokens={max_tokens}", "device=cpu"])
+    train_scorer(recipe, LineageRun(None))  # no lineage: a run that records nothing
     return out
 
 
