@@ -61,4 +61,4 @@ def test_loss_and_gradients_match_trl(tokenizer: Any, tmp_path: Path) -> None:
     for name, param in ours.named_parameters():
         torch.testing.assert_close(param.grad, pairs[name].grad, atol=1e-5, rtol=1e-4,
                                    msg=lambda m, n=name: f"{n}: {m}")
-    assert 0.0 <= metrics["rewards/accuracy"] <= 1.0
+    assert 0.0 <= metrics["rewards/accuracies"] <= 1.0

@@ -29,7 +29,9 @@ def sequence_logps(model: Any, batch: dict[str, torch.Tensor]) -> torch.Tensor:
 def sigmoid_dpo(chosen: torch.Tensor, rejected: torch.Tensor, ref_chosen: torch.Tensor,
                 ref_rejected: torch.Tensor, *, beta: float, label_smoothing: float = 0.0
                 ) -> tuple[torch.Tensor, dict[str, float]]:
-    """The DPO loss of sequence log-probs, and reward metrics (mean over pairs)."""
+    """The DPO loss of sequence log-probs, and TRL's metrics (mean over pairs): the
+    implicit rewards ``β·(π - ref)`` of chosen and rejected answers, their margin, how often
+    chosen wins, and the policy's own sequence log-probs."""
     import torch.nn.functional as F
 
     chosen_ratio = chosen - ref_chosen
@@ -42,8 +44,10 @@ def sigmoid_dpo(chosen: torch.Tensor, rejected: torch.Tensor, ref_chosen: torch.
     metrics = {
         "rewards/chosen": float(chosen_reward.mean()),
         "rewards/rejected": float(rejected_reward.mean()),
-        "rewards/accuracy": float((chosen_reward > rejected_reward).float().mean()),
-        "rewards/margin": float((chosen_reward - rejected_reward).mean()),
+        "rewards/accuracies": float((chosen_reward > rejected_reward).float().mean()),
+        "rewards/margins": float((chosen_reward - rejected_reward).mean()),
+        "logps/chosen": float(chosen.detach().mean()),
+        "logps/rejected": float(rejected.detach().mean()),
     }
     return losses.mean(), metrics
 

@@ -16,7 +16,13 @@ from codekiln_core.config import RecipeModel
 from codekiln_core.errors import ConfigError
 from codekiln_posttrain.chat.decontam import DecontamConfig
 from codekiln_posttrain.grpo.curriculum import Stage
-from codekiln_train.recipe import CheckpointConfig, EngineConfig, LogConfig, ScheduleConfig
+from codekiln_train.recipe import (
+    CheckpointConfig,
+    EngineConfig,
+    LaunchSettings,
+    LogConfig,
+    ScheduleConfig,
+)
 
 
 def _engine_default() -> EngineConfig:
@@ -28,8 +34,10 @@ def _schedule_default() -> ScheduleConfig:
     return ScheduleConfig(kind="cosine", warmup_steps=0, min_lr_ratio=0.1)
 
 
-class BaseRecipe(RecipeModel):
-    """What every post-training run shares."""
+class BaseRecipe(LaunchSettings):
+    """What every post-training run shares; ``launcher``/``hostfile``/``num_gpus`` start it
+    on several ranks as pretraining does (or run it under torchrun with ``launcher: none``):
+    each global batch is shared out over the ranks."""
 
     model: str = Field(..., description="the model to start from: a Hugging Face directory "
                        "(codekiln train export, or a previous posttrain output) or hub id")

@@ -9,7 +9,7 @@ turns make it the assistant-only loss).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from codekiln_core.errors import ConfigError
@@ -37,6 +37,7 @@ class SftResult:
     fill: float
     step_time_s: float
     tokens_per_s: float
+    signals: dict[str, float] = field(default_factory=dict)
 
 
 def encode_all(tokenizer: Any, rows: list[dict[str, Any]], max_len: int
@@ -98,13 +99,19 @@ def train_sft(recipe: SftRecipe, *, run: LineageRun, resume: bool = False) -> Sf
     from codekiln_posttrain.chat.datasets import read_rows
     from codekiln_posttrain.chat.decontam import checked_rows
     from codekiln_posttrain.finetune import (
+        build_engine,
         export_and_register,
         load_start,
         pad_token_id,
+        planned_steps,
+        smallest_grad_norm,
         train_examples,
     )
+    from codekiln_posttrain.ranks import is_rank_zero
+    from codekiln_posttrain.run_settings import check_or_note
     from codekiln_train.loop import causal_lm_loss
 
+    check_or_note(recipe, resume=resume, rank_zero=is_rank_zero())
     rows, report = checked_rows(read_rows(recipe.data, "sft"), recipe.decontamination)
     model, tokenizer = load_start(recipe)
     encoded, truncated = encode_all(tokenizer, rows, recipe.max_seq_len)
@@ -114,13 +121,17 @@ def train_sft(recipe: SftRecipe, *, run: LineageRun, resume: bool = False) -> Sf
                           f"token within max_seq_len={recipe.max_seq_len}; raise max_seq_len")
     sequences = pack(encoded, recipe.max_seq_len)
     run.log_metrics({**report.as_metrics(), "sequences": len(sequences), "truncated": truncated})
-    engine, summary = train_examples(
-        model, recipe, run, examples=sequences,
+    total = planned_steps(recipe, len(sequences))
+    engine = build_engine(model, recipe, total)
+    summary = train_examples(
+        engine, recipe, run, total_steps=total, examples=sequences,
         collate=packed_collate(recipe.max_seq_len, pad_token_id(tokenizer)),
         loss_fn=causal_lm_loss, tokens_per_example=recipe.max_seq_len, label="sft",
         resume=resume)
+    signals = smallest_grad_norm(recipe.output)
+    run.log_metrics(signals, step=summary.steps)
     out, uri = export_and_register(engine.module, tokenizer, recipe, run, "sft-model")
     return SftResult(str(out), uri, summary.steps, summary.final_loss, len(sequences),
                      len(encoded), report.dropped, truncated,
                      sum(map(len, encoded)) / (len(sequences) * recipe.max_seq_len),
-                     summary.step_time_s, summary.tokens_per_s)
+                     summary.step_time_s, summary.tokens_per_s, signals)

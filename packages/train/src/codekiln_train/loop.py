@@ -58,6 +58,7 @@ class LoopConfig:
     checkpoint: CheckpointSettings  # checkpoint every N steps and at the end; keep the last K
     seed: int                       # seeds python/numpy/torch before the first step
     peak_flops: float | None = None  # per-device peak FLOP/s for MFU; None: table/measured
+    log_loss_metrics: bool = False  # log the loss function's own metrics at every logged step
 
 
 @dataclass
@@ -89,7 +90,7 @@ def causal_lm_loss(model: torch.nn.Module,
               if key in batch}
     out = model(**inputs, labels=batch["labels"], use_cache=False)
     targets = int((batch["labels"][:, 1:] != -100).sum())
-    return out.loss, {"loss_tokens": float(targets)}
+    return out.loss, {"target_tokens": float(targets)}
 
 
 def _to_device(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
@@ -104,6 +105,32 @@ def _mean_over_ranks(value: torch.Tensor, engine: Engine) -> float:
         dist.all_reduce(value)
         value /= engine.world_size
     return float(value)
+
+
+def summed_over_ranks(values: dict[str, float], world_size: int) -> dict[str, float]:
+    """Each value summed over the ranks, in float64 (every rank passes the same keys)."""
+    if world_size == 1 or not values:
+        return dict(values)
+    import torch
+    import torch.distributed as dist
+
+    keys = sorted(values)
+    totals = torch.tensor([float(values[key]) for key in keys], dtype=torch.float64)
+    dist.all_reduce(totals)
+    return dict(zip(keys, totals.tolist(), strict=True))
+
+
+def step_metrics(parts: list[dict[str, float]], engine: Engine) -> dict[str, float]:
+    """The loss function's metrics of one step, over its micro-batches and every rank:
+    counts (keys ending in ``_tokens``) summed, the rest averaged. Summed micro-batch by
+    micro-batch, then over ranks, so one rank accumulating k micro-batches reports what k
+    ranks report."""
+    keys = sorted(parts[0]) if parts else []
+    totals = summed_over_ranks({key: sum(part[key] for part in parts) for key in keys},
+                               engine.world_size)
+    count = len(parts) * engine.world_size
+    return {key: value if key.endswith("_tokens") else value / count
+            for key, value in totals.items()}
 
 
 def evaluate(engine: Engine, loss_fn: LossFn,
@@ -153,11 +180,13 @@ def train(*, engine: Engine, batches: BatchSource, loss_fn: LossFn, loop: LoopCo
         while step < loop.total_steps:
             begin = time.perf_counter()
             loss_sum = torch.zeros((), dtype=torch.float32)
+            parts: list[dict[str, float]] = []
             for _ in range(engine.gradient_accumulation_steps):
                 batch = _to_device(batches.next_batch(), engine.device)
-                loss, _ = loss_fn(engine.wrapped, batch)
+                loss, extra = loss_fn(engine.wrapped, batch)
                 engine.backward(loss)
                 loss_sum += loss.detach().float().cpu()
+                parts.append(extra)
             stats = engine.step()
             step += 1
             tokens += tokens_per_step
@@ -177,6 +206,8 @@ def train(*, engine: Engine, batches: BatchSource, loss_fn: LossFn, loop: LoopCo
                        "step_time_s": window_time / max(1, loop.log.every_steps),
                        "mfu": mfu(per_device, flops_per_token, peak),
                        "memory_gb": memory_gb(engine.device.type)}
+                if loop.log_loss_metrics:
+                    row.update(step_metrics(parts, engine))
                 window_tokens, window_time = 0, 0.0
             eval_every = loop.log.eval_every_steps  # None: only at the end (the recipe says)
             if validation is not None and (step == loop.total_steps

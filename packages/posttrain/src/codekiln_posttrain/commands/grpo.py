@@ -9,6 +9,7 @@ from codekiln_core.cli.contract import Command, Outcome
 from codekiln_core.cli.invoke import Invocation
 from codekiln_posttrain.finetune import model_lines, start_inputs
 from codekiln_posttrain.recipe import GrpoRecipe
+from codekiln_train.engine.launcher import launch_ranks
 
 
 def train_with_rewards(invocation: Invocation[GrpoRecipe]) -> Outcome:
@@ -36,4 +37,4 @@ COMMAND = Command(
     # A rerun starts over: the local loop cannot continue a run yet (no --resume).
     inputs="data", registers=True, resumable=False, step="grpo",
     key_metrics=("reward_mean", "pass_rate"),
-    lineage_inputs=partial(start_inputs, data_name="rl-prompts"))
+    launch=launch_ranks, lineage_inputs=partial(start_inputs, data_name="rl-prompts"))

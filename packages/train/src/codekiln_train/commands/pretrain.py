@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from codekiln_core.cli.contract import Command, Outcome
 from codekiln_core.cli.invoke import Invocation
+from codekiln_train.engine.launcher import launch_ranks
 from codekiln_train.recipe import PretrainRecipe
 
 if TYPE_CHECKING:
@@ -39,26 +40,6 @@ def shard_inputs(recipe: PretrainRecipe) -> list[InputRef]:
     from codekiln_train.pretrain import plan_stages, shard_inputs, world_size_from_env
 
     return shard_inputs(plan_stages(recipe, world_size=world_size_from_env()))
-
-
-def launch_ranks(invocation: Invocation[PretrainRecipe]) -> None:
-    """``launcher: deepspeed``: replace this process with DeepSpeed's launcher, which runs
-    this same command (``launcher: none``) once per GPU on every host."""
-    import os
-    import shlex
-    import sys
-
-    recipe = invocation.recipe
-    if recipe.launcher != "deepspeed":
-        return
-    from codekiln_core.cli.typer_command import rerun_argv
-    from codekiln_train.engine.launcher import deepspeed_command, env_args
-
-    argv = rerun_argv(invocation.command, invocation.request, 'launcher="none"')
-    command = deepspeed_command([*env_args(os.environ), *argv], hostfile=recipe.hostfile,
-                                num_gpus=recipe.num_gpus)
-    print(f"launching: {shlex.join(command)}", file=sys.stderr)
-    os.execv(command[0], command)
 
 
 def summary_table(result: PretrainResult) -> Any:
