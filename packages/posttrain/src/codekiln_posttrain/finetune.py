@@ -31,6 +31,12 @@ def build_engine(model: Any, recipe: BaseRecipe, total_steps: int) -> Any:
                          device=device_arg(recipe))
 
 
+def pad_token_id(tokenizer: Any) -> int:
+    """The tokenizer's pad id; EOS when it has none (Llama-style tokenizers)."""
+    pad = tokenizer.pad_token_id
+    return int(tokenizer.eos_token_id if pad is None else pad)
+
+
 def examples_per_step(recipe: BaseRecipe, ranks: int) -> int:
     """The global batch: micro-batch x accumulation x ranks (accumulation from
     ``engine.global_batch_tokens`` when given, as codekiln_train's engine computes it)."""
