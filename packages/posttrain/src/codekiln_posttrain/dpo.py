@@ -124,7 +124,6 @@ def train_dpo(recipe: DpoRecipe, *, run: LineageRun, resume: bool = False) -> Dp
     from codekiln_posttrain.reference import with_reference
     from codekiln_posttrain.run_settings import check_or_note
 
-    check_or_note(recipe, resume=resume, rank_zero=is_rank_zero())
     rows, report = checked_rows(read_rows(recipe.data, "preference", unique_ids=True),
                                 recipe.decontamination)
     model, tokenizer = load_start(recipe)
@@ -136,6 +135,7 @@ def train_dpo(recipe: DpoRecipe, *, run: LineageRun, resume: bool = False) -> Dp
     collate = pair_collate(pad_token_id(tokenizer))
     recipe.output.mkdir(parents=True, exist_ok=True)
     total = planned_steps(recipe, len(pairs))
+    check_or_note(recipe, resume=resume, rank_zero=is_rank_zero())
     engine = build_engine(model, recipe, total)
     pairs = with_reference(engine, pairs, collate, recipe.output, recipe.model)
     mean_tokens = sum(len(p.prompt) * 2 + len(p.chosen) + len(p.rejected) for p in pairs)

@@ -111,7 +111,6 @@ def train_sft(recipe: SftRecipe, *, run: LineageRun, resume: bool = False) -> Sf
     from codekiln_posttrain.run_settings import check_or_note
     from codekiln_train.loop import causal_lm_loss
 
-    check_or_note(recipe, resume=resume, rank_zero=is_rank_zero())
     rows, report = checked_rows(read_rows(recipe.data, "sft"), recipe.decontamination)
     model, tokenizer = load_start(recipe)
     encoded, truncated = encode_all(tokenizer, rows, recipe.max_seq_len)
@@ -122,6 +121,7 @@ def train_sft(recipe: SftRecipe, *, run: LineageRun, resume: bool = False) -> Sf
     sequences = pack(encoded, recipe.max_seq_len)
     run.log_metrics({**report.as_metrics(), "sequences": len(sequences), "truncated": truncated})
     total = planned_steps(recipe, len(sequences))
+    check_or_note(recipe, resume=resume, rank_zero=is_rank_zero())
     engine = build_engine(model, recipe, total)
     summary = train_examples(
         engine, recipe, run, total_steps=total, examples=sequences,

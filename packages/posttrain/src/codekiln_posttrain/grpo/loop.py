@@ -234,12 +234,12 @@ def train_grpo_local(recipe: GrpoRecipe, *, run: LineageRun, registry: Any = Non
     from codekiln_train.checkpoint import seed_everything
 
     g = recipe.grpo
-    check_or_note(recipe, resume=resume, rank_zero=is_rank_zero())
     rows, report = checked_rows(read_rows(recipe.data, "rl"), recipe.decontamination)
     seed_everything(recipe.seed)
     model, tokenizer = load_start(recipe)
     steps = total_steps(g.stages)
     reward = build_reward(recipe, registry)
+    check_or_note(recipe, resume=resume, rank_zero=is_rank_zero())
     try:
         policy = LocalGrpo(recipe, model, tokenizer, reward, steps)
         kept_rows = kept_prompts(rows, policy, reward, recipe, resume=resume)

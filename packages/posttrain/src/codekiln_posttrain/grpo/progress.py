@@ -14,6 +14,7 @@ uninterrupted run sampled.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -87,4 +88,6 @@ class Progress:
         self.step, self.history = int(state["step"]), list(state["history"])
         ckpt.restore_rng(state["rng"])
         self.log.truncate_after(self.step)
+        if engine.rank == 0:
+            print(f"resuming from step {self.step} ({latest})", file=sys.stderr)
         return True
