@@ -71,7 +71,7 @@ def test_sft_on_two_ranks_by_deepspeeds_launcher_equals_one_rank(
     from mlflow import MlflowClient
 
     client = MlflowClient()
-    assert [v.version for v in client.search_model_versions("name='tiny-dp'")] == ["1"]
+    assert [int(v.version) for v in client.search_model_versions("name='tiny-dp'")] == [1]
     experiments = [e.experiment_id for e in client.search_experiments()]
     assert len(client.search_runs(experiments)) == 1  # rank 1 logged nothing
 
