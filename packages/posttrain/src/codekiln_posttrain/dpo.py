@@ -62,24 +62,23 @@ def encode_pairs(tokenizer: Any, rows: list[dict[str, Any]], max_len: int) -> li
     return pairs
 
 
-def pair_collate(pad_id: int) -> Any:
-    """``2B`` right-padded rows (chosen first), labels only on answer tokens."""
+def pair_collate() -> Any:
+    """The ``2B`` sequences of ``B`` pairs (the chosen ``prompt + answer`` rows, then the
+    rejected ones) as one row without padding
+    (:func:`codekiln_posttrain.packing.flat_row`): positions restart at every sequence,
+    labels only on answer tokens, ``sequence_ids`` says which sequence a token is of."""
     import torch
 
+    from codekiln_posttrain.packing import flat_row
+
     def collate(pairs: list[Pair]) -> dict[str, torch.Tensor]:
-        rows = [p.prompt + p.chosen for p in pairs] + [p.prompt + p.rejected for p in pairs]
-        starts = [len(p.prompt) for p in pairs] * 2
-        width = max(map(len, rows))
-        ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-        labels = torch.full_like(ids, -100)
-        attention = torch.zeros_like(ids)
-        for i, (row, start) in enumerate(zip(rows, starts, strict=True)):
-            ids[i, :len(row)] = torch.tensor(row)
-            labels[i, start:len(row)] = ids[i, start:len(row)]
-            attention[i, :len(row)] = 1
-        return {"input_ids": ids, "labels": labels, "attention_mask": attention,
-                "ref_chosen_logps": torch.tensor([p.ref_chosen for p in pairs]),
-                "ref_rejected_logps": torch.tensor([p.ref_rejected for p in pairs])}
+        answers = [p.chosen for p in pairs] + [p.rejected for p in pairs]
+        prompts = [p.prompt for p in pairs] * 2
+        batch = flat_row([(prompt + answer, [False] * len(prompt) + [True] * len(answer))
+                          for prompt, answer in zip(prompts, answers, strict=True)])
+        batch["ref_chosen_logps"] = torch.tensor([p.ref_chosen for p in pairs])
+        batch["ref_rejected_logps"] = torch.tensor([p.ref_rejected for p in pairs])
+        return batch
 
     return collate
 
@@ -115,7 +114,6 @@ def train_dpo(recipe: DpoRecipe, *, run: LineageRun, resume: bool = False) -> Dp
         build_engine,
         export_and_register,
         load_start,
-        pad_token_id,
         planned_steps,
         smallest_grad_norm,
         train_examples,
@@ -126,13 +124,13 @@ def train_dpo(recipe: DpoRecipe, *, run: LineageRun, resume: bool = False) -> Dp
 
     rows, report = checked_rows(read_rows(recipe.data, "preference", unique_ids=True),
                                 recipe.decontamination)
-    model, tokenizer = load_start(recipe)
+    model, tokenizer = load_start(recipe, packed=True)
     pairs, identical = drop_identical(encode_pairs(tokenizer, rows, recipe.max_seq_len))
     warn_identical(identical, recipe.data)
     if not pairs:
         raise ConfigError(f"{', '.join(map(str, recipe.data))}: no pair has a rejected "
                           "answer different from its chosen one; nothing to learn")
-    collate = pair_collate(pad_token_id(tokenizer))
+    collate = pair_collate()
     recipe.output.mkdir(parents=True, exist_ok=True)
     total = planned_steps(recipe, len(pairs))
     check_or_note(recipe, resume=resume, rank_zero=is_rank_zero())

@@ -105,17 +105,21 @@ def local_model_dir(spec: str) -> Path | None:
     return None
 
 
-def load_start(recipe: BaseRecipe) -> tuple[Any, Any]:
-    """The model to train (fp32, SDPA attention: packed masks need it) and its tokenizer."""
+def load_start(recipe: BaseRecipe, *, packed: bool = False) -> tuple[Any, Any]:
+    """The model to train (fp32) and its tokenizer. ``packed``: SFT's and DPO's packed rows,
+    attended document by document (``sdpa_documents``); else SDPA with masks (GRPO, which
+    also generates)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from codekiln_core.chat import chat_template
+    from codekiln_train.models.document_attention import register
 
+    attention = register() if packed else "sdpa"
     local_model_dir(recipe.model)
     tokenizer = AutoTokenizer.from_pretrained(recipe.model)
     if recipe.chat_template is not None or not getattr(tokenizer, "chat_template", None):
         tokenizer.chat_template = chat_template(recipe.chat_template or "seed-coder")
-    model = AutoModelForCausalLM.from_pretrained(recipe.model, attn_implementation="sdpa",
+    model = AutoModelForCausalLM.from_pretrained(recipe.model, attn_implementation=attention,
                                                  dtype="float32")
     return model, tokenizer
 

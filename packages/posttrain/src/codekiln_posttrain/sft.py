@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from codekiln_core.errors import ConfigError
 from codekiln_posttrain.chat.template import Encoded
+from codekiln_train.models.document_attention import DOCUMENT_ATTENTION
 
 if TYPE_CHECKING:
     import torch
@@ -63,10 +64,22 @@ def pack(encoded: list[Encoded], seq_len: int) -> list[list[Encoded]]:
     return [[encoded[i] for i in sorted(b)] for b in bins]
 
 
-def packed_collate(seq_len: int, pad_id: int, attn_implementation: str = "sdpa") -> Any:
-    """Packed conversations through codekiln_train's document-aware collation (block-diagonal
-    causal mask, restarting positions, no target across documents), then labels kept only
-    on assistant tokens."""
+def packed_collate(seq_len: int, pad_id: int,
+                   attn_implementation: str = DOCUMENT_ATTENTION) -> Any:
+    """Packed conversations as model inputs, labels only on assistant tokens and never
+    across conversations. With ``sdpa_documents`` (SFT's own) a micro-batch's
+    conversations are one row without padding, positions restarting at each
+    (:func:`codekiln_posttrain.packing.flat_row`); otherwise codekiln_train's collation
+    of ``seq_len`` rows (block-diagonal causal mask, or a flattened row for flash kernels)."""
+    if attn_implementation == DOCUMENT_ATTENTION:
+        from codekiln_posttrain.packing import flat_row
+
+        return lambda sequences: flat_row(
+            [(doc.input_ids, doc.loss_mask) for docs in sequences for doc in docs])
+    return _padded_collate(seq_len, pad_id, attn_implementation)
+
+
+def _padded_collate(seq_len: int, pad_id: int, attn_implementation: str) -> Any:
     import numpy as np
     import torch
 
@@ -88,7 +101,8 @@ def packed_collate(seq_len: int, pad_id: int, attn_implementation: str = "sdpa")
     def collate_sft(sequences: list[list[Encoded]]) -> dict[str, torch.Tensor]:
         rows, assistant = rows_of(sequences)
         batch = collate(rows, attn_implementation=attn_implementation)
-        batch["labels"] = batch["labels"].masked_fill(~assistant, IGNORE_INDEX)
+        keep = assistant.reshape(batch["labels"].shape)  # flattened with the rows
+        batch["labels"] = batch["labels"].masked_fill(~keep, IGNORE_INDEX)
         return batch
 
     return collate_sft
@@ -112,7 +126,7 @@ def train_sft(recipe: SftRecipe, *, run: LineageRun, resume: bool = False) -> Sf
     from codekiln_train.loop import causal_lm_loss
 
     rows, report = checked_rows(read_rows(recipe.data, "sft"), recipe.decontamination)
-    model, tokenizer = load_start(recipe)
+    model, tokenizer = load_start(recipe, packed=True)
     encoded, truncated = encode_all(tokenizer, rows, recipe.max_seq_len)
     if not encoded:
         sources = ", ".join(map(str, recipe.data))
