@@ -1,8 +1,8 @@
 """What the local GRPO loop keeps on disk so that ``kill -9`` then ``--resume`` continues
 exactly: the curriculum's verdict, checkpoints and the per-step metrics.
 
-- ``curriculum.json``: the ids of the prompts the pre-pass kept (a resumed run reads it
-  instead of sampling again);
+- ``curriculum.json``: which prompts the pre-pass kept (their indices in the data; a
+  resumed run reads it instead of sampling again);
 - ``checkpoints/step-N``: codekiln_train's engine checkpoint (weights, optimizer,
   schedule) with the step, every step's metrics so far and the RNG states;
 - ``metrics.jsonl``: one line per step; a resumed run drops the lines after its checkpoint.
@@ -28,14 +28,14 @@ if TYPE_CHECKING:
 CURRICULUM = "curriculum.json"
 
 
-def stored_curriculum(output: Path) -> list[str] | None:
-    """The kept prompt ids of an earlier attempt of this run, if it got that far."""
+def stored_curriculum(output: Path) -> list[int] | None:
+    """The kept prompts (indices) of an earlier attempt of this run, if it got that far."""
     path = output / CURRICULUM
     return list(json.loads(path.read_text(encoding="utf-8"))["kept"]) if path.is_file() \
         else None
 
 
-def store_curriculum(output: Path, kept: list[str]) -> None:
+def store_curriculum(output: Path, kept: list[int]) -> None:
     atomic_write_json(output / CURRICULUM, {"kept": kept})
 
 
