@@ -87,7 +87,9 @@ class DpoRecipe(BaseRecipe):
 class GrpoSection(RecipeModel):
     """GRPO / DAPO settings (spec §8)."""
 
-    prompts_per_step: int = Field(128, ge=1, description="prompts per update (paper: 128)")
+    prompts_per_step: int = Field(128, ge=1, description="prompts per update (paper: 128), "
+                                  "shared out in ranks x gradient_accumulation_steps "
+                                  "micro-batches (it must divide)")
     lr: float = Field(1e-6, gt=0, description="policy lr (paper: 1e-6)")
     temperature: float = Field(0.6, gt=0, description="rollout temperature (paper: 0.6)")
     top_p: float = Field(1.0, gt=0, le=1, description="rollout nucleus")
@@ -136,5 +138,9 @@ class GrpoRecipe(BaseRecipe):
     def _verl_options_and_policy_lr(self) -> GrpoRecipe:
         if self.dry_run and self.backend != "verl":
             raise ConfigError("dry_run: applies to backend verl only (--backend verl)")
+        if self.backend == "verl" and self.launcher != "none":
+            raise ConfigError(f"launcher: {self.launcher} starts the local loop on several "
+                              "ranks; verl places its own workers (verl.nodes, "
+                              "verl.gpus_per_node): use launcher none with backend verl")
         self.engine.lr = self.grpo.lr  # one lr for the policy, the paper's 1e-6
         return self

@@ -88,6 +88,11 @@ def test_cross_key_errors_are_one_line(tmp_path: Path,
                  "--dry-run", "--no-lineage"]) == 2
     err = capsys.readouterr().err.strip()
     assert "applies to backend verl only" in err and len(err.splitlines()) == 1
+    assert main(["posttrain", "grpo", str(prompts), "--model", "x/y", "-o", out,
+                 "--set", "grpo.stages=[{steps: 1, max_new_tokens: 4, rollouts: 2}]",
+                 "--backend", "verl", "--launcher", "deepspeed", "--no-lineage"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "use launcher none with backend verl" in err and len(err.splitlines()) == 1
 
 
 @pytest.mark.parametrize(("argv", "hint"), [
