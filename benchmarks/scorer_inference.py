@@ -48,15 +48,17 @@ def train_tiny(root: Path, max_tokens: int) -> Path:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from codekiln_train.scorer.presets import load_preset
-    from codekiln_train.scorer.run import train_scorer
+    from codekiln_core.lineage import LineageRun
+    from codekiln_train.scorer.presets import load_scorer_recipe
+    from codekiln_train.scorer.training import train_scorer
 
     labels = root / "labels"
     labels.mkdir()
     pq.write_table(pa.Table.from_pylist(label_rows(100)), labels / "labels.parquet")
     out = root / "scorer"
-    config = load_preset("tiny", [f"max_tokens={max_tokens}"])
-    train_scorer(labels, config, out, device="cpu", lineage=False)
+    recipe = load_scorer_recipe(None, [f"labels={labels}", f"output={out}", "device=cpu",
+                                       f"max_tokens={max_tokens}"])
+    train_scorer(recipe, LineageRun(None))
     return out
 
 

@@ -141,12 +141,12 @@ def test_label_recipe_is_the_papers_teacher_and_sample(recipe: PipelineRecipe,
 
 def test_scorer_and_gate_are_the_papers(argvs: dict[str, list[str]]) -> None:
     pytest.importorskip("codekiln_train")
-    from codekiln_train.scorer.presets import load_preset
+    from codekiln_train.scorer.presets import load_scorer_recipe
 
     scorer = argvs["scorer"]
-    epochs = f"epochs={option(scorer, '--epochs')}"
-    config = load_preset(option(scorer, "--preset"), [*sets(scorer), epochs])
-    assert (config.num_layers, config.hidden_size, config.epochs) == (24, 2048, 1)
+    keys = [f"preset={option(scorer, '--preset')}", f"epochs={option(scorer, '--epochs')}"]
+    config = load_scorer_recipe(None, ["labels=labels", "output=out", *keys, *sets(scorer)])
+    assert (config.num_hidden_layers, config.hidden_size, config.epochs) == (24, 2048, 1)
     assert option(argvs["score"], "--drop-percentile") == "10"  # bottom ~10% dropped
 
 
