@@ -29,8 +29,6 @@ def llama_config(cfg: ModelConfig, *, vocab_size: int, bos_token_id: int | None,
     from transformers import LlamaConfig
 
     check_shape(cfg)
-    regression = {"num_labels": 1, "problem_type": "regression"} if head == "regression" \
-        else {}
     config = LlamaConfig(
         vocab_size=vocab_size,
         hidden_size=cfg.hidden_size,
@@ -47,8 +45,10 @@ def llama_config(cfg: ModelConfig, *, vocab_size: int, bos_token_id: int | None,
         eos_token_id=eos_token_id,
         pad_token_id=pad_token_id,
         use_cache=False,  # training; generation turns it back on per call
-        **regression,
     )
+    if head == "regression":
+        config.num_labels = 1
+        config.problem_type = "regression"
     config._attn_implementation = attn_implementation
     return config
 
@@ -72,11 +72,11 @@ def build_model(cfg: ModelConfig, *, vocab_size: int, bos_token_id: int | None,
     model_class = LlamaForCausalLM if head == "lm" else LlamaForSequenceClassification
     if device == "meta":
         with torch.device("meta"):
-            model = model_class(config)  # type: ignore[no-untyped-call]
+            model = model_class(config)
     else:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            model = model_class(config)  # type: ignore[no-untyped-call]
+            model = model_class(config)
     torch.nn.Module.to(model, device=device, dtype=dtype or torch.float32)
     return model
 
