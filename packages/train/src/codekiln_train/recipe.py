@@ -222,6 +222,8 @@ class PretrainRecipe(RecipeModel):
                                   "line) for multi-node runs (launcher deepspeed)")
     num_gpus: int | None = Field(None, ge=1, description="launcher deepspeed: GPUs per host "
                                  "(default: all)")
+    master_port: int | None = Field(None, ge=1, le=65535, description="launcher deepspeed: "
+                                    "rank 0's rendezvous port (default: DeepSpeed's 29500)")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="where to train")
     threads: int | None = Field(None, ge=1, description="CPU threads for torch in each "
                                 "process")

@@ -2,9 +2,10 @@
 
 ``codekiln train pretrain RECIPE --launcher deepspeed [--hostfile H]`` replaces itself with::
 
-    python -m deepspeed.launcher.runner [--hostfile H] --no_local_rank \\
-        --module codekiln_train.launch train pretrain RECIPE [--set k=v ...] \\
-        --set launcher="none" [--resume]
+    python -m deepspeed.launcher.runner [--hostfile H] [--num_gpus N] [--master_port P] \\
+        --no_local_rank --module codekiln_train.launch [--env NAME=VALUE]... \\
+        train pretrain RECIPE [--set k=v ...] --set launcher="none" --set hostfile=null \\
+        [--resume] [--no-lineage]
 
 DeepSpeed's runner starts one process per GPU on every host of the hostfile (over pdsh or
 ssh), sets RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT, and each process runs
@@ -19,7 +20,6 @@ from pathlib import Path
 
 from codekiln_core.errors import ConfigError
 
-LAUNCHERS = ("none", "deepspeed")
 #: The per-process entry point the launcher runs (``python -m``).
 ENTRY_MODULE = "codekiln_train.launch"
 #: What rank 0 on another host needs from the launching shell but DeepSpeed's multi-node
