@@ -147,7 +147,7 @@ def _positional(command: Command[Any]) -> inspect.Parameter:
 def _field_param(index: int, flag: FieldFlag, short: str | None) -> inspect.Parameter:
     names = [flag.flag, *([short] if short else [])]
     if flag.is_bool:
-        names = [f"{flag.flag}/--no-{flag.flag[2:]}"]
+        names = [f"{flag.flag}/--no-{flag.flag[2:]}", *([short] if short else [])]
         return _param(f"field_{index}", bool | None, typer.Option(*names, help=flag.help,
                                                                   show_default=False))
     kind = list[str] | None if flag.many else str | None
