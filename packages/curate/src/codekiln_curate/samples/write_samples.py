@@ -1,56 +1,55 @@
-"""The two sample commands end to end: build samples, write Parquet + stats, log lineage."""
+"""Write commit and repo-level samples as Parquet plus stats.json, and record them in the
+command's run (a git repository is identified by its HEAD commit)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codekiln_core.errors import ConfigError
 from codekiln_core.fsio import atomic_path, atomic_write_json
-from codekiln_curate.samples.commits import CommitLimits, CommitStats, commit_samples
-from codekiln_curate.samples.repo_level import RepoLimits, RepoStats, repo_samples
+from codekiln_curate.samples.commits import CommitStats, commit_samples
+from codekiln_curate.samples.recipes import CommitsRecipe, ReposRecipe
+from codekiln_curate.samples.repo_level import RepoStats, repo_samples
+
+if TYPE_CHECKING:
+    from codekiln_core.lineage import InputRef
+    from codekiln_core.lineage.run import LineageRun
 
 COMMIT_COLUMNS = ("id", "repo", "commit", "text_input", "text_target", "text")
 
 
-def write_commit_samples(repos: Sequence[Path], output: Path, limits: CommitLimits, *,
-                         rev: str = "HEAD", lineage: bool = True) -> dict[str, Any]:
+def write_commit_samples(recipe: CommitsRecipe, run: LineageRun) -> dict[str, Any]:
     """``output/commits.parquet`` + ``stats.json`` for every repository; returns the stats."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    for repo in repos:
-        if not repo.is_dir():
-            raise ConfigError(f"samples commits: {repo} is not a directory; pass local git "
-                              "repositories")
+    output = recipe.output
     schema = pa.schema([(name, pa.string()) for name in COMMIT_COLUMNS])
-    with _lineage("curate.samples.commits", limits, repos, output, lineage) as run:
-        output.mkdir(parents=True, exist_ok=True)
-        per_repo: dict[str, Any] = {}
-        with atomic_path(output / "commits.parquet") as tmp, \
-                pq.ParquetWriter(tmp, schema) as writer:
-            for repo in repos:
-                stats = CommitStats()
-                rows = []
-                for sample in commit_samples(repo, stats, limits, rev):
-                    rows.append({**asdict(sample), "text": sample.text})
-                    if len(rows) >= 256:
-                        writer.write_table(pa.Table.from_pylist(rows, schema=schema))
-                        rows = []
-                if rows:
+    output.mkdir(parents=True, exist_ok=True)
+    per_repo: dict[str, Any] = {}
+    with atomic_path(output / "commits.parquet") as tmp, pq.ParquetWriter(tmp, schema) as writer:
+        for repo in recipe.repos:
+            stats = CommitStats()
+            rows = []
+            for sample in commit_samples(repo, stats, recipe, recipe.rev):
+                rows.append({**asdict(sample), "text": sample.text})
+                if len(rows) >= 256:
                     writer.write_table(pa.Table.from_pylist(rows, schema=schema))
-                per_repo[str(repo)] = {"commits": stats.commits, "written": stats.written,
-                                       "skipped": dict(sorted(stats.skipped.items())),
-                                       "binary_files_skipped": stats.binary_files_skipped}
-        summary = _totals(per_repo)
-        _finish(run, output, summary, "commit-samples")
+                    rows = []
+            if rows:
+                writer.write_table(pa.Table.from_pylist(rows, schema=schema))
+            per_repo[str(repo)] = {"commits": stats.commits, "written": stats.written,
+                                   "skipped": dict(sorted(stats.skipped.items())),
+                                   "binary_files_skipped": stats.binary_files_skipped}
+    summary = _totals(per_repo)
+    _finish(run, output, summary, "commit-samples")
     return summary
 
 
-def write_repo_samples(source: Path, output: Path, limits: RepoLimits, *,
-                       lineage: bool = True) -> dict[str, Any]:
+def write_repo_samples(recipe: ReposRecipe, run: LineageRun) -> dict[str, Any]:
     """``output/repos.parquet`` (id, repo, part, parts, paths, text) + ``stats.json``."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -60,19 +59,18 @@ def write_repo_samples(source: Path, output: Path, limits: RepoLimits, *,
     schema = pa.schema([("id", pa.string()), ("repo", pa.string()), ("part", pa.int64()),
                         ("parts", pa.int64()), ("paths", pa.list_(pa.string())),
                         ("text", pa.string())])
-    repos = iter_repos(source)
-    first = next(repos, None)  # input errors before a run or output exists
-    with _lineage("curate.samples.repos", limits, [source], output, lineage) as run:
-        output.mkdir(parents=True, exist_ok=True)
-        stats = RepoStats()
-        with atomic_path(output / "repos.parquet") as tmp, \
-                pq.ParquetWriter(tmp, schema) as writer:
-            for repo, files in ([first] if first else []) + list(repos):
-                rows = [asdict(s) for s in repo_samples(repo, files, limits, stats)]
-                if rows:
-                    writer.write_table(pa.Table.from_pylist(rows, schema=schema))
-        summary = asdict(stats)
-        _finish(run, output, summary, "repo-samples")
+    output = recipe.output
+    repos = iter_repos(recipe.source)
+    first = next(repos, None)  # input errors before the output exists
+    output.mkdir(parents=True, exist_ok=True)
+    stats = RepoStats()
+    with atomic_path(output / "repos.parquet") as tmp, pq.ParquetWriter(tmp, schema) as writer:
+        for repo, files in ([first] if first else []) + list(repos):
+            rows = [asdict(s) for s in repo_samples(repo, files, recipe, stats)]
+            if rows:
+                writer.write_table(pa.Table.from_pylist(rows, schema=schema))
+    summary = asdict(stats)
+    _finish(run, output, summary, "repo-samples")
     return summary
 
 
@@ -88,16 +86,18 @@ def _totals(per_repo: dict[str, Any]) -> dict[str, Any]:
             "repos": per_repo}
 
 
-def _lineage(command: str, limits: Any, inputs: Sequence[Path], output: Path,
-             enabled: bool) -> Any:
-    from codekiln_core.lineage.command import lineage_command
+def repository_inputs(paths: list[Path], *, directories: bool) -> Iterator[InputRef]:
+    """The sources as lineage inputs, each checked to exist now (``directories``: to be a
+    directory) and identified only when lineage records them."""
+    for path in paths:
+        if not (path.is_dir() if directories else path.exists()):
+            what = "is not a directory" if path.exists() else "does not exist"
+            raise ConfigError(f"samples input {path} {what}; pass a local git repository"
+                              f"{'' if directories else ', a curated dataset or a directory'}")
+    return (repository_input(path) for path in paths)
 
-    refs = [_input_ref(path) for path in inputs] if enabled else []
-    config = {**limits.model_dump(), "inputs": list(inputs), "output": output}
-    return lineage_command(command, config=config, inputs=refs, enabled=enabled)
 
-
-def _input_ref(path: Path) -> Any:
+def repository_input(path: Path) -> InputRef:
     """A git repository is identified by its HEAD commit (digesting a work tree with a
     virtualenv inside would be slow and meaningless); anything else by its content."""
     from codekiln_core.lineage import InputRef

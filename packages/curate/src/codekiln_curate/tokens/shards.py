@@ -15,16 +15,21 @@ import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codekiln_core.errors import ConfigError
 from codekiln_core.fsio import atomic_write_bytes, atomic_write_json, remove_stale_temps
 from codekiln_curate.tokens import manifest as mf
-from codekiln_curate.tokens.dataset import Dataset, iter_batches
+from codekiln_curate.tokens.dataset import Dataset, iter_batches, open_dataset_arg
 from codekiln_curate.tokens.encode import DocumentEncoder
 from codekiln_curate.tokens.fim import FimConfig
 from codekiln_curate.tokens.pack import Cursor, Packer, ShardBuffer
+from codekiln_curate.tokens.recipes import ShardsRecipe
 from codekiln_curate.tokens.tokenizer import bos_id, load_tokenizer, special_ids, tokenizer_hash
+
+if TYPE_CHECKING:
+    from codekiln_core.lineage import InputRef
+    from codekiln_core.lineage.run import LineageRun
 
 
 @dataclass(frozen=True)
@@ -185,3 +190,33 @@ def write_shards(datasets: list[Dataset], tokenizer_dir: Path, out: Path,
     return ShardResult(out, manifest, resumed)
 
 
+
+
+def pack_shards(recipe: ShardsRecipe, run: LineageRun) -> ShardResult:
+    """Write (or, in an output a killed run left, continue) the recipe's shards; record
+    them in ``run`` as output ``shards``."""
+    datasets = [open_dataset_arg(value) for value in recipe.datasets]
+    settings = ShardSettings(seq_len=recipe.seq_len,
+                             sequences_per_shard=recipe.sequences_per_shard,
+                             fim=FimConfig(recipe.fim_rate, recipe.fim_mode, recipe.seed),
+                             mix=recipe.weights)
+    result = write_shards(datasets, recipe.tokenizer, recipe.output, settings)
+    if run.enabled:  # digesting the shards is skipped without lineage: they can be large
+        manifest = result.manifest
+        run.log_metrics({"tokens": manifest["total_tokens"],
+                         "sequences": manifest["total_sequences"],
+                         "documents": manifest["total_documents"],
+                         "fim_documents": manifest["fim_documents"]})
+        run.log_artifact(recipe.output / "manifest.json")
+        run.log_output(recipe.output, name="shards")
+    return result
+
+
+def shard_inputs(recipe: ShardsRecipe) -> Iterator[InputRef]:
+    """The datasets and the tokenizer, found now (one-line errors), digested only when
+    lineage records them; their markers link the runs that made them."""
+    from codekiln_curate.lineage_inputs import named_inputs
+
+    datasets = [open_dataset_arg(value) for value in recipe.datasets]
+    return named_inputs(*[("datasets", d.root, d.name) for d in datasets],
+                        ("tokenizer", recipe.tokenizer, "tokenizer"))
