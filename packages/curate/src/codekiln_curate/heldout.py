@@ -35,11 +35,17 @@ class HeldoutRecipe(RecipeModel):
     datasets: list[Path] = Field([], description="extra held-out datasets (JSONL/Parquet/"
                                  "files), added to the MBPP solutions")
     output: Path = Field(description="output directory: data/heldout.jsonl, dropped/")
-    against: list[Path] = Field([], description="training corpora the set must not overlap")
+    against: list[Path] = Field([], description="training corpora the set must not overlap "
+                                "(one path or a list)")
     mbpp_split: list[str] = Field(list(DEFAULT_SPLITS), description="MBPP splits to include "
                                   "(prompt, validation, train; never test), comma-separated "
                                   "or repeated; empty: none")
     ngram: int = Field(10, ge=1, description="word n-gram length of the overlap check")
+
+    @field_validator("against", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str | Path) else value
 
     @field_validator("mbpp_split", mode="before")
     @classmethod

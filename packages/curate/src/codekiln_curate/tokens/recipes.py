@@ -48,7 +48,8 @@ class ShardsRecipe(RecipeModel):
     fim_mode: Literal["spm", "psm"] = Field("spm", description="FIM layout")
     seed: int = Field(0, description="seed of FIM and mixture sampling")
     mix: list[str] = Field([], description="NAME=WEIGHT: repeat (integer part) / sample "
-                           "(fraction) a dataset; a recipe may write a mapping NAME: WEIGHT")
+                           "(fraction) a dataset; a recipe may write one such string or a mapping "
+                           "NAME: WEIGHT")
     sequences_per_shard: int = Field(2048, ge=1, description="sequences in each shard file")
 
     @field_validator("mix", mode="before")
@@ -56,7 +57,7 @@ class ShardsRecipe(RecipeModel):
     def _mapping_or_pairs(cls, value: Any) -> Any:
         if isinstance(value, dict):
             return [f"{name}={weight}" for name, weight in value.items()]
-        return value
+        return [value] if isinstance(value, str) else value
 
     @field_validator("mix")
     @classmethod
