@@ -151,6 +151,12 @@ def test_rerun_on_finished_output_is_a_noop_and_other_recipe_is_refused(tmp_path
     assert digest_tree(tmp_path / "out") == before and again.summary == first.summary
     with pytest.raises(ConfigError, match="different recipe"):
         run_curation(recipe(corpus, tmp_path / "out", FILE_DEDUP[:1]), LineageRun(None))
+    # Killed before its plan was in place: only a temp file in _state/ is left.
+    early = tmp_path / "early" / "_state"
+    early.mkdir(parents=True)
+    (early / "plan.json.tmp-4242").write_text("{")
+    run_curation(recipe(corpus, tmp_path / "early", FILE_DEDUP), LineageRun(None))
+    assert digest_tree(tmp_path / "early") == before
 
 
 def test_report_has_tables_histograms_and_samples(tmp_path: Path) -> None:

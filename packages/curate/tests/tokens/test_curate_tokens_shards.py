@@ -164,6 +164,12 @@ def test_deterministic_and_resumable(corpus: Path, tokenizer_dir: Path, tmp_path
     with pytest.raises(ConfigError, match="other inputs or settings"):
         write_shards([open_dataset(corpus)], tokenizer_dir, tmp_path / "c",
                      ShardSettings(seq_len=64, sequences_per_shard=8, fim=SMALL.fim))
+    # Killed before its settings were in place: only a temp file in _state/ is left.
+    early = tmp_path / "early" / "_state"
+    early.mkdir(parents=True)
+    (early / "settings.json.tmp-4242").write_text("{")
+    write_shards([open_dataset(corpus)], tokenizer_dir, tmp_path / "early", SMALL)
+    assert tree(tmp_path / "early") == tree(tmp_path / "a")
 
 
 def test_mixture_weights_repeat_and_sample(corpus: Path, tokenizer_dir: Path,

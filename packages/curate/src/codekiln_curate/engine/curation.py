@@ -33,6 +33,7 @@ class CurationResult:
 def prepare_output(out: Path, plan: Plan) -> None:
     """Refuse to mix runs: an existing output must come from the same recipe and inputs."""
     check_writable(out)
+    remove_stale_tmp(out)
     plan_path = layout.plan_file(out)
     if plan_path.is_file():
         previous = read_json(plan_path)
@@ -40,10 +41,10 @@ def prepare_output(out: Path, plan: Plan) -> None:
             raise ConfigError(
                 f"output {out} holds a run of a different recipe or input; pass another "
                 "--output, or delete the directory to start over")
-    elif out.exists() and any(out.iterdir()):
+    elif out.exists() and any(p.name != layout.STATE for p in out.iterdir()):
+        # (a run killed before its plan was written leaves at most an empty _state/)
         raise ConfigError(f"output {out} exists and is not a curate output; pass an empty "
                           "or new --output directory")
-    remove_stale_tmp(out)
     write_json({"fingerprint": plan.fingerprint, "shards": [s.to_json() for s in plan.shards]},
                plan_path)
 

@@ -108,11 +108,13 @@ def _fingerprint(datasets: list[Dataset], tok_hash: str, settings: ShardSettings
 def _completed(out: Path, fingerprint: dict[str, Any]) -> list[dict[str, Any]]:
     """Markers of shards already written by the same settings; refuse a foreign directory."""
     state = out / mf.STATE / "settings.json"
+    remove_stale_temps(state.parent)
     if state.is_file():
         if json.loads(state.read_text(encoding="utf-8")) != fingerprint:
             raise ConfigError(f"output {out} holds shards of other inputs or settings; pass "
                               "another --output or delete it to start over")
-    elif out.exists() and any(out.iterdir()):
+    elif out.exists() and any(p.name != mf.STATE for p in out.iterdir()):
+        # (a run killed before its settings were written leaves at most an empty _state/)
         raise ConfigError(f"output {out} exists and is not a shards directory; pass an empty "
                           "or new --output")
     (out / mf.STATE).mkdir(parents=True, exist_ok=True)
