@@ -12,7 +12,7 @@ import pytest
 
 import codekiln_benchmark_data
 from codekiln_eval.benchmarks import HumanEval
-from codekiln_eval.runner import EvalSettings, run_eval
+from codekiln_eval.runner import EvalSettings
 
 DATA = codekiln_benchmark_data.root()  # bundled HumanEval
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
@@ -72,9 +72,17 @@ def canned(req: dict[str, Any], chat: bool) -> list[str]:
 
 def settings(tmp_path: Path, model: str, **kw: Any) -> EvalSettings:
     base = {"benchmark": "humaneval", "model": model, "data": str(DATA), "n": 2, "ks": [1, 2],
-            "limit": 4, "max_tokens": 16, "output": str(tmp_path / "run"), "lineage": False,
+            "limit": 4, "max_tokens": 16, "output": str(tmp_path / "run"),
             "calibrate": "probe"}
     return EvalSettings(**{**base, **kw})
+
+
+def run_eval(settings: EvalSettings, **kwargs: Any) -> dict[str, Any]:
+    """One evaluation without lineage, as the work function runs it."""
+    from codekiln_core.lineage import LineageRun
+    from codekiln_eval.runner import run_eval as evaluate
+
+    return evaluate(settings, LineageRun(None), **kwargs)
 
 
 @pytest.mark.parametrize("mode", ["completion", "chat"])
@@ -92,11 +100,15 @@ def test_canned_correct_endpoint_scores_one(tmp_path: Path, mode: str) -> None:
 
 def test_tiny_model_local_dir_and_endpoint_resume(tmp_path: Path, tiny_model_dir: Path,
                                                   mlflow_store: str) -> None:
+    from codekiln_core.cli.app import main
     from codekiln_eval.generate.hf import HFGenerator
 
     gen = HFGenerator(tiny_model_dir)
-    local = settings(tmp_path / "local", str(tiny_model_dir), mode="completion", lineage=True)
-    summary = run_eval(local, generator=gen)
+    args = ["eval", "run", "-b", "humaneval", "-m", str(tiny_model_dir), "--data", str(DATA),
+            "-n", "2", "-k", "1,2", "--limit", "4", "--max-tokens", "16", "--calibrate",
+            "probe", "--mode", "completion", "-o", str(tmp_path / "local" / "run")]
+    assert main(args) == 0  # through the command: lineage recorded by core's command path
+    summary = json.loads((tmp_path / "local" / "run" / "summary.json").read_text())
     out = tmp_path / "local" / "run"
     assert {p.name for p in out.iterdir()} >= {"samples.jsonl", "results.jsonl", "tasks.jsonl",
                                                "summary.json", "calibration.json"}
@@ -104,6 +116,7 @@ def test_tiny_model_local_dir_and_endpoint_resume(tmp_path: Path, tiny_model_dir
     assert summary["mlflow_run_id"]
     lines = (out / "samples.jsonl").read_text().splitlines()
     assert len(lines) == 8
+    assert main(args) == 2  # the output holds a run: continuing it needs --resume
     more = settings(tmp_path / "local", str(tiny_model_dir), mode="completion", n=3)
     run_eval(more, generator=gen)  # resume: only sample_idx 2 is generated
     assert len((out / "samples.jsonl").read_text().splitlines()) == 12
@@ -123,11 +136,11 @@ def test_tiny_model_local_dir_and_endpoint_resume(tmp_path: Path, tiny_model_dir
 def test_cli_report_table_and_plot(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from codekiln_eval.cli import eval_app
+    from codekiln_core.cli.app import build_app
 
     with _Server(canned) as server:
         run_eval(settings(tmp_path, server.url, mode="completion"))
-    result = CliRunner().invoke(eval_app, ["report", str(tmp_path / "run")])
+    result = CliRunner().invoke(build_app(), ["eval", "report", str(tmp_path / "run")])
     assert result.exit_code == 0, result.output
     assert "humaneval" in result.output and "100.0" in result.output
     assert (tmp_path / "run" / "passk.png").stat().st_size > 1000

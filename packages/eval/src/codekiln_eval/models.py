@@ -22,8 +22,13 @@ class ModelSpec:
 
     @property
     def slug(self) -> str:
-        text = self.ref.rstrip("/").split("://", 1)[-1]
-        return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in text)[-80:]
+        return model_slug(self.ref)
+
+
+def model_slug(ref: str) -> str:
+    """A directory name for a model reference (its last 80 safe characters)."""
+    text = ref.rstrip("/").split("://", 1)[-1]
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in text)[-80:]
 
 
 def parse_model(ref: str) -> ModelSpec:

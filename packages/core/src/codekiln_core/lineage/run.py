@@ -168,12 +168,26 @@ def lineage_run(
     config: Mapping[str, Any] | None = None,
     inputs: Sequence[InputRef] = (),
     enabled: bool = True,
+    resume_run_id: str | None = None,
 ) -> Iterator[LineageRun]:
-    """One MLflow run for one command; FAILED when the body raises, FINISHED otherwise."""
+    """One MLflow run for one command; FAILED when the body raises, FINISHED otherwise.
+
+    ``resume_run_id``: an interrupted run of this command to continue (its inputs and
+    config are already recorded); a new run starts when it cannot be continued.
+    """
     if not enabled:
         yield LineageRun(None)
         return
     client, experiment_id = connect()
+    if resume_run_id is not None:
+        from codekiln_core.lineage.resume import mark_killed, reopen, seed_curves
+
+        if reopen(client, resume_run_id, experiment_id):
+            run = LineageRun(resume_run_id, client, command)
+            seed_curves(client, run)
+            yield from _finish(run)
+            return
+        mark_killed(client, resume_run_id)
     resolved = [_resolve_upstream(client, ref) for ref in inputs]
     upstream = sorted({ref.upstream_run_id for ref in resolved if ref.upstream_run_id})
     tags = {
@@ -195,6 +209,16 @@ def lineage_run(
         if config is not None:
             client.log_dict(run_id, dict(config), "config.json")
             run.log_params(flatten(config))
+    except BaseException:
+        client.set_terminated(run_id, "FAILED")
+        raise
+    yield from _finish(run)
+
+
+def _finish(run: LineageRun) -> Iterator[LineageRun]:
+    """Yield the run to the body; end it FINISHED, FAILED, or KILLED when interrupted."""
+    client, run_id = run._client_(), run._id()
+    try:
         yield run
     except BaseException as exc:
         interrupted = isinstance(exc, KeyboardInterrupt)

@@ -67,6 +67,9 @@ def connect(*, create: bool = True) -> tuple[MlflowClient, str]:
     uri = tracking_uri()
     if uri.startswith("sqlite:///"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    from codekiln_core.extras import require
+
+    require("mlflow", "lineage (the MLflow store)")
     import mlflow
     from mlflow import MlflowClient
 

@@ -66,7 +66,7 @@ def test_plugins_list_table(capsys: pytest.CaptureFixture[str]):
 
 class _Failing:
     @hookimpl
-    def codekiln_register_commands(self, app: typer.Typer) -> None:
+    def codekiln_register_cli(self, app: typer.Typer) -> None:
         @app.command("explode")
         def explode() -> None:
             raise ConfigError("recipe.yaml: key 'workers' = 'x': not an integer")

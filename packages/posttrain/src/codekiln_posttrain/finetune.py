@@ -1,7 +1,9 @@
-"""What SFT, DPO and GRPO runs share: the start model, the schedule, lineage, export.
+"""Fine-tuning a start model, as SFT, DPO and GRPO all do: load it, step it on
+codekiln_train's engine, export and register the result.
 
 Training itself is ``codekiln_train``'s: ``Engine`` steps the model, ``loop.train`` runs the
-steps (checkpoints, resume, metrics, MFU), ``export.export_hf`` writes the result.
+steps (checkpoints, resume, metrics, MFU), ``export.export_hf`` writes the result. The
+lineage run is the command's (core opened it); it comes in as ``run``.
 """
 
 from __future__ import annotations
@@ -56,10 +58,12 @@ def train_examples(model: Any, recipe: SftRecipe | DpoRecipe, run: LineageRun, *
                     flops_per_token=model_flops_per_token(engine.module, recipe.max_seq_len),
                     resume=resume, progress_label=label,
                     metrics_file=recipe.output / "metrics.jsonl")
+    run.log_metrics({"train_loss": summary.final_loss}, step=summary.steps)
     return engine, summary
 
 
 def local_model_dir(spec: str) -> Path | None:
+    """The start model's directory; None for a hub id (one-line error for neither)."""
     path = Path(spec)
     if path.is_dir():
         if not (path / "config.json").is_file():
@@ -87,10 +91,14 @@ def load_start(recipe: BaseRecipe) -> tuple[Any, Any]:
 
 
 def start_inputs(recipe: BaseRecipe, data_name: str) -> list[InputRef]:
-    """The start model and the dataset, each linking to the run that made it."""
+    """The start model and the dataset, each linking to the run that made it (checked to
+    exist first: a one-line error before anything loads)."""
     from codekiln_core.lineage import InputRef
+    from codekiln_posttrain.chat.datasets import dataset_files
 
     model_dir = local_model_dir(recipe.model)
+    for path in recipe.data:
+        dataset_files(path)
     model_ref = (InputRef.from_path(model_dir, name="start-model") if model_dir else
                  InputRef(name="start-model", source=f"hf://{recipe.model}"))
     names = [data_name] + [f"{data_name}-{i}" for i in range(2, len(recipe.data) + 1)]
@@ -134,3 +142,11 @@ def model_flops_per_token(model: Any, seq_len: int) -> float:
         max_position_embeddings=c.max_position_embeddings,
         tie_word_embeddings=bool(getattr(c, "tie_word_embeddings", False)))
     return flops_per_token(shape, c.vocab_size, seq_len)
+
+
+def model_lines(model_dir: str, model_uri: str, register_as: str | None) -> list[str]:
+    """The closing summary's lines: where the model is and under which URI it was logged."""
+    lines = [f"model: {model_dir}"]
+    if model_uri.startswith("models:/"):
+        lines.append(f"{'registered' if register_as else 'logged model'}: {model_uri}")
+    return lines

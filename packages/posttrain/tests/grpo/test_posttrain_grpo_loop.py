@@ -64,7 +64,8 @@ def test_local_loop_runs_stages_and_registers(tmp_path: Path, tokenizer_dir: Pat
                                               mlflow_store: str) -> None:
     import torch
 
-    from codekiln_posttrain.grpo.local import run_grpo_local
+    from codekiln_core.lineage.command import lineage_command
+    from codekiln_posttrain.grpo.loop import train_grpo_local
     from codekiln_posttrain.recipe import GrpoRecipe
 
     os.environ.setdefault("TORCH_EXTENSIONS_DIR", "/work/cache/torch_extensions")
@@ -86,15 +87,16 @@ def test_local_loop_runs_stages_and_registers(tmp_path: Path, tokenizer_dir: Pat
     from safetensors.torch import load_file
 
     before = load_file(str(base / "model.safetensors"))
-    result = run_grpo_local(recipe, registry=Registry(pm))
+    with lineage_command("posttrain.grpo", config=recipe) as run:
+        result = train_grpo_local(recipe, run=run, registry=Registry(pm))
     assert result.curriculum_dropped == 1 and result.prompts == 3
     assert [h["stage"] for h in result.history] == [0.0, 1.0, 1.0]
     assert result.updates >= 1 and result.model_uri == "models:/tiny-reasoning/1"
     assert result.history[0]["overlong"] == 4.0  # counted even when not filtered
     from codekiln_core.testing import logged_curves
 
-    assert result.run_id is not None
-    curves = logged_curves(result.run_id, tmp_path)  # the run's own plots/curves.png data
+    assert run.run_id is not None
+    curves = logged_curves(run.run_id, tmp_path)  # the run's own plots/curves.png data
     assert [p[0] for p in curves["reward"]["reward_mean"]] == [1, 2, 3]
     assert len(curves["learning rate"]["lr"]) == len(curves["loss"]["loss"]) == result.updates
     after = load_file(str(Path(result.model_dir) / "model.safetensors"))

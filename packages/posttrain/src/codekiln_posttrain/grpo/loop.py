@@ -1,5 +1,6 @@
-"""The local GRPO loop: transformers ``generate`` for groups, our sandbox for rewards, the
-DAPO objective, and codekiln-train's engine for the optimizer step and checkpoints.
+"""The GRPO loop in one process (``backend: local``): transformers ``generate`` for groups,
+our sandbox for rewards, the DAPO objective, and codekiln-train's engine for the optimizer
+step.
 
 Per step: take ``prompts_per_step`` prompts, sample the stage's ``rollouts`` completions of
 each (at most the stage's ``max_new_tokens``), score them, drop uniform groups, overlong
@@ -19,6 +20,8 @@ from codekiln_core.errors import ConfigError
 if TYPE_CHECKING:
     import torch
 
+    from codekiln_core.lineage import LineageRun
+    from codekiln_posttrain.grpo.curriculum import Stage
     from codekiln_posttrain.recipe import GrpoRecipe
     from codekiln_posttrain.rewards.base import RewardFn
     from codekiln_posttrain.sampling import Completion
@@ -26,9 +29,10 @@ if TYPE_CHECKING:
 
 @dataclass
 class GrpoResult:
+    """What a GRPO run made, its headline numbers and its per-step metrics."""
+
     model_dir: str
     model_uri: str
-    run_id: str | None
     steps: int
     updates: int
     prompts: int
@@ -96,90 +100,105 @@ def update_batch(prompt_ids: list[list[int]], completions: list[Completion],
     }
 
 
-def run_grpo_local(recipe: GrpoRecipe, *, lineage: bool = True,
-                   registry: Any = None) -> GrpoResult:
-    """Run the schedule; ``registry`` resolves reward names (default: installed plugins)."""
-    import torch
+class LocalGrpo:
+    """One policy being trained: samples groups, scores them, takes the DAPO update."""
 
-    from codekiln_core.lineage import lineage_run
+    def __init__(self, recipe: GrpoRecipe, model: Any, tokenizer: Any, reward: RewardFn,
+                 steps: int) -> None:
+        from codekiln_posttrain.finetune import build_engine, pad_token_id
+        from codekiln_posttrain.sampling import TransformersSampler
+
+        self.recipe, self.tokenizer, self.reward = recipe, tokenizer, reward
+        self.pad = pad_token_id(tokenizer)
+        self.engine = build_engine(model, recipe, steps)
+        self.sampler = TransformersSampler(self.engine.module, tokenizer,
+                                           top_p=recipe.grpo.top_p)
+
+    def step(self, rows: list[dict[str, Any]], stage_index: int, stage: Stage
+             ) -> dict[str, float]:
+        """Sample ``stage.rollouts`` answers per row, score, filter, update; the metrics."""
+        import torch
+
+        from codekiln_posttrain.grpo.objective import filter_groups, group_advantages
+
+        g = self.recipe.grpo
+        groups = self.sampler.sample([r["prompt"] for r in rows], stage.rollouts,
+                                     max_new_tokens=stage.max_new_tokens,
+                                     temperature=g.temperature)
+        rewards = score_groups(self.reward, rows, groups)
+        flat = [c for group in groups for c in group]
+        truncated = [c.truncated for c in flat]
+        chosen = filter_groups(rewards, truncated if g.filter_overlong else
+                               [False] * len(flat), stage.rollouts)
+        values = torch.tensor([float("nan") if r is None else r for r in rewards])
+        advantages = group_advantages(values, stage.rollouts).tolist()
+        metrics = {"reward_mean": float(torch.nanmean(values)) if len(values) else 0.0,
+                   "stage": float(stage_index), "kept": float(sum(chosen.keep)),
+                   "uniform_groups": float(chosen.uniform_groups),
+                   "overlong": float(sum(truncated)), "unscored": float(chosen.unscored)}
+        keep = [i for i, k in enumerate(chosen.keep) if k and flat[i].token_ids]
+        if keep:
+            owners = [rows[i // stage.rollouts] for i in keep]
+            metrics.update(self.update(owners, [flat[i] for i in keep],
+                                       [advantages[i] for i in keep]))
+        return metrics
+
+    def update(self, rows: list[dict[str, Any]], completions: list[Completion],
+               advantages: list[float]) -> dict[str, float]:
+        """One on-policy optimizer step on the kept completions."""
+        from codekiln_posttrain.chat.template import encode_prompt
+        from codekiln_posttrain.grpo.objective import grpo_step_loss
+
+        g, engine = self.recipe.grpo, self.engine
+        prompts = [encode_prompt(self.tokenizer, row["prompt"]) for row in rows]
+        batch = update_batch(prompts, completions, advantages, self.pad)
+        batch = {k: v.to(engine.device) for k, v in batch.items()}
+        engine.train(True)
+        loss, extra = grpo_step_loss(engine.wrapped, batch, temperature=g.temperature,
+                                     eps_low=g.eps_low, eps_high=g.eps_high)
+        engine.backward(loss)
+        stats = engine.step()
+        return {**extra, "loss": float(loss.detach()), "grad_norm": stats.grad_norm,
+                "lr": stats.lr}
+
+
+def train_grpo_local(recipe: GrpoRecipe, *, run: LineageRun,
+                     registry: Any = None) -> GrpoResult:
+    """Run the schedule; ``registry`` resolves reward names (default: installed plugins)."""
     from codekiln_posttrain.chat.datasets import read_rows
     from codekiln_posttrain.chat.decontam import checked_rows
-    from codekiln_posttrain.chat.template import encode_prompt
+    from codekiln_posttrain.finetune import export_and_register, load_start
     from codekiln_posttrain.grpo.curriculum import stage_at, total_steps
-    from codekiln_posttrain.grpo.objective import filter_groups, group_advantages, grpo_step_loss
-    from codekiln_posttrain.runner import (
-        build_engine,
-        export_and_register,
-        load_start,
-        start_inputs,
-    )
-    from codekiln_posttrain.sampling import TransformersSampler
     from codekiln_train.checkpoint import seed_everything
 
     g = recipe.grpo
     rows, report = checked_rows(read_rows(recipe.data, "rl"), recipe.decontamination)
     seed_everything(recipe.seed)
     model, tokenizer = load_start(recipe)
-    pad = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None
-              else tokenizer.eos_token_id)
     steps = total_steps(g.stages)
     reward = build_reward(recipe, registry)
-    with lineage_run("posttrain.grpo", config=recipe.model_dump(mode="json"),
-                     inputs=start_inputs(recipe, "rl-prompts"), enabled=lineage) as run:
-        engine = build_engine(model, recipe, steps)
-        sampler = TransformersSampler(engine.module, tokenizer, top_p=g.top_p)
-        kept_rows = curriculum(rows, sampler, reward, recipe)
-        dropped = len(rows) - len(kept_rows)
+    try:
+        policy = LocalGrpo(recipe, model, tokenizer, reward, steps)
+        kept_rows = curriculum(rows, policy.sampler, reward, recipe)
         if not kept_rows:
             raise ConfigError(f"curriculum dropped all {len(rows)} prompts (solved > "
                               f"{g.curriculum_max_pass_rate:.1%}); use harder prompts")
         order = list(range(len(kept_rows)))
         random.Random(recipe.seed).shuffle(order)
         history: list[dict[str, float]] = []
-        updates, cursor, rewards_seen = 0, 0, []
         for step in range(steps):
             stage_index, stage = stage_at(g.stages, step)
-            picked = [kept_rows[order[(cursor + i) % len(order)]]
+            picked = [kept_rows[order[(step * g.prompts_per_step + i) % len(order)]]
                       for i in range(g.prompts_per_step)]
-            cursor += g.prompts_per_step
-            groups = sampler.sample([r["prompt"] for r in picked], stage.rollouts,
-                                    max_new_tokens=stage.max_new_tokens,
-                                    temperature=g.temperature)
-            rewards = score_groups(reward, picked, groups)
-            flat = [c for group in groups for c in group]
-            truncated = [c.truncated for c in flat]
-            chosen = filter_groups(rewards, truncated if g.filter_overlong else
-                                   [False] * len(flat), stage.rollouts)
-            values = torch.tensor([float("nan") if r is None else r for r in rewards])
-            advantages = group_advantages(values, stage.rollouts).tolist()
-            metrics = {"reward_mean": float(torch.nanmean(values)) if len(values) else 0.0,
-                       "stage": float(stage_index), "kept": float(sum(chosen.keep)),
-                       "uniform_groups": float(chosen.uniform_groups),
-                       "overlong": float(sum(truncated)), "unscored": float(chosen.unscored)}
-            rewards_seen.append(metrics["reward_mean"])
-            keep = [i for i, k in enumerate(chosen.keep) if k and flat[i].token_ids]
-            if keep:
-                prompts = [encode_prompt(tokenizer, picked[i // stage.rollouts]["prompt"])
-                           for i in keep]
-                batch = update_batch(prompts, [flat[i] for i in keep],
-                                     [advantages[i] for i in keep], pad)
-                batch = {k: v.to(engine.device) for k, v in batch.items()}
-                engine.train(True)
-                loss, extra = grpo_step_loss(engine.wrapped, batch, temperature=g.temperature,
-                                             eps_low=g.eps_low, eps_high=g.eps_high)
-                engine.backward(loss)
-                stats = engine.step()
-                updates += 1
-                metrics.update(extra, loss=float(loss.detach()), grad_norm=stats.grad_norm,
-                               lr=stats.lr)
-            history.append(metrics)
-            run.log_metrics(metrics, step=step + 1)
-        run.log_metrics({**report.as_metrics(), "curriculum_dropped": dropped,
-                         "updates": updates})
-        out, uri = export_and_register(engine.module, tokenizer, recipe, run, "grpo-model")
-    close = getattr(reward, "close", None)
-    if close is not None:
-        close()
-    mean = sum(rewards_seen) / len(rewards_seen) if rewards_seen else 0.0
-    return GrpoResult(str(out), uri, run.run_id, steps, updates, len(kept_rows), dropped,
-                      mean, history)
+            history.append(policy.step(picked, stage_index, stage))
+            run.log_metrics(history[-1], step=step + 1)
+    finally:
+        close = getattr(reward, "close", None)
+        if close is not None:
+            close()
+    dropped = len(rows) - len(kept_rows)
+    updates = sum("loss" in metrics for metrics in history)
+    run.log_metrics({**report.as_metrics(), "curriculum_dropped": dropped, "updates": updates})
+    out, uri = export_and_register(policy.engine.module, tokenizer, recipe, run, "grpo-model")
+    mean = sum(m["reward_mean"] for m in history) / len(history) if history else 0.0
+    return GrpoResult(str(out), uri, steps, updates, len(kept_rows), dropped, mean, history)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from codekiln_posttrain.dpo import dpo_loss_fn, reference_logps
+from codekiln_posttrain.dpo_loss import dpo_loss_fn, reference_logps
 
 from .conftest import preference_rows, tiny_model
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import typer
 
-
-def register(app: typer.Typer) -> None:
-    app.command("list")(list_command)
+from codekiln_core.cli.contract import CliCommand
 
 
 def list_command() -> None:
@@ -17,3 +15,6 @@ def list_command() -> None:
 
     for name, reg in sorted(Registry(get_plugin_manager(warn=False)).all("benchmark").items()):
         typer.echo(f"{name:24s} {reg.description}")
+
+
+COMMAND = CliCommand("eval.list", list_command)
