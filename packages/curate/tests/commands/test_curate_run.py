@@ -209,7 +209,8 @@ def test_a_contested_stage_name_fails_only_recipes_that_use_it(
 
     monkeypatch.setattr(plugins, "get_plugin_manager", with_clash)
     monkeypatch.setattr("codekiln_core.commands.plugins.list.get_plugin_manager", with_clash)
-    monkeypatch.setattr(plugins, "_SHARED", [with_clash(warn=False)])
+    monkeypatch.setattr("codekiln_core.cli.app.get_plugin_manager", with_clash)
+    monkeypatch.setattr(plugins, "_shared", None)  # restored after the test
     base = {"inputs": [{"kind": "dir", "path": str(tiny_code_corpus)}]}
     fine = write(tmp_path, {**base, "stages": [{"name": "heuristics"}, {"name": "near-dedup"}],
                             "output": str(tmp_path / "fine")})

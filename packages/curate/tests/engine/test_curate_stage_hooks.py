@@ -55,7 +55,8 @@ def test_codekiln_stage_started_and_finished_fire_per_stage_where_its_pass_runs(
     recorder = Recorder()
     manager = plugins.get_plugin_manager(warn=False)
     manager.register(recorder, name="recorder")
-    monkeypatch.setattr(plugins, "_SHARED", [manager])  # the CLI's plugin manager
+    monkeypatch.setattr(plugins, "_shared", None)  # restored after the test
+    monkeypatch.setattr("codekiln_core.cli.app.get_plugin_manager", lambda **_: manager)
     (tiny_code_corpus / "calc" / "copy.py").write_text(
         (tiny_code_corpus / "calc" / "ops.py").read_text())
     out = tmp_path / "out"

@@ -15,7 +15,12 @@ from codekiln_curate.engine.pass_setup import registry as make_registry
 from codekiln_curate.engine.passes import Progress, StageEvents, execute_passes
 from codekiln_curate.engine.plan import Plan, build_plan
 from codekiln_curate.engine.stats import aggregate
-from codekiln_curate.engine.storage import read_json, remove_stale_tmp, write_json
+from codekiln_curate.engine.storage import (
+    foreign_entries,
+    read_json,
+    remove_stale_tmp,
+    write_json,
+)
 from codekiln_curate.recipe import CurateRecipe
 
 if TYPE_CHECKING:
@@ -41,8 +46,7 @@ def prepare_output(out: Path, plan: Plan) -> None:
             raise ConfigError(
                 f"output {out} holds a run of a different recipe or input; pass another "
                 "--output, or delete the directory to start over")
-    elif out.exists() and any(p.name != layout.STATE for p in out.iterdir()):
-        # (a run killed before its plan was written leaves at most an empty _state/)
+    elif foreign_entries(out, layout.STATE):  # a run killed before its plan: none
         raise ConfigError(f"output {out} exists and is not a curate output; pass an empty "
                           "or new --output directory")
     write_json({"fingerprint": plan.fingerprint, "shards": [s.to_json() for s in plan.shards]},

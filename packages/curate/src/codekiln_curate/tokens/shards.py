@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from codekiln_core.errors import ConfigError
 from codekiln_core.fsio import atomic_write_bytes, atomic_write_json, remove_stale_temps
+from codekiln_curate.engine.storage import foreign_entries
 from codekiln_curate.tokens import manifest as mf
 from codekiln_curate.tokens.dataset import Dataset, iter_batches, open_dataset_arg
 from codekiln_curate.tokens.encode import DocumentEncoder
@@ -113,8 +114,7 @@ def _completed(out: Path, fingerprint: dict[str, Any]) -> list[dict[str, Any]]:
         if json.loads(state.read_text(encoding="utf-8")) != fingerprint:
             raise ConfigError(f"output {out} holds shards of other inputs or settings; pass "
                               "another --output or delete it to start over")
-    elif out.exists() and any(p.name != mf.STATE for p in out.iterdir()):
-        # (a run killed before its settings were written leaves at most an empty _state/)
+    elif foreign_entries(out, mf.STATE):  # a run killed before its settings: none
         raise ConfigError(f"output {out} exists and is not a shards directory; pass an empty "
                           "or new --output")
     (out / mf.STATE).mkdir(parents=True, exist_ok=True)
