@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codekiln_core.errors import CodekilnError
-from codekiln_core.lineage.store import artifact_root, quiet_mlflow, tracking_uri
+from codekiln_core.lineage.store import (
+    artifact_root,
+    connect,
+    local_store_path,
+    quiet_mlflow,
+    tracking_uri,
+)
 
 HOST = "127.0.0.1"
 
@@ -60,10 +66,10 @@ def _group_alive(pgid: int) -> bool:
 
 def start_ui(port: int, *, ready_timeout_s: float = 120.0, log: Path | None = None) -> UiServer:
     """Start ``mlflow ui`` and wait until ``/health`` answers."""
-    quiet_mlflow()
     uri = tracking_uri()
-    if uri.startswith("sqlite:///"):
-        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    if local_store_path() is not None:  # created or migrated under the lock, not by the
+        connect()                        # server racing commands that start at the same time
+    quiet_mlflow()
     env = dict(os.environ, MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false")
     command = [
         sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri,
