@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -184,3 +184,34 @@ def tiny_llama_config() -> LlamaConfig:
     from transformers import LlamaConfig
 
     return LlamaConfig(**TINY_LLAMA)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Callable[..., Path]]:
+    """``small_disk(size_bytes, read_only=False) -> directory``: a tmpfs of that size, to fill
+    up for real (or, read-only, to refuse every write, root's included).
+
+    Mounted as root or through passwordless sudo, unmounted after the test; the test is
+    skipped where neither is allowed (tests that inject the error still run there).
+    """
+    import subprocess
+
+    mounted: list[Path] = []
+    prefix = [] if os.geteuid() == 0 else ["sudo", "-n"]
+
+    def mount(size_bytes: int, read_only: bool = False) -> Path:
+        directory = tmp_path / f"disk-{len(mounted)}"
+        directory.mkdir()
+        options = f"size={size_bytes},mode=0755,uid={os.getuid()},gid={os.getgid()}"
+        options += ",ro" if read_only else ""
+        done = subprocess.run([*prefix, "mount", "-t", "tmpfs", "-o", options, "tmpfs",
+                               str(directory)], capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()[:200]}")
+        mounted.append(directory)
+        return directory
+
+    yield mount
+    for directory in mounted:
+        if subprocess.run([*prefix, "umount", str(directory)], check=False).returncode:
+            subprocess.run([*prefix, "umount", "-l", str(directory)], check=False)

@@ -88,7 +88,11 @@ def shard_inputs(plans: list[StagePlan]) -> list[InputRef]:
 
 
 def check_output(recipe: PretrainRecipe, resume: bool) -> None:
-    """Never train over a previous run silently: continuing it needs ``--resume``."""
+    """Never train over a previous run silently: continuing it needs ``--resume``; a read-only
+    output fails here, before the model is built."""
+    from codekiln_core.disk import check_writable
+
+    check_writable(recipe.output)
     stages = Path(recipe.output) / "stages"
     if not resume and stages.is_dir() and any(stages.iterdir()):
         raise ConfigError(f"output {recipe.output}: holds a previous run; pass --resume to "

@@ -35,18 +35,20 @@ def release(ref: str, output: Path, *, push_to_hub: str | None = None,
         raise ConfigError(f"{ref!r}: expected a registered model, models:/NAME/VERSION")
     if output.exists() and (not output.is_dir() or any(output.iterdir())):
         raise ConfigError(f"--output {output}: exists and is not empty; choose a new directory")
+    from codekiln_core.disk import check_writable, tree_bytes
     from codekiln_core.fsio import atomic_dir
     from codekiln_core.lineage.command import lineage_command
     from codekiln_core.lineage.models import download_model
     from codekiln_core.lineage.refs import MARKER_NAME
 
+    check_writable(output)
     with lineage_command("train.export", config={"model": ref, "output": output,
                                                  "push_to_hub": push_to_hub},
                          inputs=[ref], enabled=lineage) as run:
         with tempfile.TemporaryDirectory(dir=output.parent if output.parent.exists()
                                          else None) as tmp:
             source = model_directory(download_model(ref, Path(tmp) / "model"))
-            with atomic_dir(output) as staged:
+            with atomic_dir(output, expected_bytes=tree_bytes(source)) as staged:
                 for item in source.iterdir():
                     if item.name == MARKER_NAME:
                         continue  # the run that made it; the release gets its own marker
