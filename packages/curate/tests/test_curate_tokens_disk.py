@@ -82,6 +82,5 @@ def test_read_only_output_fails_before_tokenizing(corpus: Path, small_disk: Any,
     missing_tokenizer = tmp_path / "no-tokenizer-here"  # would fail if it were ever read
     assert main(_shards(corpus, missing_tokenizer, read_only / "shards")) == 2
     error = capsys.readouterr().err.strip()
-    assert error == (f"error: output {read_only / 'shards'}: cannot write in {read_only} "
-                     "(Read-only file system); choose a writable output directory, or fix "
-                     "its permissions")
+    assert error == (f"error: {read_only / 'shards'}: cannot write here ({read_only}: "
+                     "Read-only file system); choose another --output or fix its permissions")

@@ -1,4 +1,4 @@
-"""Disk trouble as one-line errors: a full disk while writing, an output we cannot write.
+"""A full disk as a one-line error, whatever the writer that ran into it.
 
 A full disk surfaces from writers in many shapes: ``OSError(ENOSPC)`` from Python, or a bare
 ``RuntimeError`` from torch's zip writer (``unexpected pos ...``) with no errno and no path.
@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import errno
 import os
-import tempfile
 from pathlib import Path
 
-from codekiln_core.errors import ConfigError, DiskFullError
+from codekiln_core.errors import DiskFullError
 
 #: Errnos that mean "no room": a full filesystem, or the user's quota used up.
 NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
@@ -74,24 +73,6 @@ def disk_full_error(target: Path, *, needed: int | None, written: int) -> DiskFu
         need = "needs more room than is left"
     return DiskFullError(f"disk full: writing {target} {need}; free some space or point the "
                          "output at a larger disk (nothing half-written was kept)")
-
-
-def check_writable(path: str | Path) -> None:
-    """Fail now, before any heavy work, when ``path`` (an output file or directory) cannot be
-    written: a probe file is created and removed where the output will go."""
-    target = Path(path)
-    directory = target if target.is_dir() else existing_ancestor(target.parent)
-    if not directory.is_dir():
-        raise ConfigError(f"output {target}: {directory} is a file, not a directory; "
-                          "choose another output path")
-    try:
-        handle, probe = tempfile.mkstemp(prefix=".codekiln-writable-", dir=directory)
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise ConfigError(f"output {target}: cannot write in {directory} ({reason}); choose "
-                          "a writable output directory, or fix its permissions") from exc
-    os.close(handle)
-    os.unlink(probe)
 
 
 def _human(count: int) -> str:

@@ -159,3 +159,27 @@ def remove_stale_temps(directory: str | Path) -> int:
             stale.unlink(missing_ok=True)
         removed += 1
     return removed
+
+
+def check_writable(directory: str | Path) -> None:
+    """Refuse, before any heavy work, an output directory this process cannot create or
+    write: a probe file is created and removed in its nearest existing ancestor (permission
+    bits alone miss read-only mounts seen by root, root-squashed NFS, ACLs)."""
+    import tempfile
+
+    from codekiln_core.disk import existing_ancestor
+    from codekiln_core.errors import ConfigError
+
+    target = Path(directory).absolute()
+    probe = existing_ancestor(target)
+    if not probe.is_dir():
+        raise ConfigError(f"{target}: cannot write here, {probe} is not a directory; "
+                          "choose another --output")
+    try:
+        handle, name = tempfile.mkstemp(prefix=".codekiln-writable-", dir=probe)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(f"{target}: cannot write here ({probe}: {reason}); choose another "
+                          "--output or fix its permissions") from exc
+    os.close(handle)
+    os.unlink(name)

@@ -90,7 +90,7 @@ def shard_inputs(plans: list[StagePlan]) -> list[InputRef]:
 def check_output(recipe: PretrainRecipe, resume: bool) -> None:
     """Never train over a previous run silently: continuing it needs ``--resume``; a read-only
     output fails here, before the model is built."""
-    from codekiln_core.disk import check_writable
+    from codekiln_core.fsio import check_writable
 
     check_writable(recipe.output)
     stages = Path(recipe.output) / "stages"

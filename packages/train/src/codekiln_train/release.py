@@ -35,8 +35,8 @@ def release(ref: str, output: Path, *, push_to_hub: str | None = None,
         raise ConfigError(f"{ref!r}: expected a registered model, models:/NAME/VERSION")
     if output.exists() and (not output.is_dir() or any(output.iterdir())):
         raise ConfigError(f"--output {output}: exists and is not empty; choose a new directory")
-    from codekiln_core.disk import check_writable, tree_bytes
-    from codekiln_core.fsio import atomic_dir
+    from codekiln_core.disk import tree_bytes
+    from codekiln_core.fsio import atomic_dir, check_writable
     from codekiln_core.lineage.command import lineage_command
     from codekiln_core.lineage.models import download_model
     from codekiln_core.lineage.refs import MARKER_NAME

@@ -19,5 +19,5 @@ def test_read_only_output_fails_before_the_model_is_built(
     recipe = write_recipe(tmp_path / "recipe.yaml", tiny_recipe(tiny_shards, read_only / "run"))
     assert main(["train", "pretrain", str(recipe), "--no-lineage", "--threads", "1"]) == 2
     assert capsys.readouterr().err.strip() == (
-        f"error: output {read_only / 'run'}: cannot write in {read_only} (Read-only file "
-        "system); choose a writable output directory, or fix its permissions")
+        f"error: {read_only / 'run'}: cannot write here ({read_only}: Read-only file system); "
+        "choose another --output or fix its permissions")

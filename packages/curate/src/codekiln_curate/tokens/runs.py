@@ -104,7 +104,7 @@ def parse_dataset_arg(value: str) -> Dataset:
 def shards_run(datasets: list[Dataset], tokenizer_dir: Path, out: Path,
                settings: ShardSettings, *, lineage: bool = True) -> tuple[ShardResult, str | None]:
     """Write (or resume) the shards of ``datasets`` and log them as output `shards`."""
-    from codekiln_core.disk import check_writable
+    from codekiln_core.fsio import check_writable
     from codekiln_core.lineage import InputRef
     from codekiln_core.lineage.command import lineage_command
 
