@@ -186,6 +186,15 @@ def tiny_llama_config() -> LlamaConfig:
     return LlamaConfig(**TINY_LLAMA)
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (for a server a test starts)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Callable[..., Path]]:
     """``small_disk(size_bytes, read_only=False) -> directory``: a tmpfs of that size, to fill
