@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -203,18 +204,14 @@ def small_disk(tmp_path: Path) -> Iterator[Callable[..., Path]]:
     Mounted as root or through passwordless sudo, unmounted after the test; the test is
     skipped where neither is allowed (tests that inject the error still run there).
     """
-    import subprocess
-
     mounted: list[Path] = []
-    prefix = [] if os.geteuid() == 0 else ["sudo", "-n"]
 
     def mount(size_bytes: int, read_only: bool = False) -> Path:
         directory = tmp_path / f"disk-{len(mounted)}"
         directory.mkdir()
         options = f"size={size_bytes},mode=0755,uid={os.getuid()},gid={os.getgid()}"
         options += ",ro" if read_only else ""
-        done = subprocess.run([*prefix, "mount", "-t", "tmpfs", "-o", options, "tmpfs",
-                               str(directory)], capture_output=True, text=True, check=False)
+        done = _mount(["-t", "tmpfs", "-o", options, "tmpfs", str(directory)])
         if done.returncode != 0:
             pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()[:200]}")
         mounted.append(directory)
@@ -222,5 +219,17 @@ def small_disk(tmp_path: Path) -> Iterator[Callable[..., Path]]:
 
     yield mount
     for directory in mounted:
-        if subprocess.run([*prefix, "umount", str(directory)], check=False).returncode:
-            subprocess.run([*prefix, "umount", "-l", str(directory)], check=False)
+        if _mount([str(directory)], command="umount").returncode:
+            _mount(["-l", str(directory)], command="umount")
+
+
+def remount_read_only(directory: Path) -> None:
+    """Make a ``small_disk`` read-only from now on (what it holds stays readable)."""
+    done = _mount(["-o", "remount,ro", str(directory)])
+    assert done.returncode == 0, done.stderr
+
+
+def _mount(arguments: list[str], command: str = "mount") -> subprocess.CompletedProcess[str]:
+    prefix = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    return subprocess.run([*prefix, command, *arguments], capture_output=True, text=True,
+                          check=False)

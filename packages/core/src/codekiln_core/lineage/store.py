@@ -7,6 +7,7 @@ commands, training ranks) open a store that does not exist yet.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 from collections.abc import Iterator
@@ -102,7 +103,14 @@ def creation_lock() -> Iterator[None]:
         yield
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(f"{path.name}.lock"), "a+b") as handle:
+    try:
+        handle = open(path.with_name(f"{path.name}.lock"), "a+b")  # noqa: SIM115
+    except OSError as exc:
+        if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS) or not path.is_file():
+            raise
+        yield  # a store we may only read (a read-only copy): there is nothing to create
+        return
+    with handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
             yield
