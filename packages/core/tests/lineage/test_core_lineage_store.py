@@ -13,6 +13,7 @@ from codekiln_core.lineage.store import connect
 from codekiln_core.testing import remount_read_only
 
 
+@pytest.mark.slow
 def test_a_store_on_a_read_only_mount_can_still_be_read(
         small_disk: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     disk = small_disk(16 * 1024 * 1024)
