@@ -104,8 +104,11 @@ def parse_dataset_arg(value: str) -> Dataset:
 def shards_run(datasets: list[Dataset], tokenizer_dir: Path, out: Path,
                settings: ShardSettings, *, lineage: bool = True) -> tuple[ShardResult, str | None]:
     """Write (or resume) the shards of ``datasets`` and log them as output `shards`."""
+    from codekiln_core.fsio import check_writable
     from codekiln_core.lineage import InputRef
     from codekiln_core.lineage.command import lineage_command
+
+    check_writable(out)
 
     inputs = ([InputRef.from_path(d.root, name=d.name) for d in datasets]
               + [InputRef.from_path(tokenizer_dir, name="tokenizer")]) if lineage else []
