@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -184,3 +185,51 @@ def tiny_llama_config() -> LlamaConfig:
     from transformers import LlamaConfig
 
     return LlamaConfig(**TINY_LLAMA)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (for a server a test starts)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Callable[..., Path]]:
+    """``small_disk(size_bytes, read_only=False) -> directory``: a tmpfs of that size, to fill
+    up for real (or, read-only, to refuse every write, root's included).
+
+    Mounted as root or through passwordless sudo, unmounted after the test; the test is
+    skipped where neither is allowed (tests that inject the error still run there).
+    """
+    mounted: list[Path] = []
+
+    def mount(size_bytes: int, read_only: bool = False) -> Path:
+        directory = tmp_path / f"disk-{len(mounted)}"
+        directory.mkdir()
+        options = f"size={size_bytes},mode=0755,uid={os.getuid()},gid={os.getgid()}"
+        options += ",ro" if read_only else ""
+        done = _mount(["-t", "tmpfs", "-o", options, "tmpfs", str(directory)])
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()[:200]}")
+        mounted.append(directory)
+        return directory
+
+    yield mount
+    for directory in mounted:
+        if _mount([str(directory)], command="umount").returncode:
+            _mount(["-l", str(directory)], command="umount")
+
+
+def remount_read_only(directory: Path) -> None:
+    """Make a ``small_disk`` read-only from now on (what it holds stays readable)."""
+    done = _mount(["-o", "remount,ro", str(directory)])
+    assert done.returncode == 0, done.stderr
+
+
+def _mount(arguments: list[str], command: str = "mount") -> subprocess.CompletedProcess[str]:
+    prefix = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    return subprocess.run([*prefix, command, *arguments], capture_output=True, text=True,
+                          check=False)
