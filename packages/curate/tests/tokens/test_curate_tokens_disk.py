@@ -1,7 +1,7 @@
 """``curate shards`` on a disk that fills up, or on one it cannot write: one line each.
 
 A full disk stops at the shard that did not fit, naming it and its size; the shards before
-it stay, and a rerun with room resumes from them. A read-only output fails before the
+it stay, and a rerun with room and --resume continues from them. A read-only output fails before the
 tokenizer is even loaded.
 """
 
@@ -66,7 +66,7 @@ def test_full_disk_names_the_shard_and_a_rerun_resumes(corpus: Path, tokenizer_d
 
     moved = tmp_path / "bigger" / "shards"  # the user frees space: here, a larger disk
     shutil.copytree(out, moved)
-    assert main(_shards(corpus, tokenizer_dir, moved)) == 0
+    assert main([*_shards(corpus, tokenizer_dir, moved), "--resume"]) == 0
     manifest = read_manifest(moved)
     assert len(manifest["shards"]) > 3
     fresh = tmp_path / "fresh"
