@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,9 +16,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from codekiln_core.plugins import PluginManager, get_plugin_manager
+from codekiln_core.shard_verify import CACHE_ENV
 
 if TYPE_CHECKING:
     from transformers import LlamaConfig
+
+_OWN_CACHE = pytest.StashKey[str]()
 
 MARKERS = {
     "slow": "takes more than a few seconds (real models, servers, DeepSpeed); "
@@ -67,6 +71,16 @@ TINY_CORPUS: dict[str, str] = {
 def pytest_configure(config: pytest.Config) -> None:
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
+    if not os.environ.get(CACHE_ENV):  # tests never read or fill the user's cache
+        os.environ[CACHE_ENV] = tempfile.mkdtemp(prefix="codekiln-test-cache-")
+        config.stash[_OWN_CACHE] = os.environ[CACHE_ENV]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    own = config.stash.get(_OWN_CACHE, None)
+    if own is not None:
+        shutil.rmtree(own, ignore_errors=True)
+        os.environ.pop(CACHE_ENV, None)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
