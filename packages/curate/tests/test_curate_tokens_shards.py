@@ -166,6 +166,10 @@ def test_deterministic_and_resumable(corpus: Path, tokenizer_dir: Path, tmp_path
     with pytest.raises(ConfigError, match="other inputs or settings"):
         write_shards([open_dataset(corpus)], tokenizer_dir, tmp_path / "c",
                      ShardSettings(seq_len=64, sequences_per_shard=8, fim=SMALL.fim))
+    # Killed after creating its _state/ but before writing its settings there: a fresh start.
+    (tmp_path / "d" / "_state").mkdir(parents=True)
+    write_shards([open_dataset(corpus)], tokenizer_dir, tmp_path / "d", SMALL)
+    assert tree(tmp_path / "d") == tree(tmp_path / "a")
 
 
 @pytest.mark.parametrize("damage", ["truncate", "flip"])

@@ -109,7 +109,8 @@ def _completed(out: Path, fingerprint: dict[str, Any]) -> list[dict[str, Any]]:
         if json.loads(state.read_text(encoding="utf-8")) != fingerprint:
             raise ConfigError(f"output {out} holds shards of other inputs or settings; pass "
                               "another --output or delete it to start over")
-    elif out.exists() and any(out.iterdir()):
+    elif out.exists() and any(p.name != mf.STATE for p in out.iterdir()):
+        # Only our _state/ (a run killed before it wrote settings.json) is a fresh start.
         raise ConfigError(f"output {out} exists and is not a shards directory; pass an empty "
                           "or new --output")
     (out / mf.STATE).mkdir(parents=True, exist_ok=True)
