@@ -168,10 +168,11 @@ def _wait_for(what: str, ready: Any, *processes: tuple[subprocess.Popen[Any], Pa
 
 @dataclass(frozen=True)
 class RayNode:
-    """A node started by ``ray start`` in its own process group, which holds all of the
-    node's processes (raylet, agents, workers) and nothing else."""
+    """A node started by ``ray start`` in a session of its own, which holds all of the node's
+    processes (raylet, agents, workers; the workers make process groups of their own) and
+    nothing else."""
 
-    group: int
+    session: int
 
     @classmethod
     def start(cls, *args: str, log: Path, env: dict[str, str]) -> RayNode:
@@ -188,9 +189,22 @@ class RayNode:
         return node
 
     def kill(self) -> None:
-        """SIGKILL every process of the node at once: the machine is gone."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.group, signal.SIGKILL)
+        """SIGKILL every process of the node (the machine is gone) until none is left, so
+        nothing writes into its temp dir any more."""
+        _wait_for("the node's processes to exit", self._kill_members)
+
+    def _kill_members(self) -> bool:
+        """Kill the session's live processes; True when there were none."""
+        live = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):  # pid (comm) state ppid pgrp session
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                state, _, _, session = stat.read_text().rsplit(")", 1)[1].split()[:4]
+                if int(session) == self.session and state != "Z":
+                    live.append(int(stat.parent.name))
+        for pid in live:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        return not live
 
 
 def _free_port() -> str:
