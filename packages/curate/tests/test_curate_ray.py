@@ -267,6 +267,7 @@ def two_nodes(tmp_path: Path, install_plugin: InstallPlugin, cluster_env: Any
         shutil.rmtree(short, ignore_errors=True)
 
 
+@pytest.mark.slow
 def test_a_lost_worker_node_is_survived_and_reported(
         two_nodes: tuple[str, RayNode, Path], tiny_code_corpus: Path, tmp_path: Path,
         cluster_env: Any) -> None:

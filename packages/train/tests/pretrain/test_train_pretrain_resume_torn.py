@@ -6,8 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from codekiln_core.cli.app import main
 from codekiln_train.metrics import read_metrics
+
+pytestmark = pytest.mark.slow  # two short training runs
 
 TORN = '{"grad_norm": 0.41, "loss": 6.'  # a row cut off mid-write
 
