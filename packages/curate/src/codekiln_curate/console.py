@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from codekiln_core.errors import LineageError
+from codekiln_curate.engine.cluster import lost_nodes_line
 
 
 @contextmanager
@@ -66,6 +67,9 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
         for reason, (docs, size) in s["reasons"].items():
             reasons.add_row(name, reason, str(docs), _mb(size))
     console.print(reasons)
+    lost = lost_nodes_line(summary)
+    if lost:
+        console.print(lost, style="yellow")
 
 
 def summary_from_run(run_id: str) -> dict[str, Any]:

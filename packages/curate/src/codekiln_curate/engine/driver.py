@@ -11,6 +11,7 @@ from typing import Any
 
 from codekiln_core.errors import ConfigError
 from codekiln_curate.engine import layout
+from codekiln_curate.engine.cluster import LostNode
 from codekiln_curate.engine.pass_setup import registry as make_registry
 from codekiln_curate.engine.plan import Pass, Plan, build_plan, instantiate
 from codekiln_curate.engine.shard_task import PassTask
@@ -84,8 +85,9 @@ def run_curation(recipe: CurateRecipe, *, lineage: bool = True,
         active = [spec for spec in recipe.stages if spec.enabled]
         for spec in active:
             registry.stage_started(spec.name, run.run_id, spec.model_dump(mode="json"))
-        _execute(plan, out, progress, registry)
+        lost = _execute(plan, out, progress, registry)
         summary = aggregate(out, plan)
+        summary.update(record_lost_nodes(out, lost))
         for spec in active:
             registry.stage_finished(spec.name, run.run_id,
                                     summary["stages"].get(spec.name, {}))
@@ -97,11 +99,13 @@ def run_curation(recipe: CurateRecipe, *, lineage: bool = True,
     return RunResult(out, summary, run.run_id, time.perf_counter() - started, reports)
 
 
-def _execute(plan: Plan, out: Path, progress: Progress | None, registry: Any) -> None:
+def _execute(plan: Plan, out: Path, progress: Progress | None,
+             registry: Any) -> list[LostNode]:
+    """Every pass over the unfinished shards; returns the cluster nodes lost meanwhile."""
     from codekiln_curate.engine.executors import make_executor
 
     recipe_data = plan.recipe.model_dump(mode="json")
-    executor = make_executor(plan.recipe.executor, plan.recipe.workers)
+    executor = make_executor(plan.recipe.executor, plan.recipe.workers, plan.recipe.retries)
     try:
         for current in plan.passes:
             todo = [s for s in plan.shards
@@ -116,8 +120,21 @@ def _execute(plan: Plan, out: Path, progress: Progress | None, registry: Any) ->
                 advance()
             if current.global_after is not None:
                 run_global(plan, current, out, registry)
+        remove_stale_tmp(out)  # left by tasks killed with their node; nothing runs now
+        return executor.lost_nodes
     finally:
         executor.close()
+
+
+def record_lost_nodes(out: Path, lost: list[LostNode]) -> dict[str, Any]:
+    """``{"lost_nodes": [...]}`` over every attempt of the run (kept in _state, so a resumed
+    run still reports a node lost before its interruption); ``{}`` when none was lost."""
+    path = layout.state_dir(out) / "lost-nodes.json"
+    earlier: list[dict[str, Any]] = read_json(path) if path.is_file() else []
+    every = earlier + [node.to_json() for node in lost]
+    if lost:
+        write_json(every, path)
+    return {"lost_nodes": every} if every else {}
 
 
 def _pass_label(current: Pass, total: int) -> str:
