@@ -10,8 +10,10 @@ from typing import Any
 from rich.console import Console, Group
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from codekiln_core.errors import LineageError
+from codekiln_curate.engine.cluster import lost_nodes_line
 
 
 @contextmanager
@@ -68,7 +70,8 @@ def summary_tables(summary: dict[str, Any]) -> Group:
     for name, s in summary["stages"].items():
         for reason, (docs, size) in s["reasons"].items():
             reasons.add_row(name, reason, str(docs), _mb(size))
-    return Group(table, reasons)
+    lost = lost_nodes_line(summary)
+    return Group(table, reasons, *([Text(lost, style="yellow")] if lost else []))
 
 
 def summary_from_run(run_id: str) -> dict[str, Any]:

@@ -119,6 +119,9 @@ class CurateRecipe(RecipeModel):
     )
     workers: int = Field(1, ge=1, le=512, description="worker processes (local executor)")
     executor: Literal["local", "ray"] = Field("local", description="local or ray")
+    retries: int = Field(3, ge=0, le=100, description="ray: times a shard task lost with its "
+                                                        "worker or node runs again before the "
+                                                        "run fails")
     quiet: bool = Field(False, description="no progress bars on stderr")
     limits: LimitsSpec = Field(default_factory=lambda: LimitsSpec.model_validate({}),
                                description="size and shard caps")

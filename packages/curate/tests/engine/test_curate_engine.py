@@ -159,6 +159,31 @@ def test_rerun_on_finished_output_is_a_noop_and_other_recipe_is_refused(tmp_path
     assert digest_tree(tmp_path / "early") == before
 
 
+def test_a_task_whose_shard_is_done_returns_its_marker(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A retried or reconstructed task (its first attempt finished the shard, its result was
+    lost with its node) returns the completion marker instead of processing the shard."""
+    import json
+
+    from codekiln_curate.engine import layout, shard_task
+    from codekiln_curate.engine.pass_setup import registry
+    from codekiln_curate.engine.plan import build_plan
+
+    corpus = make_corpus(tmp_path / "corpus")
+    rec = recipe(corpus, tmp_path / "out", FILE_DEDUP)
+    run_curation(rec, LineageRun(None))
+    plan = build_plan(rec, registry())
+    task = shard_task.PassTask(rec.model_dump(mode="json"), plan.fingerprint,
+                               str(tmp_path / "out"), 0, plan.shards[0].to_json())
+
+    def no_setup(task: shard_task.PassTask) -> None:
+        raise AssertionError("a finished shard was processed again")
+
+    monkeypatch.setattr(shard_task, "_pass_setup", no_setup)
+    marker = layout.marker(tmp_path / "out", 0, plan.shards[0].shard_id)
+    assert shard_task.run_pass_task(task) == json.loads(marker.read_text())
+
+
 def test_report_has_tables_histograms_and_samples(tmp_path: Path) -> None:
     corpus = make_corpus(tmp_path / "corpus")
     (corpus / "repo-c" / "bin.dat").write_bytes(b"\0\1\2")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from codekiln_core.errors import ConfigError
+from codekiln_core.shard_verify import verify_contents
 from codekiln_core.shards import PackedShards
 from codekiln_core.special_tokens import EOS, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
 from codekiln_curate.tokens import shards as shards_module
@@ -170,6 +172,30 @@ def test_deterministic_and_resumable(corpus: Path, tokenizer_dir: Path, tmp_path
     (early / "settings.json.tmp-4242").write_text("{")
     write_shards([open_dataset(corpus)], tokenizer_dir, tmp_path / "early", SMALL)
     assert tree(tmp_path / "early") == tree(tmp_path / "a")
+
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip"])
+def test_a_rerun_rewrites_damaged_shards(corpus: Path, tokenizer_dir: Path, tmp_path: Path,
+                                         damage: str, capsys: pytest.CaptureFixture[str]
+                                         ) -> None:
+    """A finished shard whose files no longer match its marker (a truncated copy, a flipped
+    byte) is written again by the rerun a reader's error prescribes, with the same bytes."""
+    out = tmp_path / "out"
+    first = write_shards([open_dataset(corpus)], tokenizer_dir, out, SMALL).manifest
+    assert all(len(s["idx_sha256"]) == 64 for s in first["shards"])
+    whole = tree(out)
+    target = out / first["shards"][2]["idx" if damage == "truncate" else "bin"]
+    data = bytearray(target.read_bytes())
+    if damage == "flip":
+        data[5] ^= 1
+    target.write_bytes(bytes(data[:-8] if damage == "truncate" else data))
+    with pytest.raises(ConfigError, match=re.escape(str(target))):
+        PackedShards(out) if damage == "truncate" else verify_contents(out, first)
+    rerun = write_shards([open_dataset(corpus)], tokenizer_dir, out, SMALL)
+    assert rerun.resumed_shards == 2 and tree(out) == whole
+    assert f"{target}" in capsys.readouterr().err
+    verify_contents(out, rerun.manifest)
 
 
 def test_mixture_weights_repeat_and_sample(corpus: Path, tokenizer_dir: Path,

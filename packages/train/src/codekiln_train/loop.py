@@ -241,6 +241,7 @@ def _resume(engine: Engine, batches: BatchSource, root: Path, log: MetricsLog,
     remove_stale_temps(root)
     latest = ckpt.latest_checkpoint(root)
     if latest is None:
+        log.truncate_after(step_offset)  # killed before its first checkpoint: redone from 0
         return None
     state = engine.load(latest)
     batches.load_state_dict(state["batches"])

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from codekiln_core.errors import ConfigError
 from codekiln_core.fsio import check_writable
 from codekiln_curate.engine import layout
+from codekiln_curate.engine.cluster import LostNode
 from codekiln_curate.engine.pass_setup import registry as make_registry
 from codekiln_curate.engine.passes import Progress, StageEvents, execute_passes
 from codekiln_curate.engine.plan import Plan, build_plan
@@ -70,13 +71,25 @@ def run_curation(recipe: CurateRecipe, run: LineageRun, *, progress: Progress | 
         from codekiln_core.lineage.command import lifecycle_hooks
 
         hooks = lifecycle_hooks()
-    execute_passes(plan, out, registry, StageEvents(hooks, run.run_id), progress)
+    lost = execute_passes(plan, out, registry, StageEvents(hooks, run.run_id), progress)
     summary = aggregate(out, plan)
+    summary.update(record_lost_nodes(out, lost))
     from codekiln_curate.report.build import write_report
 
     reports = write_report(out, plan, summary)
     record_curation(run, out, summary, reports)
     return CurationResult(out, summary, time.perf_counter() - started, reports)
+
+
+def record_lost_nodes(out: Path, lost: list[LostNode]) -> dict[str, Any]:
+    """``{"lost_nodes": [...]}`` over every attempt of the run (kept in _state, so a resumed
+    run still reports a node lost before its interruption); ``{}`` when none was lost."""
+    path = layout.state_dir(out) / "lost-nodes.json"
+    earlier: list[dict[str, Any]] = read_json(path) if path.is_file() else []
+    every = earlier + [node.to_json() for node in lost]
+    if lost:
+        write_json(every, path)
+    return {"lost_nodes": every} if every else {}
 
 
 def record_curation(run: LineageRun, out: Path, summary: dict[str, Any],

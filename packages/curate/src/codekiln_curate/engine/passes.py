@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from codekiln_curate.engine import layout
+from codekiln_curate.engine.cluster import LostNode
 from codekiln_curate.engine.plan import Pass, Plan, instantiate
 from codekiln_curate.engine.shard_task import PassTask
 from codekiln_curate.engine.stats import stage_totals
-from codekiln_curate.engine.storage import write_json, write_parquet
+from codekiln_curate.engine.storage import remove_stale_tmp, write_json, write_parquet
 from codekiln_curate.recipe import StageSpec
 
 Progress = Callable[[str, int], Callable[[], None]]  # (label, total) -> advance()
@@ -57,13 +58,13 @@ def finishing_stages(current: Pass) -> list[StageSpec]:
 
 
 def execute_passes(plan: Plan, out: Path, registry: Any, events: StageEvents,
-                   progress: Progress | None = None) -> None:
+                   progress: Progress | None = None) -> list[LostNode]:
     """Every pass over every shard not yet marked done; each global stage decides after the
-    pass that emitted its keys."""
+    pass that emitted its keys. Returns the cluster nodes lost meanwhile."""
     from codekiln_curate.engine.executors import make_executor
 
     recipe_data = plan.recipe.model_dump(mode="json")
-    executor = make_executor(plan.recipe.executor, plan.recipe.workers)
+    executor = make_executor(plan.recipe.executor, plan.recipe.workers, plan.recipe.retries)
     try:
         for current in plan.passes:
             events.started(starting_stages(current))
@@ -82,6 +83,8 @@ def execute_passes(plan: Plan, out: Path, registry: Any, events: StageEvents,
             finishing = finishing_stages(current)
             if finishing:
                 events.finished(finishing, stage_totals(out, plan, current.index))
+        remove_stale_tmp(out)  # left by tasks killed with their node; nothing runs now
+        return executor.lost_nodes
     finally:
         executor.close()
 
