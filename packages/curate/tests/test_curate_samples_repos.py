@@ -9,11 +9,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from codekiln_core.cli.app import main
+from codekiln_core.repo_text import file_header
 from codekiln_curate.samples.graph import dependency_order, strongly_connected
 from codekiln_curate.samples.repo_level import (
     RepoLimits,
     RepoStats,
-    file_header,
     import_edges,
     repo_samples,
 )

@@ -21,6 +21,7 @@ TAG_UPSTREAM = "codekiln.upstream_runs"
 TAG_OUTPUTS = "codekiln.outputs"
 TAG_VERSIONS = "codekiln.versions"
 TAG_GIT_SHA = "codekiln.git_sha"
+TAG_KILLED = "codekiln.killed"
 _PARAM_VALUE_LIMIT = 6000
 #: Set to 0 to keep runs from drawing their curves (plots/curves.png) when they end.
 PLOTS_ENV = "CODEKILN_PLOTS"
@@ -36,6 +37,7 @@ class LineageRun:
         self._client = client
         self._outputs: list[dict[str, str]] = []
         self.curves = Curves()  # loss / lr / reward histories, drawn when the run ends
+        self.end_status = "FINISHED"  # what the run ends as when the body returns
 
     @property
     def enabled(self) -> bool:
@@ -62,6 +64,12 @@ class LineageRun:
         items = [Metric(k, float(v), now, step) for k, v in sorted(metrics.items())]
         for start in range(0, len(items), 1000):
             self._client_().log_batch(self._id(), metrics=items[start : start + 1000])
+
+    def end_killed(self, reason: str) -> None:
+        """End as KILLED (stopped from outside with work cut off), ``reason`` in a tag."""
+        self.end_status = "KILLED"
+        if self.enabled:
+            self._client_().set_tag(self._id(), TAG_KILLED, reason[:5000])
 
     def log_artifact(self, local_path: str | Path, artifact_path: str | None = None) -> None:
         if not self.enabled:
@@ -167,7 +175,8 @@ def lineage_run(
     inputs: Sequence[InputRef] = (),
     enabled: bool = True,
 ) -> Iterator[LineageRun]:
-    """One MLflow run for one command; FAILED when the body raises, FINISHED otherwise."""
+    """One MLflow run for one command; FAILED when the body raises, FINISHED otherwise (or
+    KILLED when the body called :meth:`LineageRun.end_killed`)."""
     if not enabled:
         yield LineageRun(None)
         return
@@ -200,7 +209,7 @@ def lineage_run(
         client.set_terminated(run_id, "FAILED")
         raise
     _draw_curves(run)
-    client.set_terminated(run_id, "FINISHED")
+    client.set_terminated(run_id, run.end_status)
 
 
 def _draw_curves(run: LineageRun) -> None:
