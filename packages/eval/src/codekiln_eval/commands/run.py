@@ -33,7 +33,7 @@ def run_command(
     data: str = typer.Option(None, "--data", help="Local benchmark file or directory."),
     limit: int = typer.Option(None, "--limit", help="Only the first N tasks."),
     output: str = typer.Option(None, "--output", "-o", help="Run directory (reruns resume)."),
-    mode: str = typer.Option("auto", "--mode", help="auto, completion or chat."),
+    mode: str = typer.Option("auto", "--mode", help="auto, completion, chat or fim."),
     temperature: float = typer.Option(0.6, help="Sampling temperature (0 = greedy)."),
     top_p: float = typer.Option(0.8, help="Nucleus sampling mass."),
     repetition_penalty: float = typer.Option(1.05, help="Extra body field where supported."),
@@ -44,6 +44,9 @@ def run_command(
     sandbox: str = typer.Option("local", help="Registered sandbox name."),
     calibrate: str = typer.Option("canonical", help="Timeouts: canonical, probe or off."),
     served_model: str = typer.Option(None, help="Model id to send to an endpoint."),
+    fim_layout: str = typer.Option("spm", help="FIM order of a local model: spm or psm."),
+    fim_api: str = typer.Option("completions", help="FIM route of an endpoint: completions "
+                                                    "or infill."),
     no_lineage: NoLineage = False,
 ) -> None:
     """Generate samples, run them in the sandbox, and print pass@k."""
@@ -56,7 +59,7 @@ def run_command(
         ks=parse_ks(k, n), limit=limit, mode=mode, temperature=temperature, top_p=top_p,
         repetition_penalty=repetition_penalty, max_tokens=max_tokens, seed=seed,
         served_model=served_model, output=output, workers=workers, sandbox=sandbox,
-        calibrate=calibrate, lineage=not no_lineage,
+        calibrate=calibrate, fim_layout=fim_layout, fim_api=fim_api, lineage=not no_lineage,
     )
     # pydantic errors become one line naming the option and its allowed values
     settings = validate(given, EvalSettings, source="codekiln eval run")
@@ -68,5 +71,7 @@ def echo_summary(benchmark: str, summary: dict[str, Any]) -> None:
     """``humaneval: pass@1 0.5000 over 164 tasks`` and the MLflow run line."""
     scores = ", ".join(f"{key} {value:.4f}" for key, value in summary["pass_at_k"].items()
                        if value is not None)
+    if summary.get("exact_match") is not None:
+        scores += f", exact match {summary['exact_match']:.4f}"
     typer.echo(f"{benchmark}: {scores} over {summary['num_tasks_complete']} tasks")
     echo_run(summary.get("mlflow_run_id"))
