@@ -31,7 +31,14 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from serve_throughput import MODEL, VOCAB, percentile, tokenizer_texts
+from serve_throughput import (
+    MODEL,
+    VOCAB,
+    both_sides,
+    first_token_streamer,
+    percentile,
+    tokenizer_texts,
+)
 
 TOY_MODEL = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
                  num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048)
@@ -58,25 +65,12 @@ def fim_prompts(count: int) -> list[tuple[str, str]]:
 def peer_wave(model: Any, ids: list[list[int]], new: int, device: str) -> list[Sample]:
     """One wave served one request at a time; every time counts from the wave's arrival."""
     import torch
-    from transformers.generation.streamers import BaseStreamer
-
-    class FirstToken(BaseStreamer):
-        def __init__(self) -> None:
-            self.calls, self.at = 0, 0.0
-
-        def put(self, value: Any) -> None:
-            self.calls += 1
-            if self.calls == 2:  # the first put is the prompt
-                self.at = time.perf_counter()
-
-        def end(self) -> None:
-            return None
 
     start = time.perf_counter()
     out: list[Sample] = []
     with torch.inference_mode():
         for prompt in ids:
-            streamer = FirstToken()
+            streamer = first_token_streamer()
             model.generate(torch.tensor([prompt], device=device), max_new_tokens=new,
                            min_new_tokens=new, do_sample=False, pad_token_id=1,
                            streamer=streamer)
@@ -158,10 +152,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> list[str]:
     args = parse(argv)
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from codekiln_core.fim import fim_prompt_ids, find_fim_tokens
-    from codekiln_serve.settings import ServeSettings
     from codekiln_serve.testing import ServerThread, build_tiny_model
 
     torch.set_num_threads(args.threads)
@@ -173,16 +165,9 @@ def main(argv: list[str] | None = None) -> list[str]:
         else:
             model_dir = build_tiny_model(Path(tmp) / "bench-16m", tokenizer_vocab=VOCAB,
                                          tokenizer_texts=tokenizer_texts(), **MODEL)
-        model = AutoModelForCausalLM.from_pretrained(str(model_dir),
-                                                     dtype=getattr(torch, args.dtype))
-        model = model.to(args.device).eval()
-        params = sum(p.numel() for p in model.parameters()) / 1e6
-        tok = AutoTokenizer.from_pretrained(str(model_dir))
+        model, tok, params, settings = both_sides(model_dir, args)
         tokens = find_fim_tokens(tok)
         ids = [fim_prompt_ids(tok, tokens, prefix, suffix) for prefix, suffix in pairs]
-        settings = ServeSettings(model=str(model_dir), engine="transformers", port=0,
-                                 lineage=False, threads=args.threads, device=args.device,
-                                 dtype=args.dtype, max_batch=32)
         results: dict[tuple[str, int], list[dict[str, float]]] = {}
         with ServerThread(settings) as srv:
             name = srv.built.names[0]
