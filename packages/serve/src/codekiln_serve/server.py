@@ -113,7 +113,7 @@ def cut_off_work(built: Built) -> str:
             "running or waiting in the engine")
 
 
-def uvicorn_server(built: Built, host: str, port: int, graceful_s: float) -> Any:
+def uvicorn_server(built: Built, host: str, port: int, graceful_s: int) -> Any:
     """A uvicorn server that drains the app before its own shutdown: open streams get an
     error event, waiting requests a 503, then uvicorn closes the connections."""
     import uvicorn

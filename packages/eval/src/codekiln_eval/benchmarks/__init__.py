@@ -32,8 +32,9 @@ DESCRIPTIONS: dict[str, str] = {
 
 
 def all_benchmarks() -> list[type[Benchmark]]:
-    made = [HumanEval, HumanEvalPlus, MBPP, MBPPSanitized, MBPPPlus, CRUXEvalOutput,
-            CRUXEvalInput, LiveCodeBench, *language_variants()]
+    made: list[type[Benchmark]] = [HumanEval, HumanEvalPlus, MBPP, MBPPSanitized, MBPPPlus,
+                                   CRUXEvalOutput, CRUXEvalInput, LiveCodeBench,
+                                   *language_variants()]
     return [*made, *infilling_benchmarks({cls.name: cls for cls in made})]
 
 

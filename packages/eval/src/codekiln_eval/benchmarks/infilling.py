@@ -127,7 +127,7 @@ class Infilling(Benchmark):
         return self.of.records()
 
     def tasks(self, limit: int | None = None) -> list[Task]:
-        made = []
+        made: list[Task] = []
         for task in self.of.tasks():
             if task.task_id not in BROKEN_CANONICAL:
                 made.extend(self._cut(task))

@@ -53,7 +53,7 @@ class GenerateRequest(BaseModel):
     prompt: str = ""
     suffix: str | None = None
     stream: bool = True
-    options: OllamaOptions = Field(default_factory=OllamaOptions)
+    options: OllamaOptions = Field(default_factory=lambda: OllamaOptions.model_validate({}))
     files: list[ContextFileIn] | None = Field(None, max_length=MAX_CONTEXT_FILES,
                                               description="extra: repository context")
     path: str | None = Field(None, max_length=4096, description="extra: the file's path")
