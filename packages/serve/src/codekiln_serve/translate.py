@@ -134,10 +134,11 @@ def _stops(stop: str | list[str] | None) -> list[str]:
 def _logit_bias(raw: dict[str, float] | None, vocab: int) -> dict[int, float]:
     out: dict[int, float] = {}
     for key, value in (raw or {}).items():
-        if not key.strip().isdigit() or int(key) >= vocab:
+        token = key.strip()
+        if not (token.isascii() and token.isdigit()) or int(token) >= vocab:
             raise APIError(400, f"logit_bias key {key!r} is not a token id below {vocab}",
                            param="logit_bias")
-        out[int(key)] = float(value)
+        out[int(token)] = float(value)
     return out
 
 
