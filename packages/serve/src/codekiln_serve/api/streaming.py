@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from codekiln_serve.api.errors import APIError, error_body
-from codekiln_serve.api.sse import DONE, event
 
 if TYPE_CHECKING:
     from fastapi import Request
@@ -26,8 +25,21 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+#: The end of an OpenAI stream.
+DONE = b"data: [DONE]\n\n"
+
+
+def _json(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def event(payload: dict[str, Any]) -> bytes:
+    """One server-sent event: ``data: {json}`` and a blank line."""
+    return b"data: " + _json(payload) + b"\n\n"
+
+
 def ndjson_line(payload: dict[str, Any]) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+    return _json(payload) + b"\n"
 
 
 @dataclass(frozen=True)
