@@ -61,11 +61,9 @@ class OpenAIGenerator:
 
     def _server_layout(self) -> str | None:
         """``fim_layout`` from the server's /health (codekiln serve reports it), if any."""
-        import httpx
-
         try:
-            health = self._client.get(f"{self.root}/health", cast_to=httpx.Response)
-            layout = health.json().get("fim_layout")
+            health = self._client.get(f"{self.root}/health", cast_to=object)
+            layout = health.get("fim_layout") if isinstance(health, dict) else None
         except Exception:  # other servers: no such route or field
             return None
         return str(layout) if layout else None
@@ -101,8 +99,6 @@ class OpenAIGenerator:
 
     def _infill(self, prompt: Prompt, params: SamplingParams) -> list[str]:
         """One llama.cpp /infill sample (llama.cpp's field names)."""
-        import httpx
-
         body: dict[str, Any] = {
             "input_prefix": prompt.text or "", "input_suffix": prompt.suffix or "",
             "n_predict": params.max_tokens, "temperature": params.temperature,
@@ -110,8 +106,10 @@ class OpenAIGenerator:
             "seed": params.seed if params.seed is not None else -1}
         if params.repetition_penalty != 1.0:
             body["repeat_penalty"] = params.repetition_penalty
-        response = self._client.post(f"{self.root}/infill", body=body, cast_to=httpx.Response)
-        return [str(response.json()["content"])]
+        answer = self._client.post(f"{self.root}/infill", body=body, cast_to=object)
+        if not isinstance(answer, dict) or "content" not in answer:
+            raise ValueError(f"no `content` in {str(answer)[:120]!r}")
+        return [str(answer["content"])]
 
     def _once(self, prompt: Prompt, n: int, params: SamplingParams) -> list[str]:
         import openai
