@@ -87,7 +87,7 @@ def test_shutdown_ends_open_streams_with_an_error_event(stopping_server: ServerT
         assert stream.started.wait(120), "a stream never started"
     whole.start()
     drain = srv.built.app.state.drain
-    _wait_for(lambda: len(drain._runs) == 4, "all four requests generate")
+    _wait_for(lambda: drain.running == 4, "all four requests generate")
     srv.begin_shutdown()
     assert streams["openai"].last() == "[DONE]"
     assert json.loads(streams["openai"].lines[-2][6:])["error"]["code"] == \

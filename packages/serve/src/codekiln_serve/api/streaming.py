@@ -74,6 +74,11 @@ class Drain:
         self.cut = 0  # runs that were still going when the drain began
         self.sequences_at_start: int | None = None  # engine sequences running or waiting
 
+    @property
+    def running(self) -> int:
+        """Generation runs going now."""
+        return len(self._runs)
+
     def subscribe(self, stop: Callable[[], None]) -> Callable[[], None]:
         """Register a running generation; returns its unsubscribe."""
         if self.draining:
