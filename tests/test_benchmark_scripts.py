@@ -22,6 +22,7 @@ RATIO = re.compile(r"^ratio (?P<what>.+): (?P<value>\S+)x$", re.MULTILINE)
 #: script -> ratio lines its toy run prints.
 TOY_RATIOS = {
     "curate_throughput": 1,
+    "fim_latency": 2,
     "neardedup_quality": 4,
     "plots_cost": 1,
     "posttrain_reward_throughput": 1,
@@ -34,7 +35,7 @@ TOY_RATIOS = {
     "tokenize_pack": 1,
 }
 #: toy runs of ~8 s of CPU or more (bytecode cached); the others take 2-6 s
-SLOW = {"curate_throughput", "posttrain_step_time", "pretrain_gpu_1b", "pretrain_throughput",
+SLOW = {"curate_throughput", "fim_latency", "posttrain_step_time", "pretrain_gpu_1b", "pretrain_throughput",
         "scorer_inference", "serve_throughput"}
 
 
