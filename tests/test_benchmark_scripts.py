@@ -35,8 +35,8 @@ TOY_RATIOS = {
     "tokenize_pack": 1,
 }
 #: toy runs of ~8 s of CPU or more (bytecode cached); the others take 2-6 s
-SLOW = {"curate_throughput", "fim_latency", "posttrain_step_time", "pretrain_gpu_1b", "pretrain_throughput",
-        "scorer_inference", "serve_throughput"}
+SLOW = {"curate_throughput", "fim_latency", "posttrain_step_time", "pretrain_gpu_1b",
+        "pretrain_throughput", "scorer_inference", "serve_throughput"}
 
 
 def scripts() -> list[str]:
