@@ -16,44 +16,37 @@ Each system runs in its own subprocess (peak RSS = max over that process tree), 
 times; the median wall time is reported, with ratios. Usage:
 
     uv run python benchmarks/curate_throughput.py [--max-files N] [--runs 3] [--workers 2]
+    uv run python benchmarks/curate_throughput.py --toy     # all three on 40 files, seconds
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
 import statistics
-import subprocess
 import sys
-import sysconfig
 import tempfile
-import threading
 import time
 from pathlib import Path
+
+from _common import (
+    PeakRss,
+    child_result,
+    emit_result,
+    parse_args,
+    print_ratio,
+    source_files,
+    start_child,
+)
 
 EXTENSIONS = {".py", ".pyi", ".c", ".h", ".cc", ".cpp", ".hpp", ".pyx", ".pxd", ".js", ".ts",
               ".rs", ".go", ".java"}
 MAX_BYTES = 200_000
 CODE_TOKEN = re.compile(r"[^\W\d]\w*|\d[\w.]*|[^\w\s]", re.UNICODE)
 DUMP_FILES = 16
-
-
-def corpus_files(max_files: int) -> list[Path]:
-    roots = [Path(sysconfig.get_paths()["stdlib"]), Path(sysconfig.get_paths()["purelib"])]
-    found: list[Path] = []
-    for root in roots:
-        for dirpath, dirnames, filenames in os.walk(root):
-            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-            for name in sorted(filenames):
-                path = Path(dirpath) / name
-                if path.suffix in EXTENSIONS and not path.is_symlink() and \
-                        path.stat().st_size <= MAX_BYTES:
-                    found.append(path)
-    unique = sorted(set(found))
-    return unique[:max_files]
+TOY = {"max_files": 40, "runs": 1, "workers": 1}
 
 
 def write_dump(files: list[Path], dump: Path) -> tuple[int, int]:
@@ -85,7 +78,8 @@ def write_dump(files: list[Path], dump: Path) -> tuple[int, int]:
 
 # ------------------------------------------------------------------ one measured run (child)
 def run_codekiln(dump: Path, out: Path, workers: int, pipeline: str) -> dict:
-    from codekiln_curate.engine.driver import run_curation
+    from codekiln_core.lineage.run import LineageRun
+    from codekiln_curate.engine.curation import run_curation
     from codekiln_curate.recipe import CurateRecipe
 
     near = {"name": "near-dedup", "options": {"num_perm": 112, "bands": 14, "rows": 8,
@@ -100,7 +94,7 @@ def run_codekiln(dump: Path, out: Path, workers: int, pipeline: str) -> dict:
                     "repo_column": None}],
         "output": str(out), "workers": workers, "stages": stages, "keep_dropped": False,
         "limits": {"max_file_bytes": MAX_BYTES * 4}})
-    result = run_curation(recipe, lineage=False)
+    result = run_curation(recipe, LineageRun(None))
     timings = json.loads((out / "_state" / "timings.json").read_text())
     stages_out = {name: {"in_docs": s["in_docs"], "in_bytes": s["in_bytes"],
                          "cpu_seconds": timings.get(name, 0.0)}
@@ -172,54 +166,22 @@ def child(args: argparse.Namespace) -> None:
     else:
         result = run_codekiln(Path(args.dump), out, args.workers, args.pipeline)
     result["wall_seconds"] = time.perf_counter() - started
-    print("RESULT " + json.dumps(result))
+    emit_result(result)
 
 
 # ------------------------------------------------------------------ driver
-class TreeRssSampler(threading.Thread):
-    """Peak of the summed RSS of a process and all its descendants, sampled every 100 ms.
-
-    ``wait4``'s ``ru_maxrss`` cannot be used: Linux carries the parent's RSS high-water mark
-    into an exec'd child, so every child would report at least this driver's own RSS.
-    """
-
-    def __init__(self, pid: int) -> None:
-        super().__init__(daemon=True)
-        self.pid, self.peak_bytes, self._done = pid, 0, threading.Event()
-
-    def run(self) -> None:
-        import psutil
-
-        root = psutil.Process(self.pid)
-        while not self._done.wait(0.1):
-            try:
-                procs = [root, *root.children(recursive=True)]
-                total = sum(p.memory_info().rss for p in procs if p.is_running())
-            except psutil.Error:
-                continue
-            self.peak_bytes = max(self.peak_bytes, total)
-
-    def stop(self) -> None:
-        self._done.set()
-        self.join()
-
-
 def measure(system: str, pipeline: str, dump: Path, work: Path, workers: int) -> dict:
     out = work / f"{system}-{pipeline}-{time.monotonic_ns()}"
     cmd = [sys.executable, __file__, "--child", "--system", system, "--pipeline", pipeline,
            "--dump", str(dump), "--out", str(out), "--workers", str(workers)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    stderr = out.with_suffix(".stderr")
+    proc = start_child(cmd, stderr)
     assert proc.stdout is not None
-    sampler = TreeRssSampler(proc.pid)
-    sampler.start()
-    stdout = proc.stdout.read()
-    proc.wait()
-    sampler.stop()
-    if proc.returncode != 0:
-        raise SystemExit(f"{system} {pipeline} failed (exit {proc.returncode})")
-    line = next(x for x in stdout.splitlines() if x.startswith("RESULT "))
-    result = json.loads(line[len("RESULT "):])
-    result["peak_rss_mb"] = sampler.peak_bytes / 2**20
+    with PeakRss(proc.pid) as rss:
+        stdout = proc.stdout.read()
+        proc.wait()
+    result = child_result(f"{system} {pipeline}", stdout, proc.returncode, stderr)
+    result["peak_rss_mb"] = rss.peak / 2**20
     shutil.rmtree(out, ignore_errors=True)
     return result
 
@@ -234,13 +196,13 @@ def main() -> None:
     parser.add_argument("--pipeline", default="near", help=argparse.SUPPRESS)
     parser.add_argument("--dump", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parse_args(parser, TOY)
     if args.child:
         child(args)
         return
     work = Path(tempfile.mkdtemp(prefix="curate-bench-"))
     try:
-        files = corpus_files(args.max_files)
+        files = source_files(EXTENSIONS, args.max_files, MAX_BYTES)
         docs, size = write_dump(files, work / "dump")
         print(f"corpus: {len(files)} files listed, {docs} UTF-8 documents, {size / 1e6:.1f} MB; "
               f"workers={args.workers}, runs={args.runs}")
@@ -265,8 +227,8 @@ def report(docs: int, size: int, args: argparse.Namespace, work: Path) -> None:
         print(f"{name:16s} median {med[name]:7.1f} s  {docs / med[name]:8.0f} docs/s  "
               f"{size / 1e6 / med[name]:6.2f} MB/s  peak RSS {rss:6.0f} MB  "
               f"kept {runs[0]['kept']}  (runs: {', '.join(f'{w:.1f}' for w in walls)})")
-    print(f"ratio near-dedup pipeline, datatrove / codekiln wall time: "
-          f"{med['datatrove-near'] / med['codekiln-near']:.2f}x")
+    print_ratio("near-dedup pipeline, datatrove / codekiln wall time",
+                med["datatrove-near"] / med["codekiln-near"])
     print("codekiln full pipeline, per stage (CPU-seconds summed over workers, last run):")
     for name, s in results["codekiln-full"][-1]["stages"].items():
         secs = s["cpu_seconds"] or float("nan")

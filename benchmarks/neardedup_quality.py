@@ -26,6 +26,10 @@ Quality numbers are deterministic; seconds are the median of ``--runs`` rounds i
 tool runs once, interleaved (so load from other jobs hits all of them alike).
 
 Run: uv run python benchmarks/neardedup_quality.py [--threshold 0.8] [--runs 3]
+     uv run python benchmarks/neardedup_quality.py --toy   # offline, ~70 files, seconds
+
+``--toy`` downloads nothing: its corpus is the packages this environment holds in two
+releases, installed and vendored inside setuptools or torch (real near duplicates too).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 import zipfile
@@ -44,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _common import parse_args, print_ratio
 
 from codekiln_curate.dedup import BandSpill, MinHashConfig, MinHasher, shingle_hashes
 
@@ -59,6 +65,13 @@ PACKAGES = [
     ("django", "4.2.16", "5.1.4"),
     ("sympy", "1.12", "1.13.3"),
     ("setuptools", "68.0.0", "75.6.0"),
+]
+#: --toy: (package, its folders under site-packages), each folder another release of it
+TOY_COPIES = [
+    ("importlib_metadata", ("importlib_metadata", "setuptools/_vendor/importlib_metadata")),
+    ("platformdirs", ("platformdirs", "setuptools/_vendor/platformdirs")),
+    ("zipp", ("zipp", "setuptools/_vendor/zipp")),
+    ("packaging", ("torch/_vendor/packaging", "setuptools/_vendor/packaging")),
 ]
 MIN_SHINGLES = 20  # files with fewer 5-token shingles (tiny __init__.py) are left out
 
@@ -97,6 +110,20 @@ def load_corpus() -> dict[str, str]:
                     if member.endswith(".py"):
                         text = wheel.read(member).decode("utf-8", errors="replace")
                         docs[f"{name}-{version}/{member}"] = text
+    return docs
+
+
+def load_toy_corpus() -> dict[str, str]:
+    """The ``.py`` files of each TOY_COPIES folder that exists here (at least two needed)."""
+    site = Path(sysconfig.get_paths()["purelib"])
+    docs: dict[str, str] = {}
+    for name, folders in TOY_COPIES:
+        for folder in folders:
+            for path in sorted((site / folder).rglob("*.py")):
+                relative = path.relative_to(site / folder)
+                docs[f"{name}@{folder}/{relative}"] = path.read_text("utf-8", errors="replace")
+    if len({key.split("/")[0] for key in docs}) < 2:
+        sys.exit(f"error: --toy needs at least two of the folders {TOY_COPIES} under {site}")
     return docs
 
 
@@ -252,16 +279,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threshold", type=float, default=0.8)
     parser.add_argument("--runs", type=int, default=3, help="interleaved rounds (median time)")
-    args = parser.parse_args()
+    args = parse_args(parser, {"runs": 1})
 
-    docs = load_corpus()
+    docs = load_toy_corpus() if args.toy else load_corpus()
     shingles = {k: shingle_hashes(v) for k, v in docs.items()}
     docs = {k: v for k, v in docs.items() if len(shingles[k]) >= MIN_SHINGLES}
     shingles = {k: shingles[k] for k in docs}
     megabytes = sum(len(v) for v in docs.values()) / 1e6
     config = MinHashConfig(threshold=args.threshold)
     bands, rows = config.band_layout
-    print(f"corpus: {len(docs)} Python files, {megabytes:.1f} MB, {len(PACKAGES)} packages x 2 "
+    releases = f"{len(TOY_COPIES)} toy" if args.toy else f"{len(PACKAGES)}"
+    print(f"corpus: {len(docs)} Python files, {megabytes:.1f} MB, {releases} packages x 2 "
           f"releases; threshold {args.threshold}, {config.num_perm} perms, {bands} bands x "
           f"{rows} rows, 5-gram shingles")  # fmt: skip
     truths = {
@@ -319,6 +347,9 @@ def main() -> None:
               f"x{ours['words']['f1'] / max(theirs['words']['f1'], 1e-9):.3f} (word); "
               f"speed x{median[peer] / median['codekiln']:.2f} (median; per run "
               f"{', '.join(f'{r:.2f}' for r in ratios)})")  # fmt: skip
+        print_ratio(f"F1 (code truth), codekiln / {peer}",
+                    ours["code"]["f1"] / max(theirs["code"]["f1"], 1e-9))
+        print_ratio(f"speed, {peer} / codekiln seconds", median[peer] / median["codekiln"])
     try:
         load = os.getloadavg()[0]
         print(f"1-minute load average at the end: {load:.1f} on {os.cpu_count()} CPUs")

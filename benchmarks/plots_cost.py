@@ -8,6 +8,7 @@ first import in a fresh process is measured separately (paid once per process, o
 that draw), as is a data command's run (no metric with two steps: nothing is imported).
 
 Usage: uv run python benchmarks/plots_cost.py [--rounds 5] [--steps 200]
+       uv run python benchmarks/plots_cost.py --toy    # one round of 20 steps, seconds
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _common import parse_args, print_ratio
 
 
 def one_run(steps: int, plots: bool) -> tuple[float, float]:
@@ -50,11 +53,19 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=200)
-    args = parser.parse_args()
-    store = Path(tempfile.mkdtemp(prefix="codekiln-plots-bench-"))
-    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{store / 'mlflow.db'}"
-    os.environ["CODEKILN_ARTIFACT_ROOT"] = str(store / "artifacts")
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    parser.add_argument("--cold-imports", type=int, default=3,
+                        help="fresh processes timing matplotlib's first import (median)")
+    args = parse_args(parser, {"rounds": 1, "steps": 20, "cold_imports": 1})
+    with tempfile.TemporaryDirectory(prefix="codekiln-plots-bench-") as tmp:
+        store = Path(tmp)
+        os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{store / 'mlflow.db'}"
+        os.environ["CODEKILN_ARTIFACT_ROOT"] = str(store / "artifacts")
+        os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+        measure(args)
+
+
+def measure(args: argparse.Namespace) -> None:
+    """Warm the store, then the interleaved rounds, in the store main() points MLflow at."""
     from codekiln_core.lineage import lineage_run
 
     with lineage_run("warm-up") as warm:  # store migrations, first imports
@@ -71,7 +82,7 @@ def main() -> None:
         data_run.log_metrics({"docs_kept": 10.0})
     data_end = time.perf_counter() - started
     on, off = statistics.median(on_end), statistics.median(off_end)
-    cold = statistics.median(cold_import_ms() for _ in range(3))
+    cold = statistics.median(cold_import_ms() for _ in range(args.cold_imports))
     print(f"{args.steps}-step run, median of {args.rounds} rounds (interleaved):")
     print(f"  logging the metrics:           {statistics.median(log_times) * 1000:8.1f} ms")
     print(f"  run end with curves:           {on * 1000:8.1f} ms")
@@ -80,6 +91,7 @@ def main() -> None:
           f"(x{on / off:.1f} the plain run end)")
     print(f"  matplotlib first import:       {cold:8.1f} ms  (once per process that draws)")
     print(f"  data command run end:          {data_end * 1000:8.1f} ms  (nothing drawn)")
+    print_ratio("run end, curves on / off (CODEKILN_PLOTS=0)", on / off)
 
 
 if __name__ == "__main__":

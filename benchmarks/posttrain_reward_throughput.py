@@ -9,6 +9,7 @@ asserts do not parse into that form are left out for both. Runs alternate (ours,
 and the ratio is of medians.
 
     uv run python benchmarks/posttrain_reward_throughput.py --tasks 200 --runs 3
+    uv run python benchmarks/posttrain_reward_throughput.py --toy   # 4 tasks, seconds
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+from _common import parse_args, print_ratio
 
 import codekiln_benchmark_data
 
@@ -107,7 +110,7 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=200)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args()
+    args = parse_args(parser, {"tasks": 4, "runs": 1})
     items = workload(args.tasks)
     ours_rates, verl_rates = [], []
     for run in range(args.runs):
@@ -120,8 +123,8 @@ def main() -> None:
               f"  pass {sum(ours):.0f} vs {sum(theirs):.0f} of {len(items)}, agree {agree:.1%}")
     ours_med, verl_med = statistics.median(ours_rates), statistics.median(verl_rates)
     print(f"completions: {len(items)} ({len(items) // 2} MBPP tasks x pass/fail)")
-    print(f"median code-tests {ours_med:.1f}/s, prime_code {verl_med:.1f}/s, "
-          f"ratio {ours_med / verl_med:.2f}x")
+    print(f"median code-tests {ours_med:.1f}/s, prime_code {verl_med:.1f}/s")
+    print_ratio("completions/s, code-tests / prime_code", ours_med / verl_med)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ reference log-probs (TRL's precompute_ref_logps path), so neither runs a referen
 Steps alternate (ours, TRL, ours, ...); the ratio is of medians (> 1: ours is faster).
 
     uv run python benchmarks/posttrain_step_time.py --steps 10
+    uv run python benchmarks/posttrain_step_time.py --toy   # one timed step each, seconds
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from _common import parse_args, print_ratio
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "recipes" / "data"
@@ -131,7 +134,7 @@ def dpo_pair(tok: Any, tmp: Path) -> tuple[Engine, Trl, int, int]:
     from datasets import Dataset
     from trl import DPOConfig, DPOTrainer
 
-    from codekiln_posttrain.dpo import dpo_loss_fn, reference_logps
+    from codekiln_posttrain.dpo_loss import dpo_loss_fn, reference_logps
 
     data = rows("posttrain-tiny-pairs.jsonl")
     model = tiny_model(len(tok))
@@ -166,14 +169,15 @@ def race(name: str, ours: Engine, trl: Trl, tokens: tuple[int, int], steps: int)
         b.append(trl.step())
     ma, mb = statistics.median(a), statistics.median(b)
     print(f"{name}: codekiln {ma * 1e3:.1f} ms/step ({tokens[0]} tokens in the batch), "
-          f"TRL {mb * 1e3:.1f} ms/step ({tokens[1]} tokens), ratio {mb / ma:.2f}x")
+          f"TRL {mb * 1e3:.1f} ms/step ({tokens[1]} tokens)")
+    print_ratio(f"{name} step time, TRL / codekiln", mb / ma)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--threads", type=int, default=1)
-    args = parser.parse_args()
+    args = parse_args(parser, {"steps": 1})
     os.environ.setdefault("TORCH_EXTENSIONS_DIR", str(ROOT / ".codekiln" / "torch_extensions"))
     import torch
     from transformers import AutoTokenizer

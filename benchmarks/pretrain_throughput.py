@@ -10,6 +10,10 @@ Peak RSS is sampled every 10 ms during each run (both run in this process: impor
 for both). Loss curves are compared step by step.
 
     uv run python benchmarks/pretrain_throughput.py --runs 3 --threads 1
+    uv run python benchmarks/pretrain_throughput.py --toy   # 3 tiny steps each, seconds
+
+``--toy`` also makes its shards afresh (8 modules, in a temporary folder) instead of reusing
+the cached ones, so the curate commands it calls are exercised every time.
 """
 
 from __future__ import annotations
@@ -21,10 +25,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from _common import PeakRss, parse_args, print_ratio
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".codekiln" / "bench-pretrain"
@@ -32,47 +37,32 @@ SEQ_LEN = 128
 THREADS = 1  # set from --threads
 
 
-def make_shards() -> Path:
-    """Tokenizer + one shard set from 40 stdlib modules via the real curate commands."""
+def make_shards(cache: Path, modules: int) -> Path:
+    """Tokenizer + one shard set from ``modules`` stdlib modules via the real curate commands."""
     import shutil
     import sysconfig
 
-    shards = CACHE / "shards"
+    shards = cache / "shards"
     if (shards / "manifest.json").is_file():
         return shards
-    corpus = CACHE / "corpus"
+    corpus = cache / "corpus"
     corpus.mkdir(parents=True, exist_ok=True)
     stdlib = Path(sysconfig.get_paths()["stdlib"])
-    for path in [p for p in sorted(stdlib.glob("*.py")) if 3_000 < p.stat().st_size < 30_000][:40]:
+    sized = [p for p in sorted(stdlib.glob("*.py")) if 3_000 < p.stat().st_size < 30_000]
+    for path in sized[:modules]:
         shutil.copy(path, corpus / path.name)
     run = [sys.executable, "-m", "codekiln_core"]
     subprocess.run([*run, "curate", "tokenizer", "train", str(corpus), "--vocab-size", "2048",
-                    "--output", str(CACHE / "tokenizer"), "--no-lineage"], check=True)
+                    "--output", str(cache / "tokenizer"), "--no-lineage"], check=True)
     subprocess.run([*run, "curate", "shards", str(corpus), "--tokenizer",
-                    str(CACHE / "tokenizer"), "--seq-len", str(SEQ_LEN), "--fim-rate", "0.5",
+                    str(cache / "tokenizer"), "--seq-len", str(SEQ_LEN), "--fim-rate", "0.5",
                     "--output", str(shards), "--no-lineage"], check=True)
     return shards
 
 
-class PeakRss:
-    """Highest RSS of this process seen by a 10 ms sampler while the block runs."""
-
-    def __enter__(self) -> PeakRss:
-        import psutil
-
-        self._proc, self.peak, self._stop = psutil.Process(), 0, threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-        return self
-
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self._proc.memory_info().rss)
-            time.sleep(0.01)
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
+def in_process_rss() -> PeakRss:
+    """This process's RSS every 10 ms (both engines run here; no /proc scan for children)."""
+    return PeakRss(interval_s=0.01, tree=False)
 
 
 class Replay:
@@ -121,7 +111,7 @@ def run_ours(model: Any, batches: list[dict[str, Any]], steps: int,
         step_times.append(row["step_time_s"])
         threads_seen.add(torch.get_num_threads())
 
-    with tempfile.TemporaryDirectory() as tmp, PeakRss() as rss:
+    with tempfile.TemporaryDirectory() as tmp, in_process_rss() as rss:
         summary = train(engine=engine, batches=Replay(batches), loss_fn=causal_lm_loss,
                         loop=LoopConfig(total_steps=steps, log=log, checkpoint=ckpt, seed=0),
                         checkpoint_dir=Path(tmp), run=LineageRun(None),
@@ -180,7 +170,7 @@ def run_trainer(model: Any, batches: list[dict[str, Any]], steps: int) -> dict[s
             seed=0, optim="adamw_torch")
         trainer = InOrder(model=model, args=args, train_dataset=Batches(),
                           data_collator=lambda items: items[0], callbacks=[Timer()])
-        with PeakRss() as rss:
+        with in_process_rss() as rss:
             trainer.train()
     return {"losses": losses, "step_times": step_times, "peak_rss": rss.peak,
             "threads": sorted(threads_seen)}
@@ -235,18 +225,19 @@ def main() -> None:
     parser.add_argument("--presets", default="tiny:30,small:8", help="preset:steps,...")
     parser.add_argument("--micro-batch", type=int, default=4)
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
-    args = parser.parse_args()
+    args = parse_args(parser, {"runs": 1, "presets": "tiny:3", "micro_batch": 1})
     os.environ.setdefault("TORCH_EXTENSIONS_DIR", str(CACHE / "torch_extensions"))
     import torch
 
     global THREADS
     THREADS = args.threads
     torch.set_num_threads(args.threads)
-    shards = make_shards()
-    results = []
-    for item in args.presets.split(","):
-        preset, steps = item.split(":")
-        results.append(bench_preset(preset, int(steps), args.runs, args.micro_batch, shards))
+    with tempfile.TemporaryDirectory(prefix="pretrain-bench-") as tmp:
+        shards = make_shards(Path(tmp), 8) if args.toy else make_shards(CACHE, 40)
+        results = []
+        for item in args.presets.split(","):
+            preset, steps = item.split(":")
+            results.append(bench_preset(preset, int(steps), args.runs, args.micro_batch, shards))
     print(f"\nthreads {args.threads}, fp32, micro-batch {args.micro_batch} x {SEQ_LEN} tokens, "
           f"median of {args.runs} interleaved runs; load average now {os.getloadavg()}")
     print("| preset | codekiln tokens/s | Trainer tokens/s | ratio | step s (ck / HF) | "
@@ -258,6 +249,8 @@ def main() -> None:
               f"**{r['ratio_tokens_per_s']:.2f}x** | {ck['step_time_s']:.4f} / "
               f"{hf['step_time_s']:.4f} | {ck['peak_rss_gib']:.2f} / {hf['peak_rss_gib']:.2f} "
               f"| {r['max_abs_loss_diff']:.2e} |")
+    for r in results:
+        print_ratio(f"{r['preset']} tokens/s, codekiln / Trainer", r["ratio_tokens_per_s"])
     if args.json:
         args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
 

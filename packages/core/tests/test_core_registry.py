@@ -45,6 +45,12 @@ class _Registers:
     def codekiln_register_sandboxes(self, register: Any) -> None:
         register(f"{self.prefix}-sandbox", set)
 
+    @hookimpl
+    def codekiln_register_commands(self, register: Any) -> None:
+        from codekiln_core.cli import Group
+
+        register(f"{self.prefix}-group", Group(f"{self.prefix}-group", "A group."))
+
 
 @pytest.fixture
 def pm(plugin_manager: PluginManager) -> PluginManager:
@@ -82,19 +88,74 @@ def test_codekiln_register_sandboxes(pm: PluginManager):
 
 
 def test_codekiln_register_commands(plugin_manager: PluginManager):
+    from pydantic import BaseModel
+
+    from codekiln_core.cli import CliCommand, Command, Group, Outcome
+    from codekiln_core.cli.mount import mount_registered
+
+    class Empty(BaseModel):
+        pass
+
+    def hello() -> None:
+        typer.echo("hi from a plugin")
+
     class Hello:
         @hookimpl
-        def codekiln_register_commands(self, app: typer.Typer) -> None:
-            @app.command("hello")
-            def hello() -> None:
-                typer.echo("hi from a plugin")
+        def codekiln_register_commands(self, register: Any) -> None:
+            register("greet", Group("greet", "Greetings."))
+            register("greet.hello", CliCommand("greet.hello", hello))
+            register("greet.work", Command("greet.work", Empty, lambda inv: Outcome(),
+                                           "Do nothing.", output=None))
+            register("greet.misnamed", CliCommand("greet.other", hello))
+            register("greet.wrong", hello)
 
     plugin_manager.register(Hello(), name="hello")
+    registry = Registry(plugin_manager)
+    commands = registry.all("command")
+    assert commands["greet.work"].description == "Do nothing."
+    assert {"greet", "greet.hello", "greet.work"} <= set(commands)
+    problems = " ".join(str(p) for p in registry.problems())
+    assert "its name is 'greet.other'" in problems and "got function" in problems
     app = typer.Typer()
-    Registry(plugin_manager).mount_commands(app)
-    result = CliRunner().invoke(app, ["hello"])
+    mount_registered(app, [reg.obj for reg in commands.values()])
+    result = CliRunner().invoke(app, ["greet", "hello"])
     assert result.exit_code == 0 and "hi from a plugin" in result.output
+    assert "Greetings." in CliRunner().invoke(app, ["greet", "--help"]).output
     assert CliRunner().invoke(app, ["lineage", "--help"]).exit_code == 0
+
+
+def test_codekiln_register_cli(plugin_manager: PluginManager):
+    class Free:
+        @hookimpl
+        def codekiln_register_cli(self, app: typer.Typer) -> None:
+            @app.command("free")
+            def free() -> None:
+                typer.echo("free-form")
+
+    plugin_manager.register(Free(), name="free")
+    app = typer.Typer()
+
+    @app.callback()
+    def root() -> None:
+        pass
+
+    Registry(plugin_manager).mount_cli(app)
+    result = CliRunner().invoke(app, ["free"])
+    assert result.exit_code == 0 and "free-form" in result.output
+
+
+def test_a_plugin_on_the_old_commands_hook_is_told_the_fix(install_plugin: Any):
+    from codekiln_core.plugins import get_plugin_manager
+
+    install_plugin("codekiln-old", "ck_old_plugin", """
+        from codekiln_core import hookimpl
+
+        @hookimpl
+        def codekiln_register_commands(app):
+            pass
+    """, ep_name="old")
+    (failure,) = [f for f in get_plugin_manager(warn=False).failures if f.name == "old"]
+    assert "mount a Typer app with codekiln_register_cli(app)" in failure.error
 
 
 def test_codekiln_stage_started_and_finished(plugin_manager: PluginManager):

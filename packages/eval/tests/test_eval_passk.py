@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from codekiln_core.errors import ConfigError
-from codekiln_eval.passk import mean_pass_at_k, parse_ks, pass_at_k
+from codekiln_eval.passk import mean_pass_at_k, pass_at_k
 
 
 def exact(n: int, c: int, k: int) -> Fraction:
@@ -33,9 +33,14 @@ def test_edges() -> None:
     assert mean_pass_at_k([(1, 1)], 2) is None
 
 
-def test_parse_ks() -> None:
-    assert parse_ks("10,1", 10) == [1, 10]
-    with pytest.raises(ConfigError, match="raise -n"):
-        parse_ks("1,10", 5)
-    with pytest.raises(ConfigError):
-        parse_ks("a", 5)
+def test_ks_take_commas_and_must_fit_the_samples() -> None:
+    from codekiln_core.config import validate
+    from codekiln_eval.runner import EvalSettings
+
+    base = {"benchmark": "humaneval", "model": "http://127.0.0.1:9/v1", "n": 10}
+    assert validate({**base, "ks": "10,1"}, EvalSettings, source="r").ks == [1, 10]
+    assert validate({**base, "ks": ["1,2", "5"]}, EvalSettings, source="r").ks == [1, 2, 5]
+    with pytest.raises(ConfigError, match="raise n to at least 10"):
+        validate({**base, "n": 5, "ks": "1,10"}, EvalSettings, source="r")
+    with pytest.raises(ConfigError, match=r"key 'ks\.0' = 'a'"):
+        validate({**base, "ks": "a"}, EvalSettings, source="r")

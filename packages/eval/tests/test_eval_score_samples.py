@@ -1,4 +1,4 @@
-"""``eval score --samples``: pre-generated EvalPlus samples scored like ``eval run``'s own."""
+"""``eval score SAMPLES``: pre-generated EvalPlus samples scored like ``eval run``'s own."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def _samples(path: Path, limit: int = 3) -> Path:
 
 
 def _score(samples: Path, out: Path, *extra: str) -> int:
-    return main(["eval", "score", "--samples", str(samples), "-b", "humaneval", "--data",
+    return main(["eval", "score", str(samples), "-b", "humaneval", "--data",
                  str(DATA), "-k", "1,2", "--calibrate", "probe", "--workers", "1", "-o",
                  str(out), *extra])
 
@@ -59,7 +59,8 @@ def test_score_writes_run_files_pass_at_k_and_lineage(
     assert run.data.params["samples"] == str(samples)
 
     before = (out / "results.jsonl").read_text()
-    assert _score(samples, out, "--no-lineage") == 0  # a rerun resumes: nothing re-executed
+    assert _score(samples, out, "--no-lineage") == 2  # the run is there: --resume continues
+    assert _score(samples, out, "--no-lineage", "--resume") == 0  # nothing re-executed
     assert (out / "results.jsonl").read_text() == before
 
 
@@ -69,7 +70,7 @@ def test_score_writes_run_files_pass_at_k_and_lineage(
     ([{"task_id": "HumanEval/0", "solution": "x"}, {"task_id": "HumanEval/0", "solution": "y"},
       {"task_id": "HumanEval/1", "solution": "x"}], "different sample counts"),
     ([{"task_id": "HumanEval/0"}], "neither a solution nor a completion"),
-    ([{"task_id": "HumanEval/0", "solution": "x"}], "-k 2 exceeds the 1 sample"),
+    ([{"task_id": "HumanEval/0", "solution": "x"}], "ks 2 exceeds the 1 sample"),
 ])
 def test_bad_samples_are_one_line_errors(tmp_path: Path, rows: list[dict[str, str]],
                                          needle: str,

@@ -35,6 +35,9 @@ def openai_client(
     The key comes from ``api_key``, then ``CODEKILN_API_KEY``, then ``OPENAI_API_KEY``; servers
     that check none get a placeholder (the library insists on a non-empty key).
     """
+    from codekiln_core.extras import require
+
+    require("openai", "an OpenAI-compatible endpoint")
     import openai
 
     key = api_key or os.environ.get(API_KEY_ENV) or os.environ.get("OPENAI_API_KEY") or "none"
@@ -50,6 +53,9 @@ def async_openai_client(
     max_retries: int = 3,
 ) -> openai.AsyncOpenAI:
     """The asyncio twin of :func:`openai_client` (high-concurrency labeling, pass-through)."""
+    from codekiln_core.extras import require
+
+    require("openai", "an OpenAI-compatible endpoint")
     import openai
 
     key = api_key or os.environ.get(API_KEY_ENV) or os.environ.get("OPENAI_API_KEY") or "none"

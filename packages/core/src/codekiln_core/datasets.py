@@ -49,6 +49,9 @@ def open_binary(path: Path) -> IO[bytes]:
     if path.name.endswith(".gz"):
         return gzip.open(path, "rb")  # type: ignore[return-value]
     if path.name.endswith(".zst"):
+        from codekiln_core.extras import require
+
+        require("zstandard", ".zst dataset parts")
         import zstandard  # lazily: only .zst parts need it
 
         raw = open(path, "rb")  # noqa: SIM115  # closed with the returned reader (closefd)

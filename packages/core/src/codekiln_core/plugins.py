@@ -81,19 +81,21 @@ def get_plugin_manager(*, load_entrypoints: bool = True, warn: bool = True) -> P
     return pm
 
 
-_SHARED: list[PluginManager] = []
+_shared: PluginManager | None = None
 
 
 def shared_plugin_manager() -> PluginManager:
     """The process's plugin manager, built once (the CLI's, and the lifecycle hooks')."""
-    if not _SHARED:
-        _SHARED.append(get_plugin_manager())
-    return _SHARED[0]
+    global _shared
+    if _shared is None:
+        _shared = get_plugin_manager()
+    return _shared
 
 
 def use_plugin_manager(pm: PluginManager) -> None:
     """Make ``pm`` the process's plugin manager (the CLI built on it, or a test's)."""
-    _SHARED[:] = [pm]
+    global _shared
+    _shared = pm
 
 
 def _register_builtin(pm: PluginManager, name: str, module_name: str) -> None:
@@ -129,6 +131,9 @@ def _load_entry_point(pm: PluginManager, ep: EntryPoint, blocked: set[str]) -> N
     try:
         plugin = ep.load()
         pm.register(plugin, name=ep.name)
+    except pluggy.PluginValidationError as exc:
+        pm.failures.append(PluginFailure(ep.name, dist_name, _explain(exc)))
+        return
     except Exception as exc:  # a broken third-party plugin must not break the CLI
         pm.failures.append(PluginFailure(ep.name, dist_name, _one_line(exc)))
         return

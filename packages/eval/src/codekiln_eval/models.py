@@ -22,8 +22,13 @@ class ModelSpec:
 
     @property
     def slug(self) -> str:
-        text = self.ref.rstrip("/").split("://", 1)[-1]
-        return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in text)[-80:]
+        return model_slug(self.ref)
+
+
+def model_slug(ref: str) -> str:
+    """A directory name for a model reference (its last 80 safe characters)."""
+    text = ref.rstrip("/").split("://", 1)[-1]
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in text)[-80:]
 
 
 def parse_model(ref: str) -> ModelSpec:
@@ -46,15 +51,17 @@ def download_registered(spec: ModelSpec, cache: Path) -> ModelSpec:
 
 
 def make_generator(spec: ModelSpec, served_name: str | None = None,
-                   concurrency: int = 8) -> Any:
+                   concurrency: int = 8, fim_layout: str = "spm",
+                   fim_api: str = "completions") -> Any:
     if spec.kind == "endpoint":
         from codekiln_eval.generate.openai import OpenAIGenerator
 
-        return OpenAIGenerator(spec.ref, model=served_name, concurrency=concurrency)
+        return OpenAIGenerator(spec.ref, model=served_name, concurrency=concurrency,
+                               fim_api=fim_api)
     assert spec.path is not None
     from codekiln_eval.generate.hf import HFGenerator
 
-    return HFGenerator(spec.path)
+    return HFGenerator(spec.path, fim_layout=fim_layout)
 
 
 def model_input(spec: ModelSpec) -> Any:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from codekiln_core.errors import ConfigError
-
 
 def pass_at_k(n: int, c: int, k: int) -> float:
     """Probability that at least one of k samples drawn from n (c correct) passes."""
@@ -34,20 +32,6 @@ def mean_pass_at_k(counts: Iterable[tuple[int, int]], k: int) -> float | None:
             return None
         values.append(pass_at_k(n, c, k))
     return sum(values) / len(values) if values else None
-
-
-def parse_ks(text: str, n: int) -> list[int]:
-    """``"1,10"`` -> [1, 10], checked against the number of samples per task."""
-    try:
-        ks = sorted({int(part) for part in text.split(",") if part.strip()})
-    except ValueError as exc:
-        raise ConfigError(f"-k {text!r}: use comma-separated integers, e.g. -k 1,10") from exc
-    if not ks or ks[0] < 1:
-        raise ConfigError(f"-k {text!r}: every k must be >= 1")
-    if ks[-1] > n:
-        raise ConfigError(f"-k {text!r} asks for pass@{ks[-1]} but -n is {n}; raise -n to at "
-                          f"least {ks[-1]} or drop that k")
-    return ks
 
 
 def summarize(counts: Sequence[tuple[int, int]], ks: Sequence[int]) -> dict[str, float | None]:

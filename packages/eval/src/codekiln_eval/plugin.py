@@ -1,20 +1,15 @@
-"""codekiln-eval's plugin: mounts ``codekiln eval`` and registers the benchmarks."""
+"""codekiln-eval's plugin: the ``codekiln eval`` commands and the benchmarks."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from codekiln_core.hookspecs import Register, hookimpl
-
-if TYPE_CHECKING:
-    import typer
 
 
 @hookimpl
-def codekiln_register_commands(app: typer.Typer) -> None:
-    from codekiln_eval.cli import eval_app
+def codekiln_register_commands(register: Register) -> None:
+    from codekiln_core.cli.modules import register_modules
 
-    app.add_typer(eval_app, name="eval")
+    register_modules(register, "codekiln_eval.commands")
 
 
 @hookimpl

@@ -2,7 +2,8 @@
 
 Every step resumes: samples and results are append-only logs keyed by (task_id,
 sample_idx), calibration is stored once, and the summary is rebuilt from the logs. The
-whole command is one MLflow run whose inputs are the model and the benchmark files.
+whole command is one MLflow run (opened by core's command path) whose inputs are the model
+and the benchmark files.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
 from codekiln_core.config import RecipeModel
 from codekiln_core.errors import ConfigError
@@ -25,48 +26,89 @@ from codekiln_eval.generate.base import Prompt, SamplingParams
 from codekiln_eval.results import KeyedLog, write_json_atomic
 from codekiln_eval.scoring import score_run
 
+if TYPE_CHECKING:
+    from codekiln_core.lineage import LineageRun
+
 Progress = Callable[[str], None]
 
 
 class ExecutionSettings(RecipeModel):
     """What ``eval run`` and ``eval score`` share: the benchmark, the sandbox, the records."""
 
-    benchmark: str = Field(..., description="Registered benchmark name (`codekiln eval list`).")
-    data: str | None = Field(None, description="Local benchmark file/dir (else the hub).")
-    options: dict[str, str] = Field(default_factory=dict, description="Benchmark options.")
-    ks: list[int] = Field(default_factory=lambda: [1], description="k values for pass@k.")
-    limit: int | None = Field(None, ge=1, description="Evaluate only the first N tasks.")
-    output: str | None = Field(None, description="Run directory (reruns resume in it).")
-    workers: int = Field(2, ge=1, description="Sandbox worker processes.")
-    sandbox: str = Field("local", description="Registered sandbox name.")
+    benchmark: str = Field(..., description="registered benchmark name (`codekiln eval list`)")
+    data: str | None = Field(None, description="local benchmark file or directory (else the "
+                             "hub)")
+    options: dict[str, str] = Field(default_factory=dict, description="benchmark options "
+                                    "(--set options.KEY=VALUE)")
+    ks: list[int] = Field(default_factory=lambda: [1], description="k values of pass@k: "
+                          "1,10 or repeated")
+    limit: int | None = Field(None, ge=1, description="evaluate only the first N tasks")
+    output: Path | None = Field(None, description="run directory (default: "
+                                ".codekiln/eval/BENCHMARK/MODEL)")
+    workers: int = Field(2, ge=1, description="sandbox worker processes")
+    sandbox: str = Field("local", description="registered sandbox name")
     calibrate: Literal["canonical", "probe", "off"] = Field(
-        "canonical", description="How per-task timeouts are derived.")
-    base_timeout_s: float = Field(5.0, gt=0, description="Floor timeout before scaling.")
-    lineage: bool = Field(True, description="Record the run in MLflow.")
+        "canonical", description="how per-task timeouts are derived: canonical, probe or off")
+    base_timeout_s: float = Field(5.0, gt=0, description="floor timeout before scaling")
 
-    def recorded(self, out: Path) -> dict[str, Any]:
-        """The settings as they ran: the run directory and local data as absolute paths."""
-        config = self.model_dump(mode="json")
-        config["output"] = str(out.absolute())
-        if self.data and "://" not in self.data:
-            config["data"] = str(Path(self.data).expanduser().absolute())
-        return config
+    @field_validator("ks", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        """``-k 1,10`` and ``--ks 1 --ks 10`` both give [1, 10]."""
+        if isinstance(value, str | int):
+            value = [value]
+        if isinstance(value, list):
+            return [part.strip() for item in value for part in str(item).split(",")
+                    if part.strip()]
+        return value
+
+    @field_validator("ks")
+    @classmethod
+    def _positive(cls, value: list[int]) -> list[int]:
+        if not value or min(value) < 1:
+            raise ValueError("every k must be >= 1")
+        return sorted(set(value))
+
+    @property
+    def run_dir(self) -> Path:
+        assert self.output is not None, "filled in by the model validator"
+        return self.output
 
 
 class EvalSettings(ExecutionSettings):
-    """Settings of ``codekiln eval run`` (also usable as a recipe section)."""
+    """The recipe of ``codekiln eval run``: a model, a benchmark, how to sample and run."""
 
-    model: str = Field(..., description="HF model dir, http(s):// endpoint or models:/NAME/VER.")
-    n: int = Field(1, ge=1, description="Samples per task.")
-    mode: Literal["auto", "completion", "chat"] = Field(
-        "auto", description="Prompt style: completion (base models) or chat (instruct).")
-    temperature: float = Field(0.6, ge=0, description="Sampling temperature (0 = greedy).")
-    top_p: float = Field(0.8, gt=0, le=1, description="Nucleus sampling mass.")
-    repetition_penalty: float = Field(1.05, gt=0, description="Sent as an extra body field.")
-    max_tokens: int = Field(512, ge=1, description="Maximum new tokens per sample.")
-    seed: int | None = Field(None, description="Sampling seed (per task for local models).")
-    served_model: str | None = Field(None, description="Model id sent to the endpoint.")
-    concurrency: int = Field(8, ge=1, description="Parallel endpoint requests.")
+    model: str = Field(..., description="HF model dir, http(s):// endpoint or "
+                       "models:/NAME/VERSION")
+    n: int = Field(1, ge=1, description="samples per task")
+    mode: Literal["auto", "completion", "chat", "fim"] = Field(
+        "auto", description="prompt style: completion (base models), chat (instruct) or fim "
+        "(fill-in-the-middle: infilling benchmarks, where auto picks it)")
+    temperature: float = Field(0.6, ge=0, description="sampling temperature (0 = greedy)")
+    top_p: float = Field(0.8, gt=0, le=1, description="nucleus sampling mass")
+    repetition_penalty: float = Field(1.05, gt=0, description="sent as an extra body field "
+                                      "where supported")
+    max_tokens: int = Field(512, ge=1, description="maximum new tokens per sample")
+    seed: int | None = Field(None, description="sampling seed (per task for local models)")
+    served_model: str | None = Field(None, description="model id sent to an endpoint")
+    concurrency: int = Field(8, ge=1, description="parallel endpoint requests")
+    fim_layout: Literal["spm", "psm"] = Field(
+        "spm", description="FIM order for a local model in mode fim: spm (Seed-Coder) or psm; "
+        "an endpoint lays out prompts itself")
+    fim_api: Literal["completions", "infill"] = Field(
+        "completions", description="FIM route of an endpoint: completions (/v1/completions "
+        "with suffix) or infill (llama.cpp's /infill)")
+
+    @model_validator(mode="after")
+    def _k_and_output(self) -> EvalSettings:
+        if max(self.ks) > self.n:
+            raise ValueError(f"ks asks for pass@{max(self.ks)} but n is {self.n}; raise n to "
+                             f"at least {max(self.ks)} or drop that k")
+        if self.output is None:
+            from codekiln_eval.models import model_slug
+
+            self.output = Path(".codekiln") / "eval" / self.benchmark / model_slug(self.model)
+        return self
 
     def sampling(self, stop: tuple[str, ...]) -> SamplingParams:
         return SamplingParams(self.temperature, self.top_p, self.repetition_penalty,
@@ -108,6 +150,8 @@ def check_config(out: Path, fingerprint: dict[str, Any]) -> None:
 def prompt_for(task: Task, mode: str) -> Prompt:
     if mode == "chat":
         return Prompt(task.task_id, messages=[{"role": "user", "content": task.instruction}])
+    if mode == "fim":
+        return Prompt(task.task_id, text=task.prompt, suffix=task.suffix or "")
     return Prompt(task.task_id, text=task.prompt)
 
 
@@ -144,6 +188,10 @@ def execute_missing(bench: Benchmark, tasks: list[Task], n: int, samples: KeyedL
             task, rec = by_id[key[0]], samples.records[key]
             solution = solution_of(bench, task, rec)
             extra[key] = {"solution": solution}
+            exact = bench.exact_match(task, rec["output"]) if rec["mode"] in (
+                "fim", "completion") else None
+            if exact is not None:
+                extra[key]["exact_match"] = exact
             for name, check in bench.checks(task, solution).items():
                 jobs.append(CheckJob(key, name, check, timeout_for(calibration, key[0], name)))
         results.append(sample_rows(jobs, run_jobs(sandbox, jobs), extra))
@@ -159,53 +207,63 @@ def solution_of(bench: Benchmark, task: Task, record: dict[str, Any]) -> str:
     return bench.solution_from_completion(task, record["output"])
 
 
-def resolve_mode(mode: str, generator: Any) -> str:
+def check_mode(mode: str, bench: Benchmark) -> None:
+    """fim needs an infilling benchmark; an infilling benchmark has no chat form."""
+    if mode == "fim" and not bench.infilling:
+        raise ConfigError(f"--mode fim needs an infilling benchmark (humaneval-infill-..., "
+                          f"humaneval-x-infill-...); {bench.name} has no suffix to fill")
+    if mode == "chat" and bench.infilling:
+        raise ConfigError(f"{bench.name} is an infilling benchmark: use --mode fim (or "
+                          "completion, prefix only), not chat")
+
+
+def resolve_mode(mode: str, generator: Any, bench: Benchmark | None = None) -> str:
     if mode != "auto":
         return mode
+    if bench is not None and bench.infilling:
+        return "fim"
     return "chat" if getattr(generator, "has_chat_template", True) else "completion"
 
 
-def run_eval(settings: EvalSettings, *, generator: Any = None, sandbox: Any = None,
-             progress: Progress = lambda _msg: None) -> dict[str, Any]:
-    """Run (or resume) one evaluation and return its summary."""
+def run_eval(settings: EvalSettings, run: LineageRun, *, generator: Any = None,
+             sandbox: Any = None, progress: Progress = lambda _msg: None) -> dict[str, Any]:
+    """Run (or resume) one evaluation, logged to ``run``; returns its summary."""
     from codekiln_eval.models import download_registered, make_generator, parse_model
 
-    if max(settings.ks) > settings.n:
-        raise ConfigError(f"-k {max(settings.ks)} exceeds -n {settings.n}; raise -n")
     spec = parse_model(settings.model)  # cheap checks first: no data fetch for a bad --model
     bench = load_benchmark(settings)
+    check_mode(settings.mode, bench)
     tasks = bench.tasks(settings.limit)
     if not tasks:
         raise ConfigError(f"benchmark {settings.benchmark} selected no tasks "
                           f"(options {settings.options}); widen the options")
-    out = Path(settings.output or Path(".codekiln") / "eval" / settings.benchmark / spec.slug)
+    out = settings.run_dir
     if spec.kind == "registered" and generator is None:
         spec = download_registered(spec, Path(".codekiln") / "models")
-    inputs = lineage_inputs(spec, bench) if settings.lineage else []
-    from codekiln_core.lineage.command import lineage_command
-
-    with lineage_command("eval.run", config=settings.recorded(out), inputs=inputs,
-                         enabled=settings.lineage) as run:
-        owned = generator is None
-        generator = generator or make_generator(spec, settings.served_model,
-                                                settings.concurrency)
-        try:
-            mode = resolve_mode(settings.mode, generator)
-            params = settings.sampling(bench.stop if mode == "completion" else ())
-            check_config(out, {"benchmark": settings.benchmark, "model": settings.model,
-                               "options": settings.options, "mode": mode,
-                               "sampling": {k: v for k, v in params.to_dict().items()}})
-            samples = KeyedLog(out / "samples.jsonl")
-            generate_missing(tasks, settings.n, mode, generator, params, samples, progress)
-        finally:
-            if owned:
-                generator.close()
-        return finish(settings, settings.n, bench, tasks, samples, out, sandbox, progress, run,
-                      {"mode": mode, "model": settings.model})
+    owned = generator is None
+    generator = generator or make_generator(spec, settings.served_model, settings.concurrency,
+                                            settings.fim_layout, settings.fim_api)
+    try:
+        mode = resolve_mode(settings.mode, generator, bench)
+        params = settings.sampling(bench.stop if mode in ("completion", "fim") else ())
+        fingerprint = {"benchmark": settings.benchmark, "model": settings.model,
+                       "options": settings.options, "mode": mode,
+                       "sampling": {k: v for k, v in params.to_dict().items()}}
+        extra: dict[str, Any] = {"mode": mode, "model": settings.model}
+        if mode == "fim":  # the layout is part of what was measured
+            extra["fim"] = fingerprint["fim"] = dict(generator.fim)
+        check_config(out, fingerprint)
+        samples = KeyedLog(out / "samples.jsonl")
+        generate_missing(tasks, settings.n, mode, generator, params, samples, progress)
+    finally:
+        if owned:
+            generator.close()
+    return finish(settings, settings.n, bench, tasks, samples, out, sandbox, progress, run,
+                  extra)
 
 
 def finish(settings: ExecutionSettings, n: int, bench: Benchmark, tasks: list[Task],
-           samples: KeyedLog, out: Path, sandbox: Any, progress: Progress, run: Any,
+           samples: KeyedLog, out: Path, sandbox: Any, progress: Progress, run: LineageRun,
            extra: dict[str, Any]) -> dict[str, Any]:
     """Execute what is not yet executed, score, write summary.json, record metrics + files."""
     summary = execute_and_score(settings, n, bench, tasks, samples, out, sandbox, progress)
@@ -216,8 +274,11 @@ def finish(settings: ExecutionSettings, n: int, bench: Benchmark, tasks: list[Ta
     save_plot([summary], out / "passk.png")  # the bars, beside the numbers
     if run.run_id:
         # MLflow metric names allow no "@": pass@1 is logged as pass_at_1
-        run.log_metrics({k.replace("@", "_at_"): v for k, v in summary["pass_at_k"].items()
-                         if v is not None})
+        metrics = {k.replace("@", "_at_"): v for k, v in summary["pass_at_k"].items()
+                   if v is not None}
+        if summary.get("exact_match") is not None:
+            metrics["exact_match"] = summary["exact_match"]
+        run.log_metrics(metrics)
         run.log_artifact(out, artifact_path="eval")
     return summary
 
@@ -244,10 +305,12 @@ def execute_and_score(settings: ExecutionSettings, n: int, bench: Benchmark,
     return score_run(bench, tasks, n, settings.ks, results, calibration, out)
 
 
-def lineage_inputs(spec: Any, bench: Benchmark) -> list[Any]:
-    from codekiln_eval.models import model_input
+def eval_inputs(settings: EvalSettings) -> list[Any]:
+    """The model (linked to the run that made it) and the benchmark's files."""
+    from codekiln_eval.models import model_input, parse_model
 
-    return [model_input(spec), *lineage_inputs_of_benchmark(bench)]
+    return [model_input(parse_model(settings.model)),
+            *lineage_inputs_of_benchmark(load_benchmark(settings))]
 
 
 def lineage_inputs_of_benchmark(bench: Benchmark) -> list[Any]:

@@ -13,13 +13,17 @@ import json
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from codekiln_core.errors import ConfigError
 from codekiln_eval.benchmarks.base import Benchmark, Task
 from codekiln_eval.results import KeyedLog
+
+if TYPE_CHECKING:
+    from codekiln_core.lineage import LineageRun
+
 from codekiln_eval.runner import (
     ExecutionSettings,
     Progress,
@@ -31,9 +35,20 @@ from codekiln_eval.runner import (
 
 
 class ScoreSettings(ExecutionSettings):
-    """Settings of ``codekiln eval score``."""
+    """The recipe of ``codekiln eval score``: samples made elsewhere, and how to run them."""
 
-    samples: str = Field(..., description="EvalPlus samples JSONL: task_id + solution|completion.")
+    samples: Path = Field(..., description="EvalPlus samples JSONL: task_id with solution or "
+                          "completion")
+
+    @model_validator(mode="after")
+    def _output(self) -> ScoreSettings:
+        if self.output is None:
+            from codekiln_core.lineage.refs import digest_path
+
+            digest = digest_path(self.samples)[:8] if self.samples.is_file() else "x"
+            self.output = (Path(".codekiln") / "eval" / self.benchmark /
+                           f"samples-{self.samples.stem}-{digest}")
+        return self
 
 
 def read_samples(path: Path) -> dict[str, list[dict[str, Any]]]:
@@ -98,30 +113,35 @@ def sample_records(tasks: list[Task], by_task: dict[str, list[dict[str, Any]]],
     return records
 
 
-def score_samples(settings: ScoreSettings, *, sandbox: Any = None,
+def score_samples(settings: ScoreSettings, run: LineageRun, *, sandbox: Any = None,
                   progress: Progress = lambda _msg: None) -> dict[str, Any]:
-    """Score (or resume scoring) a samples file and return the summary."""
-    from codekiln_core.lineage import InputRef
-    from codekiln_core.lineage.command import lineage_command
+    """Score (or resume scoring) a samples file, logged to ``run``; returns the summary."""
+    from codekiln_core.lineage.refs import digest_path
 
-    path = Path(settings.samples)
+    path = settings.samples
     by_task = read_samples(path)
     bench = load_benchmark(settings)
     tasks, n = select_tasks(bench, settings.limit, by_task, path)
     if max(settings.ks) > n:
-        raise ConfigError(f"-k {max(settings.ks)} exceeds the {n} sample(s) per task in {path}")
-    source = InputRef.from_path(path, name="samples")
-    out = Path(settings.output or Path(".codekiln") / "eval" / settings.benchmark /
-               f"samples-{path.stem}-{(source.digest or 'x')[:8]}")
+        raise ConfigError(f"ks {max(settings.ks)} exceeds the {n} sample(s) per task in {path}")
+    out = settings.run_dir
     if len(tasks) < len(bench.tasks(settings.limit)):
         progress(f"scoring {len(tasks)} tasks of {bench.name} that have samples")
-    inputs = [source, *lineage_inputs_of_benchmark(bench)] if settings.lineage else []
-    with lineage_command("eval.score", config=settings.recorded(out) | {
-            "samples": str(path.absolute())}, inputs=inputs, enabled=settings.lineage) as run:
-        check_config(out, {"benchmark": settings.benchmark, "samples": source.digest,
-                           "options": settings.options, "mode": "solution"})
-        samples = KeyedLog(out / "samples.jsonl")
-        samples.append(sample_records(tasks, by_task, str(path.absolute())))
-        return finish(settings, n, bench, tasks, samples, out, sandbox, progress, run,
-                      {"mode": "solution", "model": f"samples:{path.name}",
-                       "samples": str(path.absolute())})
+    check_config(out, {"benchmark": settings.benchmark, "samples": digest_path(path),
+                       "options": settings.options, "mode": "solution"})
+    samples = KeyedLog(out / "samples.jsonl")
+    samples.append(sample_records(tasks, by_task, str(path.absolute())))
+    return finish(settings, n, bench, tasks, samples, out, sandbox, progress, run,
+                  {"mode": "solution", "model": f"samples:{path.name}",
+                   "samples": str(path.absolute())})
+
+
+def score_inputs(settings: ScoreSettings) -> list[Any]:
+    """The samples file and the benchmark's files."""
+    from codekiln_core.lineage import InputRef
+
+    if not settings.samples.is_file():
+        raise ConfigError(f"samples {settings.samples}: no such file; pass the JSONL of "
+                          "generated samples (task_id with solution or completion)")
+    return [InputRef.from_path(settings.samples, name="samples"),
+            *lineage_inputs_of_benchmark(load_benchmark(settings))]

@@ -1,4 +1,4 @@
-"""codekiln-serve's plugin: mounts ``codekiln serve`` and registers the built-in engines."""
+"""codekiln-serve's plugin: the ``codekiln serve`` command and the built-in engines."""
 
 from __future__ import annotations
 
@@ -8,17 +8,17 @@ from typing import TYPE_CHECKING, Any
 from codekiln_core.hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    import typer
-
     from codekiln_core.hookspecs import Register
     from codekiln_serve.settings import ServeSettings
 
 
 @hookimpl
-def codekiln_register_commands(app: typer.Typer) -> None:
+def codekiln_register_commands(register: Register) -> None:
+    """``codekiln serve``: a server's lifetime, so a plain command that records its own run."""
+    from codekiln_core.cli.contract import CliCommand
     from codekiln_serve.cli import serve_command
 
-    app.command("serve")(serve_command)
+    register("serve", CliCommand("serve", serve_command))
 
 
 def transformers_engine(settings: ServeSettings, model_dir: Path | None) -> Any:

@@ -34,7 +34,7 @@ def test_seed_coder_8b_on_meta_matches_spec() -> None:
     model = build_model(cfg, vocab_size=SEED_CODER_VOCAB, device="meta", **IDS)
     count = real_count(model)
     assert count == parameter_count(cfg, SEED_CODER_VOCAB)
-    assert abs(count - 8.25e9) / 8.25e9 < 0.01  # SPEC §6: 32 layers -> 8.25B
+    assert abs(count - 8.25e9) / 8.25e9 < 0.01  # Seed-Coder report: 32 layers -> 8.25B
     config = model.config
     assert (config.num_hidden_layers, config.hidden_size, config.intermediate_size) == (
         32, 4096, 14336)
@@ -82,7 +82,7 @@ def test_overrides_replace_any_field_and_keep_the_rest() -> None:
     cfg = resolve_model_config("seed-coder-8b", {"num_hidden_layers": 36, "rope_theta": 1e6})
     assert cfg.num_hidden_layers == 36 and cfg.rope_theta == 1e6
     assert cfg.hidden_size == 4096
-    assert abs(parameter_count(cfg, SEED_CODER_VOCAB) - 9.12e9) / 9.12e9 < 0.01  # SPEC §6
+    assert abs(parameter_count(cfg, SEED_CODER_VOCAB) - 9.12e9) / 9.12e9 < 0.01  # Seed-Coder report
     assert resolve_model_config("tiny", {"rope_theta": 10000}).rope_theta == 10000.0
 
 

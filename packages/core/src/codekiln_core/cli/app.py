@@ -11,7 +11,7 @@ import typer
 
 from codekiln_core.cli.mount import mount_registered
 from codekiln_core.errors import CodekilnError
-from codekiln_core.plugins import PluginManager, shared_plugin_manager, use_plugin_manager
+from codekiln_core.plugins import PluginManager, get_plugin_manager, use_plugin_manager
 from codekiln_core.registry import Registry
 from codekiln_core.versions import installed_versions
 
@@ -52,8 +52,10 @@ def build_app(pm: PluginManager | None = None) -> typer.Typer:
     ) -> None:
         """Options shared by every command; --verbose is read by main()'s error boundary."""
 
-    manager = pm if pm is not None else shared_plugin_manager()
-    use_plugin_manager(manager)  # the lifecycle hooks of the commands run on the same one
+    # A fresh manager each time (tests build the CLI many times in one process); the
+    # commands' lifecycle hooks run on the same one.
+    manager = pm if pm is not None else get_plugin_manager()
+    use_plugin_manager(manager)
     registry = Registry(manager)
     mount_registered(app, [reg.obj for reg in registry.all("command").values()])
     registry.mount_cli(app)

@@ -155,11 +155,17 @@ def invoke(command: Command[R], request: Request) -> int:
                                else default_inputs(command, recipe))
     if command.launch is not None:
         command.launch(invocation)
+    from codekiln_core.lineage.resume import earlier_run_id, note_running
+
+    output, resumes = invocation.output, command.resumable and command.output is not None
     with lineage_command(command.name, config=recipe, inputs=inputs,
                          recipe_file=request.recipe_file,
                          enabled=request.lineage and invocation.records,
-                         announce=invocation.records) as run:
+                         announce=invocation.records,
+                         resume_run_id=earlier_run_id(output) if request.resume else None) as run:
         invocation.run = run
+        if resumes and output is not None and command.output is not None:
+            note_running(output, command.output, run)  # a later --resume continues this run
         outcome = command.work(invocation)
         run.outcome_metrics = dict(outcome.metrics)
     if invocation.records:

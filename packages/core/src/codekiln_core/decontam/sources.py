@@ -139,6 +139,9 @@ def texts_from_shared_dir(
 
 def texts_from_bundled(only: Iterable[str] | None = None) -> Iterator[BenchmarkText]:
     """Every benchmark shipped in codekiln-benchmark-data (no download, no local copy)."""
+    from codekiln_core.extras import require
+
+    require("codekiln_benchmark_data", "decontamination against the bundled benchmarks")
     import codekiln_benchmark_data
 
     yield from texts_from_shared_dir(codekiln_benchmark_data.root(), only)
@@ -146,6 +149,9 @@ def texts_from_bundled(only: Iterable[str] | None = None) -> Iterator[BenchmarkT
 
 def bundled_benchmarks() -> tuple[str, ...]:
     """Names (as in :data:`SHARED_FILES`) of the benchmarks ``texts_from_bundled`` reads."""
+    from codekiln_core.extras import require
+
+    require("codekiln_benchmark_data", "decontamination against the bundled benchmarks")
     import codekiln_benchmark_data
 
     root = codekiln_benchmark_data.root()

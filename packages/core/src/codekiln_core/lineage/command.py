@@ -47,6 +47,7 @@ def lineage_command(
     recipe_file: str | Path | None = None,
     enabled: bool = True,
     announce: bool = True,
+    resume_run_id: str | None = None,
 ) -> Iterator[LineageRun]:
     """Run the body as the MLflow run of ``command`` (dotted: ``<group>.<command>``).
 
@@ -56,12 +57,13 @@ def lineage_command(
     ready :class:`InputRef`s. ``recipe_file``: the YAML the user passed, logged unchanged.
     ``announce``: fire ``codekiln_run_started`` / ``codekiln_run_finished`` (every process
     that records a run does; ranks above 0 of a distributed run do not), lineage or not.
+    ``resume_run_id``: continue that interrupted run instead of starting one.
     """
     refs = [as_input_ref(item) for item in inputs] if enabled else []
     resolved = resolved_config(config) if config is not None else {}
     hooks = lifecycle_hooks() if announce else None
     with lineage_run(command, config=resolved if config is not None else None, inputs=refs,
-                     enabled=enabled) as run:
+                     enabled=enabled, resume_run_id=resume_run_id) as run:
         if recipe_file is not None and Path(recipe_file).is_file():
             run.log_artifact(Path(recipe_file), "recipe")
         if hooks is not None:
@@ -69,7 +71,7 @@ def lineage_command(
         status = "FAILED"
         try:
             yield run
-            status = "FINISHED"
+            status = run.end_status
         except KeyboardInterrupt:
             status = "KILLED"
             raise

@@ -21,6 +21,7 @@ TAG_UPSTREAM = "codekiln.upstream_runs"
 TAG_OUTPUTS = "codekiln.outputs"
 TAG_VERSIONS = "codekiln.versions"
 TAG_GIT_SHA = "codekiln.git_sha"
+TAG_KILLED = "codekiln.killed"
 _PARAM_VALUE_LIMIT = 6000
 #: Set to 0 to keep runs from drawing their curves (plots/curves.png) when they end.
 PLOTS_ENV = "CODEKILN_PLOTS"
@@ -38,6 +39,7 @@ class LineageRun:
         self.curves = Curves()  # loss / lr / reward histories, drawn when the run ends
         #: The command's headline numbers, handed to ``codekiln_run_finished``.
         self.outcome_metrics: dict[str, Any] = {}
+        self.end_status = "FINISHED"  # what the run ends as when the body returns
 
     @property
     def enabled(self) -> bool:
@@ -64,6 +66,12 @@ class LineageRun:
         items = [Metric(k, float(v), now, step) for k, v in sorted(metrics.items())]
         for start in range(0, len(items), 1000):
             self._client_().log_batch(self._id(), metrics=items[start : start + 1000])
+
+    def end_killed(self, reason: str) -> None:
+        """End as KILLED (stopped from outside with work cut off), ``reason`` in a tag."""
+        self.end_status = "KILLED"
+        if self.enabled:
+            self._client_().set_tag(self._id(), TAG_KILLED, reason[:5000])
 
     def log_artifact(self, local_path: str | Path, artifact_path: str | None = None) -> None:
         if not self.enabled:
@@ -168,12 +176,27 @@ def lineage_run(
     config: Mapping[str, Any] | None = None,
     inputs: Sequence[InputRef] = (),
     enabled: bool = True,
+    resume_run_id: str | None = None,
 ) -> Iterator[LineageRun]:
-    """One MLflow run for one command; FAILED when the body raises, FINISHED otherwise."""
+    """One MLflow run for one command; FAILED when the body raises, FINISHED otherwise (or
+    KILLED when the body called :meth:`LineageRun.end_killed`).
+
+    ``resume_run_id``: an interrupted run of this command to continue (its inputs and
+    config are already recorded); a new run starts when it cannot be continued.
+    """
     if not enabled:
         yield LineageRun(None)
         return
     client, experiment_id = connect()
+    if resume_run_id is not None:
+        from codekiln_core.lineage.resume import mark_killed, reopen, seed_curves
+
+        if reopen(client, resume_run_id, experiment_id):
+            run = LineageRun(resume_run_id, client, command)
+            seed_curves(client, run)
+            yield from _finish(run)
+            return
+        mark_killed(client, resume_run_id)
     resolved = [_resolve_upstream(client, ref) for ref in inputs]
     upstream = sorted({ref.upstream_run_id for ref in resolved if ref.upstream_run_id})
     tags = {
@@ -195,6 +218,16 @@ def lineage_run(
         if config is not None:
             client.log_dict(run_id, dict(config), "config.json")
             run.log_params(flatten(config))
+    except BaseException:
+        client.set_terminated(run_id, "FAILED")
+        raise
+    yield from _finish(run)
+
+
+def _finish(run: LineageRun) -> Iterator[LineageRun]:
+    """Yield the run to the body; end it FINISHED, FAILED, or KILLED when interrupted."""
+    client, run_id = run._client_(), run._id()
+    try:
         yield run
     except BaseException as exc:
         interrupted = isinstance(exc, KeyboardInterrupt)
@@ -203,7 +236,7 @@ def lineage_run(
         client.set_terminated(run_id, "KILLED" if interrupted else "FAILED")
         raise
     _draw_curves(run)
-    client.set_terminated(run_id, "FINISHED")
+    client.set_terminated(run_id, run.end_status)
 
 
 def _draw_curves(run: LineageRun) -> None:

@@ -6,9 +6,7 @@ from pathlib import Path
 
 import typer
 
-
-def register(app: typer.Typer) -> None:
-    app.command("report")(report_command)
+from codekiln_core.cli.contract import CliCommand
 
 
 def report_command(
@@ -23,3 +21,6 @@ def report_command(
     target = plot or Path(summaries[0]["_run_dir"]) / "passk.png"
     save_plot(summaries, target)
     typer.echo(f"plot: {target}")
+
+
+COMMAND = CliCommand("eval.report", report_command)

@@ -1,72 +1,53 @@
-"""``codekiln eval run``: generate samples, run them in the sandbox, print pass@k."""
+"""``codekiln eval run -b BENCHMARK -m MODEL``: generate samples, run them in the sandbox,
+score pass@k; a rerun with ``--resume`` continues from the samples and results logged."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import typer
+from codekiln_core.cli.contract import Alias, Command, Outcome
+from codekiln_core.cli.invoke import Invocation
+from codekiln_eval.runner import EvalSettings, ExecutionSettings, eval_inputs
 
-from codekiln_core.cli.options import NoLineage, echo_run
-from codekiln_core.errors import ConfigError
-
-
-def register(app: typer.Typer) -> None:
-    app.command("run")(run_command)
-
-
-def benchmark_options(pairs: list[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"-O {pair!r}: use KEY=VALUE, e.g. -O start_date=2024-10-01")
-        out[key.strip()] = value.strip()
-    return out
+#: One-letter flags of the recipe keys ``eval run`` and ``eval score`` share.
+SHORT = {"benchmark": "-b", "ks": "-k"}
+#: ``-O K=V`` set one benchmark option before the recipe had ``options``.
+OPTION_ALIAS = Alias(("--option", "-O"), "options", "item",
+                     hint="use --set options.KEY=VALUE")
 
 
-def run_command(
-    benchmark: str = typer.Option(..., "--benchmark", "-b", help="Benchmark name (eval list)."),
-    model: str = typer.Option(..., "--model", "-m",
-                              help="HF model dir, http(s)://endpoint or models:/NAME/VERSION."),
-    n: int = typer.Option(1, "-n", help="Samples per task."),
-    k: str = typer.Option("1", "-k", help="Comma-separated k values for pass@k."),
-    data: str = typer.Option(None, "--data", help="Local benchmark file or directory."),
-    limit: int = typer.Option(None, "--limit", help="Only the first N tasks."),
-    output: str = typer.Option(None, "--output", "-o", help="Run directory (reruns resume)."),
-    mode: str = typer.Option("auto", "--mode", help="auto, completion or chat."),
-    temperature: float = typer.Option(0.6, help="Sampling temperature (0 = greedy)."),
-    top_p: float = typer.Option(0.8, help="Nucleus sampling mass."),
-    repetition_penalty: float = typer.Option(1.05, help="Extra body field where supported."),
-    max_tokens: int = typer.Option(512, help="Maximum new tokens per sample."),
-    seed: int = typer.Option(None, help="Sampling seed."),
-    option: list[str] = typer.Option([], "--option", "-O", help="Benchmark option K=V."),  # noqa: B008
-    workers: int = typer.Option(2, help="Sandbox workers."),
-    sandbox: str = typer.Option("local", help="Registered sandbox name."),
-    calibrate: str = typer.Option("canonical", help="Timeouts: canonical, probe or off."),
-    served_model: str = typer.Option(None, help="Model id to send to an endpoint."),
-    no_lineage: NoLineage = False,
-) -> None:
-    """Generate samples, run them in the sandbox, and print pass@k."""
-    from codekiln_core.config import validate
-    from codekiln_eval.passk import parse_ks
-    from codekiln_eval.runner import EvalSettings, run_eval
+def evaluate(invocation: Invocation[EvalSettings]) -> Outcome:
+    """One evaluation, resumed where its logs stop."""
+    import typer
 
-    given = dict(
-        benchmark=benchmark, model=model, data=data, options=benchmark_options(option), n=n,
-        ks=parse_ks(k, n), limit=limit, mode=mode, temperature=temperature, top_p=top_p,
-        repetition_penalty=repetition_penalty, max_tokens=max_tokens, seed=seed,
-        served_model=served_model, output=output, workers=workers, sandbox=sandbox,
-        calibrate=calibrate, lineage=not no_lineage,
-    )
-    # pydantic errors become one line naming the option and its allowed values
-    settings = validate(given, EvalSettings, source="codekiln eval run")
-    summary = run_eval(settings, progress=lambda msg: typer.echo(msg, err=True))
-    echo_summary(benchmark, summary)
+    from codekiln_eval.runner import run_eval
+
+    summary = run_eval(invocation.recipe, invocation.run,
+                       progress=lambda msg: typer.echo(msg, err=True))
+    return summary_outcome(invocation.recipe, summary)
 
 
-def echo_summary(benchmark: str, summary: dict[str, Any]) -> None:
-    """``humaneval: pass@1 0.5000 over 164 tasks`` and the MLflow run line."""
-    scores = ", ".join(f"{key} {value:.4f}" for key, value in summary["pass_at_k"].items()
-                       if value is not None)
-    typer.echo(f"{benchmark}: {scores} over {summary['num_tasks_complete']} tasks")
-    echo_run(summary.get("mlflow_run_id"))
+def summary_outcome(settings: ExecutionSettings, summary: dict[str, Any]) -> Outcome:
+    """``humaneval: pass@1 0.5000 over 164 tasks``, and pass@k as the headline metrics."""
+    scores = {k.replace("@", "_at_"): v for k, v in summary["pass_at_k"].items()
+              if v is not None}
+    shown = ", ".join(f"{key} {value:.4f}" for key, value in summary["pass_at_k"].items()
+                      if value is not None)
+    if summary.get("exact_match") is not None:  # infilling benchmarks
+        scores["exact_match"] = summary["exact_match"]
+        shown += f", exact match {summary['exact_match']:.4f}"
+    return Outcome(metrics=scores, lines=[
+        f"{settings.benchmark}: {shown} over {summary['num_tasks_complete']} tasks",
+        f"output: {settings.run_dir}"])
+
+
+COMMAND = Command(
+    name="eval.run", recipe=EvalSettings, work=evaluate,
+    help="Generate samples, run them in the sandbox, and print pass@k.",
+    step="eval", key_metrics=("pass_at_1", "pass_at_10", "exact_match"),
+    flags=("benchmark", "model", "n", "ks", "data", "limit", "mode", "temperature", "top_p",
+           "repetition_penalty", "max_tokens", "seed", "workers", "sandbox", "calibrate",
+           "served_model", "concurrency", "fim_layout", "fim_api"),
+    short={**SHORT, "model": "-m", "n": "-n"},
+    aliases=(OPTION_ALIAS,),
+    lineage_inputs=eval_inputs)
