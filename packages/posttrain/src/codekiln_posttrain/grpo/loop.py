@@ -68,7 +68,7 @@ def score_groups(reward: RewardFn, rows: list[dict[str, Any]],
 
 def curriculum(rows: list[dict[str, Any]], sampler: Any, reward: RewardFn,
                recipe: GrpoRecipe) -> list[dict[str, Any]]:
-    """Drop prompts the start policy already solves > 87.5% of the time (spec §8)."""
+    """Drop prompts the start policy already solves > 87.5% of the time (seed-coder.md §8)."""
     from codekiln_posttrain.grpo.curriculum import keep_for_curriculum, pass_rates
 
     g = recipe.grpo

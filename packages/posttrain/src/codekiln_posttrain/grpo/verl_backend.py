@@ -1,5 +1,5 @@
 """GRPO on verl (``backend: verl``): our dataset as verl parquet, our reward module, and
-the Hydra overrides that are spec §8, launched as ``python -m verl.trainer.main_ppo``.
+the Hydra overrides that are seed-coder.md §8, launched as ``python -m verl.trainer.main_ppo``.
 
 verl runs on Ray with vLLM rollouts on GPUs; nothing here imports verl, so the command
 line can be built and checked anywhere.
