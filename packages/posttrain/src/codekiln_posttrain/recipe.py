@@ -26,7 +26,7 @@ from codekiln_train.recipe import (
 
 
 def _engine_default() -> EngineConfig:
-    """Post-training defaults: SFT's 2e-5 (spec §7), no weight decay, one micro step."""
+    """Post-training defaults: SFT's 2e-5 (seed-coder.md §7), no weight decay, one micro step."""
     return EngineConfig(lr=2e-5, weight_decay=0.0, gradient_accumulation_steps=1)
 
 
@@ -69,9 +69,9 @@ class BaseRecipe(LaunchSettings):
 
 
 class SftRecipe(BaseRecipe):
-    """``codekiln posttrain sft``: packed SFT, loss on assistant tokens (spec §7)."""
+    """``codekiln posttrain sft``: packed SFT, loss on assistant tokens (seed-coder.md §7)."""
 
-    epochs: float = Field(3.0, gt=0, description="passes over the data (spec §7: 3)")
+    epochs: float = Field(3.0, gt=0, description="passes over the data (seed-coder.md §7: 3)")
     max_steps: int | None = Field(None, ge=1, description="stop after N steps (smoke runs)")
 
 
@@ -85,7 +85,7 @@ class DpoRecipe(BaseRecipe):
 
 
 class GrpoSection(RecipeModel):
-    """GRPO / DAPO settings (spec §8)."""
+    """GRPO / DAPO settings (seed-coder.md §8)."""
 
     prompts_per_step: int = Field(128, ge=1, description="prompts per update (paper: 128), "
                                   "shared out in ranks x gradient_accumulation_steps "

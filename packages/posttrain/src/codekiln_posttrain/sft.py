@@ -1,4 +1,4 @@
-"""Supervised fine-tuning on codekiln-train's engine and loop (spec §7).
+"""Supervised fine-tuning on codekiln-train's engine and loop (seed-coder.md §7).
 
 Conversations are rendered with the tokenizer's chat template, loss only on assistant
 tokens, packed best-fit-decreasing into ``max_seq_len`` sequences where each conversation

@@ -1,4 +1,5 @@
-"""The one training loop: pretraining, SFT and DPO all run it with their own loss function.
+"""The one training loop: pretraining, SFT, DPO and the quality scorer all run it with their
+own loss function.
 
 Per step: ``gradient_accumulation_steps`` micro-batches (forward, loss, backward), one
 optimizer step, then logging, validation and checkpointing on their schedules. Everything a
@@ -150,7 +151,8 @@ def evaluate(engine: Engine, loss_fn: LossFn,
 
 
 def train(*, engine: Engine, batches: BatchSource, loss_fn: LossFn, loop: LoopConfig,
-          checkpoint_dir: Path, run: LineageRun, tokens_per_step: int, flops_per_token: float,
+          checkpoint_dir: Path | None, run: LineageRun, tokens_per_step: int,
+          flops_per_token: float,
           validation: Callable[[], Iterable[dict[str, torch.Tensor]]] | None = None,
           resume: bool = False, progress_label: str = "train",
           metrics_file: Path | None = None, step_offset: int = 0,
@@ -158,12 +160,15 @@ def train(*, engine: Engine, batches: BatchSource, loss_fn: LossFn, loop: LoopCo
     """Train ``loop.total_steps`` optimizer steps; returns the numbers for the summary.
 
     ``step_offset`` shifts the logged step numbers (stage N continues stage N-1's axis).
+    ``checkpoint_dir`` None: no checkpoints and no resume (a run that saves its model whole
+    at the end, like the quality scorer).
     """
     import torch
 
     started = time.perf_counter()
     log = MetricsLog(metrics_file if engine.rank == 0 else None)
-    state = _resume(engine, batches, checkpoint_dir, log, step_offset) if resume else None
+    state = _resume(engine, batches, checkpoint_dir, log, step_offset) \
+        if resume and checkpoint_dir is not None else None
     if state is None:
         ckpt.seed_everything(loop.seed)
     step = int(state["step"]) if state else 0
@@ -223,7 +228,8 @@ def train(*, engine: Engine, batches: BatchSource, loss_fn: LossFn, loop: LoopCo
                 if on_log is not None:
                     on_log(row)
             bar(step, mean_loss, stats.lr)
-            if step % max(1, loop.checkpoint.every_steps) == 0 or step == loop.total_steps:
+            if checkpoint_dir is not None and (step % max(1, loop.checkpoint.every_steps) == 0
+                                               or step == loop.total_steps):
                 last_checkpoint = _save(engine, batches, checkpoint_dir, loop, step, tokens,
                                         losses, val_losses)
     wall = time.perf_counter() - started
@@ -237,7 +243,8 @@ def train(*, engine: Engine, batches: BatchSource, loss_fn: LossFn, loop: LoopCo
         mfu=mfu(tokens_per_s / engine.world_size, flops_per_token, peak),
         peak_memory_gb=memory_gb(engine.device.type), wall_s=wall,
         resumed_from=int(state["step"]) if state else None,
-        final_checkpoint=last_checkpoint or ckpt.latest_checkpoint(checkpoint_dir),
+        final_checkpoint=last_checkpoint or (ckpt.latest_checkpoint(checkpoint_dir)
+                                             if checkpoint_dir is not None else None),
         peak_flops_source=peak_source, losses=losses, val_losses=val_losses)
 
 
@@ -248,6 +255,7 @@ def _resume(engine: Engine, batches: BatchSource, root: Path, log: MetricsLog,
     remove_stale_temps(root)
     latest = ckpt.latest_checkpoint(root)
     if latest is None:
+        log.truncate_after(step_offset)  # killed before its first checkpoint: redone from 0
         return None
     state = engine.load(latest)
     batches.load_state_dict(state["batches"])

@@ -71,7 +71,7 @@ def lineage_command(
         status = "FAILED"
         try:
             yield run
-            status = "FINISHED"
+            status = run.end_status
         except KeyboardInterrupt:
             status = "KILLED"
             raise

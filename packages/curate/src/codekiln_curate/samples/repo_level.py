@@ -2,8 +2,9 @@
 
 Files of languages with an import graph (see ``imports.GRAPH_LANGUAGES``) come first, in
 dependency order; other files follow in a seeded random order. Each file is preceded by a
-path header (docs/samples.md). A repository larger than ``max_bytes`` is split along weakly
-connected components of its import graph, packed greedily up to ``max_bytes`` per part.
+path header (docs/samples.md; the format is ``codekiln_core.repo_text``, which serve shares).
+A repository larger than ``max_bytes`` is split along weakly connected components of its
+import graph, packed greedily up to ``max_bytes`` per part.
 """
 
 from __future__ import annotations
@@ -13,18 +14,10 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from pydantic import Field
-
-from codekiln_core.config import RecipeModel
+from codekiln_core.repo_text import repo_text
 from codekiln_curate.samples.graph import dependency_order, weak_components
 from codekiln_curate.samples.imports import GRAPH_LANGUAGES, RepoIndex, dependencies
-
-
-class RepoLimits(RecipeModel):
-    max_bytes: int = Field(4_000_000, ge=1024, description="split repositories whose string "
-                           "would be larger (by import-graph component)")
-    min_files: int = Field(1, ge=1, description="skip repositories with fewer files")
-    seed: int = Field(0, description="seed for the order of files without an import graph")
+from codekiln_curate.samples.recipes import RepoLimits
 
 
 @dataclass(frozen=True)
@@ -54,14 +47,9 @@ class RepoStats:
     skipped: dict[str, int] = field(default_factory=dict)
 
 
-def file_header(path: str) -> str:
-    return f"<[file]> {path}\n"
-
-
 def render(files: list[RepoFile]) -> str:
-    """Header line, content, and a newline so the next header starts on its own line."""
-    return "".join(file_header(f.path) + f.content + ("" if f.content.endswith("\n") else "\n")
-                   for f in files)
+    """The repo-level string (``codekiln_core.repo_text``: serve lays out context the same)."""
+    return repo_text((f.path, f.content) for f in files)
 
 
 def import_edges(files: list[RepoFile]) -> dict[str, set[str]]:

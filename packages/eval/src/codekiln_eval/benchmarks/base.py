@@ -34,6 +34,7 @@ class Task:
     instruction: str  # user message for chat models
     entry_point: str | None = None
     record: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    suffix: str | None = None  # infilling: the code after the middle the model writes
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,8 @@ class Benchmark:
     decontamination_fields: ClassVar[tuple[str, ...]] = ()
     stop: ClassVar[tuple[str, ...]] = ()
     id_field: ClassVar[str] = "task_id"
+    #: True for fill-in-the-middle benchmarks: tasks carry a suffix, --mode fim applies.
+    infilling: ClassVar[bool] = False
 
     def __init__(self, data: str | Path | None = None, **options: Any) -> None:
         #: The explicit ``--data`` path; None means look in the usual places (see ``locate``).
@@ -188,6 +191,10 @@ class Benchmark:
 
     def reference_solution(self, task: Task) -> str | None:
         """A known-correct solution in the same form as the two methods above, if any."""
+        return None
+
+    def exact_match(self, task: Task, completion: str) -> bool | None:
+        """Whether a completion is the reference answer; None where no such score exists."""
         return None
 
     def checks(self, task: Task, solution: str) -> dict[str, Check]:

@@ -1,4 +1,4 @@
-"""OSS-Instruct-style synthesis with a sandbox self-check (spec §7).
+"""OSS-Instruct-style synthesis with a sandbox self-check (seed-coder.md §7).
 
 For each seed snippet (the highest quality scores of a curated dataset) a teacher model
 behind any OpenAI-compatible endpoint writes a new self-contained problem inspired by the

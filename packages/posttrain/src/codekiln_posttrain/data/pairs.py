@@ -1,4 +1,4 @@
-"""On-policy DPO pairs (spec §7): sample N answers per prompt, judge them in the sandbox.
+"""On-policy DPO pairs (seed-coder.md §7): sample N answers per prompt, judge them in the sandbox.
 
 chosen = an answer that passes the prompt's tests, rejected = one that fails them. A prompt
 with no pass or no fail yields no pair; an answer the sandbox could not judge

@@ -68,7 +68,7 @@ def build_reward(recipe: GrpoRecipe, registry: Any = None) -> RewardFn:
 def curriculum(rows: list[dict[str, Any]], sampler: Any, reward: RewardFn,
                recipe: GrpoRecipe) -> list[int]:
     """Indices of the prompts worth training on: the start policy solves them at most
-    87.5% of the time (spec §8). Chunks of prompts are shared out over the ranks."""
+    87.5% of the time (seed-coder.md §8). Chunks of prompts are shared out over the ranks."""
     from codekiln_posttrain.grpo.curriculum import keep_for_curriculum, pass_rates
     from codekiln_posttrain.grpo.rollouts import sample_seeded, sampling_seed, score_groups
     from codekiln_posttrain.ranks import share_out

@@ -1,4 +1,4 @@
-"""The GRPO objective with DAPO's choices (Yu et al. 2025; Seed-Coder spec §8).
+"""The GRPO objective with DAPO's choices (Yu et al. 2025; seed-coder.md §8).
 
 - advantages: each completion's reward minus its group's mean, over the group's std
   (unbiased) + 1e-4, the normalisation TRL and verl use;
@@ -74,7 +74,7 @@ class GroupFilter:
 
 def filter_groups(rewards: Sequence[float | None], truncated: Sequence[bool],
                   group_size: int) -> GroupFilter:
-    """Drop uniform groups, overlong completions and unscored ones (spec §8)."""
+    """Drop uniform groups, overlong completions and unscored ones (seed-coder.md §8)."""
     keep = [True] * len(rewards)
     uniform = overlong = unscored = 0
     for start in range(0, len(rewards), group_size):

@@ -3,9 +3,10 @@
 ``codekiln train pretrain RECIPE --launcher deepspeed [--hostfile H]`` (and ``codekiln
 posttrain sft|dpo|grpo``, whose recipes carry the same keys) replaces itself with::
 
-    python -m deepspeed.launcher.runner [--hostfile H] --no_local_rank \\
-        --module codekiln_train.launch train pretrain RECIPE [--set k=v ...] \\
-        --set launcher="none" [--resume]
+    python -m deepspeed.launcher.runner [--hostfile H] [--num_gpus N] [--master_port P] \\
+        --no_local_rank --module codekiln_train.launch [--env NAME=VALUE]... \\
+        train pretrain RECIPE [--set k=v ...] --set launcher="none" --set hostfile=null \\
+        [--resume] [--no-lineage]
 
 DeepSpeed's runner starts one process per GPU on every host of the hostfile (over pdsh or
 ssh), sets RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT, and each process runs
