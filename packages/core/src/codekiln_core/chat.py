@@ -1,5 +1,6 @@
-"""The Seed-Coder chat format (seed-coder.md §7), in core: the tokenizer command writes it, post-training
-formats data with it and the server applies it, so all three format prompts identically.
+"""The Seed-Coder chat format (seed-coder.md §7), in core: the tokenizer command writes it,
+post-training formats data with it and the server applies it, so all three format prompts
+identically.
 
 Each turn is ``BOS{role}\\n{content.strip()}EOS``; the generation prompt is ``BOS assistant\\n``.
 The Instruct template inserts the default system prompt when a conversation has none; the

@@ -117,7 +117,8 @@ def test_curate_recipe_and_its_stages_validate(recipe: PipelineRecipe,
                          "decontaminate"]  # seed-coder.md §0's order
         assert loaded.stages[-1].options["ngram"] == 10  # seed-coder.md §5
         levels[step.name] = {loaded.stages[0].options["level"], loaded.stages[1].options["level"]}
-    assert levels == {"curate": {"file"}, "curate-repo": {"repo"}}  # seed-coder.md §1: both variants
+    # seed-coder.md §1: both variants
+    assert levels == {"curate": {"file"}, "curate-repo": {"repo"}}
 
 
 def test_label_recipe_is_the_papers_teacher_and_sample(recipe: PipelineRecipe,
