@@ -5,8 +5,9 @@ One "step" is forward + backward + AdamW update of one batch holding the same 8
 conversations (SFT) or 8 preference pairs (DPO), each side collated as it trains. SFT: ours
 packs the conversations best-fit-decreasing into 512-token sequences, laid out as one row
 without padding and attended conversation by conversation (``sdpa_documents``); TRL pads
-each conversation (prompt-completion format, completion-only loss). DPO: ours packs the 16 prompt + answer sequences into one row without
-padding (same attention); TRL pads them to the longest. Both read stored reference log-probs
+each conversation (prompt-completion format, completion-only loss). DPO: ours packs the 16
+prompt + answer sequences into one row without padding (same attention); TRL pads them to
+the longest. Both read stored reference log-probs
 (TRL's precompute_ref_logps path), so neither runs a reference forward. Steps alternate
 (ours, TRL, ours, ...); the ratio is of medians (> 1: ours is faster). Token counts are the
 positions each side computes (padding included).
