@@ -78,7 +78,8 @@ def write_dump(files: list[Path], dump: Path) -> tuple[int, int]:
 
 # ------------------------------------------------------------------ one measured run (child)
 def run_codekiln(dump: Path, out: Path, workers: int, pipeline: str) -> dict:
-    from codekiln_curate.engine.driver import run_curation
+    from codekiln_core.lineage.run import LineageRun
+    from codekiln_curate.engine.curation import run_curation
     from codekiln_curate.recipe import CurateRecipe
 
     near = {"name": "near-dedup", "options": {"num_perm": 112, "bands": 14, "rows": 8,
@@ -93,7 +94,7 @@ def run_codekiln(dump: Path, out: Path, workers: int, pipeline: str) -> dict:
                     "repo_column": None}],
         "output": str(out), "workers": workers, "stages": stages, "keep_dropped": False,
         "limits": {"max_file_bytes": MAX_BYTES * 4}})
-    result = run_curation(recipe, lineage=False)
+    result = run_curation(recipe, LineageRun(None))
     timings = json.loads((out / "_state" / "timings.json").read_text())
     stages_out = {name: {"in_docs": s["in_docs"], "in_bytes": s["in_bytes"],
                          "cpu_seconds": timings.get(name, 0.0)}

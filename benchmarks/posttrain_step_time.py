@@ -134,7 +134,7 @@ def dpo_pair(tok: Any, tmp: Path) -> tuple[Engine, Trl, int, int]:
     from datasets import Dataset
     from trl import DPOConfig, DPOTrainer
 
-    from codekiln_posttrain.dpo import dpo_loss_fn, reference_logps
+    from codekiln_posttrain.dpo_loss import dpo_loss_fn, reference_logps
 
     data = rows("posttrain-tiny-pairs.jsonl")
     model = tiny_model(len(tok))

@@ -75,7 +75,7 @@ def test_labels_scorer_scored_shards_walk_back_to_raw(
     commands = [run.command for run in chain.runs]
     assert commands[0] == "curate.shards"
     for upstream in ("curate.score", "train.scorer", "curate.label", "curate.run",
-                     "curate.tokenizer"):
+                     "curate.tokenizer.train"):
         assert upstream in commands, f"{upstream} missing from {commands}"
     assert str(raw_corpus.resolve()) in {raw.source for raw in chain.raw_inputs}
 

@@ -64,7 +64,7 @@ def test_registered_pretrained_model_walks_back_to_raw_files(
     chain = walk_chain("models:/tiny-base/1")
     commands = [run.command for run in chain.runs]
     assert commands[0] == "train.pretrain"
-    for upstream in ("curate.shards", "curate.tokenizer", "curate.run"):
+    for upstream in ("curate.shards", "curate.tokenizer.train", "curate.run"):
         assert upstream in commands, f"{upstream} missing from {commands}"
     assert str(raw.resolve()) in {item.source for item in chain.raw_inputs}
     shown = run_cli(capsys, "lineage", "show", "models:/tiny-base/1")

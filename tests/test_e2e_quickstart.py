@@ -318,14 +318,10 @@ def _stop_group(process: subprocess.Popen[bytes]) -> None:
 @pytest.fixture
 def mlflow_ui(quickstart: Quickstart, tmp_path: Path) -> Iterator[str]:
     """core's ``codekiln lineage ui`` server on the quickstart's store, on a free port."""
-    import socket
-
     from codekiln_core.lineage.ui import start_ui
+    from codekiln_core.testing import free_port
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = start_ui(port, log=tmp_path / "mlflow-ui.log")
+    server = start_ui(free_port(), log=tmp_path / "mlflow-ui.log")
     try:
         yield server.url
     finally:

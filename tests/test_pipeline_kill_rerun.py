@@ -139,7 +139,7 @@ def test_kill_9_mid_step_then_rerun_matches_an_uninterrupted_run(
     from codekiln_core.lineage.chain import walk_chain
 
     commands = {run.command for run in walk_chain(str(parent)).runs}
-    assert {"run", "curate.run", "curate.tokenizer", "curate.shards"} <= commands
+    assert {"run", "curate.run", "curate.tokenizer.train", "curate.shards"} <= commands
     plots = {a.path for a in client.list_artifacts(str(parent), "pipeline")}
     assert "pipeline/summary.json" in plots
 

@@ -33,6 +33,8 @@ DECLARED_FOR_A_REASON = {
     ("codekiln-posttrain", "tree-sitter"),
     # the verl extra is launched as `python -m verl.trainer.main_ppo`, never imported by us
     ("codekiln-posttrain", "verl"),
+    # the postgres extra is the driver an `mlflow server` on PostgreSQL loads, not us
+    ("codekiln-core", "psycopg"),
 }
 #: (member, module) imported without a declaration, and why.
 IMPORTED_FOR_A_REASON = {

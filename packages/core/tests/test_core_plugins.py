@@ -5,16 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from codekiln_core.plugins import DISABLE_ENV, disabled_plugin_names, get_plugin_manager
 from codekiln_core.registry import Registry
+from codekiln_core.testing import InstallPlugin
 from codekiln_core.versions import MEMBERS, installed_versions
-
-InstallPlugin = Callable[..., Path]
 
 GOOD = """
 from codekiln_core.hookspecs import hookimpl

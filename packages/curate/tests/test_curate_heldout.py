@@ -9,7 +9,8 @@ import pytest
 
 from codekiln_core.cli.app import main
 from codekiln_core.errors import ConfigError
-from codekiln_curate.heldout import build_heldout, mbpp_documents
+from codekiln_core.lineage.run import LineageRun
+from codekiln_curate.heldout import HeldoutRecipe, build_heldout, mbpp_documents
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -39,8 +40,9 @@ def test_overlap_with_training_is_dropped_not_lost(tmp_path: Path) -> None:
     extra = tmp_path / "mine.jsonl"
     extra.write_text(json.dumps({"id": "x", "text": "def mine():\n    return 1\n"}) + "\n",
                      encoding="utf-8")
-    result = build_heldout(tmp_path / "out", splits=["prompt"], datasets=[extra],
-                           against=[corpus], lineage=False)
+    recipe = HeldoutRecipe(output=tmp_path / "out", mbpp_split=["prompt"], datasets=[extra],
+                           against=[corpus])
+    result = build_heldout(recipe, LineageRun(None))
     assert (result.kept, result.dropped, result.scanned) == (10, 1, 2)
     kept = _rows(tmp_path / "out" / "data" / "heldout.jsonl")
     assert "mbpp/2" not in {r["id"] for r in kept}
@@ -57,3 +59,7 @@ def test_cli_refuses_a_non_empty_output(tmp_path: Path, capsys: pytest.CaptureFi
     (out / "keep.txt").write_text("x", encoding="utf-8")
     assert main(["curate", "heldout", "--output", str(out), "--no-lineage"]) == 2
     assert "is not empty" in capsys.readouterr().err
+    assert main(["curate", "heldout", "--output", str(tmp_path / "new"), "--no-lineage",
+                 "--mbpp-split", "train,test"]) == 2
+    assert "test is what eval scores" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()

@@ -115,7 +115,7 @@ def rl_rows() -> list[dict[str, Any]]:
              "tests": p["tests"], "language": "python"} for p in PROBLEMS]
 
 
-#: The bundled benchmark copies (codekiln-benchmark-data), in the shared/benchmarks layout.
+#: The bundled benchmark copies (codekiln-benchmark-data): one folder per benchmark.
 SHARED_BENCHMARKS = codekiln_benchmark_data.root()
 
 

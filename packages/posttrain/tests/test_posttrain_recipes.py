@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -45,3 +46,15 @@ def test_set_override_reaches_the_engine() -> None:
     recipe = load_recipe(RECIPES / "posttrain-tiny-sft.yaml", SftRecipe,
                          ["engine.lr=3e-4", "epochs=1"])
     assert recipe.engine.lr == 3e-4 and recipe.epochs == 1
+
+
+def test_sft_recipe_takes_one_path_or_several(tmp_path: Path) -> None:
+    base = {"model": "m", "output": str(tmp_path / "o")}
+    assert SftRecipe.model_validate({**base, "data": "a.jsonl"}).data == [Path("a.jsonl")]
+    both = SftRecipe.model_validate({**base, "data": ["a.jsonl", "b"]}).data
+    assert both == [Path("a.jsonl"), Path("b")]
+    first, second = tmp_path / "1.jsonl", tmp_path / "2.jsonl"
+    row = {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}
+    for path in (first, second):
+        path.write_text(json.dumps(row) + "\n")
+    assert len(read_rows([first, second], "sft")) == 2

@@ -1,8 +1,11 @@
-"""Export: a ZeRO-3-trained model becomes a plain HF checkpoint with the same logits."""
+"""Export: a ZeRO-3-trained model becomes a plain HF checkpoint with the same logits, readable
+by other users (safetensors alone would write it 0600)."""
 
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +47,16 @@ def test_export_loads_without_codekiln_with_equal_logits(tiny_shards: Any,
     with torch.no_grad():
         trained = engine.wrapped(input_ids=ids).logits.float()
 
-    out = export_hf(engine.module, tokenizer_dir=tiny_shards.tokenizer, out_dir=tmp_path / "hf",
-                    bos_token_id=0, eos_token_id=2, pad_token_id=1)
+    previous_umask = os.umask(0o022)
+    try:
+        out = export_hf(engine.module, tokenizer_dir=tiny_shards.tokenizer,
+                        out_dir=tmp_path / "hf", bos_token_id=0, eos_token_id=2, pad_token_id=1)
+    finally:
+        os.umask(previous_umask)
+    # Readable by a serving account: what open()/mkdir give under umask 022 (not safetensors'
+    # private 0600).
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in [out, *out.iterdir()]}
+    assert modes.pop("hf") == 0o755 and set(modes.values()) == {0o644}, modes
     names = {p.name for p in out.iterdir()}
     assert {"model.safetensors", "config.json", "generation_config.json",
             "tokenizer.json", "tokenizer_config.json"} <= names

@@ -3,6 +3,7 @@ every bad input is one line naming the file, the key and the fix."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -139,17 +140,22 @@ def test_repeated_stage_names(tmp_path: Path) -> None:
 
 
 def test_stage_shards_must_share_a_tokenizer(tiny_shards: TinyShards, tmp_path: Path) -> None:
-    other = tmp_path / "other"
+    other, tokenizer = tmp_path / "other", tmp_path / "other-tokenizer"
     shutil.copytree(tiny_shards.extra, other)
+    tokenizer.mkdir()  # another tokenizer file (same ids, other bytes) the shards name
+    text = json.loads((tiny_shards.tokenizer / "tokenizer.json").read_text())
+    (tokenizer / "tokenizer.json").write_text(json.dumps(text, indent=1))
     manifest = json.loads((other / "manifest.json").read_text())
-    manifest["tokenizer"]["sha256"] = "0" * 64
+    manifest["tokenizer"] = {"path": str(tokenizer), "sha256": hashlib.sha256(
+        (tokenizer / "tokenizer.json").read_bytes()).hexdigest()}
     (other / "manifest.json").write_text(json.dumps(manifest))
     recipe = minimal()
     recipe["stages"] = [
         {"name": "one", "tokens": 10_240, "mixture": [{"path": str(tiny_shards.code)}]},
         {"name": "two", "tokens": 10_240, "mixture": [{"path": str(other)}]}]
     path = write(tmp_path, recipe)
-    with pytest.raises(ConfigError, match=r"stages\.1 \(two\): shards use tokenizer 000000"):
+    with pytest.raises(ConfigError, match=r"stages\.1 \(two\): shards use tokenizer "
+                                          + manifest["tokenizer"]["sha256"][:12]):
         load_pretrain_recipe(path)
     recipe["stages"] = [{"name": "one", "tokens": 10_240, "validation": str(other),
                          "mixture": [{"path": str(tiny_shards.code)}]}]

@@ -42,5 +42,9 @@ class UnknownNameError(RegistryError):
         )
 
 
+class DiskFullError(CodekilnError):
+    """A write ran out of space (ENOSPC/EDQUOT); the message names the path and the bytes."""
+
+
 class LineageError(CodekilnError):
     """A lineage reference (run id, models:/ URI) cannot be resolved."""

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from codekiln_core.errors import ConfigError
+from codekiln_core.shard_verify import check_sizes
 
 if TYPE_CHECKING:
     import numpy as np
@@ -37,6 +38,12 @@ def idx_name(index: int) -> str:
     return f"shard-{index:05d}.idx"
 
 
+def vocab_rows(tokenizer: Any) -> int:
+    """The manifest's ``vocab_size``: embedding rows a model needs for every id of a
+    ``tokenizers.Tokenizer``, the largest id + 1 (a token count misses ids after a gap)."""
+    return max(tokenizer.get_vocab(with_added_tokens=True).values(), default=-1) + 1
+
+
 def read_manifest(directory: str | Path) -> dict[str, Any]:
     """The manifest of a finished shard directory; one-line errors for anything else."""
     out = Path(directory)
@@ -57,7 +64,13 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
 
 
 class PackedShards:
-    """Memory-mapped view of a shard directory: sequences by index, document boundaries."""
+    """Memory-mapped view of a shard directory: sequences by index, document boundaries.
+
+    Opening checks every file's size against the manifest (a ``stat`` each); contents are
+    :func:`codekiln_core.shard_verify.verify_contents`' job, and each sequence read is checked
+    against the manifest's vocabulary, so a set opened without verification still never
+    hands a model a token id past its embedding.
+    """
 
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
@@ -68,7 +81,10 @@ class PackedShards:
                               f"reads {TOKEN_DTYPE} shards; rebuild them")
         self.seq_len = int(self.manifest["seq_len"])
         self.per_shard = int(self.manifest["sequences_per_shard"])
+        self.vocab_size: int | None = (int(self.manifest["vocab_size"])
+                                       if "vocab_size" in self.manifest else None)
         self._shards: list[dict[str, Any]] = list(self.manifest["shards"])
+        check_sizes(self.directory, self.manifest)
         self._maps: dict[int, Any] = {}
         self._starts: dict[int, Any] = {}
 
@@ -80,9 +96,6 @@ class PackedShards:
             import numpy as np
 
             path = self.directory / self._shards[shard]["bin"]
-            if not path.is_file():
-                raise ConfigError(f"shard file {path} is missing; rerun `codekiln curate "
-                                  "shards` with the same arguments to rewrite it")
             self._maps[shard] = np.memmap(path, dtype=np.uint32, mode="r")
         return self._maps[shard]
 
@@ -103,7 +116,14 @@ class PackedShards:
 
         shard, row = self._locate(index)
         start = row * self.seq_len
-        return np.array(self._map(shard)[start:start + self.seq_len])
+        tokens = np.array(self._map(shard)[start:start + self.seq_len])
+        if self.vocab_size is not None and tokens.size and int(tokens.max()) >= self.vocab_size:
+            path = self.directory / self._shards[shard]["bin"]
+            raise ConfigError(f"shard file {path} (sequence {index}) holds token id "
+                              f"{int(tokens.max())}, but manifest.json's vocab_size is "
+                              f"{self.vocab_size}; rebuild the shards with the manifest's "
+                              "tokenizer (`codekiln curate shards --tokenizer ...`)")
+        return tokens
 
     def starts(self, shard: int) -> npt.NDArray[np.uint64]:
         """Offsets (within the shard) where documents begin."""
@@ -111,9 +131,6 @@ class PackedShards:
             import numpy as np
 
             path = self.directory / self._shards[shard]["idx"]
-            if not path.is_file():
-                raise ConfigError(f"shard index {path} is missing; rerun `codekiln curate "
-                                  "shards` with the same arguments to rewrite it")
             self._starts[shard] = np.fromfile(path, dtype=np.uint64)
         starts: npt.NDArray[np.uint64] = self._starts[shard]
         return starts

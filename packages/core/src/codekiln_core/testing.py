@@ -6,18 +6,26 @@ Registered through the ``pytest11`` entry point, so any project that installs co
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
-from collections.abc import Iterator
+import subprocess
+import sys
+import tempfile
+import textwrap
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from codekiln_core.plugins import PluginManager, get_plugin_manager
+from codekiln_core.shard_verify import CACHE_ENV
 
 if TYPE_CHECKING:
     from transformers import LlamaConfig
+
+_OWN_CACHE = pytest.StashKey[str]()
 
 MARKERS = {
     "slow": "takes more than a few seconds (real models, servers, DeepSpeed); "
@@ -67,6 +75,16 @@ TINY_CORPUS: dict[str, str] = {
 def pytest_configure(config: pytest.Config) -> None:
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
+    if not os.environ.get(CACHE_ENV):  # tests never read or fill the user's cache
+        os.environ[CACHE_ENV] = tempfile.mkdtemp(prefix="codekiln-test-cache-")
+        config.stash[_OWN_CACHE] = os.environ[CACHE_ENV]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    own = config.stash.get(_OWN_CACHE, None)
+    if own is not None:
+        shutil.rmtree(own, ignore_errors=True)
+        os.environ.pop(CACHE_ENV, None)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -92,6 +110,42 @@ def cuda_available() -> bool:
 def plugin_manager() -> PluginManager:
     """A fresh plugin manager with every installed plugin (CODEKILN_DISABLE_PLUGINS honoured)."""
     return get_plugin_manager(warn=False)
+
+
+#: ``install_plugin(dist, module, source, *, ep_name=None, version="1.0.0") -> site dir``.
+InstallPlugin = Callable[..., Path]
+
+
+@pytest.fixture
+def install_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[InstallPlugin]:
+    """Write a module plus a ``.dist-info`` with a ``codekiln`` entry point onto sys.path.
+
+    importlib.metadata discovers it exactly as it would a pip-installed plugin.
+    """
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setenv("PYTHONPATH", str(site))
+    created: list[str] = []
+
+    def install(dist: str, module: str, source: str, *, ep_name: str | None = None,
+                version: str = "1.0.0") -> Path:
+        (site / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
+        info = site / f"{dist.replace('-', '_')}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n", encoding="utf-8"
+        )
+        (info / "entry_points.txt").write_text(
+            f"[codekiln]\n{ep_name or dist} = {module}\n", encoding="utf-8"
+        )
+        created.append(module)
+        importlib.invalidate_caches()
+        return site
+
+    yield install
+    for module in created:
+        sys.modules.pop(module, None)
 
 
 @pytest.fixture
@@ -184,3 +238,51 @@ def tiny_llama_config() -> LlamaConfig:
     from transformers import LlamaConfig
 
     return LlamaConfig(**TINY_LLAMA)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (for a server a test starts)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Callable[..., Path]]:
+    """``small_disk(size_bytes, read_only=False) -> directory``: a tmpfs of that size, to fill
+    up for real (or, read-only, to refuse every write, root's included).
+
+    Mounted as root or through passwordless sudo, unmounted after the test; the test is
+    skipped where neither is allowed (tests that inject the error still run there).
+    """
+    mounted: list[Path] = []
+
+    def mount(size_bytes: int, read_only: bool = False) -> Path:
+        directory = tmp_path / f"disk-{len(mounted)}"
+        directory.mkdir()
+        options = f"size={size_bytes},mode=0755,uid={os.getuid()},gid={os.getgid()}"
+        options += ",ro" if read_only else ""
+        done = _mount(["-t", "tmpfs", "-o", options, "tmpfs", str(directory)])
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()[:200]}")
+        mounted.append(directory)
+        return directory
+
+    yield mount
+    for directory in mounted:
+        if _mount([str(directory)], command="umount").returncode:
+            _mount(["-l", str(directory)], command="umount")
+
+
+def remount_read_only(directory: Path) -> None:
+    """Make a ``small_disk`` read-only from now on (what it holds stays readable)."""
+    done = _mount(["-o", "remount,ro", str(directory)])
+    assert done.returncode == 0, done.stderr
+
+
+def _mount(arguments: list[str], command: str = "mount") -> subprocess.CompletedProcess[str]:
+    prefix = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    return subprocess.run([*prefix, command, *arguments], capture_output=True, text=True,
+                          check=False)

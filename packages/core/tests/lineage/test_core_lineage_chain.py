@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ from codekiln_core.cli.app import main
 from codekiln_core.errors import LineageError
 from codekiln_core.lineage import InputRef, lineage_run, read_marker
 from codekiln_core.lineage.chain import walk_chain
+from codekiln_core.testing import free_port
 
 
 def _make_chain(tmp_path: Path, corpus: Path) -> dict[str, str]:
@@ -114,15 +114,9 @@ def test_unknown_refs_are_one_line_errors(mlflow_store: str, ref: str):
     assert "\n" not in str(err.value) and ref in str(err.value)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.slow
 def test_ui_serves_on_localhost_and_stops_cleanly(mlflow_store: str, tmp_path: Path):
-    port = _free_port()
+    port = free_port()
     proc = subprocess.run(
         [sys.executable, "-m", "codekiln_core", "lineage", "ui", "--port", str(port),
          "--no-wait"], capture_output=True, text=True, timeout=180,

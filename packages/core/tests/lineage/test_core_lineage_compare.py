@@ -40,7 +40,7 @@ def test_compare_writes_table_plot_and_paired_differences(
 ) -> None:
     specs = _log_runs()
     out = tmp_path / "cmp"
-    assert main(["lineage", "compare", *specs, "--metric", "val_loss", "-m", "val_loss:min",
+    assert main(["lineage", "compare", *specs, "-m", "val_loss", "-m", "val_loss:min",
                  "-m", "mbpp/pass_at_1", "--baseline", "rules", "--output", str(out)]) == 0
     data = json.loads((out / "comparison.json").read_text())
     assert data["arms"] == ["rules", "llm"] and data["seeds"] == [0, 1, 2]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,11 +12,7 @@ from pathlib import Path
 
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from codekiln_core.testing import free_port
 
 
 def _children() -> dict[int, list[int]]:
@@ -64,7 +59,7 @@ def _healthy(port: int) -> bool:
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process tree from /proc")
 @pytest.mark.parametrize("how", ["sigterm-process", "sighup-group"])
 def test_ui_stopped_by_a_signal_leaves_no_server_behind(mlflow_store: str, how: str):
-    port = _free_port()
+    port = free_port()
     cli = subprocess.Popen(
         [sys.executable, "-m", "codekiln_core", "lineage", "ui", "--port", str(port)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,

@@ -2,9 +2,10 @@
 
 The paper-scale pipeline cannot run here (no GPU, no teacher, no corpus), so every link it
 would run is checked as far as a laptop can: the real pipeline loader resolves each step,
-click parses each command line against the installed CLI, and each step's recipe (file or
-inline, with the step's ``--set`` overrides exactly as its command line carries them) goes
-through its package's own loader and pydantic model, so a wrong key anywhere fails here.
+the installed CLI parses each command line, and each step's recipe (file or inline, with
+the step's ``--set`` overrides exactly as its command line carries them) is loaded and
+validated by its registered command, as ``codekiln`` would before running it, so a wrong
+key anywhere fails here.
 """
 
 from __future__ import annotations
@@ -50,13 +51,16 @@ def needs(argv: list[str]) -> None:
         pytest.skip(f"{owner} is not installed")
 
 
-def sets(argv: list[str]) -> list[str]:
-    """The ``--set`` overrides on a command line, in order (what the command applies)."""
-    return [argv[i + 1] for i, word in enumerate(argv[:-1]) if word == "--set"]
+def step_recipe(argv: list[str]) -> Any:
+    """The validated recipe a step's command line would run with (nothing runs)."""
+    from codekiln_core.cli.invoke import load_command_recipe
+    from codekiln_core.cli.typer_command import parse_command_line
+    from codekiln_core.pipeline.kinds import step_commands
 
-
-def option(argv: list[str], flag: str) -> str:
-    return argv[argv.index(flag) + 1]
+    command = next(c for c in step_commands().values()
+                   if list(c.words) == argv[:len(c.words)])
+    needs(argv)
+    return load_command_recipe(command, parse_command_line(command, argv[len(command.words):]))
 
 
 def step_by_kind(recipe: PipelineRecipe, kind: str) -> list[StepConfig]:
@@ -66,9 +70,8 @@ def step_by_kind(recipe: PipelineRecipe, kind: str) -> list[StepConfig]:
 def test_every_link_of_the_chain_is_there_and_enabled(recipe: PipelineRecipe) -> None:
     assert {s.kind for s in recipe.steps} >= CHAIN_KINDS
     assert all(s.enabled for s in recipe.steps)
-    commands = {tuple(s.command) for s in step_by_kind(recipe, "command")}
-    assert ("curate", "tokenizer", "adopt") in commands
-    assert ("curate", "samples", "repos") in commands
+    kinds = {s.kind for s in recipe.steps}
+    assert {"curate.tokenizer.adopt", "curate.samples.repos"} <= kinds
 
 
 def test_every_command_line_parses_against_the_installed_cli(
@@ -102,15 +105,13 @@ def test_curate_recipe_and_its_stages_validate(recipe: PipelineRecipe,
     from codekiln_core.plugins import get_plugin_manager
     from codekiln_core.registry import Registry
     from codekiln_curate.engine.plan import check_stages
-    from codekiln_curate.recipe import load_curate_recipe
 
     registry = Registry(get_plugin_manager(warn=False))
     levels = {}
     for step in step_by_kind(recipe, "curate"):
-        argv = argvs[step.name]
-        loaded = load_curate_recipe(argv[2], sets(argv))
+        loaded = step_recipe(argvs[step.name])
         check_stages(loaded, registry)  # stage names, options and gates, no input read
-        assert loaded.executor == "ray" and option(argv, "--executor") == "ray"
+        assert loaded.executor == "ray"
         names = [s.name for s in loaded.stages]
         assert names == ["exact-dedup", "near-dedup", "language-id", "heuristics", "syntax",
                          "decontaminate"]  # SPEC §2.1's order
@@ -120,15 +121,17 @@ def test_curate_recipe_and_its_stages_validate(recipe: PipelineRecipe,
 
 
 def test_label_recipe_is_the_papers_teacher_and_sample(recipe: PipelineRecipe,
+                                                       argvs: dict[str, list[str]],
                                                        tmp_path: Path) -> None:
     pytest.importorskip("codekiln_curate")
-    from codekiln_curate.label.recipe import SEED_LANGUAGES, load_label_recipe
+    from codekiln_curate.label.recipe import SEED_LANGUAGES
 
     step = recipe.step("label")
     config = substitute(step.config, lambda n, f: _static(recipe, n, f))
     path = tmp_path / "label.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    label = load_label_recipe(path, [])
+    argv = argvs["label"]
+    label = step_recipe([*argv[:2], str(path), *argv[3:]])
     assert label.teacher.kind == "openai" and label.teacher.mode == "generate"
     assert label.teacher.model == "deepseek-ai/DeepSeek-V2-Chat"  # SPEC §1's oracle
     sampling = label.sampling
@@ -140,31 +143,26 @@ def test_label_recipe_is_the_papers_teacher_and_sample(recipe: PipelineRecipe,
 
 
 def test_scorer_and_gate_are_the_papers(argvs: dict[str, list[str]]) -> None:
-    pytest.importorskip("codekiln_train")
-    from codekiln_train.scorer.presets import load_preset
-
-    scorer = argvs["scorer"]
-    epochs = f"epochs={option(scorer, '--epochs')}"
-    config = load_preset(option(scorer, "--preset"), [*sets(scorer), epochs])
+    config = step_recipe(argvs["scorer"])
     assert (config.num_layers, config.hidden_size, config.epochs) == (24, 2048, 1)
-    assert option(argvs["score"], "--drop-percentile") == "10"  # bottom ~10% dropped
+    assert step_recipe(argvs["score"]).drop_percentile == 10  # bottom ~10% dropped
 
 
 def test_shards_use_the_papers_fim_and_context(argvs: dict[str, list[str]]) -> None:
-    got = {name: (option(a, "--seq-len"), option(a, "--fim-rate"))
-           for name, a in argvs.items() if a[:2] == ["curate", "shards"]}
-    assert got == {"shards-8k": ("8192", "0.5"), "shards-long": ("32768", "0.1"),
-                   "shards-repo": ("32768", "0.0")}
-    assert all(option(argvs[n], "--fim-mode") == "spm" for n in ("shards-8k", "shards-long"))
+    shards = {name: step_recipe(a) for name, a in argvs.items() if a[:2] == ["curate", "shards"]}
+    got = {name: (r.seq_len, r.fim_rate) for name, r in shards.items()}
+    assert got == {"shards-8k": (8192, 0.5), "shards-long": (32768, 0.1),
+                   "shards-repo": (32768, 0.0)}
+    assert all(shards[n].fim_mode == "spm" for n in ("shards-8k", "shards-long"))
 
 
 def test_pretrain_recipe_reads_this_chains_shards(recipe: PipelineRecipe,
                                                   argvs: dict[str, list[str]]) -> None:
     pytest.importorskip("codekiln_train")
-    from codekiln_train.recipe import load_pretrain_recipe
+    from codekiln_train.stage_plan import stage_plan
 
-    argv = argvs["pretrain"]
-    loaded = load_pretrain_recipe(argv[2], sets(argv), check_paths=False, world_size=128)
+    loaded = step_recipe(argvs["pretrain"])
+    stage_plan(loaded, None, world_size=128, source="pretrain")  # shapes and budgets
     assert str(loaded.output) == str(recipe.work_path.resolve() / "pretrain")
     paths = {(i, m.name): str(m.path) for i, stage in enumerate(loaded.stages)
              for m in stage.mixture}
@@ -174,31 +172,20 @@ def test_pretrain_recipe_reads_this_chains_shards(recipe: PipelineRecipe,
         assert paths[(stage, "long-file")] == str(out / "shards-long")
         assert paths[(stage, "repo-level")] == str(out / "shards-repo")
     assert sum(s.tokens for s in loaded.stages) == 6_000_000_000_000  # SPEC §6
-    assert option(argv, "--launcher") == "deepspeed"
+    assert loaded.launcher == "deepspeed"
 
 
 RECIPE_MODELS = {"sft": "SftRecipe", "dpo": "DpoRecipe", "grpo": "GrpoRecipe"}
 
 
 def posttrain_recipes(recipe: PipelineRecipe, argvs: dict[str, list[str]]) -> dict[str, Any]:
-    from codekiln_core.config import load_recipe
-    from codekiln_posttrain import recipe as models
-
-    loaded = {}
-    for step in recipe.steps:
-        if step.kind in RECIPE_MODELS:
-            argv = argvs[step.name]
-            loaded[step.name] = load_recipe(argv[2], getattr(models, RECIPE_MODELS[step.kind]),
-                                            sets(argv))
-    return loaded
+    return {step.name: step_recipe(argvs[step.name]) for step in recipe.steps
+            if step.kind in RECIPE_MODELS}
 
 
 def test_posttrain_recipes_validate_with_the_steps_overrides(
         recipe: PipelineRecipe, argvs: dict[str, list[str]]) -> None:
     pytest.importorskip("codekiln_posttrain")
-    from codekiln_posttrain.data.instruct import InstructConfig
-    from codekiln_posttrain.data.pairs import PairsConfig
-
     loaded = posttrain_recipes(recipe, argvs)
     out = recipe.work_path.resolve()
     sft, dpo, longcot = loaded["sft"], loaded["dpo"], loaded["longcot"]
@@ -212,11 +199,8 @@ def test_posttrain_recipes_validate_with_the_steps_overrides(
               for name in ("grpo-16k", "grpo-32k") for s in loaded[name].grpo.stages]
     assert stages == [(90, 16384, 16), (160, 32768, 32)]  # §8: 250 steps in all
     assert loaded["grpo-32k"].model.startswith(str(out / "grpo-16k" / "verl" / "global_step_90"))
-    InstructConfig.model_validate({"endpoint": "http://x/v1", "model": "m", **{
-        k: yaml.safe_load(v) for k, v in (s.split("=", 1) for s in sets(argvs["instruct"]))}})
-    pairs = PairsConfig.model_validate({k: yaml.safe_load(v) for k, v in (
-        s.split("=", 1) for s in sets(argvs["pairs"]))})
-    assert pairs.samples >= 100  # "hundreds of responses per prompt"
+    assert step_recipe(argvs["instruct"]).model == "deepseek-ai/DeepSeek-V2-Chat"
+    assert step_recipe(argvs["pairs"]).samples >= 100  # "hundreds of responses per prompt"
 
 
 @pytest.mark.slow  # imports verl (torch, ray): ~30 s
@@ -241,22 +225,20 @@ def test_verl_launches_save_a_hugging_face_actor_for_the_next_stage(
         steps = config.trainer.total_training_steps
         assert steps % config.trainer.save_freq == 0  # the last step is saved
         assert "hf_model" in config.actor_rollout_ref.actor.checkpoint.save_contents
-        assert config.trainer.resume_mode == "auto"  # a rerun continues (resumes: true)
-        assert recipe.step(name).resumes is True
+        assert config.trainer.resume_mode == "auto"  # verl continues a rerun in place
     assert f"global_step_{loaded['grpo-16k'].grpo.stages[0].steps}/" in loaded["grpo-32k"].model
 
 
 def test_evaluation_covers_the_papers_benchmarks(argvs: dict[str, list[str]]) -> None:
-    evals = {n: a for n, a in argvs.items() if a[:2] == ["eval", "run"]}
-    benchmarks = {option(a, "--benchmark") for a in evals.values()}
+    evals = {n: step_recipe(a) for n, a in argvs.items() if a[:2] == ["eval", "run"]}
+    benchmarks = {e.benchmark for e in evals.values()}
     assert benchmarks >= {"humaneval", "humaneval-plus", "mbpp", "mbpp-plus", "livecodebench",
                           "multipl-e-cpp"}
-    assert all(option(a, "-k") == "1" for a in evals.values())  # pass@1 everywhere (§9)
+    assert all(e.ks == [1] for e in evals.values())  # pass@1 everywhere (§9)
     for name in ("eval-instruct-livecodebench", "eval-reasoning-livecodebench"):
-        window = [evals[name][i + 1] for i, w in enumerate(evals[name]) if w == "-O"]
-        assert window == ["start_date=2024-10-01", "end_date=2025-02-28"]  # LCB 2410-2502
-    serve = argvs["serve-check"]
-    assert "--engine=vllm" in serve
+        window = evals[name].options  # LCB 2410-2502
+        assert window == {"start_date": "2024-10-01", "end_date": "2025-02-28"}
+    assert "--engine=vllm" in step_recipe(argvs["serve-check"]).serve_args
 
 
 def test_cluster_docs_give_every_step_its_hardware(recipe: PipelineRecipe) -> None:

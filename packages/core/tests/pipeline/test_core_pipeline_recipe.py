@@ -8,7 +8,7 @@ import pytest
 
 from codekiln_core.cli.app import main
 from codekiln_core.errors import ConfigError
-from codekiln_core.pipeline.command import flatten_overrides, option_args
+from codekiln_core.pipeline.command import flatten_overrides
 from codekiln_core.pipeline.plan import plan
 from codekiln_core.pipeline.preflight import check_commands
 from codekiln_core.pipeline.recipe import load_pipeline, referenced_steps
@@ -26,8 +26,7 @@ steps:
   - name: score
     kind: score
     inputs: ["${{steps.curate.output}}"]
-    options: {{model: "${{steps.label.output}}/m", drop_percentile: 10, force: true,
-              per_language: false}}
+    set: {{model: "${{steps.label.output}}/m", drop_percentile: 10, per_language: false}}
   - name: later
     kind: pretrain
     enabled: false
@@ -50,38 +49,56 @@ def test_plan_builds_each_command_line(pipeline_file: Path, tmp_path: Path) -> N
     assert rows["curate"] == ["curate", "run", str(tmp_path / "curate.yaml"),
                               "--output", str(work / "curate")]
     assert rows["label"] == ["curate", "label", str(work / "curate"), "--output",
-                             str(work / "label"), "--set", "teacher.kind=hf",
-                             "--set", "teacher.mode=logprobs",
+                             str(work / "label"), "--set", 'teacher.kind="hf"',
+                             "--set", 'teacher.mode="logprobs"',
                              "--set", 'sampling.languages=["python"]']
     assert rows["score"] == ["curate", "score", str(work / "curate"), "--output",
-                             str(work / "score"), "--model", f"{work / 'label'}/m",
-                             "--drop-percentile", "10", "--force", "--no-per-language"]
+                             str(work / "score"), "--set", f'model="{work / "label"}/m"',
+                             "--set", "drop_percentile=10", "--set", "per_language=false"]
     assert rows["later"] is None  # disabled: its dangling reference is not checked
     assert referenced_steps(recipe.step("score")) == ["curate", "label"]
 
 
 def test_set_addresses_steps_by_name_and_by_index(pipeline_file: Path) -> None:
     recipe = load_pipeline(pipeline_file, ["steps.label.set.teacher.batch_size=2",
-                                           "steps.2.options.drop_percentile=20",
+                                           "steps.2.set.drop_percentile=20",
                                            "name=other"])
     assert recipe.step("label").set["teacher"] == {"kind": "hf", "mode": "logprobs",
                                                    "batch_size": 2}
-    assert recipe.step("score").options["drop_percentile"] == 20
+    assert recipe.step("score").set["drop_percentile"] == 20
     assert recipe.name == "other"
-    assert flatten_overrides({"a": {"b": 1, "c": "x"}, "d.e": [1]}) == ["a.b=1", "a.c=x",
-                                                                         "d.e=[1]"]
-    assert option_args({"n": 4, "k": "1,10", "skip": None, "tag": ["a", "b"]}) == [
-        "-n", "4", "-k", "1,10", "--tag", "a", "--tag", "b"]
+    assert flatten_overrides({"a": {"b": 1, "c": "on"}, "d.e": [1]}) == [
+        "a.b=1", 'a.c="on"', "d.e=[1]"]  # JSON: "on" stays a string when read back
+
+
+def test_a_step_written_for_the_old_kinds_is_read_with_a_deprecation(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "old.yaml"
+    path.write_text(f"name: old\nworkdir: {tmp_path / 'work'}\nsteps:\n"
+                    "  - {name: tok, kind: command, command: [curate, tokenizer, train],\n"
+                    "     inputs: [d], output_flag: --output, resumes: false,\n"
+                    "     options: {vocab_size: 300}}\n"
+                    "  - {name: ev, kind: eval, options: {benchmark: mbpp, k: '1',\n"
+                    "     register: x}, set: {n: 2}}\n", encoding="utf-8")
+    recipe = load_pipeline(path)
+    assert recipe.step("tok").kind == "curate.tokenizer.train"
+    assert recipe.step("tok").set == {"vocab_size": 300}
+    assert recipe.step("ev").set == {"benchmark": "mbpp", "ks": "1", "register_as": "x",
+                                     "n": 2}
+    err = capsys.readouterr().err
+    for key in ("'options'", "'kind: command'", "'output_flag'", "'resumes'"):
+        assert f"{key} is deprecated" in err
 
 
 @pytest.mark.parametrize(("edit", "message"), [
-    ("steps.label.kind=lable", "'steps.1.kind' = 'lable': unknown step kind; kinds: "),
+    ("steps.label.kind=lable", "'steps.1.kind' = 'lable': unknown step kind; kinds "
+     "(registered commands): "),
     ("steps.score.inputs=['${steps.shards.output}']",
      "no earlier step named 'shards' (earlier steps: curate, label)"),
     ("steps.score.inputs=['${steps.curate.digest}']", "not 'digest'"),
     ("steps.label.name=curate", "two steps have this name"),
-    ("steps.score.recipe=x.yaml", "kind score takes no recipe file"),
-    ("steps.label.colour=red", "unknown key 'steps.1.colour'; allowed keys here: args, "),
+    ("steps.curate.inputs=[x]", "curate.run takes no INPUT arguments"),
+    ("steps.label.colour=red", "unknown key 'steps.1.colour'; allowed keys here: config, "),
     ("steps.curate.enabled=false", "step 'curate' is disabled"),
     ("steps.nope.enabled=false", "no step named 'nope'; steps: curate, label, score, later"),
 ])
@@ -94,12 +111,9 @@ def test_bad_recipes_fail_in_one_line(pipeline_file: Path, edit: str, message: s
 
 
 def test_planned_commands_are_refused_before_anything_runs(pipeline_file: Path) -> None:
-    recipe = load_pipeline(pipeline_file, ["steps.later.enabled=true",
-                                           "steps.later.config.shards=${steps.curate.output}",
-                                           "steps.later.command=[train, pretrain-xyz]"])
-    with pytest.raises(ConfigError, match=r"step 'later' .* `codekiln train pretrain-xyz` is "
-                                          r"not installed.*steps.later.enabled=false"):
-        check_commands(recipe)
+    with pytest.raises(ConfigError, match=r"'steps.3.kind' = 'train.pretrain-xyz': unknown "
+                                          r"step kind"):
+        load_pipeline(pipeline_file, ["steps.later.kind=train.pretrain-xyz"])
     check_commands(load_pipeline(pipeline_file))  # the enabled ones exist
 
 

@@ -19,7 +19,7 @@ steps:
   - name: data
     kind: shards
     inputs: [corpus]
-    options: {{tokenizer: tok}}
+    set: {{tokenizer: tok}}
   - name: train-a
     kind: pretrain
     recipe: pre.yaml
@@ -31,8 +31,8 @@ steps:
     set: {{stages.0.mixture.0.path: "${{steps.data.output}}"}}
   - name: eval-a
     kind: eval
-    options: {{benchmark: mbpp, model: "${{steps.train-a.output}}/model", seed: "${{seed}}",
-              tag: "s${{seed}}"}}
+    set: {{benchmark: mbpp, model: "${{steps.train-a.output}}/model", seed: "${{seed}}",
+          tag: "s${{seed}}"}}
   - name: shared-after
     kind: tokenizer
     inputs: ["${{steps.data.output}}"]
@@ -41,7 +41,7 @@ steps:
     gather_seeds: true
     inputs: ["a@${{seed}}=${{steps.train-a.run_id}}", "b@${{seed}}=${{steps.train-b.run_id}}",
              "fixed-item"]
-    options: {{metric: [val_loss]}}
+    set: {{metrics: [val_loss]}}
 """
 
 
@@ -65,8 +65,8 @@ def test_seeded_steps_repeat_seed_by_seed_and_data_steps_stay_shared(pipe: Path)
     assert a1.set["seed"] == 1  # a whole-value ${seed} becomes the number
     assert a1.set["stages.0.mixture.0.path"] == "${steps.data.output}"  # shared: unchanged
     e1 = recipe.step("eval-a-s1")
-    assert e1.options["model"] == "${steps.train-a-s1.output}/model"  # that seed's copy
-    assert e1.options["tag"] == "s1"
+    assert e1.set["model"] == "${steps.train-a-s1.output}/model"  # that seed's copy
+    assert e1.set["tag"] == "s1"
     assert seed_of(recipe, "eval-a-s1") == 1 and seed_of(recipe, "shared-after") is None
     gathered = recipe.step("compare").inputs
     assert gathered == ["a@0=${steps.train-a-s0.run_id}", "a@1=${steps.train-a-s1.run_id}",
@@ -79,8 +79,8 @@ def test_command_lines_of_the_copies(pipe: Path, tmp_path: Path) -> None:
     work = tmp_path / "work"
     assert rows["train-a-s3"] is not None
     assert rows["train-a-s3"][-4:] == ["--set", "seed=3", "--set",
-                                       f"stages.0.mixture.0.path={work / 'data'}"]
-    assert f"{work / 'train-a-s3'}/model" in (rows["eval-a-s3"] or [])
+                                       f'stages.0.mixture.0.path="{work / "data"}"']
+    assert f'model="{work / "train-a-s3"}/model"' in (rows["eval-a-s3"] or [])
     assert (rows["compare"] or [])[2:4] == ["a@3=<run id of train-a-s3>",
                                             "b@3=<run id of train-b-s3>"]
 
@@ -108,8 +108,8 @@ def test_range_names_and_seed_parsing(pipe: Path) -> None:
 @pytest.mark.parametrize(("override", "message"), [
     ("steps.train-a.seeded=false",
      r"pipe.yaml: key 'steps.1.set.seed' = '\$\{seed\}': step 'train-a' says seeded: false"),
-    ("steps.compare.options.baseline=${steps.train-a.run_id}",
-     r"key 'steps.5.options.baseline' = .*only in list items"),
+    ("steps.compare.set.baseline=${steps.train-a.run_id}",
+     r"key 'steps.5.set.baseline' = .*only in list items"),
     ("steps.compare.seeded=true", r"'steps.5.gather_seeds' = true: .* also says seeded"),
     ("seeds=[1, 1]", r"pipe.yaml: key 'seeds' = \[1, 1\]: seeds must be distinct"),
 ])
@@ -131,7 +131,7 @@ def test_dry_run_shows_the_expanded_steps(pipe: Path, tmp_path: Path,
     assert "# train-a-s1: seed 1 of [0, 1]" in out
     assert "# data (shards): outside --from/--until" in out
     assert "# eval-a-s1 (eval): outside --from/--until" in out  # --until: train-a's last copy
-    assert f"--set output={tmp_path / 'work' / 'train-a-s1'}" in out
+    assert f"--output {tmp_path / 'work' / 'train-a-s1'}" in out
     assert not (tmp_path / "work").exists()
     assert main(["run", str(pipe), "--dry-run", "--seeds", "zero"]) == 2
     assert "--seeds 'zero'" in capsys.readouterr().err

@@ -7,11 +7,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from codekiln_core.errors import LineageError
+from codekiln_curate.engine.cluster import lost_nodes_line
 
 
 @contextmanager
@@ -46,6 +48,10 @@ def _mb(size: int) -> str:
 
 
 def print_summary(console: Console, summary: dict[str, Any]) -> None:
+    console.print(summary_tables(summary))
+
+
+def summary_tables(summary: dict[str, Any]) -> Group:
     """Stages with kept/dropped counts, then the drop reasons."""
     t = summary["totals"]
     table = Table(title=f"curate: {summary.get('name', '')}")
@@ -58,14 +64,14 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
                       _mb(dropped_bytes))
     table.add_row("total", str(t["in_docs"]), str(t["kept_docs"]), str(t["dropped_docs"]),
                   _mb(t["in_bytes"] - t["kept_bytes"]), style="bold")
-    console.print(table)
     reasons = Table(title="drop reasons")
     for col in ("stage", "reason", "docs", "MB"):
         reasons.add_column(col, justify="left" if col in ("stage", "reason") else "right")
     for name, s in summary["stages"].items():
         for reason, (docs, size) in s["reasons"].items():
             reasons.add_row(name, reason, str(docs), _mb(size))
-    console.print(reasons)
+    lost = lost_nodes_line(summary)
+    return Group(table, reasons, *([Text(lost, style="yellow")] if lost else []))
 
 
 def summary_from_run(run_id: str) -> dict[str, Any]:

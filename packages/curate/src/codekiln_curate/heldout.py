@@ -16,10 +16,53 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from pydantic import Field, field_validator
+
+from codekiln_core.config import RecipeModel
 from codekiln_core.errors import ConfigError
 
+if TYPE_CHECKING:
+    from codekiln_core.lineage.run import LineageRun
+
 DEFAULT_SPLITS = ("prompt", "validation", "train")
+
+
+class HeldoutRecipe(RecipeModel):
+    """Which documents form the held-out set and which corpora it must not overlap."""
+
+    datasets: list[Path] = Field([], description="extra held-out datasets (JSONL/Parquet/"
+                                 "files), added to the MBPP solutions")
+    output: Path = Field(description="output directory: data/heldout.jsonl, dropped/")
+    against: list[Path] = Field([], description="training corpora the set must not overlap "
+                                "(one path or a list)")
+    mbpp_split: list[str] = Field(list(DEFAULT_SPLITS), description="MBPP splits to include "
+                                  "(prompt, validation, train; never test), comma-separated "
+                                  "or repeated; empty: none")
+    ngram: int = Field(10, ge=1, description="word n-gram length of the overlap check")
+
+    @field_validator("against", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str | Path) else value
+
+    @field_validator("mbpp_split", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list):
+            return value
+        return [part.strip() for item in items for part in str(item).split(",") if part.strip()]
+
+    @field_validator("mbpp_split")
+    @classmethod
+    def _never_test(cls, value: list[str]) -> list[str]:
+        unknown = [s for s in value if s not in DEFAULT_SPLITS]
+        if unknown:
+            raise ValueError(f"{unknown}: choose from {', '.join(DEFAULT_SPLITS)} (test is "
+                             "what eval scores, never a held-out set)")
+        return value
 
 
 @dataclass(frozen=True)
@@ -36,7 +79,6 @@ class HeldOutResult:
     dropped: int
     scanned: int  # training documents scanned for overlap
     chars: int
-    run_id: str | None = None
 
 
 def mbpp_documents(splits: Sequence[str] = DEFAULT_SPLITS) -> Iterator[HeldOutDoc]:
@@ -44,10 +86,11 @@ def mbpp_documents(splits: Sequence[str] = DEFAULT_SPLITS) -> Iterator[HeldOutDo
     import codekiln_benchmark_data as bench
     from codekiln_core.decontam.sources import read_records
 
-    unknown = [s for s in splits if s not in bench.MBPP_SPLITS]
-    if unknown or "test" in splits:
-        raise ConfigError(f"--mbpp-split {','.join(splits)}: choose from prompt, validation, "
-                          "train (test is what eval scores, never a held-out set)")
+    unknown = [s for s in splits if s not in DEFAULT_SPLITS]
+    if unknown:
+        raise ConfigError(f"--mbpp-split {','.join(splits)}: choose from "
+                          f"{', '.join(DEFAULT_SPLITS)} (test is what eval scores, never a "
+                          "held-out set)")
     ranges = [bench.MBPP_SPLITS[s] for s in splits]
     for record in read_records(bench.path("mbpp")):
         task = int(record["task_id"])
@@ -94,36 +137,25 @@ def _write_jsonl(path: Path, rows: Sequence[dict[str, str]]) -> None:
     atomic_write_text(path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
 
 
-def build_heldout(out_dir: Path, *, splits: Sequence[str], datasets: Sequence[Path],
-                  against: Sequence[Path], ngram: int = 10,
-                  lineage: bool = True) -> HeldOutResult:
+def build_heldout(recipe: HeldoutRecipe, run: LineageRun) -> HeldOutResult:
     """Write ``data/heldout.jsonl`` (kept) and ``dropped/overlap.jsonl`` (shared an n-gram)."""
-    from codekiln_core.lineage import InputRef
-    from codekiln_core.lineage.command import lineage_command
-
-    if out_dir.exists() and any(out_dir.iterdir()):
-        raise ConfigError(f"--output {out_dir} is not empty; pass an empty or new directory")
-    docs = list(mbpp_documents(splits)) if splits else []
-    for path in datasets:
+    out_dir, ngram = recipe.output, recipe.ngram
+    docs = list(mbpp_documents(recipe.mbpp_split)) if recipe.mbpp_split else []
+    for path in recipe.datasets:
         docs.extend(dataset_documents(path))
     if not docs:
         raise ConfigError("no held-out documents: give --mbpp-split or a DATASET")
-    inputs = [InputRef.from_path(p) for p in [*datasets, *against]] if lineage else []
-    config = {"mbpp_splits": list(splits), "datasets": [str(p) for p in datasets],
-              "against": [str(p) for p in against], "ngram": ngram}
-    with lineage_command("curate.heldout", config=config, inputs=inputs,
-                         enabled=lineage) as run:
-        hits, scanned = overlapping(docs, against, ngram)
-        kept = [{"id": d.id, "text": d.text, "source": d.source}
-                for i, d in enumerate(docs) if i not in hits]
-        dropped = [{"id": d.id, "text": d.text, "source": d.source, "drop_stage": "heldout",
-                    "drop_reason": f"shares a {ngram}-gram with {hits[i]}"}
-                   for i, d in enumerate(docs) if i in hits]
-        _write_jsonl(out_dir / "data" / "heldout.jsonl", kept)
-        if dropped:
-            _write_jsonl(out_dir / "dropped" / "overlap.jsonl", dropped)
-        chars = sum(len(r["text"]) for r in kept)
-        run.log_metrics({"documents": len(kept), "dropped_overlap": len(dropped),
-                         "scanned": scanned, "chars": chars})
-        run.log_output(out_dir, name="heldout")
-    return HeldOutResult(out_dir, len(kept), len(dropped), scanned, chars, run.run_id)
+    hits, scanned = overlapping(docs, recipe.against, ngram)
+    kept = [{"id": d.id, "text": d.text, "source": d.source}
+            for i, d in enumerate(docs) if i not in hits]
+    dropped = [{"id": d.id, "text": d.text, "source": d.source, "drop_stage": "heldout",
+                "drop_reason": f"shares a {ngram}-gram with {hits[i]}"}
+               for i, d in enumerate(docs) if i in hits]
+    _write_jsonl(out_dir / "data" / "heldout.jsonl", kept)
+    if dropped:
+        _write_jsonl(out_dir / "dropped" / "overlap.jsonl", dropped)
+    chars = sum(len(r["text"]) for r in kept)
+    run.log_metrics({"documents": len(kept), "dropped_overlap": len(dropped),
+                     "scanned": scanned, "chars": chars})
+    run.log_output(out_dir, name="heldout")
+    return HeldOutResult(out_dir, len(kept), len(dropped), scanned, chars)

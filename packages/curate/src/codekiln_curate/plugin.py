@@ -1,4 +1,4 @@
-"""codekiln-curate's plugin: mounts ``codekiln curate`` and registers the curation stages.
+"""codekiln-curate's plugin: the ``codekiln curate`` commands and the curation stages.
 
 First-party stages are registered through the same hook a third-party plugin uses; the
 imports live inside the hooks so ``codekiln --help`` does not pay for them.
@@ -11,16 +11,14 @@ from typing import TYPE_CHECKING
 from codekiln_core.hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    import typer
-
     from codekiln_core.hookspecs import Register
 
 
 @hookimpl
-def codekiln_register_commands(app: typer.Typer) -> None:
-    from codekiln_curate.cli import curate_app
+def codekiln_register_commands(register: Register) -> None:
+    from codekiln_core.cli.modules import register_modules
 
-    app.add_typer(curate_app, name="curate")
+    register_modules(register, "codekiln_curate.commands")
 
 
 @hookimpl

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sysconfig
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -118,6 +119,10 @@ class CurateRecipe(RecipeModel):
     )
     workers: int = Field(1, ge=1, le=512, description="worker processes (local executor)")
     executor: Literal["local", "ray"] = Field("local", description="local or ray")
+    retries: int = Field(3, ge=0, le=100, description="ray: times a shard task lost with its "
+                                                        "worker or node runs again before the "
+                                                        "run fails")
+    quiet: bool = Field(False, description="no progress bars on stderr")
     limits: LimitsSpec = Field(default_factory=lambda: LimitsSpec.model_validate({}),
                                description="size and shard caps")
     report: ReportSpec = Field(default_factory=lambda: ReportSpec.model_validate({}),
@@ -177,8 +182,7 @@ def default_recipe_text() -> str:
     return resources.files("codekiln_curate").joinpath(DEFAULT_RECIPE_NAME).read_text("utf-8")
 
 
-def load_curate_recipe(path: str | Path | None, overrides: list[str] | tuple[str, ...] = ()
-                       ) -> CurateRecipe:
+def load_curate_recipe(path: str | Path | None, overrides: Sequence[str] = ()) -> CurateRecipe:
     """Read a recipe file, or the embedded default when ``path`` is None."""
     if path is not None:
         return load_recipe(path, CurateRecipe, overrides).with_source(str(path))
@@ -191,3 +195,9 @@ def load_curate_recipe(path: str | Path | None, overrides: list[str] | tuple[str
         apply_override(data, override)
     source = f"<default {DEFAULT_RECIPE_NAME}>"
     return validate(data, CurateRecipe, source=source).with_source(source)
+
+
+def load_resolved_recipe(path: Path | None, overrides: Sequence[str]) -> CurateRecipe:
+    """What ``codekiln curate run`` runs and records: the recipe file (or the embedded
+    default) with its overrides, placeholders expanded and paths absolute."""
+    return resolved_recipe(load_curate_recipe(path, overrides))

@@ -79,14 +79,15 @@ def write_corpus(root: Path, count: int = 12, skip: int = 70) -> Path:
 
 
 def curate(corpus: Path, out: Path, stages: list[dict[str, Any]], lineage: bool = False) -> Path:
-    """A real `codekiln curate` run (in-process, one worker) over ``corpus``."""
-    from codekiln_curate.engine.driver import run_curation
-    from codekiln_curate.recipe import CurateRecipe
+    """A real `codekiln curate run` (in-process, one worker) over ``corpus``."""
+    import yaml
 
-    recipe = CurateRecipe.model_validate({
+    recipe = out.with_name(f"{out.name}.yaml")
+    recipe.write_text(yaml.safe_dump({
         "inputs": [{"kind": "dir", "path": str(corpus), "repo_depth": 1}],
-        "output": str(out), "stages": stages, "limits": {"shard_files": 15}, "workers": 1})
-    return run_curation(recipe, lineage=lineage).out_dir  # type: ignore[no-any-return]
+        "output": str(out), "stages": stages, "limits": {"shard_files": 15}, "workers": 1}))
+    assert main(["curate", "run", str(recipe), "-q", *([] if lineage else ["--no-lineage"])]) == 0
+    return out
 
 
 @pytest.fixture(scope="session")

@@ -131,7 +131,7 @@ def test_score_command_absolute_and_per_language_gates(
 
 @pytest.mark.parametrize(("extra", "needle"), [
     (["--min-score", "3", "--drop-percentile", "5"], "exclude each other"),
-    (["--min-score", "11"], "0-10"),
+    (["--min-score", "11"], "less than or equal to 10"),
     (["--model", "NOPE"], "NOPE"),
 ])
 def test_score_command_bad_options_are_one_line_errors(

@@ -20,15 +20,12 @@ def load_summary(ref: str) -> dict[str, Any]:
         data = json.loads(summary_file.read_text(encoding="utf-8"))
         data["_run_dir"] = str(path)
         return dict(data)
-    import mlflow
+    from codekiln_core.lineage.store import connect
 
-    from codekiln_core.lineage import tracking_uri
-
-    mlflow.set_tracking_uri(tracking_uri())
     target = Path(tempfile.mkdtemp(prefix="codekiln-eval-report-"))
     try:
-        local = mlflow.artifacts.download_artifacts(run_id=ref, artifact_path="eval",
-                                                    dst_path=str(target))
+        client, _ = connect(create=False)
+        local = client.download_artifacts(ref, "eval", str(target))
     except Exception as exc:
         raise ConfigError(f"{ref!r} is neither a run directory nor an MLflow run with eval "
                           f"artifacts ({type(exc).__name__})") from exc

@@ -1,20 +1,15 @@
-"""codekiln-posttrain's plugin: mounts ``codekiln posttrain`` and registers the rewards."""
+"""codekiln-posttrain's plugin: the ``codekiln posttrain`` commands and the rewards."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from codekiln_core.hookspecs import Register, hookimpl
-
-if TYPE_CHECKING:
-    import typer
 
 
 @hookimpl
-def codekiln_register_commands(app: typer.Typer) -> None:
-    from codekiln_posttrain.cli import posttrain_app
+def codekiln_register_commands(register: Register) -> None:
+    from codekiln_core.cli.modules import register_modules
 
-    app.add_typer(posttrain_app, name="posttrain")
+    register_modules(register, "codekiln_posttrain.commands")
 
 
 @hookimpl

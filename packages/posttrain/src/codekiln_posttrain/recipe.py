@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from codekiln_core.config import RecipeModel
+from codekiln_core.errors import ConfigError
 from codekiln_posttrain.chat.decontam import DecontamConfig
 from codekiln_posttrain.grpo.curriculum import Stage
 from codekiln_train.recipe import CheckpointConfig, EngineConfig, LogConfig, ScheduleConfig
@@ -35,13 +36,15 @@ class BaseRecipe(RecipeModel):
     data: list[Path] = Field(..., description="dataset file or directory (.jsonl / .parquet), "
                              "or a list of them (their rows are concatenated)")
     output: Path = Field(..., description="run directory: checkpoints/, model/, reports")
-    register_as: str | None = Field(None, description="MLflow registered-model name")
+    register_as: str | None = Field(None, description="register the trained model under this "
+                                    "MLflow registered-model name")
     chat_template: Literal["seed-coder", "reasoning"] | None = Field(
         None, description="write this template into the tokenizer first (default: keep "
         "the model's own; a model without one gets seed-coder)")
     max_seq_len: int = Field(2048, ge=16, description="tokens per packed sequence / pair")
     seed: int = Field(0, description="seeds data order and torch")
-    decontamination: DecontamConfig = Field(default_factory=DecontamConfig)
+    decontamination: DecontamConfig = Field(default_factory=DecontamConfig, description=
+                                            "drop rows sharing 10-grams with the benchmarks")
     engine: EngineConfig = Field(default_factory=_engine_default,
                                  description="DeepSpeed engine (codekiln_train's section)")
     schedule: ScheduleConfig = Field(default_factory=_schedule_default,
@@ -51,11 +54,11 @@ class BaseRecipe(RecipeModel):
         every_steps=100), description="checkpoint schedule")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="where to train")
 
-
     @field_validator("data", mode="before")
     @classmethod
     def _one_or_many(cls, value: object) -> object:
         return [value] if isinstance(value, str | Path) else value
+
 
 class SftRecipe(BaseRecipe):
     """``codekiln posttrain sft``: packed SFT, loss on assistant tokens (spec §7)."""
@@ -100,7 +103,7 @@ class GrpoSection(RecipeModel):
 
 
 class VerlSection(RecipeModel):
-    """The verl launch (``--backend verl``)."""
+    """The verl launch (``backend: verl``)."""
 
     nodes: int = Field(1, ge=1, description="trainer.nnodes")
     gpus_per_node: int = Field(8, ge=1, description="trainer.n_gpus_per_node")
@@ -112,13 +115,18 @@ class VerlSection(RecipeModel):
 
 
 class GrpoRecipe(BaseRecipe):
-    """``codekiln posttrain grpo``: local loop (tiny/small models) or verl (--backend)."""
+    """``codekiln posttrain grpo``: local loop (tiny/small models) or verl (``--backend``)."""
 
-    backend: Literal["local", "verl"] = Field("local", description="where GRPO runs")
-    grpo: GrpoSection
-    verl: VerlSection = Field(default_factory=VerlSection)
+    backend: Literal["local", "verl"] = Field("local", description="where GRPO runs: local "
+                                              "(transformers loop) or verl (Ray, vLLM)")
+    dry_run: bool = Field(False, description="verl: write the dataset and print the launch "
+                          "command, do not launch")
+    grpo: GrpoSection = Field(description="GRPO / DAPO settings")
+    verl: VerlSection = Field(default_factory=VerlSection, description="the verl launch")
 
     @model_validator(mode="after")
-    def _policy_lr(self) -> GrpoRecipe:
+    def _verl_options_and_policy_lr(self) -> GrpoRecipe:
+        if self.dry_run and self.backend != "verl":
+            raise ConfigError("dry_run: applies to backend verl only (--backend verl)")
         self.engine.lr = self.grpo.lr  # one lr for the policy, the paper's 1e-6
         return self

@@ -18,14 +18,16 @@ from codekiln_posttrain.chat.template import Encoded
 if TYPE_CHECKING:
     import torch
 
+    from codekiln_core.lineage import LineageRun
     from codekiln_posttrain.recipe import SftRecipe
 
 
 @dataclass
 class SftResult:
+    """What an SFT run made and its headline numbers."""
+
     model_dir: str
     model_uri: str
-    run_id: str | None
     steps: int
     final_loss: float
     sequences: int
@@ -91,15 +93,14 @@ def packed_collate(seq_len: int, pad_id: int, attn_implementation: str = "sdpa")
     return collate_sft
 
 
-def run_sft(recipe: SftRecipe, *, lineage: bool = True, resume: bool = False) -> SftResult:
-    from codekiln_core.lineage import lineage_run
+def train_sft(recipe: SftRecipe, *, run: LineageRun, resume: bool = False) -> SftResult:
+    """Decontaminate, encode and pack the conversations, train, export and register."""
     from codekiln_posttrain.chat.datasets import read_rows
     from codekiln_posttrain.chat.decontam import checked_rows
-    from codekiln_posttrain.runner import (
+    from codekiln_posttrain.finetune import (
         export_and_register,
         load_start,
         pad_token_id,
-        start_inputs,
         train_examples,
     )
     from codekiln_train.loop import causal_lm_loss
@@ -112,18 +113,14 @@ def run_sft(recipe: SftRecipe, *, lineage: bool = True, resume: bool = False) ->
         raise ConfigError(f"{sources}: none of {len(rows)} conversations keeps an assistant "
                           f"token within max_seq_len={recipe.max_seq_len}; raise max_seq_len")
     sequences = pack(encoded, recipe.max_seq_len)
-    config = recipe.model_dump(mode="json")
-    with lineage_run("posttrain.sft", config=config, inputs=start_inputs(recipe, "sft-data"),
-                     enabled=lineage) as run:
-        run.log_metrics({**report.as_metrics(), "sequences": len(sequences),
-                         "truncated": truncated})
-        engine, summary = train_examples(
-            model, recipe, run, examples=sequences,
-            collate=packed_collate(recipe.max_seq_len, pad_token_id(tokenizer)),
-            loss_fn=causal_lm_loss, tokens_per_example=recipe.max_seq_len, label="sft",
-            resume=resume)
-        out, uri = export_and_register(engine.module, tokenizer, recipe, run, "sft-model")
-    return SftResult(str(out), uri, run.run_id, summary.steps, summary.final_loss,
-                     len(sequences), len(encoded), report.dropped, truncated,
+    run.log_metrics({**report.as_metrics(), "sequences": len(sequences), "truncated": truncated})
+    engine, summary = train_examples(
+        model, recipe, run, examples=sequences,
+        collate=packed_collate(recipe.max_seq_len, pad_token_id(tokenizer)),
+        loss_fn=causal_lm_loss, tokens_per_example=recipe.max_seq_len, label="sft",
+        resume=resume)
+    out, uri = export_and_register(engine.module, tokenizer, recipe, run, "sft-model")
+    return SftResult(str(out), uri, summary.steps, summary.final_loss, len(sequences),
+                     len(encoded), report.dropped, truncated,
                      sum(map(len, encoded)) / (len(sequences) * recipe.max_seq_len),
                      summary.step_time_s, summary.tokens_per_s)

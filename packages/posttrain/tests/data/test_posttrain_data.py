@@ -1,21 +1,27 @@
-"""Data commands against a real local HTTP server standing in for the hosted LLM, with the
+"""The data work against a real local HTTP server standing in for the hosted LLM, with the
 real sandbox and tree-sitter: instruct (self-check, revision, resume), import, pairs."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from codekiln_core.cli.app import main
+from codekiln_core.config import validate
 from codekiln_core.errors import ConfigError
+from codekiln_core.lineage import LineageRun
 from codekiln_core.sandbox import LocalSandbox, SandboxLimits
 from codekiln_posttrain.chat.datasets import read_rows
-from codekiln_posttrain.data.instruct import InstructConfig, parse_answer
-from codekiln_posttrain.data.pairs import PairsConfig
-from codekiln_posttrain.data.runs import import_run, instruct_run, pairs_run
-from codekiln_posttrain.sampling import EndpointSampler
+from codekiln_posttrain.data.importing import ImportConfig, import_sft_set, mbpp_split_rows
+from codekiln_posttrain.data.instruct import (
+    InstructConfig,
+    parse_answer,
+    synthesize_instructions,
+)
+from codekiln_posttrain.data.pairs import PairsConfig, sample_preference_pairs
 
 from ..conftest import PROBLEMS, fenced, rl_rows, write_jsonl
 from .chat_server import chat_server
@@ -63,13 +69,14 @@ def seeds_file(tmp_path: Path) -> Path:
 
 
 def test_instruct_self_check_revises_filters_and_resumes(tmp_path: Path,
-                                                         sandbox: LocalSandbox) -> None:
+                                                         sandbox: LocalSandbox,
+                                                         capsys: pytest.CaptureFixture[str]
+                                                         ) -> None:
+    seeds, out = seeds_file(tmp_path), tmp_path / "sft"
     with chat_server(teacher) as (url, calls):
-        config = InstructConfig(endpoint=url, model="teacher", seeds=4, max_attempts=2,
-                                part_size=2, concurrency=2)
-        out = tmp_path / "sft"
-        summary = instruct_run(seeds_file(tmp_path), out, config, lineage=False,
-                               sandbox=sandbox)
+        config = InstructConfig(curated=seeds, output=out, endpoint=url, model="teacher",
+                                seeds=4, max_attempts=2, part_size=2, concurrency=2)
+        summary = synthesize_instructions(config, LineageRun(None), sandbox=sandbox)
         assert summary["seeds"] == 4 and summary["kept"] == 2  # the low-score seed unused
         assert summary["syntax error"] == 1 and summary["unparsable answer"] == 1
         rows = read_rows(out, "sft")
@@ -79,11 +86,14 @@ def test_instruct_self_check_revises_filters_and_resumes(tmp_path: Path,
         revision = next(c for c in calls if len(c["messages"]) > 3)
         assert "failed" in revision["messages"][-1]["content"]  # the sandbox's verdict fed back
         made = len(calls)
-        again = instruct_run(seeds_file(tmp_path), out, config, lineage=False,
-                             sandbox=sandbox, resume=True)
-        assert len(calls) == made and again["resumed_parts"] == 2 and again["kept"] == 2
-        with pytest.raises(ConfigError, match="pass --resume"):
-            instruct_run(seeds_file(tmp_path), out, config, lineage=False, sandbox=sandbox)
+        argv = ["posttrain", "data", "instruct", str(seeds), "--output", str(out),
+                "--endpoint", url, "--model", "teacher", "--seeds", "4", "--set",
+                "part_size=2", "--no-lineage"]
+        assert main(argv) == 2  # the written parts are never overwritten silently
+        assert "pass --resume" in capsys.readouterr().err
+        assert main([*argv, "--resume"]) == 0
+        assert len(calls) == made  # every part was there: the teacher is not asked again
+        assert "resumed_parts" in capsys.readouterr().out
 
 
 def test_parse_answer_needs_all_three_sections() -> None:
@@ -91,21 +101,31 @@ def test_parse_answer_needs_all_three_sections() -> None:
     assert parse_answer("[Problem]\nx\n[Solution]\nno fence\n[Tests]\n```\nassert 1\n```") is None
 
 
+def import_set(source: Path, output: Path, **keys: Any) -> dict[str, int]:
+    return import_sft_set(ImportConfig(source=str(source), output=output, **keys),
+                          LineageRun(None))
+
+
 def test_import_formats_and_mbpp_splits(tmp_path: Path) -> None:
     alpaca = write_jsonl(tmp_path / "a.jsonl", [{"instruction": "Add", "input": "1, 2",
                                                   "output": "3"}])
-    assert import_run(alpaca, tmp_path / "a-out.jsonl", "alpaca", lineage=False)["rows"] == 1
+    assert import_set(alpaca, tmp_path / "a-out.jsonl", format="alpaca")["rows"] == 1
     row = read_rows(tmp_path / "a-out.jsonl", "sft")[0]
     assert row["messages"][0]["content"] == "Add\n\n1, 2"
     mbpp = write_jsonl(tmp_path / "m.jsonl", [
         {"task_id": 5, "text": "t", "code": "x=1", "test_list": ["assert x"]},
         {"task_id": 100, "text": "t", "code": "x=1", "test_list": ["assert x"]},
         {"task_id": 700, "text": "t", "code": "x=1", "test_list": ["assert x"]}])
-    summary = import_run(mbpp, tmp_path / "m-out.jsonl", "mbpp",
-                         mbpp_splits=["train", "prompt"], lineage=False)
+    summary = import_set(mbpp, tmp_path / "m-out.jsonl", format="mbpp",
+                         mbpp_split=["train", "prompt"])
     assert summary == {"read": 2, "rows": 2}  # task 100 is the test split: never imported
     with pytest.raises(ConfigError, match="may not be trained on"):
-        import_run(mbpp, tmp_path / "x.jsonl", "mbpp", mbpp_splits=["test"], lineage=False)
+        mbpp_split_rows([], ["test"])
+    base = {"source": str(mbpp), "output": str(tmp_path / "x.jsonl")}
+    with pytest.raises(ConfigError, match=r"mbpp_split.*'test' may not be trained on"):
+        validate({**base, "format": "mbpp", "mbpp_split": "test"}, ImportConfig, source="r")
+    with pytest.raises(ConfigError, match="applies to format mbpp only"):
+        validate({**base, "mbpp_split": "train"}, ImportConfig, source="r")
 
 
 def policy(messages: list[dict[str, str]], n: int) -> list[str]:
@@ -121,8 +141,9 @@ def test_pairs_chosen_pass_rejected_fail_and_no_one_sided_pairs(
         tmp_path: Path, sandbox: LocalSandbox) -> None:
     prompts = write_jsonl(tmp_path / "rl.jsonl", rl_rows()[:2])
     with chat_server(policy) as (url, calls):
-        counts = pairs_run(prompts, tmp_path / "pairs.jsonl", PairsConfig(samples=4),
-                           EndpointSampler(url, "policy"), lineage=False, sandbox=sandbox)
+        config = PairsConfig(prompts=prompts, output=tmp_path / "pairs.jsonl", endpoint=url,
+                             endpoint_model="policy", samples=4)
+        counts = sample_preference_pairs(config, LineageRun(None), sandbox=sandbox)
     assert calls[0]["n"] == 4
     assert counts["pairs"] == 1 and counts["no_fail"] == 1 and counts["no_pass"] == 0
     (pair,) = read_rows(tmp_path / "pairs.jsonl", "preference")
@@ -142,24 +163,14 @@ def test_a_passing_reference_stands_in_for_chosen_only_when_asked(
     rows[1]["reference"] = PROBLEMS[1]["wrong"]  # a wrong reference is never chosen
     prompts = write_jsonl(tmp_path / "rl.jsonl", rows)
     with chat_server(always_wrong) as (url, _):
-        sampler = EndpointSampler(url, "policy")
+        base = {"prompts": prompts, "endpoint": url, "endpoint_model": "policy", "samples": 2}
         with pytest.raises(ConfigError, match="no prompt had both"):
-            pairs_run(prompts, tmp_path / "none.jsonl", PairsConfig(samples=2), sampler,
-                      lineage=False, sandbox=sandbox)
-        counts = pairs_run(prompts, tmp_path / "pairs.jsonl",
-                           PairsConfig(samples=2, reference_chosen=True), sampler,
-                           lineage=False, sandbox=sandbox)
+            sample_preference_pairs(PairsConfig(**base, output=tmp_path / "none.jsonl"),
+                                    LineageRun(None), sandbox=sandbox)
+        assert not (tmp_path / "none.jsonl").exists()
+        config = PairsConfig(**base, output=tmp_path / "pairs.jsonl", reference_chosen=True)
+        counts = sample_preference_pairs(config, LineageRun(None), sandbox=sandbox)
     assert counts["pairs"] == counts["reference_chosen"] == 1 and counts["no_pass"] == 1
     (pair,) = read_rows(tmp_path / "pairs.jsonl", "preference")
     assert PROBLEMS[0]["solution"].strip() in pair["chosen"]
     assert PROBLEMS[0]["wrong"].strip() in pair["rejected"]
-
-
-def test_cli_pairs_needs_one_source(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    prompts = write_jsonl(tmp_path / "rl.jsonl", rl_rows())
-    assert main(["posttrain", "data", "pairs", str(prompts), "-o", str(tmp_path / "p.jsonl"),
-                 "--no-lineage"]) == 2
-    assert "exactly one of --model" in capsys.readouterr().err
-    assert main(["posttrain", "data", "verl", str(prompts), "-o",
-                 str(tmp_path / "v.parquet")]) == 0
-    assert (tmp_path / "v.parquet").is_file()

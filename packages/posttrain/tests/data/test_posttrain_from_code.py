@@ -1,4 +1,4 @@
-"""Teacher-free instructions from curated code, the bundled MBPP source, several SFT files."""
+"""Teacher-free instructions from curated code, and the bundled MBPP source."""
 
 from __future__ import annotations
 
@@ -7,12 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from codekiln_core.cli.app import main
 from codekiln_core.errors import ConfigError
+from codekiln_core.lineage import LineageRun
 from codekiln_posttrain.chat.datasets import read_rows
-from codekiln_posttrain.data.from_code import FromCodeConfig, from_code_rows, function_tasks
-from codekiln_posttrain.data.runs import bundled_source, import_run
-from codekiln_posttrain.recipe import SftRecipe
+from codekiln_posttrain.data.from_code import (
+    FromCodeConfig,
+    from_code_rows,
+    function_tasks,
+    instructions_from_code,
+)
+from codekiln_posttrain.data.importing import ImportConfig, bundled_source, import_sft_set
 
 DOCUMENTED = '''\
 import math
@@ -48,14 +52,17 @@ def decorated(x):
 '''
 
 
+OPTIONS = FromCodeConfig(curated=Path("curated"), output=Path("sft.jsonl"))
+
+
 def test_function_tasks_keep_documented_public_functions() -> None:
-    tasks = function_tasks(DOCUMENTED, FromCodeConfig())
+    tasks = function_tasks(DOCUMENTED, OPTIONS)
     assert len(tasks) == 1
     prompt, answer = tasks[0]
     assert "def hypotenuse(a: float, b: float) -> float:" in prompt
     assert "never overflowing" in prompt
     assert answer.startswith("```python\ndef hypotenuse") and "math.sqrt" in answer
-    assert function_tasks("def broken(:\n", FromCodeConfig()) == []
+    assert function_tasks("def broken(:\n", OPTIONS) == []
 
 
 def test_rows_rank_by_score_dedup_and_limit() -> None:
@@ -64,40 +71,30 @@ def test_rows_rank_by_score_dedup_and_limit() -> None:
             {"id": "b", "language": "python", "content": other, "quality_score": 9.0},
             {"id": "c", "language": "python", "content": DOCUMENTED, "quality_score": 0.5},
             {"id": "d", "language": "rust", "content": DOCUMENTED, "quality_score": 10.0}]
-    out = from_code_rows(rows, FromCodeConfig())
+    out = from_code_rows(rows, OPTIONS)
     assert [r["messages"][0]["content"].count("leg_length") > 0 for r in out] == [True, False]
     assert len({r["id"] for r in out}) == 2  # the copy in file c is dropped
-    assert len(from_code_rows(rows, FromCodeConfig(limit=1))) == 1
+    assert len(from_code_rows(rows, OPTIONS.model_copy(update={"limit": 1}))) == 1
 
 
-def test_cli_from_code_writes_valid_sft_rows(tmp_path: Path) -> None:
+def test_from_code_writes_valid_sft_rows_or_says_what_to_loosen(tmp_path: Path) -> None:
     curated = tmp_path / "curated.jsonl"
     curated.write_text(json.dumps({"id": "x", "language": "python", "content": DOCUMENTED}) + "\n")
-    out = tmp_path / "sft.jsonl"
-    assert main(["posttrain", "data", "from-code", str(curated), "-o", str(out),
-                 "--no-lineage"]) == 0
-    assert len(read_rows(out, "sft")) == 1
-    assert main(["posttrain", "data", "from-code", str(curated), "-o", str(out),
-                 "--set", "min_doc_chars=1000", "--no-lineage"]) != 0
+    config = FromCodeConfig(curated=curated, output=tmp_path / "sft.jsonl")
+    assert instructions_from_code(config, LineageRun(None)) == {"files": 1, "rows": 1}
+    assert len(read_rows(config.output, "sft")) == 1
+    strict = config.model_copy(update={"min_doc_chars": 1000, "output": tmp_path / "no.jsonl"})
+    with pytest.raises(ConfigError, match="loosen them"):
+        instructions_from_code(strict, LineageRun(None))
+    assert not strict.output.exists()
 
 
 def test_bundled_mbpp_imports_the_train_split_only(tmp_path: Path) -> None:
     out = tmp_path / "mbpp.jsonl"
-    summary = import_run(Path("bundled:mbpp"), out, "mbpp", lineage=False)
+    summary = import_sft_set(ImportConfig(source="bundled:mbpp", output=out, format="mbpp"),
+                             LineageRun(None))
     rows = read_rows(out, "sft")
     assert summary["rows"] == len(rows) == 374  # task ids 601-974
     assert all(601 <= int(r["id"].split("-")[1]) <= 974 for r in rows)
     with pytest.raises(ConfigError, match="bundled:nope"):
-        bundled_source(Path("bundled:nope"))
-
-
-def test_sft_recipe_takes_one_path_or_several(tmp_path: Path) -> None:
-    base = {"model": "m", "output": str(tmp_path / "o")}
-    assert SftRecipe.model_validate({**base, "data": "a.jsonl"}).data == [Path("a.jsonl")]
-    both = SftRecipe.model_validate({**base, "data": ["a.jsonl", "b"]}).data
-    assert both == [Path("a.jsonl"), Path("b")]
-    first, second = tmp_path / "1.jsonl", tmp_path / "2.jsonl"
-    row = {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}
-    for path in (first, second):
-        path.write_text(json.dumps(row) + "\n")
-    assert len(read_rows([first, second], "sft")) == 2
+        bundled_source("bundled:nope")

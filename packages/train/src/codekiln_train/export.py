@@ -58,7 +58,8 @@ def export_hf(model: torch.nn.Module, *, tokenizer_dir: Path, out_dir: Path,
 
     config: Any = model.config
     unwrapped: Any = model
-    with atomic_dir(out_dir) as tmp:
+    weights = sum(t.numel() * t.element_size() for t in state.values())
+    with atomic_dir(out_dir, expected_bytes=weights) as tmp:
         config.bos_token_id, config.eos_token_id = bos_token_id, eos_token_id
         if pad_token_id is not None:
             config.pad_token_id = pad_token_id

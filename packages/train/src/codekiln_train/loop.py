@@ -58,6 +58,7 @@ class LoopConfig:
     checkpoint: CheckpointSettings  # checkpoint every N steps and at the end; keep the last K
     seed: int                       # seeds python/numpy/torch before the first step
     peak_flops: float | None = None  # per-device peak FLOP/s for MFU; None: table/measured
+    log_loss_metrics: bool = False  # log the loss function's own metrics at every logged step
 
 
 @dataclass
@@ -104,6 +105,25 @@ def _mean_over_ranks(value: torch.Tensor, engine: Engine) -> float:
         dist.all_reduce(value)
         value /= engine.world_size
     return float(value)
+
+
+def step_metrics(parts: list[dict[str, float]], engine: Engine) -> dict[str, float]:
+    """The loss function's metrics of one step, over its micro-batches and every rank:
+    counts (keys ending in ``_tokens``) summed, the rest averaged. Summed micro-batch by
+    micro-batch, then over ranks, so one rank accumulating k micro-batches reports what k
+    ranks report."""
+    import torch
+
+    keys = sorted(parts[0]) if parts else []
+    totals = torch.tensor([sum(part[key] for part in parts) for key in keys],
+                          dtype=torch.float64)
+    if engine.world_size > 1 and keys:
+        import torch.distributed as dist
+
+        dist.all_reduce(totals)
+    count = len(parts) * engine.world_size
+    return {key: float(value) if key.endswith("_tokens") else float(value) / count
+            for key, value in zip(keys, totals.tolist(), strict=True)}
 
 
 def evaluate(engine: Engine, loss_fn: LossFn,
@@ -153,11 +173,13 @@ def train(*, engine: Engine, batches: BatchSource, loss_fn: LossFn, loop: LoopCo
         while step < loop.total_steps:
             begin = time.perf_counter()
             loss_sum = torch.zeros((), dtype=torch.float32)
+            parts: list[dict[str, float]] = []
             for _ in range(engine.gradient_accumulation_steps):
                 batch = _to_device(batches.next_batch(), engine.device)
-                loss, _ = loss_fn(engine.wrapped, batch)
+                loss, extra = loss_fn(engine.wrapped, batch)
                 engine.backward(loss)
                 loss_sum += loss.detach().float().cpu()
+                parts.append(extra)
             stats = engine.step()
             step += 1
             tokens += tokens_per_step
@@ -177,6 +199,8 @@ def train(*, engine: Engine, batches: BatchSource, loss_fn: LossFn, loop: LoopCo
                        "step_time_s": window_time / max(1, loop.log.every_steps),
                        "mfu": mfu(per_device, flops_per_token, peak),
                        "memory_gb": memory_gb(engine.device.type)}
+                if loop.log_loss_metrics:
+                    row.update(step_metrics(parts, engine))
                 window_tokens, window_time = 0, 0.0
             eval_every = loop.log.eval_every_steps  # None: only at the end (the recipe says)
             if validation is not None and (step == loop.total_steps
@@ -217,6 +241,7 @@ def _resume(engine: Engine, batches: BatchSource, root: Path, log: MetricsLog,
     remove_stale_temps(root)
     latest = ckpt.latest_checkpoint(root)
     if latest is None:
+        log.truncate_after(step_offset)  # killed before its first checkpoint: redone from 0
         return None
     state = engine.load(latest)
     batches.load_state_dict(state["batches"])

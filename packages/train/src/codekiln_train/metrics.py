@@ -121,13 +121,14 @@ class MetricsLog:
     rows: list[dict[str, Any]] = field(default_factory=list)
 
     def truncate_after(self, step: int) -> None:
+        """Keep the rows up to ``step`` (a torn last line goes too), one per line."""
         if self.path is None or not self.path.is_file():
             return
         from codekiln_core.fsio import atomic_write_text
 
-        kept = [line for line in self.path.read_text(encoding="utf-8").splitlines()
-                if line.strip() and json.loads(line)["step"] <= step]
-        atomic_write_text(self.path, "".join(f"{line}\n" for line in kept))
+        kept = [row for row in read_metrics(self.path) if row["step"] <= step]
+        atomic_write_text(self.path, "".join(json.dumps(row, sort_keys=True) + "\n"
+                                             for row in kept))
 
     def append(self, row: dict[str, Any]) -> None:
         self.rows.append(row)
@@ -141,5 +142,22 @@ class MetricsLog:
 
 
 def read_metrics(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip()]
+    """The rows of ``metrics.jsonl``. A last line cut short (what ``kill -9`` mid-write
+    leaves) is not a row and is dropped; a bad line before it is a one-line error."""
+    lines = [(number, line) for number, line in enumerate(
+        path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1)
+        if line.strip()]
+    rows: list[dict[str, Any]] = []
+    for number, line in lines:
+        try:
+            row = json.loads(line)
+        except ValueError:
+            row = None
+        if isinstance(row, dict) and "step" in row:
+            rows.append(row)
+        elif number != lines[-1][0]:
+            from codekiln_core.errors import ConfigError
+
+            raise ConfigError(f"{path}:{number} is not a metrics row ({line[:40]!r}); delete "
+                              "that line (the rows after it are intact) and rerun")
+    return rows

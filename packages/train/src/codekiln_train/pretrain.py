@@ -218,6 +218,13 @@ def stage_model(recipe: PretrainRecipe, plan: StagePlan, plans: list[StagePlan])
                           "rerun with --resume to finish the previous stage first")
     model = AutoModelForCausalLM.from_pretrained(
         str(previous), dtype=torch.float32, attn_implementation=recipe.model.attn_implementation)
+    assert plan.info is not None
+    rows = model.get_input_embeddings().num_embeddings
+    if rows < plan.info.vocab_size:
+        raise ConfigError(f"stage {plan.name} starts from {previous}, whose embedding has "
+                          f"{rows} rows, but its shards' vocab_size is {plan.info.vocab_size} "
+                          "(replaced after that stage finished?); restore it, or train again "
+                          "into a new output (--set output=...)")
     model.config.use_cache = False
     model.config.max_position_embeddings = cfg.max_position_embeddings
     set_rope_theta(model, cfg.rope_theta)

@@ -30,6 +30,12 @@ class ShardSetRef(RecipeModel):
                                       "(weights are normalised; 0 leaves it out)")
     name: str | None = Field(default=None, description="name in logs and lineage (default: "
                                                        "the directory name)")
+    verify: Literal["contents", "sizes"] = Field(
+        default="contents", description="contents: check each file's size and sha256 against "
+        "the manifest, and token ids against its vocabulary, before the first step (read once, "
+        "then cached under $CODEKILN_CACHE_DIR or ~/.cache/codekiln: a re-open costs a stat per "
+        "file); sizes: sizes only, for sets too large to read at start (token ids are then "
+        "checked as sequences are read)")
 
 
 class ScheduleConfig(RecipeModel):

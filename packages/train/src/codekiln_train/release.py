@@ -35,6 +35,7 @@ def release(ref: str, output: Path, run: LineageRun, *, push_to_hub: str | None 
     """Download ``models:/NAME/N`` into ``output`` (atomically); optionally upload it."""
     if not ref.startswith("models:/"):
         raise ConfigError(f"{ref!r}: expected a registered model, models:/NAME/VERSION")
+    from codekiln_core.disk import tree_bytes
     from codekiln_core.fsio import atomic_dir
     from codekiln_core.lineage.models import download_model
     from codekiln_core.lineage.refs import MARKER_NAME
@@ -42,7 +43,7 @@ def release(ref: str, output: Path, run: LineageRun, *, push_to_hub: str | None 
     with tempfile.TemporaryDirectory(dir=output.parent if output.parent.exists()
                                      else None) as tmp:
         source = model_directory(download_model(ref, Path(tmp) / "model"))
-        with atomic_dir(output) as staged:
+        with atomic_dir(output, expected_bytes=tree_bytes(source)) as staged:
             for item in source.iterdir():
                 if item.name == MARKER_NAME:
                     continue  # the run that made it; the release gets its own marker

@@ -50,10 +50,11 @@ def _one_thread() -> None:
 
 @pytest.fixture
 def make_recipe(tiny_shards: Any, tmp_path: Path) -> Any:
-    """``make_recipe(name, **tiny_recipe_kwargs) -> recipe file``; output under tmp_path/name."""
+    """``make_recipe(name, shards=None, **tiny_recipe_kwargs) -> recipe file``; output under
+    tmp_path/name; ``shards`` replaces the session's (an object with the same paths)."""
 
-    def make(name: str, **kwargs: Any) -> Path:
-        recipe = tiny_recipe(tiny_shards, tmp_path / name, **kwargs)
+    def make(name: str, shards: Any = None, **kwargs: Any) -> Path:
+        recipe = tiny_recipe(shards or tiny_shards, tmp_path / name, **kwargs)
         return write_recipe(tmp_path / f"{name}.yaml", recipe)
 
     return make

@@ -71,6 +71,8 @@ def test_kill_9_then_resume_matches_uninterrupted_bit_for_bit(make_recipe: Any,
     root = killed_out / "stages" / "01-regular" / "checkpoints"
     saved = [step for step, _ in complete_checkpoints(root)]
     assert saved and max(saved) < STEPS, saved  # it died between checkpoints
+    with (killed_out / "metrics.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write('{"grad_norm": 0.41, "loss": 6.')  # a kill mid-write tears the last row
 
     resumed = subprocess.run(_cli(killed, "--resume"), env=_env(), capture_output=True,
                              text=True, timeout=600)

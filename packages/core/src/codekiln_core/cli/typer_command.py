@@ -77,7 +77,7 @@ def request_from(command: Command[Any], flags: list[FieldFlag],
     request.overrides += list(values.get("sets") or []) + late
     for index, flag in enumerate(flags):
         value = values.get(f"field_{index}")
-        if value is not None and value != []:
+        if value is not None and value not in ([], ()):
             request.overrides.append(f"{flag.key}={json.dumps(value)}")
     if inputs:
         assert command.inputs is not None
@@ -95,7 +95,7 @@ def request_from(command: Command[Any], flags: list[FieldFlag],
 
 
 def _apply_alias(alias: Alias, value: Any, request: Request) -> list[str]:
-    if value is None or value is False or value == []:
+    if value is None or value is False or value in ([], ()):
         return []
     hint = f"; {alias.hint}" if alias.hint else ""
     print(f"codekiln: {alias.names[0]} is deprecated and will be removed in the next "
@@ -147,7 +147,7 @@ def _positional(command: Command[Any]) -> inspect.Parameter:
 def _field_param(index: int, flag: FieldFlag, short: str | None) -> inspect.Parameter:
     names = [flag.flag, *([short] if short else [])]
     if flag.is_bool:
-        names = [f"{flag.flag}/--no-{flag.flag[2:]}"]
+        names = [f"{flag.flag}/--no-{flag.flag[2:]}", *([short] if short else [])]
         return _param(f"field_{index}", bool | None, typer.Option(*names, help=flag.help,
                                                                   show_default=False))
     kind = list[str] | None if flag.many else str | None
@@ -201,3 +201,15 @@ def rerun_argv(command: Command[Any], request: Request, *more: str) -> list[str]
     if not request.lineage:
         argv.append("--no-lineage")
     return argv
+
+
+def parse_command_line(command: Command[Any], words: list[str]) -> Request:
+    """The request ``codekiln <command> WORDS...`` makes, parsed exactly as the CLI does
+    (a pipeline step's command line, checked without running it)."""
+    import typer.main
+
+    flags = list(field_flags(command.recipe, command.flags, _skipped_keys(command)))
+    app = typer.Typer()
+    app.command()(typer_function(command))
+    context = typer.main.get_command(app).make_context(command.name, list(words))
+    return request_from(command, flags, dict(context.params))

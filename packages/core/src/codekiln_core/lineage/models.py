@@ -49,15 +49,14 @@ def _model_dirs(root: Path) -> list[Path]:
 
 
 def _fetch(uri: str, dest: Path) -> None:
-    from codekiln_core.lineage.store import quiet_mlflow, tracking_uri
-
-    quiet_mlflow()
-    import mlflow
+    from codekiln_core.lineage.store import connect, tracking_uri
 
     store = tracking_uri()
-    mlflow.set_tracking_uri(store)
     with atomic_dir(dest) as staged:
         try:
+            connect(create=False)  # the fluent download below reads the store it points at
+            import mlflow
+
             mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(staged))
         except Exception as exc:
             raise ConfigError(f"{uri}: cannot download it from the MLflow store {store} "

@@ -1,8 +1,17 @@
-"""Where lineage lives: an embedded SQLite store by default, any MLflow server on request."""
+"""Where lineage lives: an embedded SQLite store by default, any MLflow server on request.
+
+:func:`connect` is the one way in: it creates and migrates a fresh SQLite file under a file
+lock, because MLflow's own first-use migration breaks when several processes (parallel
+commands, training ranks) open a store that does not exist yet.
+"""
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,14 +68,13 @@ def connect(*, create: bool = True) -> tuple[MlflowClient, str]:
     """An MLflow client on the configured store and the id of the codekiln experiment.
 
     With ``create=False`` (readers such as ``lineage show``) a missing store or experiment is a
-    one-line :class:`LineageError` saying nothing was recorded, and nothing is created.
+    one-line :class:`LineageError` saying nothing was recorded, and nothing is created. Also
+    makes the store mlflow's current tracking URI, for the fluent API.
     """
     if not create and not store_exists():
         raise _nothing_recorded()
     quiet_mlflow()
     uri = tracking_uri()
-    if uri.startswith("sqlite:///"):
-        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     from codekiln_core.extras import require
 
     require("mlflow", "lineage (the MLflow store)")
@@ -74,19 +82,60 @@ def connect(*, create: bool = True) -> tuple[MlflowClient, str]:
     from mlflow import MlflowClient
 
     mlflow.set_tracking_uri(uri)
-    client = MlflowClient(tracking_uri=uri)
-    experiment = client.get_experiment_by_name(EXPERIMENT_NAME)
-    if experiment is None and not create:
-        raise _nothing_recorded()
-    if experiment is not None:
-        if EXPERIMENT_KIND_TAG not in experiment.tags:  # stores made before the tag existed
-            client.set_experiment_tag(experiment.experiment_id, EXPERIMENT_KIND_TAG,
-                                      EXPERIMENT_KIND)
-        return client, experiment.experiment_id
+    with creation_lock():
+        # The client's first store access creates and migrates a fresh SQLite file.
+        client = MlflowClient(tracking_uri=uri)
+        experiment = client.get_experiment_by_name(EXPERIMENT_NAME)
+        if experiment is None:
+            if not create:
+                raise _nothing_recorded()
+            return client, _create_experiment(client, uri)
+    if EXPERIMENT_KIND_TAG not in experiment.tags:  # stores made before the tag existed
+        client.set_experiment_tag(experiment.experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND)
+    return client, experiment.experiment_id
+
+
+@contextmanager
+def creation_lock() -> Iterator[None]:
+    """Hold an exclusive lock beside a local SQLite store (``mlflow.db.lock``); else nothing.
+
+    A server (or any non-file store) serialises its own writes, so only files need it.
+    """
+    path = local_store_path()
+    if path is None:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        handle = open(path.with_name(f"{path.name}.lock"), "a+b")  # noqa: SIM115
+    except OSError as exc:
+        if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS) or not path.is_file():
+            raise
+        yield  # a store we may only read (a read-only copy): there is nothing to create
+        return
+    with handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _create_experiment(client: MlflowClient, uri: str) -> str:
+    """Create the codekiln experiment; another process creating it first is not an error."""
+    from mlflow.exceptions import MlflowException
+
     artifacts = None if uri.startswith(("http://", "https://", "databricks")) else artifact_root()
-    experiment_id = client.create_experiment(EXPERIMENT_NAME, artifact_location=artifacts,
-                                             tags={EXPERIMENT_KIND_TAG: EXPERIMENT_KIND})
-    return client, experiment_id
+    try:
+        return str(client.create_experiment(EXPERIMENT_NAME, artifact_location=artifacts,
+                                            tags={EXPERIMENT_KIND_TAG: EXPERIMENT_KIND}))
+    except MlflowException as exc:
+        if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+            raise
+        existing = client.get_experiment_by_name(EXPERIMENT_NAME)
+        if existing is None:
+            raise
+        return str(existing.experiment_id)
 
 
 def _nothing_recorded() -> LineageError:

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codekiln_core.errors import CodekilnError
-from codekiln_core.lineage.store import artifact_root, quiet_mlflow, tracking_uri
+from codekiln_core.lineage.store import (
+    artifact_root,
+    connect,
+    local_store_path,
+    quiet_mlflow,
+    tracking_uri,
+)
 
 HOST = "127.0.0.1"
 
@@ -59,41 +65,46 @@ def _group_alive(pgid: int) -> bool:
 
 
 def start_ui(port: int, *, ready_timeout_s: float = 120.0, log: Path | None = None) -> UiServer:
-    """Start ``mlflow ui`` and wait until ``/health`` answers."""
-    quiet_mlflow()
+    """Start ``mlflow ui`` over the codekiln store and wait until ``/health`` answers."""
     uri = tracking_uri()
-    if uri.startswith("sqlite:///"):
-        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    if local_store_path() is not None:  # created or migrated under the lock, not by the
+        connect()                        # server racing commands that start at the same time
+    return start_mlflow(["ui", "--backend-store-uri", uri, "--default-artifact-root",
+                         artifact_root()], port, ready_timeout_s=ready_timeout_s, log=log)
+
+
+def start_mlflow(arguments: list[str], port: int, *, ready_timeout_s: float = 120.0,
+                 log: Path | None = None) -> UiServer:
+    """Start ``mlflow ARGUMENTS`` (``ui`` or ``server``) on 127.0.0.1:``port`` with one
+    worker, in its own process group, and wait until ``/health`` answers."""
+    quiet_mlflow()
     env = dict(os.environ, MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false")
-    command = [
-        sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri,
-        "--default-artifact-root", artifact_root(), "--host", HOST, "--port", str(port),
-        "--workers", "1",
-    ]
+    command = [sys.executable, "-m", "mlflow", *arguments, "--host", HOST, "--port", str(port),
+               "--workers", "1"]
     sink = log.open("wb") if log else subprocess.DEVNULL
     process = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT,
                                start_new_session=True)
     server = UiServer(process, f"http://{HOST}:{port}")
     try:
-        _wait_healthy(server, port, ready_timeout_s)
+        _wait_healthy(server, f"mlflow {arguments[0]}", port, ready_timeout_s)
     except BaseException:  # a timeout, an exit, or a stop signal while starting
         server.stop()
         raise
     return server
 
 
-def _wait_healthy(server: UiServer, port: int, ready_timeout_s: float) -> None:
+def _wait_healthy(server: UiServer, name: str, port: int, ready_timeout_s: float) -> None:
     deadline = time.monotonic() + ready_timeout_s
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise CodekilnError(
-                f"mlflow ui exited with {server.process.returncode} on port {port}; is the "
+                f"{name} exited with {server.process.returncode} on port {port}; is the "
                 f"port free? try --port {port + 1}"
             )
         if _healthy(server.url):
             return
         time.sleep(0.5)
-    raise CodekilnError(f"mlflow ui did not answer on {server.url} within {ready_timeout_s:.0f}s")
+    raise CodekilnError(f"{name} did not answer on {server.url} within {ready_timeout_s:.0f}s")
 
 
 def _healthy(url: str) -> bool:

@@ -69,16 +69,20 @@ class StepConfig(RecipeModel):
         return self.spec.resumable
 
 
+#: Option names of codekiln 0.1 whose recipe key is spelled differently.
+OLD_FLAGS = {"register": "register_as", "k": "ks", "serve_arg": "serve_args",
+             "metric": "metrics"}
+
+
 def upgrade_step(data: dict[str, Any]) -> dict[str, Any]:
-    """Read a step written for codekiln 0.1 (``options``, ``args``, ``kind: command``,
+    """Read a step written for codekiln 0.1 (``options``, ``kind: command``,
     ``output_flag``, ``recipe_as``, ``resumes``), saying once per key what to write now."""
     data = dict(data)
     name = data.get("name", "?")
     if "options" in data:
         _deprecated(name, "options", "write them under set: (recipe keys)")
-        options = dict(data.pop("options") or {})
-        if "register" in options:  # --register NAME sets the recipe's register_as
-            options["register_as"] = options.pop("register")
+        options = {OLD_FLAGS.get(key, key): value
+                   for key, value in dict(data.pop("options") or {}).items()}
         data["set"] = {**options, **dict(data.get("set") or {})}
     if data.get("kind") == "command" and "command" in data:
         _deprecated(name, "kind: command", "name the command as the kind, e.g. "
@@ -195,7 +199,7 @@ def step_strings(step: StepConfig) -> list[tuple[str, str]]:
             for i, v in enumerate(value):
                 walk(f"{key}.{i}", v)
 
-    for field in ("recipe", "config", "set", "inputs", "output", "env"):
+    for field in ("recipe", "config", "inputs", "set", "output", "env"):
         walk(field, getattr(step, field))
     return found
 

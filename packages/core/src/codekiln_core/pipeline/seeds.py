@@ -27,7 +27,7 @@ from codekiln_core.pipeline.recipe import (
 )
 
 SEED = re.compile(r"\$\{seed\}")
-_FIELDS = ("recipe", "config", "set", "inputs", "options", "args", "output", "env")
+_FIELDS = ("recipe", "config", "inputs", "set", "output", "env")
 
 
 def copy_name(name: str, seed: int) -> str:

@@ -1,6 +1,8 @@
-"""``codekiln curate`` sub-commands, one module each, each with ``register(app)``.
+"""``codekiln curate`` commands, one module each, each defining ``COMMAND`` (nested groups
+are subpackages defining ``GROUP``). Modules stay light to import (``codekiln --help``
+loads them): the work lives in the domain modules, imported inside the work functions."""
 
-Mounted by ``codekiln_core.cli.commands.mount_modules``, so a new command never edits a
-shared file. Modules must stay light to import (``codekiln --help`` loads them): heavy
-imports go inside the command functions.
-"""
+from codekiln_core.cli.contract import Group
+
+GROUP = Group("curate", "Curate raw code into deduplicated, syntax-checked, decontaminated "
+              "training data; label, score, tokenize and pack it.")

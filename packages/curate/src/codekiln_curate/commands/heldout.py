@@ -1,40 +1,47 @@
-"""``codekiln curate heldout``: a validation set checked to share no n-gram with training."""
+"""``codekiln curate heldout [DATASET]... --against CORPUS --output DIR``: a validation set
+(MBPP's non-test solutions by default) checked to share no n-gram with the training
+corpora."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING
 
-import typer
+from codekiln_core.cli.contract import Command, Outcome
+from codekiln_core.cli.invoke import Invocation
+from codekiln_curate.heldout import HeldoutRecipe
 
-from codekiln_core.cli.options import NoLineage, echo_run
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from codekiln_core.lineage import InputRef
 
 
-def register(app: typer.Typer) -> None:
-    app.command("heldout")(heldout_command)
-
-
-def heldout_command(
-    output: Annotated[Path, typer.Option("--output", "-o", help="output directory")],
-    datasets: Annotated[list[Path] | None, typer.Argument(
-        help="extra held-out datasets (JSONL/Parquet/files), added to the MBPP solutions")
-    ] = None,
-    against: Annotated[list[Path] | None, typer.Option(
-        "--against", help="training corpora the set must not overlap (repeatable)")] = None,
-    mbpp_split: Annotated[str, typer.Option(
-        "--mbpp-split", help="MBPP splits to include, comma-separated (prompt, validation, "
-        "train; never test); empty: none")] = "prompt,validation,train",
-    ngram: Annotated[int, typer.Option(help="word n-gram length of the overlap check")] = 10,
-    no_lineage: NoLineage = False,
-) -> None:
+def heldout(invocation: Invocation[HeldoutRecipe]) -> Outcome:
     """Write OUTPUT/data/heldout.jsonl; documents overlapping --against go to dropped/."""
     from codekiln_curate.heldout import build_heldout
 
-    splits = [s.strip() for s in mbpp_split.split(",") if s.strip()]
-    result = build_heldout(output, splits=splits, datasets=list(datasets or []),
-                           against=list(against or []), ngram=ngram, lineage=not no_lineage)
-    typer.echo(f"held-out: {result.kept} documents ({result.chars} characters) in "
+    result = build_heldout(invocation.recipe, invocation.run)
+    ngram = invocation.recipe.ngram
+    return Outcome(
+        metrics={"documents": result.kept, "dropped_overlap": result.dropped,
+                 "scanned": result.scanned, "chars": result.chars},
+        lines=[f"held-out: {result.kept} documents ({result.chars} characters) in "
                f"{result.out_dir / 'data'}; {result.dropped} dropped for sharing a "
-               f"{ngram}-gram with {result.scanned} training documents")
-    typer.echo(f"output: {result.out_dir}")
-    echo_run(result.run_id)
+               f"{ngram}-gram with {result.scanned} training documents",
+               f"output: {result.out_dir}"])
+
+
+def datasets_and_corpora(recipe: HeldoutRecipe) -> Iterator[InputRef]:
+    from codekiln_curate.lineage_inputs import named_inputs
+
+    return named_inputs(*[("datasets", path, None) for path in recipe.datasets],
+                        *[("against", path, None) for path in recipe.against])
+
+
+COMMAND = Command(
+    name="curate.heldout", recipe=HeldoutRecipe, work=heldout,
+    help="Write a held-out set (MBPP's non-test solutions and DATASET...) that shares no "
+         "n-gram with the --against corpora.",
+    inputs="datasets", resumable=False, step="heldout",
+    key_metrics=("documents", "dropped_overlap", "scanned"),
+    lineage_inputs=datasets_and_corpora)

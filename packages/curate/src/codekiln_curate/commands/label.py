@@ -1,40 +1,53 @@
-"""``codekiln curate label``: rate sampled files with a teacher model (see docs/labeling.md)."""
+"""``codekiln curate label [RECIPE] DATASET --output DIR``: rate a per-language sample of
+DATASET 0-10 with a teacher model (docs/labeling.md); ``--resume`` reuses the answers the
+request cache in the output already holds."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
+from typing import Any
 
-import typer
-
-from codekiln_core.cli.options import NoLineage, Overrides, echo_run
-
-
-def register(app: typer.Typer) -> None:
-    app.command("label")(label_command)
+from codekiln_core.cli.contract import RECIPE, Alias, Command, Outcome
+from codekiln_core.cli.invoke import Invocation
+from codekiln_curate.label.recipe import LabelRecipe
 
 
-def label_command(
-    dataset: Annotated[Path, typer.Argument(
-        help="curated dataset (output dir of `curate run`), a Parquet file, or a source dir")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="output directory")],
-    recipe: Annotated[Path | None, typer.Option(
-        "--recipe", help="label recipe YAML (teacher, sampling, cache)")] = None,
-    overrides: Overrides = None,
-    no_lineage: NoLineage = False,
-) -> None:
-    """Label a per-language sample of DATASET 0-10 with the Seed-Coder rubric."""
-    from codekiln_curate.label.recipe import load_label_recipe
-    from codekiln_curate.label.run import run_labeling
+def label(invocation: Invocation[LabelRecipe]) -> Outcome:
+    import sys
 
-    parsed = load_label_recipe(recipe, list(overrides or []))
-    note = parsed.sampling.precedence_note()
+    from codekiln_curate.label.label_dataset import label_dataset
+
+    recipe = invocation.recipe
+    note = recipe.sampling.precedence_note()
     if note:
-        typer.echo(f"note: {note}", err=True)
-    result = run_labeling(dataset, output, parsed, lineage=not no_lineage, recipe_file=recipe)
+        print(f"note: {note}", file=sys.stderr)
+    result = label_dataset(recipe, invocation.run)
     stats = result.stats
-    typer.echo(f"labeled {stats['labeled']} of {stats['sampled']} sampled files "
+    return Outcome(
+        metrics={k: stats[k] for k in ("labeled", "unparsable", "mean_score", "sampled",
+                                       "failed", "requests", "cache_hits")},
+        table=per_language_table(stats),
+        lines=[f"labeled {stats['labeled']} of {stats['sampled']} sampled files "
                f"({stats['unparsable']} unparsable, {stats['failed']} failed; "
-               f"{stats['requests']} requests, {stats['cache_hits']} cache hits)")
-    typer.echo(f"labels: {result.labels}")
-    echo_run(result.run_id)
+               f"{stats['requests']} requests, {stats['cache_hits']} cache hits)",
+               f"labels: {result.labels}"])
+
+
+def per_language_table(stats: dict[str, Any]) -> Any:
+    """Sampled, labeled and unparsable files per language, and the mean score."""
+    from rich.table import Table
+
+    table = Table(title=f"labels: mean score {stats['mean_score']} ({stats['teacher']})")
+    for column in ("language", "sampled", "labeled", "unparsable"):
+        table.add_column(column, justify="left" if column == "language" else "right")
+    for lang, sampled in stats["sampled_per_language"].items():
+        table.add_row(lang, str(sampled), str(stats["labeled_per_language"].get(lang, 0)),
+                      str(stats["unparsable_per_language"].get(lang, 0)))
+    return table
+
+
+COMMAND = Command(
+    name="curate.label", recipe=LabelRecipe, work=label,
+    help="Label a per-language sample of DATASET 0-10 with a teacher (the Seed-Coder rubric).",
+    inputs="dataset", step="label", key_metrics=("labeled", "unparsable", "mean_score"),
+    aliases=(Alias(("--recipe",), RECIPE, hint="pass the recipe YAML as the first argument: "
+                   "codekiln curate label RECIPE DATASET"),))

@@ -1,4 +1,5 @@
-"""``codekiln curate report``: the summary table of a finished run."""
+"""``codekiln curate report TARGET``: the summary table of a finished run (it inspects, so it
+is outside the work contract)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,13 @@ from typing import Annotated, Any
 
 import typer
 
-
-def register(app: typer.Typer) -> None:
-    app.command("report")(report_command)
+from codekiln_core.cli.contract import CliCommand
 
 
 def report_command(
     target: Annotated[str, typer.Argument(help="an output directory or an MLflow run id")],
 ) -> None:
-    """Print the summary table of a finished run."""
+    """Print the summary table of a finished `codekiln curate run`."""
     from codekiln_core.cli.console import table_console
     from codekiln_curate.console import print_summary
 
@@ -38,3 +37,7 @@ def load_summary(target: str) -> dict[str, Any]:
     from codekiln_curate.console import summary_from_run
 
     return summary_from_run(target)
+
+
+COMMAND = CliCommand("curate.report", report_command,
+                     help="Print the summary table of a finished `codekiln curate run`.")

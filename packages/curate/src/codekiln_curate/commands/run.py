@@ -1,53 +1,52 @@
-"""``codekiln curate run``: run a recipe (read, filter, dedup, write, report); resumable."""
+"""``codekiln curate run [RECIPE] --output DIR``: read, filter, dedup, write Parquet and a
+report; ``--resume`` continues a killed run from its finished shards."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-import typer
+from codekiln_core.cli.contract import Command, Outcome
+from codekiln_core.cli.invoke import Invocation
+from codekiln_curate.recipe import CurateRecipe, load_resolved_recipe
 
-from codekiln_core.cli.options import NoLineage, Overrides, echo_run
+if TYPE_CHECKING:
+    from codekiln_core.lineage import InputRef
 
 
-def register(app: typer.Typer) -> None:
-    app.command("run")(run_command)
-
-
-def run_command(
-    recipe: Annotated[Path | None, typer.Argument(
-        help="recipe YAML; omitted: the embedded default (stdlib + this git repo)")] = None,
-    overrides: Overrides = None,
-    workers: Annotated[int | None, typer.Option("--workers", "-w",
-                                                help="worker processes")] = None,
-    executor: Annotated[str | None, typer.Option("--executor", help="local or ray")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o",
-                                                help="output directory")] = None,
-    no_lineage: NoLineage = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bars")] = False,
-) -> None:
-    """Run RECIPE: read, filter, dedup, write Parquet + report; resumes an interrupted run."""
-    from codekiln_curate.recipe import load_curate_recipe, recipe_source
-
-    sets = list(overrides or [])
-    if workers is not None:
-        sets.append(f"workers={workers}")
-    if executor is not None:
-        sets.append(f"executor={executor}")
-    if output is not None:
-        sets.append(f"output={output}")
-    parsed = load_curate_recipe(recipe, sets)
+def curate(invocation: Invocation[CurateRecipe]) -> Outcome:
+    """Run the recipe with progress bars on stderr; the summary tables close it."""
     from rich.console import Console
 
-    from codekiln_core.cli.console import table_console
-    from codekiln_curate.console import print_summary, progress_bars
-    from codekiln_curate.engine.driver import run_curation
+    from codekiln_curate.console import progress_bars, summary_tables
+    from codekiln_curate.engine.curation import curation_metrics, run_curation
+    from codekiln_curate.recipe import recipe_source
 
-    console = Console(stderr=True)
-    with progress_bars(console, enabled=not quiet) as progress:
-        result = run_curation(parsed, lineage=not no_lineage, progress=progress,
-                              recipe_file=recipe_source(recipe))
-    print_summary(table_console(), result.summary)
-    typer.echo(f"output: {result.out_dir}")
-    typer.echo(f"report: {result.out_dir / 'report.md'}")
-    echo_run(result.run_id)
+    recipe = invocation.recipe
+    if invocation.recipe_file is None:  # the embedded default, as written, is the recipe
+        default = recipe_source(None)
+        if default is not None:
+            invocation.run.log_artifact(default, "recipe")
+    with progress_bars(Console(stderr=True), enabled=not recipe.quiet) as progress:
+        result = run_curation(recipe, invocation.run, progress=progress)
+    return Outcome(metrics=curation_metrics(result.summary),
+                   table=summary_tables(result.summary),
+                   lines=[f"output: {result.out_dir}", f"report: {result.out_dir / 'report.md'}"])
+
+
+def input_datasets(recipe: CurateRecipe) -> Iterator[InputRef]:
+    """Every input, checked to exist now; digested only when lineage records them."""
+    from codekiln_curate.engine.inputs import existing_input_path
+    from codekiln_curate.lineage_inputs import named_inputs
+
+    return named_inputs(*[(f"inputs[{i}].path", existing_input_path(i, spec, recipe.source),
+                           spec.name) for i, spec in enumerate(recipe.inputs)])
+
+
+COMMAND = Command(
+    name="curate.run", recipe=CurateRecipe, work=curate,
+    help="Run RECIPE (default: the embedded one, stdlib + this git repo): read, filter, "
+         "dedup, write Parquet and a report.",
+    step="curate", key_metrics=("docs_in", "docs_kept", "bytes_kept"),
+    short={"workers": "-w", "quiet": "-q"},
+    load=load_resolved_recipe, lineage_inputs=input_datasets)

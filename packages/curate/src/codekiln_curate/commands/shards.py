@@ -1,68 +1,47 @@
-"""``codekiln curate shards``: tokenize, FIM and pack datasets into memory-mappable shards."""
+"""``codekiln curate shards DATASET... --tokenizer DIR --output DIR``: tokenize, FIM and
+pack datasets into memory-mappable shards; ``--resume`` continues after the last finished
+shard."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING
 
-import typer
+from codekiln_core.cli.contract import Command, Outcome
+from codekiln_core.cli.invoke import Invocation
+from codekiln_curate.tokens.recipes import ShardsRecipe
 
-from codekiln_core.cli.options import NoLineage, echo_run
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
-
-def _parse_mix(values: list[str]) -> dict[str, float]:
-    from codekiln_core.errors import ConfigError
-
-    mix: dict[str, float] = {}
-    for value in values:
-        name, _, weight = value.partition("=")
-        try:
-            mix[name] = float(weight)
-        except ValueError:
-            raise ConfigError(f"--mix {value!r} is not NAME=WEIGHT (e.g. --mix stdlib=0.5)"
-                              ) from None
-    return mix
+    from codekiln_core.lineage import InputRef
 
 
-def shards_command(
-    datasets: Annotated[list[str], typer.Argument(
-        help="datasets: PATH or NAME=PATH (curate output dir, Parquet/JSONL, or files)")],
-    tokenizer: Annotated[Path, typer.Option("--tokenizer", help="tokenizer directory")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="shards directory")],
-    seq_len: Annotated[int, typer.Option("--seq-len", help="tokens per sequence")] = 8192,
-    fim_rate: Annotated[float, typer.Option(
-        "--fim-rate", help="share of documents turned into FIM (0.5 regular, 0.1 continued)"
-    )] = 0.5,
-    fim_mode: Annotated[str, typer.Option("--fim-mode", help="spm or psm")] = "spm",
-    seed: Annotated[int, typer.Option("--seed", help="seed of FIM and mixture sampling")] = 0,
-    mix: Annotated[list[str] | None, typer.Option(
-        "--mix", help="NAME=WEIGHT: repeat (integer part) / sample (fraction) a dataset")
-    ] = None,
-    sequences_per_shard: Annotated[int, typer.Option(
-        "--sequences-per-shard", help="sequences in each shard file")] = 2048,
-    no_lineage: NoLineage = False,
-) -> None:
-    """Write OUTPUT/shard-*.bin (uint32 tokens), shard-*.idx (document starts), manifest.json.
+def shards(invocation: Invocation[ShardsRecipe]) -> Outcome:
+    """Write OUTPUT/shard-*.bin (uint32 tokens), shard-*.idx (document starts), manifest."""
+    from codekiln_curate.tokens.shards import pack_shards
 
-    Resumes an interrupted run with the same arguments.
-    """
-    from codekiln_curate.tokens.fim import FimConfig
-    from codekiln_curate.tokens.runs import parse_dataset_arg, shards_run
-    from codekiln_curate.tokens.shards import ShardSettings
-
-    settings = ShardSettings(seq_len=seq_len, sequences_per_shard=sequences_per_shard,
-                             fim=FimConfig(fim_rate, fim_mode, seed),  # type: ignore[arg-type]
-                             mix=_parse_mix(mix or []))
-    parsed = [parse_dataset_arg(d) for d in datasets]
-    result, run_id = shards_run(parsed, tokenizer, output, settings, lineage=not no_lineage)
+    result = pack_shards(invocation.recipe, invocation.run)
     manifest = result.manifest
-    typer.echo(f"shards: {result.out}  {len(manifest['shards'])} files  "
-               f"{manifest['total_tokens']} tokens  {manifest['total_sequences']} sequences  "
-               f"{manifest['total_documents']} documents ({manifest['fim_documents']} FIM)")
+    lines = [f"shards: {result.out}  {len(manifest['shards'])} files  "
+             f"{manifest['total_tokens']} tokens  {manifest['total_sequences']} sequences  "
+             f"{manifest['total_documents']} documents ({manifest['fim_documents']} FIM)"]
     if result.resumed_shards:
-        typer.echo(f"resumed after {result.resumed_shards} finished shards")
-    echo_run(run_id)
+        lines.append(f"resumed after {result.resumed_shards} finished shards")
+    return Outcome(metrics={"tokens": manifest["total_tokens"],
+                            "sequences": manifest["total_sequences"],
+                            "documents": manifest["total_documents"],
+                            "fim_documents": manifest["fim_documents"]}, lines=lines)
 
 
-def register(app: typer.Typer) -> None:
-    app.command("shards")(shards_command)
+def datasets_and_tokenizer(recipe: ShardsRecipe) -> Iterator[InputRef]:
+    from codekiln_curate.tokens.shards import shard_inputs
+
+    return shard_inputs(recipe)
+
+
+COMMAND = Command(
+    name="curate.shards", recipe=ShardsRecipe, work=shards,
+    help="Write OUTPUT/shard-*.bin (uint32 tokens), shard-*.idx (document starts) and "
+         "manifest.json from DATASET... (PATH or NAME=PATH).",
+    inputs="datasets", step="shards", key_metrics=("tokens", "sequences", "fim_documents"),
+    lineage_inputs=datasets_and_tokenizer)

@@ -7,6 +7,7 @@ An input of ``kind: X`` is read by the stage registered as ``read-X`` (a
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from codekiln_core.errors import CodekilnError, ConfigError, UnknownNameError
 from codekiln_core.registry import Registry
@@ -44,14 +45,20 @@ def plan_input(index: int, spec: InputSpec, shard_files: int, registry: Registry
                recipe_file: str = "recipe") -> list[Shard]:
     """Shards of ``inputs[index]``; errors name ``recipe_file`` and the key."""
     reader = reader_for(registry, spec.kind, f"{recipe_file}: inputs[{index}].kind: ")
-    path = resolve_input_path(spec.path)
-    if not path.exists() and not path.is_symlink():
-        raise ConfigError(f"{recipe_file}: inputs[{index}].path {spec.path!r}: {path} does not "
-                          "exist; fix the path or remove the input")
+    path = existing_input_path(index, spec, recipe_file)
     try:
         return list(reader.plan(index, spec, path, shard_files))
     except ConfigError as exc:
         raise ConfigError(f"{recipe_file}: {exc}") from exc
+
+
+def existing_input_path(index: int, spec: InputSpec, recipe_file: str = "recipe") -> Path:
+    """The resolved path of ``inputs[index]``; a one-line error when it does not exist."""
+    path = resolve_input_path(spec.path)
+    if not path.exists() and not path.is_symlink():
+        raise ConfigError(f"{recipe_file}: inputs[{index}].path {spec.path!r}: {path} does not "
+                          "exist; fix the path or remove the input")
+    return path
 
 
 def read_shard(shard: Shard, max_file_bytes: int, registry: Registry) -> Iterable[Item]:

@@ -132,7 +132,8 @@ def split_passes(stages: list[StageSpec], registry: Registry) -> list[Pass]:
 
 def fingerprint(recipe: CurateRecipe, shards: list[Shard]) -> str:
     """Identity of a run's output: recipe content (minus how it runs) and the shard list."""
-    body = recipe.model_dump(mode="json", exclude={"workers", "executor", "output"})
+    body = recipe.model_dump(mode="json",
+                             exclude={"workers", "executor", "retries", "output", "quiet"})
     data = {"format": FORMAT_VERSION, "recipe": body, "shards": [s.to_json() for s in shards]}
     blob = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(blob).hexdigest()

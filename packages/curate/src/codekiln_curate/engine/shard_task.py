@@ -19,7 +19,7 @@ from codekiln_curate.documents import READ_STAGE, Skip, output_schema, rows_to_t
 from codekiln_curate.engine import layout
 from codekiln_curate.engine.inputs import read_shard
 from codekiln_curate.engine.stage_runner import Doc, StageStats
-from codekiln_curate.engine.storage import write_json, write_parquet
+from codekiln_curate.engine.storage import read_json, write_json, write_parquet
 from codekiln_curate.readers.shard import Shard
 
 
@@ -49,11 +49,19 @@ def _pass_setup(task: PassTask) -> Any:
 
 
 def run_pass_task(task: PassTask) -> dict[str, Any]:
-    """Process one shard for one pass; returns (and stores) its stats."""
-    setup = _pass_setup(task)
+    """Process one shard for one pass; returns (and stores) its stats.
+
+    A shard whose completion marker exists is not processed again: the marker is its
+    result (a retried or reconstructed Ray task whose first attempt finished the shard).
+    """
     out = Path(task.out_dir)
     shard = Shard.from_json(task.shard)
     sid = shard.shard_id
+    done = layout.marker(out, task.pass_index, sid)
+    if done.is_file():
+        finished: dict[str, Any] = read_json(done)
+        return finished
+    setup = _pass_setup(task)
     dropped: list[Doc] = []
     stats: dict[str, Any] = {}
     docs = _load_input(task, setup, shard, dropped, stats)
@@ -77,7 +85,7 @@ def run_pass_task(task: PassTask) -> dict[str, Any]:
         write_parquet(rows_to_table(dropped, dschema),
                       layout.dropped_file(out, task.pass_index, sid))
         result = {"shard": sid, "stages": stats}
-    write_json(result, layout.marker(out, task.pass_index, sid))
+    write_json(result, done)
     return result
 
 

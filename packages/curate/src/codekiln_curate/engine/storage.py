@@ -51,3 +51,15 @@ def remove_stale_tmp(root: Path) -> int:
         return 0
     dirs = [root, *(p for p in root.rglob("*") if p.is_dir() and ".tmp-" not in p.name)]
     return sum(remove_stale_temps(d) for d in dirs)
+
+
+def foreign_entries(out: Path, state: str = "_state") -> list[str]:
+    """What ``out`` holds besides a run's own state folder, its lineage marker (core notes a
+    resumable run there as it starts) and temp files a killed run left: anything listed
+    means the directory is not this command's output."""
+    from codekiln_core.lineage.refs import MARKER_NAME
+
+    if not out.is_dir():
+        return []
+    return sorted(p.name for p in out.iterdir()
+                  if p.name not in (state, MARKER_NAME) and ".tmp-" not in p.name)

@@ -1,8 +1,8 @@
 """Rating by next-token distribution: the teacher's probability of each digit after the rubric.
 
 Small models rarely follow ``Rating: [[X]]``, but their distribution over the next token does
-rate (PLATFORM_NOTES: SmolLM2-135M separates stdlib modules from junk this way). The score is
-the expected digit.
+rate (SmolLM2-135M separates stdlib modules from junk this way; see docs/labeling.md). The
+score is the expected digit.
 
 The scale is 0-9, rescaled to 0-10: ``score = 10/9 * sum(d * p(d))``. Most tokenizers of
 small code models (SmolLM2, Qwen, DeepSeek) split numbers into single digits, so ``10`` is

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from codekiln_core.config import RecipeModel, load_recipe, validate
+from codekiln_core.config import RecipeModel
 
 #: The 21 languages of the Seed-Coder labeled set (report Table 17), codekiln names.
 SEED_LANGUAGES: tuple[str, ...] = (
@@ -111,6 +111,12 @@ class SamplingConfig(RecipeModel):
 
 
 class LabelRecipe(RecipeModel):
+    """What ``codekiln curate label`` labels, with which teacher, and where it writes."""
+
+    dataset: Path = Field(description="curated dataset (output directory of `curate run`), "
+                          "a Parquet file, or a source directory")
+    output: Path = Field(description="output directory: labels.parquet, unparsable.parquet, "
+                         "stats.json and the request cache")
     teacher: TeacherConfig = Field(default_factory=TeacherConfig,  # type: ignore[arg-type]
                                    description="the teacher model")
     sampling: SamplingConfig = Field(default_factory=SamplingConfig,  # type: ignore[arg-type]
@@ -118,14 +124,6 @@ class LabelRecipe(RecipeModel):
     cache: str | None = Field(None, description="request cache (sqlite); default "
                               "OUTPUT/cache.sqlite; shared caches resume across outputs")
 
-
-def load_label_recipe(path: Path | None, overrides: list[str]) -> LabelRecipe:
-    """The recipe from YAML (or defaults) plus ``--set`` overrides, validated in one step."""
-    if path is not None:
-        return load_recipe(path, LabelRecipe, overrides)
-    from codekiln_core.config import apply_override
-
-    data: dict[str, object] = {}
-    for override in overrides:
-        apply_override(data, override)
-    return validate(data, LabelRecipe, source="--set")
+    @property
+    def cache_path(self) -> Path:
+        return Path(self.cache) if self.cache else self.output / "cache.sqlite"

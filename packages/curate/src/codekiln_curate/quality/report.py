@@ -17,7 +17,7 @@ def histogram(scores: list[float]) -> list[int]:
 
 
 def summarize(scores: list[float], thresholds: dict[str, float],
-              counts: dict[str, dict[str, int]], options: Any,
+              counts: dict[str, dict[str, int]], options: dict[str, Any],
               keep: list[bool] | None = None) -> dict[str, Any]:
     """``histogram``: all files before the gate; ``histogram_kept``: those it kept (the
     two series of score_histogram.png)."""
@@ -30,7 +30,7 @@ def summarize(scores: list[float], thresholds: dict[str, float],
         "thresholds": {k: round(v, 4) for k, v in thresholds.items()},
         "per_language": counts, "histogram": histogram(scores),
         "histogram_kept": histogram(kept_scores),
-        "options": dict(options.__dict__),
+        "options": options,
     }
 
 

@@ -12,42 +12,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codekiln_core.errors import ConfigError
 from codekiln_curate.quality.gate import GLOBAL, GateDecision, absolute_gate, percentile_gate
+from codekiln_curate.quality.recipe import SCORING_KEYS, ScoreRecipe
 from codekiln_curate.quality.scorer import QualityModel, check_model_dir
+
+if TYPE_CHECKING:
+    from codekiln_core.lineage.run import LineageRun
 
 STAGE = "quality-score"
 REASON = "quality_score_below_threshold"
-
-
-@dataclass(frozen=True)
-class ScoreOptions:
-    drop_percentile: float | None = 10.0
-    min_score: float | None = None
-    per_language: bool = False
-    max_tokens: int = 1024
-    batch_size: int = 16
-    device: str = "auto"
-    dtype: str = "float32"
-
-    def check(self) -> None:
-        if self.min_score is not None and self.drop_percentile is not None:
-            raise ConfigError("--drop-percentile and --min-score exclude each other; pass one")
-        if self.min_score is not None and not 0 <= self.min_score <= 10:
-            raise ConfigError(f"--min-score {self.min_score}: must be in 0-10")
-        if self.drop_percentile is not None and not 0 <= self.drop_percentile < 100:
-            raise ConfigError(f"--drop-percentile {self.drop_percentile}: must be in [0, 100)")
-        if self.min_score is not None and self.per_language:
-            raise ConfigError("--per-language applies to --drop-percentile only")
 
 
 @dataclass
 class ScoreResult:
     out_dir: Path
     summary: dict[str, Any]
-    run_id: str | None
 
 
 def dataset_parts(dataset: Path) -> list[Path]:
@@ -55,12 +37,6 @@ def dataset_parts(dataset: Path) -> list[Path]:
     from codekiln_core.datasets import resolve_dataset
 
     return list(resolve_dataset(dataset, what="score input", kinds=("parquet",)).files)
-
-
-def check_output(out: Path, force: bool) -> None:
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
-        raise ConfigError(f"--output {out}: exists and is not empty; choose a new "
-                          "directory or pass --force to replace it")
 
 
 def score_parts(parts: list[Path], model: QualityModel,
@@ -120,12 +96,12 @@ def write_split(parts: list[Path], scores: list[list[float]], keep_mask: list[bo
     return dict(sorted(counts.items()))
 
 
-def gate_of(options: ScoreOptions, scores: list[float], languages: list[str | None],
+def gate_of(recipe: ScoreRecipe, scores: list[float], languages: list[str | None],
             ids: list[str]) -> GateDecision:
-    if options.min_score is not None:
-        return absolute_gate(scores, languages, {GLOBAL: options.min_score})
-    return percentile_gate(scores, languages, ids, options.drop_percentile or 0.0,
-                           options.per_language)
+    if recipe.min_score is not None:
+        return absolute_gate(scores, languages, {GLOBAL: recipe.min_score})
+    return percentile_gate(scores, languages, ids, recipe.drop_percentile or 0.0,
+                           recipe.per_language)
 
 
 def all_ids(parts: list[Path]) -> list[str]:
@@ -153,42 +129,33 @@ def all_languages(parts: list[Path]) -> list[str | None]:
     return languages
 
 
-def score_dataset(dataset: Path, model_dir: Path, out: Path, options: ScoreOptions, *,
-                  force: bool = False, lineage: bool = True,
+def score_dataset(recipe: ScoreRecipe, run: LineageRun,
                   progress: Callable[[int, int], None] | None = None) -> ScoreResult:
-    """Score, gate and write ``dataset`` into ``out``; one lineage run ``curate.score``."""
+    """Score, gate and write the recipe's dataset into its output (written whole: a
+    failed run leaves nothing there); record the report in ``run``."""
     from codekiln_core.fsio import atomic_dir
-    from codekiln_core.lineage import InputRef
-    from codekiln_core.lineage.command import lineage_command
     from codekiln_curate.quality.report import summarize, write_report, write_score_plot
 
-    options.check()
-    parts = dataset_parts(dataset)
-    check_model_dir(model_dir)
-    if out.resolve() in {dataset.resolve(), model_dir.resolve()}:
-        raise ConfigError(f"--output {out}: is the input itself; pass a new directory")
-    check_output(out, force)
-    model = QualityModel(model_dir, max_tokens=options.max_tokens,
-                         batch_size=options.batch_size, device=options.device,
-                         dtype=options.dtype)
-    config = {"dataset": dataset, "model": model_dir, "output": out, **options.__dict__}
-    inputs = [InputRef.from_path(dataset, name="curated"),
-              InputRef.from_path(model_dir, name="quality-scorer")]
-    with lineage_command("curate.score", config=config, inputs=inputs,
-                         enabled=lineage) as run:
-        scores = score_parts(parts, model, progress)
-        flat = [s for part in scores for s in part]
-        decision = gate_of(options, flat, all_languages(parts), all_ids(parts))
-        with atomic_dir(out) as tmp:  # an old output (--force) goes only after success
-            counts = write_split(parts, scores, decision.keep, tmp)
-            summary = summarize(flat, decision.thresholds, counts, options, decision.keep)
-            write_report(tmp, summary)
-            plot = write_score_plot(tmp)
-        run.log_metrics({"kept": summary["kept"], "dropped": summary["dropped"],
-                         "mean_score": summary["mean_score"]})
-        run.log_artifact(out / "report.md", artifact_path="report")
-        run.log_artifact(out / "score_summary.json", artifact_path="report")
-        if plot is not None:
-            run.log_artifact(out / plot.name, artifact_path="report")
-        run.log_output(out, name="scored")
-    return ScoreResult(out, summary, run.run_id)
+    parts = dataset_parts(recipe.dataset)
+    check_model_dir(recipe.model)
+    model = QualityModel(recipe.model, max_tokens=recipe.max_tokens,
+                         batch_size=recipe.batch_size, device=recipe.device, dtype=recipe.dtype)
+    out = recipe.output
+    scores = score_parts(parts, model, progress)
+    flat = [s for part in scores for s in part]
+    decision = gate_of(recipe, flat, all_languages(parts), all_ids(parts))
+    with atomic_dir(out) as tmp:
+        counts = write_split(parts, scores, decision.keep, tmp)
+        summary = summarize(flat, decision.thresholds, counts,
+                            recipe.model_dump(mode="json", include=set(SCORING_KEYS)),
+                            decision.keep)
+        write_report(tmp, summary)
+        plot = write_score_plot(tmp)
+    run.log_metrics({"kept": summary["kept"], "dropped": summary["dropped"],
+                     "mean_score": summary["mean_score"]})
+    run.log_artifact(out / "report.md", artifact_path="report")
+    run.log_artifact(out / "score_summary.json", artifact_path="report")
+    if plot is not None:
+        run.log_artifact(out / plot.name, artifact_path="report")
+    run.log_output(out, name="scored")
+    return ScoreResult(out, summary)

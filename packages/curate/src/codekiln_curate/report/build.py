@@ -13,6 +13,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from codekiln_curate.engine import layout
+from codekiln_curate.engine.cluster import lost_nodes_line
 from codekiln_curate.engine.plan import Plan
 from codekiln_curate.engine.storage import write_json, write_text
 from codekiln_curate.report.plots import column_values, numeric_signals, write_histogram
@@ -106,8 +107,9 @@ def _histograms(out: Path, plan: Plan, bins: int) -> list[str]:
 
 def _totals_line(summary: dict[str, Any]) -> str:
     t = summary["totals"]
-    return (f"{t['in_docs']} documents in ({t['in_bytes']} bytes), {t['kept_docs']} kept "
+    line = (f"{t['in_docs']} documents in ({t['in_bytes']} bytes), {t['kept_docs']} kept "
             f"({t['kept_bytes']} bytes), {t['dropped_docs']} dropped, {t['shards']} shards.")
+    return " ".join(part for part in (line, lost_nodes_line(summary)) if part)
 
 
 def _markdown(summary: dict[str, Any], tables: list[tuple[str, Table]], images: list[str],

@@ -13,9 +13,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import Field
-
-from codekiln_core.config import RecipeModel
 from codekiln_curate.gitio import CatFile, decode_text, git, list_tree
 from codekiln_curate.samples.bm25 import BM25, code_tokens
 from codekiln_curate.samples.commit_format import (
@@ -24,24 +21,9 @@ from codekiln_curate.samples.commit_format import (
     render_tree,
     truncate_bytes,
 )
+from codekiln_curate.samples.recipes import CommitLimits
 
 _README_NAMES = ("readme.md", "readme.rst", "readme.txt", "readme")
-
-
-class CommitLimits(RecipeModel):
-    max_diff_bytes: int = Field(65536, ge=1, description="skip commits whose text diff is larger")
-    max_files_changed: int = Field(20, ge=1, description="skip commits touching more files")
-    max_input_bytes: int = Field(131072, ge=1024, description="input size cap; lower-ranked "
-                                 "context files are left out to fit")
-    max_context_file_bytes: int = Field(16384, ge=256, description="each context file is "
-                                        "truncated to this many bytes")
-    max_readme_bytes: int = Field(8192, ge=0, description="README truncated to this")
-    max_tree_lines: int = Field(300, ge=1, description="directory tree cut after this")
-    max_index_file_bytes: int = Field(262144, ge=1, description="larger files are not "
-                                      "BM25 candidates")
-    top_k: int = Field(5, ge=0, description="BM25-relevant files in the input")
-    max_commits: int | None = Field(None, ge=1, description="newest commits per repo; "
-                                    "null: all")
 
 
 @dataclass

@@ -13,18 +13,9 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from pydantic import Field
-
-from codekiln_core.config import RecipeModel
 from codekiln_curate.samples.graph import dependency_order, weak_components
 from codekiln_curate.samples.imports import GRAPH_LANGUAGES, RepoIndex, dependencies
-
-
-class RepoLimits(RecipeModel):
-    max_bytes: int = Field(4_000_000, ge=1024, description="split repositories whose string "
-                           "would be larger (by import-graph component)")
-    min_files: int = Field(1, ge=1, description="skip repositories with fewer files")
-    seed: int = Field(0, description="seed for the order of files without an import graph")
+from codekiln_curate.samples.recipes import RepoLimits
 
 
 @dataclass(frozen=True)

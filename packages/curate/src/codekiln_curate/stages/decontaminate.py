@@ -52,7 +52,7 @@ class DecontaminateOptions(StageOptions):
         "HumanEval+, MBPP, MBPP sanitized, MBPP+, CRUXEval, HumanEval-X)"
     )
     benchmarks_dir: str | None = Field(
-        None, description="folder in the shared benchmark layout (e.g. ../shared/benchmarks); "
+        None, description="folder in the shared benchmark layout (e.g. /data/benchmarks); "
         "with bundled, it adds only the benchmarks that are not bundled"
     )
     benchmark_files: list[BenchmarkFile] = Field(
@@ -125,7 +125,7 @@ class DecontaminateStage:
             if len(index) == 0:
                 raise ConfigError(
                     "decontaminate found no benchmark text; keep bundled: true, set "
-                    "benchmarks_dir (e.g. ../shared/benchmarks) or benchmark_files, or "
+                    "benchmarks_dir (e.g. /data/benchmarks) or benchmark_files, or "
                     "register a benchmark plugin (check the benchmarks filter too)"
                 )
             self._index = index

@@ -35,6 +35,14 @@ def open_dataset(path: str | Path, name: str | None = None) -> Dataset:
     return Dataset(name or found.name, found.root, found.kind, found.files)
 
 
+def open_dataset_arg(value: str) -> Dataset:
+    """``PATH`` or ``NAME=PATH`` (the name keys a mixture and per-source counts)."""
+    name, sep, path = value.partition("=")
+    if sep and not Path(value).exists():
+        return open_dataset(path, name=name)
+    return open_dataset(value)
+
+
 def iter_batches(dataset: Dataset, batch_size: int = 1024) -> Iterator[Batch]:
     """Batches of (ids, texts) in the dataset's fixed order."""
     readers = {"parquet": _parquet_batches, "jsonl": _jsonl_batches, "files": _file_batches}

@@ -1,7 +1,8 @@
 """``manifest.json`` of a shard directory: what the shards hold and how they were made.
 
 Written last, after every shard is complete, so its presence means the directory is whole.
-Shard files are named by index; the manifest records each one's token count and sha256.
+Shard files are named by index; the manifest records each one's token count and the sha256
+of its ``.bin`` and ``.idx``, which a reader checks on open (:mod:`codekiln_core.shard_verify`).
 The format's names and the reader live in :mod:`codekiln_core.shards` (train reads what
 curate writes); this module builds and writes the manifest.
 """
@@ -39,8 +40,9 @@ def build_manifest(settings: dict[str, Any], markers: list[dict[str, Any]],
             sources[name]["tokens"] += count
         for name, count in marker["source_docs"].items():
             sources[name]["documents"] += count
+    # idx_sha256 is absent from markers of a run begun by an older codekiln.
     shards = [{key: m[key] for key in ("bin", "idx", "tokens", "sequences", "documents",
-                                       "sha256")} for m in markers]
+                                       "sha256", "idx_sha256") if key in m} for m in markers]
     return {
         "schema_version": SCHEMA_VERSION,
         **settings,

@@ -12,19 +12,27 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codekiln_core.errors import ConfigError
 from codekiln_core.fsio import atomic_write_bytes, atomic_write_json, remove_stale_temps
+from codekiln_core.shards import vocab_rows
+from codekiln_curate.engine.storage import foreign_entries
 from codekiln_curate.tokens import manifest as mf
-from codekiln_curate.tokens.dataset import Dataset, iter_batches
+from codekiln_curate.tokens.dataset import Dataset, iter_batches, open_dataset_arg
 from codekiln_curate.tokens.encode import DocumentEncoder
 from codekiln_curate.tokens.fim import FimConfig
 from codekiln_curate.tokens.pack import Cursor, Packer, ShardBuffer
+from codekiln_curate.tokens.recipes import ShardsRecipe
 from codekiln_curate.tokens.tokenizer import bos_id, load_tokenizer, special_ids, tokenizer_hash
+
+if TYPE_CHECKING:
+    from codekiln_core.lineage import InputRef
+    from codekiln_core.lineage.run import LineageRun
 
 
 @dataclass(frozen=True)
@@ -103,11 +111,12 @@ def _fingerprint(datasets: list[Dataset], tok_hash: str, settings: ShardSettings
 def _completed(out: Path, fingerprint: dict[str, Any]) -> list[dict[str, Any]]:
     """Markers of shards already written by the same settings; refuse a foreign directory."""
     state = out / mf.STATE / "settings.json"
+    remove_stale_temps(state.parent)
     if state.is_file():
         if json.loads(state.read_text(encoding="utf-8")) != fingerprint:
             raise ConfigError(f"output {out} holds shards of other inputs or settings; pass "
                               "another --output or delete it to start over")
-    elif out.exists() and any(out.iterdir()):
+    elif foreign_entries(out, mf.STATE):  # a run killed before its settings: none
         raise ConfigError(f"output {out} exists and is not a shards directory; pass an empty "
                           "or new --output")
     (out / mf.STATE).mkdir(parents=True, exist_ok=True)
@@ -116,6 +125,28 @@ def _completed(out: Path, fingerprint: dict[str, Any]) -> list[dict[str, Any]]:
     while mf.marker_path(out, len(markers)).is_file():
         markers.append(json.loads(mf.marker_path(out, len(markers)).read_text("utf-8")))
     remove_stale_temps(out)
+    return _intact(out, markers, int(fingerprint["seq_len"]))
+
+
+def _intact(out: Path, markers: list[dict[str, Any]], seq_len: int) -> list[dict[str, Any]]:
+    """The finished shards before the first whose files no longer match its marker (sizes
+    and sha256, cached like a trainer's check); that one and the rest are written again."""
+    from codekiln_core.shard_verify import DamagedShard, FactsCache, check_shard
+
+    cache = FactsCache(out)
+    try:
+        for position, marker in enumerate(markers):
+            try:
+                check_shard(out, {"seq_len": seq_len}, marker, cache)
+            except DamagedShard as exc:
+                print(f"curate shards: {exc.problem}; rewriting shards "
+                      f"{position}..{len(markers) - 1}", file=sys.stderr)
+                (out / mf.MANIFEST).unlink(missing_ok=True)  # the directory is not whole
+                for later in range(position, len(markers)):
+                    mf.marker_path(out, later).unlink()
+                return markers[:position]
+    finally:
+        cache.save()
     return markers
 
 
@@ -125,13 +156,14 @@ def _flusher(out: Path, seq_len: int, pad: int, markers: list[dict[str, Any]]
         real = buffer.fill
         padded = -(-real // seq_len) * seq_len
         buffer.tokens[real:padded] = pad
-        data = buffer.tokens[:padded].tobytes()
+        data, starts = buffer.tokens[:padded].tobytes(), buffer.starts_array().tobytes()
         atomic_write_bytes(out / mf.bin_name(buffer.index), data)
-        atomic_write_bytes(out / mf.idx_name(buffer.index), buffer.starts_array().tobytes())
+        atomic_write_bytes(out / mf.idx_name(buffer.index), starts)
         marker = {"bin": mf.bin_name(buffer.index), "idx": mf.idx_name(buffer.index),
                   "tokens": real, "sequences": padded // seq_len,
                   "documents": len(buffer.starts), "fim_docs": buffer.fim_docs,
                   "sha256": hashlib.sha256(data).hexdigest(),
+                  "idx_sha256": hashlib.sha256(starts).hexdigest(),
                   "source_tokens": buffer.source_tokens, "source_docs": buffer.source_docs,
                   "cursor": {"doc": cursor.doc, "offset": cursor.offset}}
         atomic_write_bytes(mf.marker_path(out, buffer.index),
@@ -172,7 +204,7 @@ def write_shards(datasets: list[Dataset], tokenizer_dir: Path, out: Path,
         "seq_len": settings.seq_len, "sequences_per_shard": settings.sequences_per_shard,
         "dtype": "uint32", "seed": settings.fim.seed,
         # What a trainer sizes its embeddings and generation config from (never typed twice).
-        "vocab_size": tokenizer.get_vocab_size(with_added_tokens=True),
+        "vocab_size": vocab_rows(tokenizer),
         "fim": {"rate": settings.fim.rate, "mode": settings.fim.mode},
         "special_ids": {"bos": bos_id(tokenizer, tokenizer_dir), "eos": specials.eos,
                         "pad": specials.pad,
@@ -185,3 +217,33 @@ def write_shards(datasets: list[Dataset], tokenizer_dir: Path, out: Path,
     return ShardResult(out, manifest, resumed)
 
 
+
+
+def pack_shards(recipe: ShardsRecipe, run: LineageRun) -> ShardResult:
+    """Write (or, in an output a killed run left, continue) the recipe's shards; record
+    them in ``run`` as output ``shards``."""
+    datasets = [open_dataset_arg(value) for value in recipe.datasets]
+    settings = ShardSettings(seq_len=recipe.seq_len,
+                             sequences_per_shard=recipe.sequences_per_shard,
+                             fim=FimConfig(recipe.fim_rate, recipe.fim_mode, recipe.seed),
+                             mix=recipe.weights)
+    result = write_shards(datasets, recipe.tokenizer, recipe.output, settings)
+    if run.enabled:  # digesting the shards is skipped without lineage: they can be large
+        manifest = result.manifest
+        run.log_metrics({"tokens": manifest["total_tokens"],
+                         "sequences": manifest["total_sequences"],
+                         "documents": manifest["total_documents"],
+                         "fim_documents": manifest["fim_documents"]})
+        run.log_artifact(recipe.output / "manifest.json")
+        run.log_output(recipe.output, name="shards")
+    return result
+
+
+def shard_inputs(recipe: ShardsRecipe) -> Iterator[InputRef]:
+    """The datasets and the tokenizer, found now (one-line errors), digested only when
+    lineage records them; their markers link the runs that made them."""
+    from codekiln_curate.lineage_inputs import named_inputs
+
+    datasets = [open_dataset_arg(value) for value in recipe.datasets]
+    return named_inputs(*[("datasets", d.root, d.name) for d in datasets],
+                        ("tokenizer", recipe.tokenizer, "tokenizer"))

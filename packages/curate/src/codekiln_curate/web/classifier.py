@@ -22,10 +22,14 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codekiln_core.errors import ConfigError
 from codekiln_core.fsio import atomic_write_json
+from codekiln_curate.web.recipes import TrainClassifierRecipe
+
+if TYPE_CHECKING:
+    from codekiln_core.lineage.run import LineageRun
 
 POSITIVE = "__label__code"
 NEGATIVE = "__label__other"
@@ -190,3 +194,17 @@ def _fit(train: list[tuple[str, str, bool]], params: TrainParams) -> Any:
             wordNgrams=params.word_ngrams, minCount=params.min_count, bucket=params.bucket,
             thread=1,
             seed=params.seed, verbose=0)
+
+
+def train_recall_classifier(recipe: TrainClassifierRecipe, run: LineageRun) -> dict[str, Any]:
+    """Train on the recipe's seed pages into its output; the model directory is logged as
+    a model. Returns the classifier's metadata (threshold, split sizes, metrics)."""
+    from codekiln_curate.web.page_table import read_pages
+
+    params = TrainParams(seed=recipe.seed, epoch=recipe.epoch,
+                         validation_share=recipe.validation_share)
+    meta = train_classifier(read_pages(recipe.positives), read_pages(recipe.negatives),
+                            recipe.output, target_recall=recipe.target_recall, params=params)
+    run.log_metrics({f"valid_{k}": float(v) for k, v in meta["metrics"].items()})
+    run.log_model(recipe.output, name="web-recall-classifier")
+    return meta

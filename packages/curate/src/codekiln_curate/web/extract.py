@@ -1,4 +1,4 @@
-"""`codekiln curate web extract`: raw pages -> pages.parquet (text with code kept) + drops.
+"""Extract web pages: raw HTML -> pages.parquet (text with code kept) + drops.
 
 Output directory:
   pages.parquet    id, url, path, title, text, has_code_tags, num_code_blocks, num_words,
@@ -12,20 +12,18 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codekiln_core.fsio import atomic_write_json
 from codekiln_curate.engine.storage import write_parquet
 from codekiln_curate.web.categories import tag_category
 from codekiln_curate.web.html import extract
+from codekiln_curate.web.page_table import page_schema
 from codekiln_curate.web.pages import iter_pages
+from codekiln_curate.web.recipes import DEFAULT_MIN_WORDS, ExtractRecipe
 
-#: The spec's low-quality heuristic: pages with fewer words than this are dropped.
-DEFAULT_MIN_WORDS = 10
-
-PAGE_FIELDS = (("id", "string"), ("url", "string"), ("path", "string"), ("title", "string"),
-               ("text", "string"), ("has_code_tags", "bool"), ("num_code_blocks", "int64"),
-               ("num_words", "int64"), ("category", "string"), ("hints", "list<string>"))
+if TYPE_CHECKING:
+    from codekiln_core.lineage.run import LineageRun
 
 
 @dataclass
@@ -33,15 +31,6 @@ class ExtractResult:
     out_dir: Path
     pages: Path
     stats: dict[str, Any]
-    run_id: str | None = None
-
-
-def page_schema() -> Any:
-    import pyarrow as pa
-
-    types = {"string": pa.string(), "bool": pa.bool_(), "int64": pa.int64(),
-             "list<string>": pa.list_(pa.string())}
-    return pa.schema([(name, types[kind]) for name, kind in PAGE_FIELDS])
 
 
 def extract_pages(source: Path, output: Path, *, min_words: int = DEFAULT_MIN_WORDS,
@@ -69,22 +58,14 @@ def extract_pages(source: Path, output: Path, *, min_words: int = DEFAULT_MIN_WO
     return ExtractResult(output, output / "pages.parquet", stats)
 
 
-def run_extract(source: Path, output: Path, *, min_words: int = DEFAULT_MIN_WORDS,
-                html_column: str = "html", lineage: bool = True) -> ExtractResult:
-    """:func:`extract_pages` inside one lineage run (``curate.web.extract``)."""
-    from codekiln_core.lineage import InputRef
-    from codekiln_core.lineage.command import lineage_command
-
-    inputs = [InputRef.from_path(source, name="raw-web")] if lineage else []
-    config = {"min_words": min_words, "html_column": html_column}
-    with lineage_command("curate.web.extract", config=config, inputs=inputs,
-                         enabled=lineage) as run:
-        result = extract_pages(source, output, min_words=min_words, html_column=html_column)
-        result.run_id = run.run_id
-        run.log_metrics({k: float(v) for k, v in result.stats.items()
-                         if isinstance(v, int | float)})
-        run.log_artifact(output / "stats.json", artifact_path="report")
-        run.log_output(output, name="web-pages")
+def extract_dataset(recipe: ExtractRecipe, run: LineageRun) -> ExtractResult:
+    """:func:`extract_pages` of the recipe's source, recorded in ``run``."""
+    result = extract_pages(recipe.source, recipe.output, min_words=recipe.min_words,
+                           html_column=recipe.html_column)
+    run.log_metrics({k: float(v) for k, v in result.stats.items()
+                     if isinstance(v, int | float)})
+    run.log_artifact(recipe.output / "stats.json", artifact_path="report")
+    run.log_output(recipe.output, name="web-pages")
     return result
 
 
@@ -112,22 +93,3 @@ def _write(output: Path, kept: list[dict[str, Any]], dropped: list[dict[str, Any
                        ("num_words", pa.int64()), ("reason", pa.string())])
     write_parquet(pa.Table.from_pylist(dropped, schema=drops), output / "dropped.parquet")
     atomic_write_json(output / "stats.json", stats)
-
-
-def read_pages(source: Path) -> list[dict[str, Any]]:
-    """Rows of an extract output dir or a pages Parquet file (the classifier's input)."""
-    import pyarrow.parquet as pq
-
-    from codekiln_core.errors import ConfigError
-
-    file = source / "pages.parquet" if source.is_dir() else source
-    if not file.is_file():
-        raise ConfigError(f"{source}: no pages.parquet; run `codekiln curate web extract` "
-                          "first or pass its output directory")
-    table = pq.read_table(file)
-    missing = {"id", "text"} - set(table.column_names)
-    if missing:
-        raise ConfigError(f"{file}: missing columns {sorted(missing)}; expected the output "
-                          "of `codekiln curate web extract`")
-    rows: list[dict[str, Any]] = table.to_pylist()
-    return rows

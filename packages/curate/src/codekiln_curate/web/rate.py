@@ -2,9 +2,10 @@
 
 Reuses the labeling helper's teacher clients, request cache and rating parser
 (``codekiln_curate.label``); only the prompt and the gate are web-specific. The default
-per-category thresholds are codekiln's starting points, not published numbers: the rater
-over-scores documentation and e-commerce pages (tidy formatting) and under-scores forums and
-Q&A (spec §3), so the former get higher bars and the latter lower ones.
+per-category thresholds (``web.recipes``) are codekiln's starting points, not published
+numbers: the rater over-scores documentation and e-commerce pages (tidy formatting) and
+under-scores forums and Q&A (spec §3), so the former get higher bars and the latter lower
+ones.
 
 Output directory:
   rated.parquet       every page with a parsed score: id, url, path, category, score,
@@ -19,19 +20,17 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Field, field_validator
-
-from codekiln_core.config import RecipeModel, load_recipe, validate
-from codekiln_core.errors import ConfigError
 from codekiln_core.fsio import atomic_write_json
 from codekiln_curate.engine.storage import write_parquet
-from codekiln_curate.label.cache import RequestCache, request_key
 from codekiln_curate.label.prompt import parse_rating
-from codekiln_curate.label.recipe import TeacherConfig
-from codekiln_curate.label.run import Teacher, build_teacher
-from codekiln_curate.web.categories import CATEGORIES, tag_category
+from codekiln_curate.label.teacher import Answers, Teacher, ask_cached, build_teacher
+from codekiln_curate.web.categories import tag_category
+from codekiln_curate.web.recipes import WebRateRecipe
+
+if TYPE_CHECKING:
+    from codekiln_core.lineage.run import LineageRun
 
 WEB_PROMPT_VERSION = "web-rubric-v1"
 
@@ -62,50 +61,6 @@ Page text:
 {CONTENT}
 >>>"""
 
-DEFAULT_CATEGORY_THRESHOLDS: dict[str, int] = {
-    "documentation": 7, "e-commerce": 8, "qa-forum": 4, "blog-tutorial": 5, "other": 6,
-}
-
-
-class WebRateRecipe(RecipeModel):
-    """Which teacher rates the pages, and the per-category gate on its scores."""
-
-    teacher: TeacherConfig = Field(default_factory=TeacherConfig,  # type: ignore[arg-type]
-                                   description="the teacher model (same keys as label)")
-    category_thresholds: dict[str, int] = Field(
-        dict(DEFAULT_CATEGORY_THRESHOLDS), description="minimum score to keep a page, per "
-        "category (documentation, qa-forum, blog-tutorial, e-commerce, other)")
-    max_chars: int = Field(12000, ge=200, description="page text longer than this is cut "
-                           "before prompting")
-    max_pages: int | None = Field(None, ge=1, description="rate at most this many pages "
-                                  "(the first by id order); null: all")
-    cache: str | None = Field(None, description="request cache (sqlite); default "
-                              "OUTPUT/cache.sqlite")
-
-    @field_validator("category_thresholds")
-    @classmethod
-    def _merge_defaults(cls, value: dict[str, int]) -> dict[str, int]:
-        """A recipe (or ``--set``) naming one category keeps the defaults of the others."""
-        return {**DEFAULT_CATEGORY_THRESHOLDS, **value}
-
-
-def load_rate_recipe(path: Path | None, overrides: list[str]) -> WebRateRecipe:
-    if path is not None:
-        recipe = load_recipe(path, WebRateRecipe, overrides)
-    else:
-        from codekiln_core.config import apply_override
-
-        data: dict[str, object] = {}
-        for override in overrides:
-            apply_override(data, override)
-        recipe = validate(data, WebRateRecipe, source="--set")
-    unknown = sorted(set(recipe.category_thresholds) - set(CATEGORIES))
-    if unknown:
-        raise ConfigError(f"category_thresholds: unknown categories {unknown}; allowed: "
-                          f"{list(CATEGORIES)}")
-    return recipe
-
-
 def build_web_prompt(category: str, url: str, text: str, max_chars: int) -> str:
     """Fill the template by plain replacement (braces in page code are safe)."""
     content = text if len(text) <= max_chars else text[:max_chars] + "\n[truncated]"
@@ -122,12 +77,13 @@ def passes_gate(score: int, category: str, thresholds: dict[str, int]) -> bool:
 class RateResult:
     out_dir: Path
     stats: dict[str, Any]
-    run_id: str | None = None
 
 
-def rate_pages(pages: list[dict[str, Any]], output: Path, recipe: WebRateRecipe,
+def rate_pages(pages: list[dict[str, Any]], recipe: WebRateRecipe,
                teacher: Teacher) -> RateResult:
-    """Ask (or read from cache) one rating per page, parse it, gate by category."""
+    """Ask (or read from cache) one rating per page, parse it, gate by category; write the
+    result into the recipe's output."""
+    output = recipe.output
     pages = sorted(pages, key=lambda p: str(p["id"]))[: recipe.max_pages]
     for page in pages:
         if not page.get("category"):
@@ -136,64 +92,28 @@ def rate_pages(pages: list[dict[str, Any]], output: Path, recipe: WebRateRecipe,
     prompts = [build_web_prompt(p["category"], p.get("url") or p.get("path") or "",
                                 str(p.get("text") or ""), recipe.max_chars) for p in pages]
     output.mkdir(parents=True, exist_ok=True)
-    cache = RequestCache(Path(recipe.cache) if recipe.cache else output / "cache.sqlite")
-    try:
-        answers, failures, hits = _ask(prompts, teacher, cache)
-    finally:
-        cache.close()
-    rated, kept, rejected = _gate(pages, answers, failures, recipe, teacher.name)
-    stats = _stats(pages, rated, kept, rejected, teacher, hits)
+    answers = ask_cached(prompts, teacher, recipe.cache_path)
+    rated, kept, rejected = _gate(pages, answers, recipe, teacher.name)
+    stats = _stats(pages, rated, kept, rejected, teacher, answers.hits)
     _write(output, rated, kept, rejected, stats)
     return RateResult(output, stats)
 
 
-def _ask(prompts: list[str], teacher: Teacher, cache: RequestCache,
-         ) -> tuple[dict[int, str], dict[int, str], int]:
-    params = teacher.params()
-    keys = [request_key(teacher.name, prompt, params) for prompt in prompts]
-    answers: dict[int, str] = {}
-    pending: dict[str, tuple[int, str]] = {}
-    for index, key in enumerate(keys):
-        cached = cache.get(key)
-        if cached is not None:
-            answers[index] = cached
-        elif key not in pending:
-            pending[key] = (index, prompts[index])
-    hits = len(answers)
-    fresh: dict[str, str] = {}
-    errors: dict[str, str] = {}
-    for answer in teacher.answer_all(list(pending.values())):
-        key = keys[answer.index]
-        if answer.text is None:
-            errors[key] = answer.error or "no answer"
-        else:
-            cache.put(key, teacher.name, answer.text)
-            fresh[key] = answer.text
-    failures: dict[int, str] = {}
-    for index, key in enumerate(keys):
-        if index not in answers:
-            if key in fresh:
-                answers[index] = fresh[key]
-            else:
-                failures[index] = errors.get(key, "no answer")
-    return answers, failures, hits
-
-
-def _gate(pages: list[dict[str, Any]], answers: dict[int, str], failures: dict[int, str],
-          recipe: WebRateRecipe, teacher: str,
+def _gate(pages: list[dict[str, Any]], answers: Answers, recipe: WebRateRecipe, teacher: str,
           ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     rated: list[dict[str, Any]] = []
     kept: list[dict[str, Any]] = []
     rejected: list[dict[str, Any]] = []
     thresholds = recipe.category_thresholds
     for index, page in enumerate(pages):
-        if index in failures:
+        if index in answers.failures:
             rejected.append({"id": page["id"], "answer": None,
-                             "reason": "failed: " + failures[index]})
+                             "reason": "failed: " + answers.failures[index]})
             continue
-        rating = parse_rating(answers[index])
+        rating = parse_rating(answers.texts[index])
         if rating.score is None:
-            rejected.append({"id": page["id"], "answer": answers[index], "reason": "unparsable"})
+            rejected.append({"id": page["id"], "answer": answers.texts[index],
+                             "reason": "unparsable"})
             continue
         category = page["category"]
         threshold = thresholds.get(category, thresholds.get("other", 6))
@@ -238,23 +158,15 @@ def _write(output: Path, rated: list[dict[str, Any]], kept: list[dict[str, Any]]
     atomic_write_json(output / "stats.json", stats)
 
 
-def run_rate(dataset: Path, output: Path, recipe: WebRateRecipe, *,
-             lineage: bool = True, recipe_file: Path | None = None) -> RateResult:
-    """Rate the pages of an extract/classify output in one lineage run (curate.web.rate)."""
+def rate_dataset(recipe: WebRateRecipe, run: LineageRun) -> RateResult:
+    """Rate the pages of an extract/classify output; record the result in ``run``."""
     teacher = build_teacher(recipe.teacher)  # config errors before reading anything
-    from codekiln_core.lineage import InputRef
-    from codekiln_core.lineage.command import lineage_command
-    from codekiln_curate.web.extract import read_pages
+    from codekiln_curate.web.page_table import read_pages
 
-    pages = read_pages(dataset)
-    inputs = [InputRef.from_path(dataset, name="web-pages")] if lineage else []
-    with lineage_command("curate.web.rate", config=recipe, inputs=inputs,
-                         recipe_file=recipe_file, enabled=lineage) as run:
-        result = rate_pages(pages, output, recipe, teacher)
-        result.run_id = run.run_id
-        run.log_metrics({k: float(v) for k, v in result.stats.items()
-                         if isinstance(v, int | float)})
-        run.log_params({"teacher": teacher.name, "prompt_version": WEB_PROMPT_VERSION})
-        run.log_artifact(output / "stats.json", artifact_path="report")
-        run.log_output(output, name="rated-web-pages")
+    result = rate_pages(read_pages(recipe.dataset), recipe, teacher)
+    run.log_metrics({k: float(v) for k, v in result.stats.items()
+                     if isinstance(v, int | float)})
+    run.log_params({"teacher": teacher.name, "prompt_version": WEB_PROMPT_VERSION})
+    run.log_artifact(recipe.output / "stats.json", artifact_path="report")
+    run.log_output(recipe.output, name="rated-web-pages")
     return result

@@ -14,7 +14,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from codekiln_curate.web.recipes import SeedsRecipe
+
+if TYPE_CHECKING:
+    from codekiln_core.lineage.run import LineageRun
 
 _FENCE = re.compile(r"^(`{3,})[^\n`]*\n(.*?)\n\1$", re.MULTILINE | re.DOTALL)
 _CODE_LINE = re.compile(
@@ -62,3 +67,19 @@ def split_seeds(pages: Iterable[dict[str, Any]],
         else:
             ambiguous += 1
     return positives, negatives, ambiguous
+
+
+def write_seeds(recipe: SeedsRecipe, run: LineageRun) -> dict[str, int]:
+    """OUTPUT/positives and OUTPUT/negatives (pages tables) and stats.json."""
+    from codekiln_core.fsio import atomic_write_json
+    from codekiln_curate.web.page_table import read_pages, write_pages
+
+    positives, negatives, ambiguous = split_seeds(read_pages(recipe.pages))
+    for name, rows in (("positives", positives), ("negatives", negatives)):
+        (recipe.output / name).mkdir(parents=True, exist_ok=True)
+        write_pages(recipe.output / name / "pages.parquet", rows)
+    stats = {"positives": len(positives), "negatives": len(negatives), "ambiguous": ambiguous}
+    atomic_write_json(recipe.output / "stats.json", stats)
+    run.log_metrics(stats)
+    run.log_output(recipe.output, name="web-seeds")
+    return stats

@@ -15,10 +15,13 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from codekiln_core.errors import ConfigError
 from codekiln_core.fsio import atomic_path
+
+if TYPE_CHECKING:
+    from codekiln_core.lineage import InputRef
 
 ROLES = ("system", "user", "assistant")
 Kind = Literal["sft", "preference", "rl"]
@@ -60,7 +63,8 @@ def check_messages(messages: Any, where: str, *, needs_assistant: bool) -> list[
     return clean
 
 
-def _check_row(row: Any, kind: Kind, where: str) -> dict[str, Any]:
+def check_row(row: Any, kind: Kind, where: str) -> dict[str, Any]:
+    """The row validated as ``kind`` (one-line errors naming ``where``), with its ``id``."""
     if not isinstance(row, dict):
         raise ConfigError(f"{where}: a row must be a JSON object, got {type(row).__name__}")
     missing = [key for key in _REQUIRED[kind] if key not in row]
@@ -115,16 +119,35 @@ def dataset_files(path: Path) -> list[Path]:
     return [path]
 
 
+def dataset_input(path: Path, name: str) -> InputRef:
+    """A dataset as a run's input named ``name`` (checked to exist: a one-line error)."""
+    from codekiln_core.lineage import InputRef
+
+    if not Path(path).exists():
+        raise ConfigError(f"{path}: dataset does not exist; fix the path")
+    return InputRef.from_path(path, name=name)
+
+
 def read_rows(paths: Path | Sequence[Path], kind: Kind) -> list[dict[str, Any]]:
     """Every row of one or several dataset files or directories, validated for ``kind``."""
     sources = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
     rows = []
     for source in sources:
         for file in dataset_files(source):
-            rows.extend(_check_row(row, kind, where) for where, row in _raw_rows(file))
+            rows.extend(check_row(row, kind, where) for where, row in _raw_rows(file))
     if not rows:
         raise ConfigError(f"{', '.join(map(str, sources))}: dataset is empty")
     return rows
+
+
+def read_source_rows(path: Path) -> list[dict[str, Any]]:
+    """Unvalidated rows of a file, or of a directory's parts (a curate output's ``data/``
+    included): what instructions and imports are made from."""
+    from codekiln_core.datasets import resolve_dataset
+
+    files = dataset_files(path) if Path(path).is_file() else list(
+        resolve_dataset(path, what="dataset", kinds=("parquet", "jsonl")).files)
+    return [row for file in files for _, row in _raw_rows(file)]
 
 
 def write_rows(path: Path, rows: Iterable[dict[str, Any]]) -> int:

@@ -1,8 +1,9 @@
 """10-gram decontamination of every post-training dataset before it is trained on (spec §5).
 
-Benchmark texts come, in order of precedence, from an explicit ``benchmarks_dir`` (layout of
-``shared/benchmarks``), the ``CODEKILN_BENCHMARK_DATA`` variable, the bundled
-``codekiln_benchmark_data`` package, and benchmark plugins with ``decontamination_texts()``.
+Benchmark texts come, in order of precedence, from an explicit ``benchmarks_dir`` (laid out
+as the bundled ``codekiln_benchmark_data``: one folder per benchmark), the
+``CODEKILN_BENCHMARK_DATA`` variable, the bundled ``codekiln_benchmark_data`` package, and
+benchmark plugins with ``decontamination_texts()``.
 Finding none is an error, never a silent pass: ``enabled: false`` is the explicit opt-out.
 """
 
@@ -35,7 +36,8 @@ class DecontamConfig(RecipeModel):
     enabled: bool = Field(True, description="check every dataset before training (spec §5)")
     n: int = Field(10, ge=4, description="n-gram length in words (the paper uses 10)")
     benchmarks_dir: Path | None = Field(
-        None, description="benchmark folder in the layout of shared/benchmarks; default: "
+        None, description="benchmark folder in the layout of codekiln_benchmark_data (one "
+        "folder per benchmark); default: "
         f"${ENV_DIR}, then the codekiln_benchmark_data package, then benchmark plugins")
     benchmarks: list[str] | None = Field(
         None, description="only these benchmark names (default: all found)")

@@ -13,19 +13,27 @@ from __future__ import annotations
 import ast
 import hashlib
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
 from codekiln_core.config import RecipeModel
+from codekiln_core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from codekiln_core.lineage import LineageRun
 
 PROMPT = ("Write a Python function with this signature:\n\n```python\n{signature}\n```\n\n"
           "It should do the following:\n\n{doc}")
 
 
 class FromCodeConfig(RecipeModel):
-    """Options of ``codekiln posttrain data from-code``."""
+    """The recipe of ``codekiln posttrain data from-code``."""
 
+    curated: Path = Field(description="curated dataset (file or directory) with content and "
+                          "language; a quality score ranks the files")
+    output: Path = Field(description="the SFT rows: a .jsonl or .parquet file")
     limit: int = Field(500, ge=1, description="conversations to write (best-scored files first)")
     per_file: int = Field(3, ge=1, description="at most this many functions from one file")
     min_doc_chars: int = Field(40, ge=1, description="skip functions with a shorter docstring")
@@ -97,3 +105,20 @@ def from_code_rows(rows: list[dict[str, Any]], config: FromCodeConfig) -> list[d
             if len(out) >= config.limit:
                 return out
     return out
+
+
+def instructions_from_code(config: FromCodeConfig, run: LineageRun) -> dict[str, int]:
+    """SFT rows made from the documented functions of the curated dataset, no teacher."""
+    from codekiln_posttrain.chat.datasets import check_row, read_source_rows, write_rows
+
+    source = read_source_rows(config.curated)
+    rows = [check_row(r, "sft", f"{config.curated} function {i}")
+            for i, r in enumerate(from_code_rows(source, config))]
+    if not rows:
+        raise ConfigError(f"{config.curated}: no documented Python function fits the limits "
+                          "(min_doc_chars, min_body_lines, max_lines); loosen them with --set")
+    write_rows(config.output, rows)
+    summary = {"files": len(source), "rows": len(rows)}
+    run.log_metrics(summary)
+    run.log_output(config.output, name="sft-data")
+    return summary

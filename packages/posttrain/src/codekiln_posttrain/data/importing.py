@@ -8,12 +8,53 @@ train and prompt splits only: the test split and HumanEval are never training da
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field, field_validator, model_validator
 
 from codekiln_benchmark_data import MBPP_SPLITS
+from codekiln_core.config import RecipeModel
 from codekiln_core.errors import ConfigError
 
+if TYPE_CHECKING:
+    from codekiln_core.lineage import InputRef, LineageRun
+
 Format = Literal["messages", "alpaca", "sharegpt", "prompt-response", "mbpp"]
+
+
+class ImportConfig(RecipeModel):
+    """The recipe of ``codekiln posttrain data import``."""
+
+    source: str = Field(description="existing SFT set (.jsonl/.json/.parquet file or "
+                        "directory), or bundled:mbpp for the bundled MBPP file")
+    output: Path = Field(description="the SFT rows: a .jsonl or .parquet file")
+    format: Format = Field("messages", description="the source's row format")
+    mbpp_split: list[str] | None = Field(
+        None, description="format mbpp: the MBPP splits to import: train, prompt, "
+        "validation (never test: it is the benchmark; default: train)")
+
+    @field_validator("mbpp_split", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("mbpp_split")
+    @classmethod
+    def _trainable(cls, value: list[str] | None) -> list[str] | None:
+        try:
+            return check_mbpp_splits(value) if value is not None else None
+        except ConfigError as err:
+            raise ValueError(str(err)) from None
+
+    @model_validator(mode="after")
+    def _splits_need_mbpp(self) -> ImportConfig:
+        if self.mbpp_split and self.format != "mbpp":
+            raise ConfigError(f"mbpp_split {self.mbpp_split}: applies to format mbpp only "
+                              f"(format is {self.format})")
+        return self
+
+
 _SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant",
                    "assistant": "assistant", "system": "system"}
 
@@ -54,13 +95,18 @@ _CONVERT: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "prompt-response": _prompt_response, "mbpp": _mbpp}
 
 
-def mbpp_split_rows(rows: list[dict[str, Any]], splits: list[str]) -> list[dict[str, Any]]:
-    """MBPP records of the allowed ``splits`` (by task id)."""
+def check_mbpp_splits(splits: list[str]) -> list[str]:
+    """``splits`` when each may be trained on; else a one-line error (test is the benchmark)."""
     bad = [s for s in splits if s not in ("train", "prompt", "validation")]
     if bad:
         raise ConfigError(f"MBPP split {bad[0]!r} may not be trained on; use train, prompt "
                           "or validation (the test split is the benchmark)")
-    allowed = {i for s in splits for i in MBPP_SPLITS[s]}
+    return splits
+
+
+def mbpp_split_rows(rows: list[dict[str, Any]], splits: list[str]) -> list[dict[str, Any]]:
+    """MBPP records of the allowed ``splits`` (by task id)."""
+    allowed = {i for s in check_mbpp_splits(splits) for i in MBPP_SPLITS[s]}
     return [r for r in rows if int(r["task_id"]) in allowed]
 
 
@@ -75,3 +121,42 @@ def convert(rows: list[dict[str, Any]], fmt: Format, where: str) -> list[dict[st
         extra = {k: v for k, v in row.items() if k in ("id", "tests", "language")}
         out.append({**extra, **converted, "source": row.get("source", fmt)})
     return out
+
+
+def bundled_source(source: str | Path) -> Path:
+    """``bundled:NAME`` -> that file of codekiln-benchmark-data (``bundled:mbpp``); else as is."""
+    text = str(source)
+    if not text.startswith("bundled:"):
+        return Path(source)
+    import codekiln_benchmark_data
+
+    try:
+        return codekiln_benchmark_data.path(text.removeprefix("bundled:"))
+    except codekiln_benchmark_data.UnknownBenchmarkFile as err:
+        raise ConfigError(f"source {text!r}: {err}") from None
+
+
+def import_inputs(config: ImportConfig) -> list[InputRef]:
+    """The source, resolved (a bundled file is a real path too), as the run's input."""
+    from codekiln_core.lineage import InputRef
+
+    source = bundled_source(config.source)
+    if not source.exists():
+        raise ConfigError(f"source {config.source}: no such file or directory")
+    return [InputRef.from_path(source, name="sft-source")]
+
+
+def import_sft_set(config: ImportConfig, run: LineageRun) -> dict[str, int]:
+    """Convert the source to validated ``messages`` rows in ``config.output``."""
+    from codekiln_posttrain.chat.datasets import check_row, read_source_rows, write_rows
+
+    source = bundled_source(config.source)
+    raw = read_source_rows(source)
+    if config.format == "mbpp":
+        raw = mbpp_split_rows(raw, list(config.mbpp_split or ["train"]))
+    rows = [check_row(r, "sft", f"{source} row {i}")
+            for i, r in enumerate(convert(raw, config.format, str(source)))]
+    write_rows(config.output, rows)
+    run.log_metrics({"rows": len(rows)})
+    run.log_output(config.output, name="sft-data")
+    return {"read": len(raw), "rows": len(rows)}

@@ -18,15 +18,18 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
 from codekiln_core.config import RecipeModel
 from codekiln_core.errors import ConfigError
-from codekiln_posttrain.chat.datasets import dataset_files, row_id
+from codekiln_posttrain.chat.datasets import row_id
 from codekiln_posttrain.data.syntax import syntax_ok
 from codekiln_posttrain.rewards.extract import code_blocks
+
+if TYPE_CHECKING:
+    from codekiln_core.lineage import LineageRun
 
 SYSTEM = ("You are an expert programmer who writes clear programming problems with correct, "
           "tested solutions.")
@@ -53,12 +56,17 @@ REVISE = """Your solution failed its tests in a sandbox ({verdict}):
 {detail}
 Fix the solution (and the tests, if they were wrong). Answer with the same three sections."""
 
+#: A teacher: the conversation so far in, its next answer out.
+Chat = Callable[[list[dict[str, str]]], str]
 _SECTION = re.compile(r"\[(Problem|Solution|Tests)\]\s*", re.IGNORECASE)
 
 
 class InstructConfig(RecipeModel):
-    """Options of ``codekiln posttrain data instruct``."""
+    """The recipe of ``codekiln posttrain data instruct``."""
 
+    curated: Path = Field(description="curated dataset (file or directory) with content, "
+                          "language and a quality score column: the seeds")
+    output: Path = Field(description="directory of part-NNNNN.jsonl SFT rows")
     endpoint: str = Field(..., description="OpenAI-compatible base URL of the teacher model")
     model: str = Field(..., description="teacher model name at the endpoint")
     seeds: int = Field(100, ge=1, description="number of seed snippets (highest scores first)")
@@ -118,29 +126,10 @@ def select_seeds(rows: list[dict[str, Any]], config: InstructConfig) -> list[dic
     return chosen[: config.seeds]
 
 
-def read_seed_rows(path: Path) -> list[dict[str, Any]]:
-    """Rows of a file, or of a directory's parts (a curate output's ``data/`` included)."""
-    import pyarrow.parquet as pq
-
-    from codekiln_core.datasets import resolve_dataset
-    from codekiln_posttrain.chat.datasets import _raw_rows
-
-    files = dataset_files(path) if Path(path).is_file() else list(
-        resolve_dataset(path, what="dataset", kinds=("parquet", "jsonl")).files)
-    rows: list[dict[str, Any]] = []
-    for file in files:
-        if file.suffix == ".parquet":
-            rows.extend(pq.read_table(file).to_pylist())
-        else:
-            rows.extend(row for _, row in _raw_rows(file))
-    return rows
-
-
 class Synthesizer:
     """One teacher conversation per seed, checked in the sandbox."""
 
-    def __init__(self, config: InstructConfig, sandbox: Any,
-                 chat: Callable[[list[dict[str, str]]], str]) -> None:
+    def __init__(self, config: InstructConfig, sandbox: Any, chat: Chat) -> None:
         self.config, self.sandbox, self.chat = config, sandbox, chat
 
     def run_seed(self, seed: dict[str, Any]) -> Outcome:
@@ -195,7 +184,7 @@ class Synthesizer:
             return list(pool.map(self.run_seed, seeds))
 
 
-def endpoint_chat(config: InstructConfig) -> Callable[[list[dict[str, str]]], str]:
+def endpoint_chat(config: InstructConfig) -> Chat:
     """Chat with the teacher through the shared OpenAI-compatible client."""
     from codekiln_core.clients import openai_client
 
@@ -208,3 +197,40 @@ def endpoint_chat(config: InstructConfig) -> Callable[[list[dict[str, str]]], st
         return reply.choices[0].message.content or ""
 
     return chat
+
+
+def synthesize_instructions(config: InstructConfig, run: LineageRun, *,
+                            chat: Chat | None = None, sandbox: Any = None) -> dict[str, int]:
+    """SFT rows from the best seeds, written part by part to ``config.output``: parts
+    already there are kept, so an interrupted run continues. Returns the counts of kept
+    and dropped seeds. ``chat``/``sandbox`` default to the endpoint and a local sandbox."""
+    from collections import Counter
+
+    from codekiln_core.sandbox import LocalSandbox, SandboxLimits
+    from codekiln_posttrain.chat.datasets import read_source_rows
+    from codekiln_posttrain.data.parts import run_in_parts
+
+    chosen = select_seeds(read_source_rows(config.curated), config)
+    if not chosen:
+        raise ConfigError(f"{config.curated}: no seed passes the filters (language, "
+                          "min_score)")
+    owned = sandbox is None
+    sandbox = sandbox or LocalSandbox(workers=2, limits=SandboxLimits(timeout_s=config.timeout_s))
+    synth = Synthesizer(config, sandbox, chat or endpoint_chat(config))
+
+    def work(chunk: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, int]]:
+        outcomes = synth.run_all(chunk)
+        counts = Counter(o.reason for o in outcomes)
+        counts["attempts"] = sum(o.attempts for o in outcomes)
+        return [o.row for o in outcomes if o.row is not None], dict(counts)
+
+    try:
+        rows, counts, resumed = run_in_parts(chosen, config.output, config.part_size, work,
+                                             "instruct")
+    finally:
+        if owned:
+            sandbox.close()
+    summary = {"seeds": len(chosen), "kept": rows, "resumed_parts": resumed, **counts}
+    run.log_metrics(summary)
+    run.log_output(config.output, name="sft-data")
+    return summary

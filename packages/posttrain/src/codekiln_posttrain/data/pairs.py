@@ -12,19 +12,33 @@ the same sandbox batch, stands in as chosen when no sample passes; rejected stay
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from codekiln_core.config import RecipeModel
+from codekiln_core.errors import ConfigError
 from codekiln_posttrain.chat.datasets import row_id
 from codekiln_posttrain.rewards.base import RewardFn, Sample
 from codekiln_posttrain.sampling import Sampler
 
+if TYPE_CHECKING:
+    from codekiln_core.lineage import InputRef, LineageRun
+
 
 class PairsConfig(RecipeModel):
-    """Options of ``codekiln posttrain data pairs``."""
+    """The recipe of ``codekiln posttrain data pairs``: the prompts, where the answers come
+    from (a local ``model`` or an ``endpoint``), and how many."""
 
+    prompts: Path = Field(description="RL prompts (file or directory): prompt messages and "
+                          "tests")
+    output: Path = Field(description="the preference pairs: a .jsonl or .parquet file")
+    model: str | None = Field(None, description="local Hugging Face model directory to sample "
+                              "from (or give endpoint)")
+    endpoint: str | None = Field(None, description="or: an OpenAI-compatible base URL to "
+                                 "sample from")
+    endpoint_model: str | None = Field(None, description="the model name at endpoint")
     samples: int = Field(8, ge=2, description="answers sampled per prompt (hundreds in the paper)")
     pairs_per_prompt: int = Field(1, ge=1, description="most pairs kept per prompt")
     max_new_tokens: int = Field(512, ge=1, description="longest sampled answer")
@@ -33,6 +47,16 @@ class PairsConfig(RecipeModel):
     timeout_s: float = Field(10.0, gt=0, description="sandbox timeout per run")
     reference_chosen: bool = Field(False, description="when no sample passes, use the row's "
                                    "`reference` solution as chosen if it passes the tests")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> PairsConfig:
+        if (self.model is None) == (self.endpoint is None):
+            raise ConfigError("pairs: give exactly one of model (--model DIR) or endpoint "
+                              "(--endpoint URL --endpoint-model NAME)")
+        if self.endpoint is not None and not self.endpoint_model:
+            raise ConfigError(f"endpoint {self.endpoint}: also give endpoint_model (the "
+                              "model name there: --endpoint-model NAME)")
+        return self
 
 
 @dataclass
@@ -46,6 +70,10 @@ class PairCounts:
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
+
+    def add(self, other: PairCounts) -> None:
+        for key, value in other.as_dict().items():
+            setattr(self, key, getattr(self, key) + value)
 
 
 def build_pairs(rows: list[dict[str, Any]], sampler: Sampler, judge: RewardFn,
@@ -98,3 +126,55 @@ def reference_answer(row: dict[str, Any]) -> str | None:
     if not isinstance(code, str) or not code.strip():
         return None
     return f"```{row.get('language', 'python')}\n{code.strip()}\n```"
+
+
+def sampler_for(config: PairsConfig) -> Sampler:
+    """The policy to sample from: the local model, or the endpoint's model."""
+    from codekiln_posttrain.sampling import EndpointSampler, TransformersSampler
+
+    if config.endpoint is not None:
+        return EndpointSampler(config.endpoint, str(config.endpoint_model))
+    return TransformersSampler.from_dir(str(config.model))
+
+
+def pairs_inputs(config: PairsConfig) -> list[InputRef]:
+    """The prompts and, when local, the policy model (each linking to the run that made it)."""
+    from codekiln_core.lineage import InputRef
+    from codekiln_posttrain.chat.datasets import dataset_input
+
+    inputs = [dataset_input(config.prompts, "prompts")]
+    if config.model is not None:
+        if not Path(config.model).is_dir():
+            raise ConfigError(f"model {config.model}: no such directory; pass a Hugging Face "
+                              "model directory, or sample from an endpoint instead")
+        inputs.append(InputRef.from_path(Path(config.model), name="policy-model"))
+    return inputs
+
+
+def sample_preference_pairs(config: PairsConfig, run: LineageRun, *,
+                            sampler: Sampler | None = None, sandbox: Any = None
+                            ) -> dict[str, int]:
+    """Pairs for every prompt, judged in the sandbox, written to ``config.output``."""
+    from codekiln_posttrain.chat.datasets import read_rows, write_rows
+    from codekiln_posttrain.rewards.code_tests import CodeTestsReward
+
+    rows = read_rows(config.prompts, "rl")
+    sampler = sampler or sampler_for(config)
+    judge = CodeTestsReward("binary", sandbox=sandbox, timeout_s=config.timeout_s)
+    total = PairCounts()
+    pairs: list[dict[str, Any]] = []
+    try:
+        for start in range(0, len(rows), config.prompts_per_batch):
+            found, counts = build_pairs(rows[start:start + config.prompts_per_batch],
+                                        sampler, judge, config)
+            pairs.extend(found)
+            total.add(counts)
+    finally:
+        judge.close()
+    if not pairs:
+        raise ConfigError(f"{config.prompts}: no prompt had both a passing and a failing "
+                          "answer; sample more (--samples N) or use other prompts")
+    write_rows(config.output, pairs)
+    run.log_metrics(total.as_dict())
+    run.log_output(config.output, name="dpo-pairs")
+    return total.as_dict()

@@ -1,4 +1,4 @@
-"""GRPO on verl (``--backend verl``): our dataset as verl parquet, our reward module, and
+"""GRPO on verl (``backend: verl``): our dataset as verl parquet, our reward module, and
 the Hydra overrides that are spec §8, launched as ``python -m verl.trainer.main_ppo``.
 
 verl runs on Ray with vLLM rollouts on GPUs; nothing here imports verl, so the command
@@ -8,16 +8,28 @@ line can be built and checked anywhere.
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from codekiln_core.errors import ConfigError
 
 if TYPE_CHECKING:
+    from codekiln_core.lineage import LineageRun
     from codekiln_posttrain.recipe import GrpoRecipe
 
 DATA_SOURCE = "codekiln/code-tests"
+
+
+@dataclass
+class VerlLaunch:
+    """The dataset written for verl and its command line (run, or only shown)."""
+
+    train_file: Path
+    command: list[str]
+    returncode: int | None  # None: dry run, not launched
 
 
 def verl_rows(rows: list[dict[str, Any]], data_source: str = DATA_SOURCE
@@ -117,3 +129,40 @@ def hydra_overrides(recipe: GrpoRecipe, train_file: Path, val_file: Path | None 
 
 def launch_command(recipe: GrpoRecipe, train_file: Path) -> list[str]:
     return [sys.executable, "-m", "verl.trainer.main_ppo", *hydra_overrides(recipe, train_file)]
+
+
+def launch_verl(recipe: GrpoRecipe) -> VerlLaunch:
+    """Write verl's parquet (decontaminated) and run main_ppo (``dry_run``: only build it)."""
+    import importlib.util
+    import os
+
+    from codekiln_posttrain.chat.datasets import read_rows
+    from codekiln_posttrain.chat.decontam import checked_rows
+    from codekiln_posttrain.grpo.verl_reward import SANDBOX_URL_ENV
+
+    rows, _ = checked_rows(read_rows(recipe.data, "rl"), recipe.decontamination)
+    train_file = write_verl_parquet(rows, recipe.output / "verl" / "train.parquet")
+    command = launch_command(recipe, train_file)
+    if recipe.dry_run:
+        return VerlLaunch(train_file, command, None)
+    if importlib.util.find_spec("verl") is None:
+        raise ConfigError("backend verl needs verl: install codekiln-posttrain[verl] (Linux, "
+                          "GPUs, vLLM from codekiln-serve[vllm])")
+    env = None
+    if recipe.grpo.sandbox_url:
+        env = {**os.environ, SANDBOX_URL_ENV: recipe.grpo.sandbox_url}
+    done = subprocess.run(command, env=env, check=False)
+    if done.returncode:
+        raise ConfigError(f"verl exited with status {done.returncode}; see its log above")
+    return VerlLaunch(train_file, command, done.returncode)
+
+
+def write_verl_dataset(prompts: Path, output: Path, run: LineageRun) -> int:
+    """The RL prompts of ``prompts`` as verl's parquet in ``output``; returns the rows."""
+    from codekiln_posttrain.chat.datasets import read_rows
+
+    rows = read_rows(prompts, "rl")
+    write_verl_parquet(rows, output)
+    run.log_metrics({"rows": len(rows)})
+    run.log_output(output, name="verl-data")
+    return len(rows)

@@ -1,8 +1,11 @@
-"""Check a mixture's shard sets against each other before any heavy work starts.
+"""Check a mixture's shard sets against each other and their files before any step.
 
-Only the manifests are read (JSON; no numpy, no torch), so a recipe whose shard sets were
-made with different tokenizers, sequence lengths or dtypes fails in a second, naming the
-file, the key and both values.
+The manifests are read first (JSON), so a recipe whose shard sets were made with different
+tokenizers, sequence lengths or dtypes fails in a second, naming the file, the key and both
+values. Then each set's files are checked against its manifest (sizes always; sha256, token
+ids and document order unless the set says ``verify: sizes``; see
+:mod:`codekiln_core.shard_verify`), and the tokenizer the model will ship with against the
+vocabulary its embedding is built for.
 """
 
 from __future__ import annotations
@@ -11,10 +14,11 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from codekiln_core.errors import ConfigError
-from codekiln_core.shards import MANIFEST, TOKEN_DTYPE, read_manifest
+from codekiln_core.shard_verify import check_sizes, verify_contents
+from codekiln_core.shards import MANIFEST, TOKEN_DTYPE, read_manifest, vocab_rows
 
 REWRITE = "rerun `codekiln curate shards` with the same arguments to rewrite its manifest"
 
@@ -28,6 +32,8 @@ class ShardSetLike(Protocol):
     def weight(self) -> float: ...
     @property
     def name(self) -> str | None: ...
+    @property
+    def verify(self) -> Literal["contents", "sizes"]: ...
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,7 @@ def check_shard_sets(refs: Sequence[ShardSetLike], *, expect_seq_len: int | None
     first: dict[str, Any] | None = None
     first_path = refs[0].path
     sets: list[ShardSetInfo] = []
+    manifests: list[dict[str, Any]] = []
     for position, ref in enumerate(refs):
         try:
             manifest = read_manifest(ref.path)
@@ -114,6 +121,7 @@ def check_shard_sets(refs: Sequence[ShardSetLike], *, expect_seq_len: int | None
                     f"{ref.path / MANIFEST}: {key} = {value!r} but {first_path / MANIFEST} "
                     f"has {first[key]!r}; every shard set of a stage must come from the same "
                     "tokenizer and --seq-len (rebuild one of them)")
+        manifests.append(manifest)
         digest = hashlib.sha256((ref.path / MANIFEST).read_bytes()).hexdigest()
         sets.append(ShardSetInfo(
             name=ref.name or ref.path.resolve().name, path=ref.path, weight=float(ref.weight),
@@ -133,7 +141,13 @@ def check_shard_sets(refs: Sequence[ShardSetLike], *, expect_seq_len: int | None
     if empty:
         raise ConfigError(f"{source}: shard sets {empty} hold no sequences; drop them or "
                           "give them weight 0")
-    manifest = read_manifest(first_path)
+    check_tokenizer(manifests[0], first_path)
+    for ref, manifest in zip(refs, manifests, strict=True):
+        if ref.verify == "contents":
+            verify_contents(ref.path, manifest)
+        else:
+            check_sizes(ref.path, manifest)
+    manifest = manifests[0]
     return ShardInfo(
         vocab_size=first["vocab_size"], bos_token_id=first["special_ids.bos"],
         eos_token_id=int(first["special_ids.eos"]), pad_token_id=first["special_ids.pad"],
@@ -160,7 +174,35 @@ def check_validation_set(path: Path, info: ShardInfo, *, source: str = "recipe"
                               "same tokenizer")
     if int(manifest["total_sequences"]) == 0:
         raise ConfigError(f"{path / MANIFEST}: the validation set holds no sequences")
+    verify_contents(path, manifest)  # held-out sets are small: always read whole
     digest = hashlib.sha256((path / MANIFEST).read_bytes()).hexdigest()
     return ShardSetInfo(name=path.resolve().name, path=path, weight=0.0,
                         sequences=int(manifest["total_sequences"]),
                         tokens=int(manifest["total_tokens"]), manifest_sha256=digest)
+
+
+def check_tokenizer(manifest: dict[str, Any], shards: Path) -> None:
+    """The tokenizer the manifest names (exported with the model) is the one the shards were
+    made with, and has no id past ``vocab_size``, the rows of the model's embedding."""
+    tokenizer_dir = Path(_field(manifest, shards, "tokenizer", "path"))
+    file = tokenizer_dir / "tokenizer.json"
+    if not file.is_file():
+        raise ConfigError(f"{shards / MANIFEST}: its tokenizer {file} is missing (the model "
+                          "is exported with it); restore it, or rebuild the shards with "
+                          "`codekiln curate shards --tokenizer ...`")
+    digest = hashlib.sha256(file.read_bytes()).hexdigest()
+    recorded = str(_field(manifest, shards, "tokenizer", "sha256"))
+    if digest != recorded:
+        raise ConfigError(f"tokenizer {file} changed since the shards in {shards} were made "
+                          f"(sha256 {digest[:12]}…, manifest.json {recorded[:12]}…); restore "
+                          "it, or rebuild the shards with `codekiln curate shards --tokenizer "
+                          f"{tokenizer_dir}`")
+    from tokenizers import Tokenizer
+
+    size = vocab_rows(Tokenizer.from_file(str(file)))
+    vocab = int(_field(manifest, shards, "vocab_size"))
+    if size > vocab:
+        raise ConfigError(f"tokenizer {file} has ids up to {size - 1} but {shards / MANIFEST} "
+                          f"sizes the model's embedding to vocab_size {vocab}; rebuild the "
+                          f"shards with `codekiln curate shards --tokenizer {tokenizer_dir}` "
+                          "(it records the tokenizer's full size)")

@@ -44,16 +44,33 @@ def _write_share(engine: Engine, tmp: Path, client_state: dict[str, Any]) -> Non
     torch.save(client_state, tmp / CLIENT_STATE.format(rank=engine.rank))
 
 
-def save_engine_checkpoint(engine: Engine, directory: Path, client_state: dict[str, Any]) -> None:
-    from codekiln_core.fsio import atomic_dir, atomic_write_json
+def expected_bytes(engine: Engine, directory: Path) -> int:
+    """About what the checkpoint at ``directory`` takes (for a disk-full message): the size of
+    the newest finished one beside it, else the weights plus fp32 master and Adam moments."""
+    from codekiln_core.disk import tree_bytes
 
+    earlier = sorted(d for d in directory.parent.glob("*")
+                     if d != directory and (d / COMPLETE).is_file())
+    if earlier:
+        return tree_bytes(earlier[-1])
+    return sum(int(getattr(p, "ds_numel", p.numel())) * (p.element_size() + 12)
+               for p in engine.module.parameters())
+
+
+def save_engine_checkpoint(engine: Engine, directory: Path, client_state: dict[str, Any]) -> None:
+    """Write the checkpoint whole or not at all; a full disk is a one-line DiskFullError and
+    leaves the checkpoints before it as they were."""
+    from codekiln_core.fsio import atomic_dir, atomic_write_json, staged
+
+    needed = expected_bytes(engine, directory)
     if engine.rank != 0:
         tmp = _broadcast_path(engine, None)
-        _write_share(engine, tmp, client_state)
+        with staged(directory, expected_bytes=needed):  # rank 0 cleans the shared temp
+            _write_share(engine, tmp, client_state)
         _barrier(engine)
         _barrier(engine)  # rank 0 renames between the two barriers
         return
-    with atomic_dir(directory) as tmp:
+    with atomic_dir(directory, expected_bytes=needed) as tmp:
         _broadcast_path(engine, tmp)
         _write_share(engine, tmp, client_state)
         _barrier(engine)

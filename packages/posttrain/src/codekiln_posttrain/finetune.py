@@ -1,0 +1,152 @@
+"""Fine-tuning a start model, as SFT, DPO and GRPO all do: load it, step it on
+codekiln_train's engine, export and register the result.
+
+Training itself is ``codekiln_train``'s: ``Engine`` steps the model, ``loop.train`` runs the
+steps (checkpoints, resume, metrics, MFU), ``export.export_hf`` writes the result. The
+lineage run is the command's (core opened it); it comes in as ``run``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from codekiln_core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from codekiln_core.lineage import InputRef, LineageRun
+    from codekiln_posttrain.recipe import BaseRecipe, DpoRecipe, SftRecipe
+
+
+def build_engine(model: Any, recipe: BaseRecipe, total_steps: int) -> Any:
+    """codekiln_train's engine over ``total_steps`` steps of the recipe's schedule."""
+    from codekiln_train.engine.deepspeed_engine import Engine
+    from codekiln_train.schedule import check_schedule
+
+    check_schedule(recipe.schedule, total_steps, source="schedule")
+    return Engine.create(model, recipe.engine, schedule=recipe.schedule,
+                         total_steps=total_steps, seq_len=recipe.max_seq_len,
+                         device=device_arg(recipe))
+
+
+def pad_token_id(tokenizer: Any) -> int:
+    """The tokenizer's pad id; EOS when it has none (Llama-style tokenizers)."""
+    pad = tokenizer.pad_token_id
+    return int(tokenizer.eos_token_id if pad is None else pad)
+
+
+def train_examples(model: Any, recipe: SftRecipe | DpoRecipe, run: LineageRun, *,
+                   examples: list[Any], collate: Callable[[list[Any]], Any], loss_fn: Any,
+                   tokens_per_example: int, label: str, resume: bool) -> tuple[Any, Any]:
+    """SFT's and DPO's training: ``epochs`` (or ``max_steps``) over ``examples`` with
+    codekiln_train's engine and loop; returns the engine and the loop's summary."""
+    from codekiln_posttrain.batches import ExampleBatches
+    from codekiln_train.loop import LoopConfig, train
+
+    per_step = recipe.engine.micro_batch_size * (recipe.engine.gradient_accumulation_steps or 1)
+    total = recipe.max_steps or max(1, math.ceil(recipe.epochs * len(examples) / per_step))
+    engine = build_engine(model, recipe, total)
+    batches = ExampleBatches(examples, micro_batch_size=recipe.engine.micro_batch_size,
+                             seed=recipe.seed, collate=collate)
+    loop = LoopConfig(total_steps=total, log=recipe.log, checkpoint=recipe.checkpoint,
+                      seed=recipe.seed)
+    summary = train(engine=engine, batches=batches, loss_fn=loss_fn, loop=loop,
+                    checkpoint_dir=recipe.output / "checkpoints", run=run,
+                    tokens_per_step=per_step * tokens_per_example,
+                    flops_per_token=model_flops_per_token(engine.module, recipe.max_seq_len),
+                    resume=resume, progress_label=label,
+                    metrics_file=recipe.output / "metrics.jsonl")
+    run.log_metrics({"train_loss": summary.final_loss}, step=summary.steps)
+    return engine, summary
+
+
+def local_model_dir(spec: str) -> Path | None:
+    """The start model's directory; None for a hub id (one-line error for neither)."""
+    path = Path(spec)
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise ConfigError(f"model {spec}: directory has no config.json; pass a Hugging "
+                              "Face model directory (codekiln train export writes one)")
+        return path
+    if spec.startswith((".", "/")) or spec.count("/") != 1:
+        raise ConfigError(f"model {spec!r}: no such directory, and not a hub id (org/name)")
+    return None
+
+
+def load_start(recipe: BaseRecipe) -> tuple[Any, Any]:
+    """The model to train (fp32, SDPA attention: packed masks need it) and its tokenizer."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from codekiln_core.chat import chat_template
+
+    local_model_dir(recipe.model)
+    tokenizer = AutoTokenizer.from_pretrained(recipe.model)
+    if recipe.chat_template is not None or not getattr(tokenizer, "chat_template", None):
+        tokenizer.chat_template = chat_template(recipe.chat_template or "seed-coder")
+    model = AutoModelForCausalLM.from_pretrained(recipe.model, attn_implementation="sdpa",
+                                                 dtype="float32")
+    return model, tokenizer
+
+
+def start_inputs(recipe: BaseRecipe, data_name: str) -> list[InputRef]:
+    """The start model and the dataset, each linking to the run that made it (checked to
+    exist first: a one-line error before anything loads)."""
+    from codekiln_core.lineage import InputRef
+    from codekiln_posttrain.chat.datasets import dataset_files
+
+    model_dir = local_model_dir(recipe.model)
+    for path in recipe.data:
+        dataset_files(path)
+    model_ref = (InputRef.from_path(model_dir, name="start-model") if model_dir else
+                 InputRef(name="start-model", source=f"hf://{recipe.model}"))
+    names = [data_name] + [f"{data_name}-{i}" for i in range(2, len(recipe.data) + 1)]
+    return [model_ref, *(InputRef.from_path(path, name=name)
+                         for path, name in zip(recipe.data, names, strict=True))]
+
+
+def export_and_register(model: Any, tokenizer: Any, recipe: BaseRecipe, run: LineageRun,
+                        name: str) -> tuple[Path, str]:
+    """Export the trained model beside the run and log/register it (returns dir, uri)."""
+    from codekiln_train.export import export_hf
+
+    tokenizer_dir = recipe.output / "tokenizer"
+    tokenizer.save_pretrained(str(tokenizer_dir))
+    out = export_hf(model, tokenizer_dir=tokenizer_dir, out_dir=recipe.output / "model",
+                    bos_token_id=_id(tokenizer.bos_token_id, tokenizer.eos_token_id),
+                    eos_token_id=int(tokenizer.eos_token_id),
+                    chat_template=tokenizer.chat_template,
+                    pad_token_id=tokenizer.pad_token_id)
+    uri = run.log_model(out, name=name, register_as=recipe.register_as)
+    return out, uri
+
+
+def _id(value: int | None, fallback: int) -> int:
+    return int(fallback if value is None else value)
+
+
+def device_arg(recipe: BaseRecipe) -> str | None:
+    return None if recipe.device == "auto" else recipe.device
+
+
+def model_flops_per_token(model: Any, seq_len: int) -> float:
+    """codekiln_train's FLOPs-per-token formula for a loaded Hugging Face Llama."""
+    from codekiln_train.models import ModelConfig, flops_per_token
+
+    c = model.config
+    shape = ModelConfig(
+        hidden_size=c.hidden_size, intermediate_size=c.intermediate_size,
+        num_hidden_layers=c.num_hidden_layers, num_attention_heads=c.num_attention_heads,
+        num_key_value_heads=getattr(c, "num_key_value_heads", c.num_attention_heads),
+        max_position_embeddings=c.max_position_embeddings,
+        tie_word_embeddings=bool(getattr(c, "tie_word_embeddings", False)))
+    return flops_per_token(shape, c.vocab_size, seq_len)
+
+
+def model_lines(model_dir: str, model_uri: str, register_as: str | None) -> list[str]:
+    """The closing summary's lines: where the model is and under which URI it was logged."""
+    lines = [f"model: {model_dir}"]
+    if model_uri.startswith("models:/"):
+        lines.append(f"{'registered' if register_as else 'logged model'}: {model_uri}")
+    return lines
