@@ -70,12 +70,13 @@ def test_verdicts_and_reasons() -> None:
 
 
 COMPILED_TESTS = {
-    "c": "#include <assert.h>\nint main() {\n    assert(add(1, 2) == 3);\n    assert(add(2, 2) == 4);"
-         "\n    return 0;\n}\n",
+    "c": "#include <assert.h>\nint main() {\n    assert(add(1, 2) == 3);\n"
+         "    assert(add(2, 2) == 4);\n    return 0;\n}\n",
     "rust": "fn main() {\n    let candidate = add;\n    assert_eq!(candidate(1, 2), 3);\n"
             "    assert_eq!(candidate(2, 2), 4);\n}\n",
     "java": "public class Main {\n    public static void main(String[] args) {\n"
-            "        if (new Solution().add(1, 2) != 3) { throw new AssertionError(); }\n    }\n}\n",
+            "        if (new Solution().add(1, 2) != 3) { throw new AssertionError(); }\n"
+            "    }\n}\n",
 }
 COMPILED_ANSWERS = {
     "c": {"right": "int add(int a, int b) { return a + b; }",

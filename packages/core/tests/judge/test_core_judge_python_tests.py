@@ -26,7 +26,7 @@ def outcome(answer: str, tests: str, *, judged: bool) -> str:
         source = rewrite_tests(source)
     try:
         exec(compile(source, "tests", "exec"), namespace)
-    except Exception as exc:  # noqa: BLE001 - the outcome is what the test compares
+    except Exception as exc:  # the exception's kind is the outcome the test compares
         return type(exc).__name__
     return "pass"
 
@@ -39,8 +39,8 @@ ANSWERS = {
 }
 TESTS = [
     "assert f([1, 2]) == [2, 4]\nassert f([]) != [1]\n",
-    "def check(candidate):\n    assert candidate([1]) == [2]\n    assert 0 <= len(candidate([3])) < 2\n"
-    "check(f)\n",
+    "def check(candidate):\n    assert candidate([1]) == [2]\n"
+    "    assert 0 <= len(candidate([3])) < 2\ncheck(f)\n",
     "import math\nassert math.isclose(sum(f([0.1, 0.2])), 0.6)\n"
     "assert abs(sum(f([0.1])) - 0.2) < 1e-9\n",
     "import numpy as np\nout = f([0.5, 1.5])\nassert np.allclose(out, [1.0, 3.0])\n",

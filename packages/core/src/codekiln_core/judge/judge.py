@@ -13,6 +13,7 @@ from typing import Any
 from codekiln_core.judge.output import outputs_match
 from codekiln_core.judge.programs import Program, assemble
 from codekiln_core.judge.submission import WRONG_ANSWER, Judgement, Submission
+from codekiln_core.sandbox.languages import SPECS, canonical_name
 from codekiln_core.sandbox.result import RunResult, Verdict
 
 _FRAME_PREFIXES = ("at ", "File ", "Traceback ", "throw ", "^")
@@ -34,13 +35,27 @@ class Judge:
         return assemble(submission, inline_python=self.inline_python)
 
     def run(self, submissions: Sequence[Submission]) -> list[Judgement]:
-        """Every submission's judgement, in order (one batch on the sandbox pool)."""
-        programs = [self.program(s) for s in submissions]
-        results = self.sandbox.run_many([p.request for p in programs])
-        return [decide(s, r) for s, r in zip(submissions, results, strict=True)]
+        """Every submission's judgement, in order (one batch on the sandbox pool). A language
+        the sandbox does not know is a ``sandbox_error``, as the sandbox itself reports it."""
+        judged: list[Judgement | None] = [_unknown_language(s) for s in submissions]
+        todo = [i for i, j in enumerate(judged) if j is None]
+        results = self.sandbox.run_many([self.program(submissions[i]).request for i in todo])
+        for i, result in zip(todo, results, strict=True):
+            judged[i] = decide(submissions[i], result)
+        return [j for j in judged if j is not None]
 
     def run_one(self, submission: Submission) -> Judgement:
+        unknown = _unknown_language(submission)
+        if unknown is not None:
+            return unknown
         return decide(submission, self.sandbox.run(self.program(submission).request))
+
+
+def _unknown_language(submission: Submission) -> Judgement | None:
+    if canonical_name(submission.language) in SPECS:
+        return None
+    return Judgement(Verdict.SANDBOX_ERROR.value, f"unknown language {submission.language!r}; "
+                     f"known: {', '.join(sorted(SPECS))}")
 
 
 def decide(submission: Submission, result: RunResult) -> Judgement:
@@ -52,7 +67,9 @@ def decide(submission: Submission, result: RunResult) -> Judgement:
                              result.duration_s, result)
     if verdict is Verdict.RUNTIME_ERROR and reason.startswith(_SYNTAX):
         verdict = Verdict.COMPILE_ERROR  # the answer did not compile (the judge compiles first)
-    if verdict is not Verdict.PASSED:
+    if verdict is Verdict.COMPILE_ERROR and result.compile_output:
+        reason = _with_stderr(reason, _first_error(result.compile_output))
+    elif verdict is not Verdict.PASSED:
         reason = _with_stderr(reason, result.stderr)
     return Judgement(verdict.value, "" if verdict is Verdict.PASSED else reason,
                      result.duration_s, result)
@@ -64,6 +81,11 @@ def _with_stderr(detail: str, stderr: str) -> str:
     if not message or message in detail:
         return detail
     return f"{detail}: {message}" if detail else message
+
+
+def _first_error(output: str) -> str:
+    """A compiler's first error line (its later lines are context and carets)."""
+    return next((line for line in output.splitlines() if "error" in line.lower()), output)
 
 
 def _message_line(stderr: str) -> str:

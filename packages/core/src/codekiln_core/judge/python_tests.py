@@ -44,22 +44,26 @@ def _call(name: str, *args: ast.expr, keywords: list[ast.keyword] | None = None)
                     keywords=keywords or [])
 
 
-def _simple(node: ast.expr) -> bool:
-    """Operands evaluated eagerly in a chain: nothing to run, nothing to short-circuit."""
+def _eager(node: ast.expr) -> bool:
+    """Operands evaluated eagerly in a chain: nothing to run or short-circuit (a name, a
+    constant), or something a lambda cannot hold (``await``, ``yield``, ``:=``)."""
+    if any(isinstance(n, ast.Await | ast.Yield | ast.YieldFrom | ast.NamedExpr)
+           for n in ast.walk(node)):
+        return True
     while isinstance(node, ast.Attribute):
         node = node.value
     return isinstance(node, ast.Constant | ast.Name)
 
 
 class _Rewriter(ast.NodeTransformer):
-    def __init__(self, lazy_chains: bool) -> None:
-        self.lazy_chains = lazy_chains
+    def __init__(self) -> None:
         self.checking = 0  # > 0 inside a check: its arithmetic is judged too
 
     def checked(self, node: ast.AST) -> ast.AST:
         self.checking += 1
         try:
-            return self.visit(node)
+            visited: ast.AST = self.visit(node)
+            return visited
         finally:
             self.checking -= 1
 
@@ -97,7 +101,7 @@ class _Rewriter(ast.NodeTransformer):
             return _call(ORDER[op], node.left, right)
         args: list[ast.expr] = [node.left]
         for op_node, operand in zip(node.ops, node.comparators, strict=True):
-            lazy = self.lazy_chains and not _simple(operand)
+            lazy = not _eager(operand)
             no_args = ast.arguments(posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[],
                                     defaults=[])
             args += [ast.Constant(OP_TEXT[type(op_node)]), ast.Constant(lazy),
@@ -158,28 +162,17 @@ def _runs_unittests(module: ast.Module) -> bool:
     return cases and not called
 
 
-def _rewrite(module: ast.Module, lazy_chains: bool) -> str:
-    extra = [f"{name}()" for name in _uncalled_tests(module)]
-    if _runs_unittests(module):
-        extra.append(f"{RUN_UNITTESTS}()")
-    tree = _Rewriter(lazy_chains).visit(module)
-    tree.body.extend(ast.parse("\n".join(extra)).body)
-    return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
-
-
 @lru_cache(maxsize=1024)
 def rewrite_tests(source: str) -> str:
     """The judged form of ``source``; unchanged when it does not parse (it then fails to
     compile in the sandbox, as it would have)."""
     try:
-        ast.parse(source)
+        module = ast.parse(source)
     except (SyntaxError, ValueError):
         return source
-    for lazy in (True, False):  # a lambda cannot hold await/yield: then evaluate eagerly
-        text = _rewrite(ast.parse(source), lazy)
-        try:
-            compile(text, "tests.py", "exec", dont_inherit=True)
-        except SyntaxError:
-            continue
-        return text
-    return source
+    extra = [f"{name}()" for name in _uncalled_tests(module)]
+    if _runs_unittests(module):
+        extra.append(f"{RUN_UNITTESTS}()")
+    tree = _Rewriter().visit(module)
+    tree.body.extend(ast.parse("\n".join(extra)).body)
+    return ast.unparse(ast.fix_missing_locations(tree)) + "\n"

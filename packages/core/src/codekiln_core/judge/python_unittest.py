@@ -32,7 +32,7 @@ def make_unittest_checks(tests_ns: dict[str, Any], values: dict[str, Any],
     eq, ne, order, contains = (values["__judge_eq__"], values["__judge_ne__"],
                                values["__judge_order__"], values["__judge_in__"])
     arith, plain = values["__judge_arith__"], values["__judge_plain__"]
-    case_init = class_dict(case_class)["__init__"] if case_class is not None else None
+    case_init: Any = class_dict(case_class)["__init__"] if case_class is not None else None
     ran: list[bool] = []
 
     def show(value: Any) -> str:
@@ -150,8 +150,8 @@ def make_unittest_checks(tests_ns: dict[str, Any], values: dict[str, Any],
         def __enter__(self) -> None:
             return None
 
-        def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
-            return False
+        def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+            return None
 
     def sub_test(*args: Any, **kwargs: Any) -> NoSubTest:
         return NoSubTest()
@@ -214,7 +214,7 @@ def make_unittest_checks(tests_ns: dict[str, Any], values: dict[str, Any],
             method = own(cls, name)
             if getattr_(method, "__unittest_skip__", False):
                 continue
-            instance = object_.__new__(cls)
+            instance: Any = object_.__new__(cls)
             case_init(instance, name)
             call(own(cls, "setUp"), instance, cls)
             try:

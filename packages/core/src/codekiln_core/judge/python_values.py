@@ -56,7 +56,8 @@ def make_value_checks() -> dict[str, Any]:
     str_, bytes_, text_types, vars_ = str, bytes, (str, bytes), vars
     assertion_error, type_error, value_error = AssertionError, TypeError, ValueError
     flags_of = type.__dict__["__flags__"].__get__
-    module_type, module_dict = type(math), type(math).__dict__["__dict__"].__get__
+    module_type: Any = type(math)
+    module_dict = module_type.__dict__["__dict__"].__get__
     math_isclose, inf = math.isclose, math.inf
     arithmetic, order = dict(ARITHMETIC), {text: op for text, op in ORDER.values()}
     int_, float_ = int, float
