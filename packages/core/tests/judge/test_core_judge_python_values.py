@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pytest
 
-from codekiln_core.judge import python_main, python_unittest, python_values
+from codekiln_core.judge import python_close, python_main, python_unittest, python_values
 
 CHECKS = python_values.make_value_checks()
 eq, ne, order = CHECKS["__judge_eq__"], CHECKS["__judge_ne__"], CHECKS["__judge_order__"]
@@ -176,7 +176,7 @@ def _global_loads(code: types.CodeType, *, include_top: bool) -> set[tuple[str, 
 
 def test_nothing_used_after_the_answer_starts_looks_up_a_global_name() -> None:
     """The answer may rebind builtins and module globals; the checks must not see it."""
-    for factory in (python_values.make_value_checks, python_unittest.make_unittest_checks,
-                    python_main.make_import):
+    for factory in (python_values.make_value_checks, python_close.make_close_check,
+                    python_unittest.make_unittest_checks, python_main.make_import):
         assert _global_loads(factory.__code__, include_top=False) == set(), factory.__name__
     assert _global_loads(python_main.finish_run.__code__, include_top=True) == set()

@@ -107,7 +107,7 @@ def _python(submission: Submission, inline: bool) -> tuple[str, dict[str, str]]:
 def python_runtime() -> str:
     """The Python harness as one self-contained program (for sandboxes without it)."""
     parts = ["from __future__ import annotations\n"]
-    for name in ("python_values.py", "python_unittest.py", "python_main.py"):
+    for name in ("python_close.py", "python_values.py", "python_unittest.py", "python_main.py"):
         lines = (HERE / name).read_text(encoding="utf-8").splitlines(keepends=True)
         parts.extend(line for line in lines if not line.rstrip().endswith("# judge: local")
                      and not line.startswith("from __future__"))
