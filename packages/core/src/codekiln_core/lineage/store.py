@@ -101,13 +101,21 @@ def creation_lock() -> Iterator[None]:
 
     A server (or any non-file store) serialises its own writes, so only files need it.
     """
+    with store_lock("lock"):
+        yield
+
+
+@contextmanager
+def store_lock(suffix: str) -> Iterator[None]:
+    """An exclusive lock in the file ``mlflow.db.<suffix>`` beside a local SQLite store
+    (nothing for a server): one writer at a time for what is read, merged and written back."""
     path = local_store_path()
     if path is None:
         yield
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        handle = open(path.with_name(f"{path.name}.lock"), "a+b")  # noqa: SIM115
+        handle = open(path.with_name(f"{path.name}.{suffix}"), "a+b")  # noqa: SIM115
     except OSError as exc:
         if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS) or not path.is_file():
             raise
