@@ -180,3 +180,29 @@ def test_merge_note_replaces_only_its_own_block() -> None:
     edited = f"Intro by hand.\n\n{first}\n\nOutro by hand."
     assert merge_note(edited, "v2") == f"Intro by hand.\n\n{BEGIN}\nv2\n{END}\n\nOutro by hand."
     assert merge_note("Written before codekiln.", "v1") == f"{first}\n\nWritten before codekiln."
+
+
+def test_a_long_chain_still_fits_the_registrys_description_column() -> None:
+    """A version description is a 5000-character column: a long chain drops detail, never
+    its one linked line per run."""
+    from codekiln_core.lineage.chain import DatasetLink, RunNode
+    from codekiln_core.lineage.notes import (
+        VERSION_NOTE_LIMIT,
+        StartingModel,
+        VersionStory,
+        fit_note,
+        version_note,
+    )
+
+    runs = [RunNode(f"{i:032x}", f"stage.command{i}", "FINISHED", experiment_id="1")
+            for i in range(20)]
+    for i, run in enumerate(runs):
+        upstream = runs[i + 1].run_id if i + 1 < len(runs) else None
+        run.inputs = [DatasetLink(f"dataset-{i}-{j}", f"/data/some/long/path/{i}/{j}",
+                                  f"{i:08x}{j:08x}", upstream) for j in range(3)]
+    story = VersionStory("big", "3", runs[0], runs, StartingModel("hf://org/base"))
+    assert len(version_note(story)) > VERSION_NOTE_LIMIT
+    fitted = fit_note("Kept.", lambda brevity: version_note(story, brevity),
+                      VERSION_NOTE_LIMIT, "… (shortened)")
+    assert len(fitted) <= VERSION_NOTE_LIMIT and fitted.endswith("Kept.")
+    assert all(run_page("1", run.run_id) in fitted for run in runs), "every hop is linked"

@@ -9,6 +9,7 @@ person wrote around it in the UI.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -24,6 +25,12 @@ BEGIN, END = "<!-- codekiln:lineage -->", "<!-- /codekiln:lineage -->"
 _BLOCK = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.DOTALL)
 #: Inputs listed per run in a version's chain (the run's own page lists them all).
 _INPUTS_PER_HOP = 6
+#: What MLflow keeps: a model version's description is a 5000-character column (PostgreSQL
+#: and MySQL refuse more), a run's description is a tag of at most 8000.
+VERSION_NOTE_LIMIT, RUN_NOTE_LIMIT = 5000, 8000
+BREVITY_LEVELS = 3
+#: Runs listed under "Used by" (a dataset every evaluation reads has hundreds of readers).
+_DOWNSTREAM_SHOWN = 40
 
 
 @dataclass(frozen=True)
@@ -90,7 +97,10 @@ def run_note(run: RunNode, upstream: list[RunNode], downstream: list[RunNode],
         lines.append("- nothing (no inputs recorded)")
     if downstream:
         lines.append("\n**Used by** (runs that read its outputs):")
-        lines.extend(f"- {run_link(r)} · {r.status.lower()}" for r in downstream)
+        lines.extend(f"- {run_link(r)} · {r.status.lower()}"
+                     for r in downstream[-_DOWNSTREAM_SHOWN:])
+        if len(downstream) > _DOWNSTREAM_SHOWN:
+            lines.append(f"- and {len(downstream) - _DOWNSTREAM_SHOWN} earlier runs")
     if run.registered:
         lines.append("\n**Registered:** " + ", ".join(version_link(v) for v in run.registered))
     if picture:
@@ -120,9 +130,13 @@ def _picture_line(experiment_id: str, run_id: str, picture: str) -> str:
     return f"\n**Lineage picture:** {png} · interactive: {html}"
 
 
-def version_note(story: VersionStory) -> str:
+def version_note(story: VersionStory, brevity: int = 0) -> str:
     """A version's description: who made it from what, the latest score per benchmark, the
-    chain back to the raw inputs (one line per run) and every dataset with its digest."""
+    chain back to the raw inputs (one line per run) and every dataset with its digest.
+
+    ``brevity`` 1 drops the datasets' makers' links and sources, 2 also what each run read:
+    a registry keeps at most :data:`VERSION_NOTE_LIMIT` characters of description.
+    """
     lines = [f"**{story.name} v{story.version}**, made by {run_link(story.source)}"
              + (f" from the recipe `{story.recipe}`" if story.recipe else "") + "."]
     if story.start is not None:
@@ -132,9 +146,24 @@ def version_note(story: VersionStory) -> str:
     lines.extend(["", "#### Latest evaluations", *_evaluation_table(story.evaluations)])
     lines.extend(["", "#### Chain back to the raw inputs"])
     by_id = {r.run_id: r for r in story.chain}
-    lines.extend(f"{i}. {_hop(run, by_id)}" for i, run in enumerate(story.chain, 1))
-    lines.extend(["", "#### Datasets", *_dataset_table(story.chain, by_id)])
+    lines.extend(f"{i}. {_hop(run, by_id, reads=brevity < 2)}"
+                 for i, run in enumerate(story.chain, 1))
+    lines.extend(["", "#### Datasets", *_dataset_table(story.chain, by_id, full=brevity < 1)])
     return "\n".join(lines)
+
+
+def fit_note(existing: str | None, render: Callable[[int], str], limit: int,
+             overflow: str) -> str:
+    """``existing`` with the first of ``render(0)``, ``render(1)``, ... that fits in
+    ``limit`` characters; else the briefest, cut at a line, ending with ``overflow``."""
+    for brevity in range(BREVITY_LEVELS):
+        merged = merge_note(existing, render(brevity))
+        if len(merged) <= limit:
+            return merged
+    block = render(BREVITY_LEVELS - 1).splitlines()
+    while block and len(merge_note(existing, "\n".join([*block, overflow]))) > limit:
+        block.pop()
+    return merge_note(existing, "\n".join([*block, overflow]))
 
 
 def latest_per_benchmark(evaluations: list[Evaluation]) -> list[Evaluation]:
@@ -171,19 +200,23 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return [line(header), "|" + "---|" * len(header), *(line(row) for row in rows)]
 
 
-def _hop(run: RunNode, by_id: dict[str, RunNode]) -> str:
-    reads = []
+def _hop(run: RunNode, by_id: dict[str, RunNode], *, reads: bool) -> str:
+    head = f"{run_link(run)} run `{run.run_id[:8]}`"
+    if not reads:
+        return head
+    names = []
     for link in run.inputs[:_INPUTS_PER_HOP]:
         maker = by_id.get(link.upstream_run_id or "")
         origin = f" ← {maker.command}" if maker else (" (raw)" if not link.upstream_run_id
                                                      else "")
-        reads.append(f"`{link.name}`{origin}")
+        names.append(f"`{link.name}`{origin}")
     more = len(run.inputs) - _INPUTS_PER_HOP
-    text = ", ".join(reads) + (f" and {more} more" if more > 0 else "")
-    return f"{run_link(run)} run `{run.run_id[:8]}`" + (f" — reads {text}" if text else "")
+    text = ", ".join(names) + (f" and {more} more" if more > 0 else "")
+    return head + (f" — reads {text}" if text else "")
 
 
-def _dataset_table(chain: list[RunNode], by_id: dict[str, RunNode]) -> list[str]:
+def _dataset_table(chain: list[RunNode], by_id: dict[str, RunNode], *, full: bool
+                   ) -> list[str]:
     rows: list[list[str]] = []
     seen: set[tuple[str, str]] = set()
     for run in chain:
@@ -192,10 +225,11 @@ def _dataset_table(chain: list[RunNode], by_id: dict[str, RunNode]) -> list[str]
                 continue
             seen.add((link.source, link.digest))
             maker = by_id.get(link.upstream_run_id or "")
-            made = run_link(maker) if maker else ("raw input" if not link.upstream_run_id
-                                                  else f"run `{link.upstream_run_id[:12]}`")
-            rows.append([f"`{link.name}`", f"`{link.digest}`", made, f"`{link.source}`"])
-    return _table(["dataset", "digest", "made by", "source"], rows)
+            made = (run_link(maker) if full else maker.command) if maker else \
+                ("raw input" if not link.upstream_run_id else f"run `{link.upstream_run_id[:12]}`")
+            rows.append([f"`{link.name}`", f"`{link.digest}`", made,
+                         *([f"`{link.source}`"] if full else [])])
+    return _table(["dataset", "digest", "made by", *(["source"] if full else [])], rows)
 
 
 def _dataset(link: DatasetLink) -> str:

@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from codekiln_core.lineage.chain import RunNode, add_registered, downstream_runs, run_node, walk
 from codekiln_core.lineage.notes import (
+    RUN_NOTE_LIMIT,
+    VERSION_NOTE_LIMIT,
     Evaluation,
     StartingModel,
     VersionStory,
-    merge_note,
+    fit_note,
     pipeline_note,
     run_note,
     score_tags,
@@ -53,11 +55,10 @@ def publish_run(client: MlflowClient, run_id: str, metrics: Mapping[str, Any], *
         if not finished:
             return
         evaluates = any(k.startswith("pass_at_") for k in metrics)
-        drawn: set[str] = set()
         for version in _versions_made(client, node):
-            refresh_version(client, version, draw=True, drawn=drawn)
+            refresh_version(client, version, draw=True)
         for version in _versions_read(client, node):
-            refresh_version(client, version, draw=evaluates, drawn=drawn)
+            refresh_version(client, version, draw=evaluates)
 
 
 def write_run_note(client: MlflowClient, node: RunNode) -> None:
@@ -79,8 +80,7 @@ def write_pipeline_note(client: MlflowClient, parent_run_id: str, name: str,
     _set_note(client, parent_run_id, pipeline_note(parent, name, nodes, picture))
 
 
-def refresh_version(client: MlflowClient, version: ModelVersion, *, draw: bool,
-                    drawn: set[str] | None = None) -> None:
+def refresh_version(client: MlflowClient, version: ModelVersion, *, draw: bool) -> None:
     """A registered version's description and tags, and (``draw``) its picture."""
     from codekiln_core.lineage.resolve import run_id_of, version_model_id
 
@@ -96,7 +96,9 @@ def refresh_version(client: MlflowClient, version: ModelVersion, *, draw: bool,
     story = VersionStory(version.name, str(version.version), chain.runs[0], chain.runs,
                          starting_model(chain.runs), evaluations,
                          source.data.tags.get(TAG_RECIPE))
-    description = merge_note(version.description, version_note(story))
+    description = fit_note(version.description, lambda brevity: version_note(story, brevity),
+                           VERSION_NOTE_LIMIT, f"… (shortened: `codekiln lineage show "
+                           f"models:/{version.name}/{version.version}` prints it all)")
     if description != (version.description or ""):
         client.update_model_version(version.name, version.version, description=description)
     tags = {TAG_MADE_BY: story.source.command, **score_tags(evaluations)}
@@ -107,10 +109,8 @@ def refresh_version(client: MlflowClient, version: ModelVersion, *, draw: bool,
     for key, value in tags.items():
         if version.tags.get(key) != value:
             client.set_model_version_tag(version.name, version.version, key, value)
-    if draw and (drawn is None or source_id not in drawn):
+    if draw:
         draw_picture(client, source_id, chain)
-        if drawn is not None:
-            drawn.add(source_id)
         write_run_note(client, _node(client, source_id))  # it now names the picture
 
 
@@ -223,7 +223,8 @@ def _has_picture(client: MlflowClient, run_id: str) -> bool:
 
 def _set_note(client: MlflowClient, run_id: str, note: str) -> None:
     current = client.get_run(run_id).data.tags.get(NOTE_TAG)
-    merged = merge_note(current, note)
+    merged = fit_note(current, lambda _: note, RUN_NOTE_LIMIT,
+                      f"… (shortened: `codekiln lineage show {run_id}` prints it all)")
     if merged != current:
         client.set_tag(run_id, NOTE_TAG, merged)
 

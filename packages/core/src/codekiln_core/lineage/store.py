@@ -24,9 +24,10 @@ if TYPE_CHECKING:
 DEFAULT_STORE_DIR = Path(".codekiln")
 EXPERIMENT_NAME = "codekiln"
 ARTIFACT_ROOT_ENV = "CODEKILN_ARTIFACT_ROOT"
-#: The UI bundle reads this experiment tag to pick its view. ``custom_model_development``
-#: ("Machine learning") shows runs, datasets and models; unset, MLflow 3 opens the GenAI
-#: traces view. (``finetuning`` maps to the same view but is not offered by the UI's selector.)
+#: Marks the experiment as model training (``custom_model_development``, the UI's "Machine
+#: learning"; ``finetuning`` is not offered by its selector). MLflow builds whose UI has no
+#: per-browser GenAI / Model training switch pick the view by it; 3.17's UI reads the switch
+#: or ``workflowType`` in the address instead, which codekiln's links carry (links.py).
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 EXPERIMENT_KIND = "custom_model_development"
 
