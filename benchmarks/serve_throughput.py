@@ -60,8 +60,8 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def peer(model: Any, tok: Any, texts: list[str], new: int, device: str) -> dict[str, float]:
-    import torch
+def first_token_streamer() -> Any:
+    """A ``generate`` streamer whose ``at`` is the time the first new token came out."""
     from transformers.generation.streamers import BaseStreamer
 
     class FirstToken(BaseStreamer):
@@ -76,12 +76,18 @@ def peer(model: Any, tok: Any, texts: list[str], new: int, device: str) -> dict[
         def end(self) -> None:
             return None
 
+    return FirstToken()
+
+
+def peer(model: Any, tok: Any, texts: list[str], new: int, device: str) -> dict[str, float]:
+    import torch
+
     start = time.perf_counter()
     ttfts, tokens = [], 0
     with torch.inference_mode():
         for text in texts:
             ids = torch.tensor([tok(text)["input_ids"]], device=device)
-            streamer = FirstToken()
+            streamer = first_token_streamer()
             out = model.generate(ids, max_new_tokens=new, min_new_tokens=new, do_sample=False,
                                  pad_token_id=1, streamer=streamer)
             ttfts.append(streamer.at - start)
@@ -119,6 +125,25 @@ async def ours_async(base_url: str, name: str, texts: list[str], new: int) -> di
             "ttft_p99": percentile(ttfts, 0.99)}
 
 
+def both_sides(model_dir: Path, args: argparse.Namespace) -> tuple[Any, Any, float, Any]:
+    """The peer's model and tokenizer, its size in M parameters, and our server's settings
+    (same directory, device, dtype and threads)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from codekiln_serve.settings import ServeSettings
+
+    model = AutoModelForCausalLM.from_pretrained(str(model_dir),
+                                                 dtype=getattr(torch, args.dtype))
+    model = model.to(args.device).eval()
+    params = sum(p.numel() for p in model.parameters()) / 1e6
+    tok = AutoTokenizer.from_pretrained(str(model_dir))
+    settings = ServeSettings(model=str(model_dir), engine="transformers", port=0,
+                             lineage=False, threads=args.threads, device=args.device,
+                             dtype=args.dtype, max_batch=32)
+    return model, tok, params, settings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -131,9 +156,7 @@ def main() -> None:
     shape, vocab, texts = (TOY_MODEL, 512, 10) if args.toy else (MODEL, VOCAB, TEXTS)
 
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from codekiln_serve.settings import ServeSettings
     from codekiln_serve.testing import ServerThread, build_tiny_model
 
     torch.set_num_threads(args.threads)
@@ -141,14 +164,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = build_tiny_model(Path(tmp) / "bench-model", tokenizer_vocab=vocab,
                                      tokenizer_texts=tokenizer_texts(texts), **shape)
-        dtype = getattr(torch, args.dtype)
-        model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=dtype)
-        model = model.to(args.device).eval()
-        params = sum(p.numel() for p in model.parameters()) / 1e6
-        tok = AutoTokenizer.from_pretrained(str(model_dir))
-        settings = ServeSettings(model=str(model_dir), engine="transformers", port=0,
-                                 lineage=False, threads=args.threads, device=args.device,
-                                 dtype=args.dtype, max_batch=32)
+        model, tok, params, settings = both_sides(model_dir, args)
         results: dict[tuple[str, int], list[dict[str, float]]] = {}
         with ServerThread(settings) as srv:
             name = srv.built.names[0]

@@ -65,6 +65,7 @@ SHRINK = (
     "steps.eval-humaneval.set.max_tokens=16",
     "steps.eval-mbpp.set.limit=1",
     "steps.eval-mbpp.set.max_tokens=16",
+    "steps.eval-infill.set.limit=1",
 )
 
 #: The registered model's chain, step -> the steps whose outputs it read.
@@ -138,7 +139,8 @@ def test_quickstart_finishes_every_step_and_registers_the_model(quickstart: Quic
 
     recipe = load_pipeline(REPO / "recipes" / "quickstart.yaml", SHRINK)
     enabled = [step.name for step in recipe.steps if step.enabled]
-    assert set(UPSTREAM) | {"eval-humaneval", "eval-mbpp", "serve-check"} <= set(enabled)
+    assert set(UPSTREAM) | {"eval-humaneval", "eval-mbpp", "eval-infill", "serve-check"} <= set(
+        enabled)
     states = {step: quickstart.state(step) for step in enabled}
     assert {step: s["status"] for step, s in states.items()} == dict.fromkeys(enabled, "finished")
     assert {s["parent_run_id"] for s in states.values()} == {quickstart.parent_run_id}
@@ -154,9 +156,10 @@ def test_quickstart_finishes_every_step_and_registers_the_model(quickstart: Quic
     sizes = {a.path: a.file_size for a in client.list_artifacts(parent.info.run_id, "lineage")}
     assert (sizes.get("lineage/lineage.png") or 0) > 1000, sizes
     assert (sizes.get("lineage/lineage.html") or 0) > 1000, sizes
-    for step in ("eval-humaneval", "eval-mbpp"):
+    for step in ("eval-humaneval", "eval-mbpp", "eval-infill"):
         metrics = client.get_run(quickstart.run_id(step)).data.metrics
         assert "pass_at_1" in metrics, (step, sorted(metrics))
+    assert "exact_match" in client.get_run(quickstart.run_id("eval-infill")).data.metrics
 
 
 def test_lineage_of_the_registered_model_reaches_the_raw_files(

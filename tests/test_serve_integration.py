@@ -50,6 +50,30 @@ def test_eval_run_against_the_server(served: tuple[str, str, object], tmp_path: 
     assert engine.stats.finished_sequences - before >= 4  # type: ignore[attr-defined]
 
 
+@pytest.mark.sandbox
+@pytest.mark.parametrize("fim_api", ["completions", "infill"])
+def test_eval_fim_against_the_server(served: tuple[str, str, object], tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str], fim_api: str) -> None:
+    """`codekiln eval run --mode fim` on both of the server's FIM routes: every task is
+    answered, and the summary records the server's layout."""
+    url, _name, engine = served
+    stats = engine.stats  # type: ignore[attr-defined]
+    before = stats.finished_sequences + stats.cancelled_sequences  # a "\n" stop cancels
+    out = tmp_path / "eval"
+    code = main(["eval", "run", "-b", "humaneval-infill-single-line", "-m", url, "--data",
+                 str(DATA), "--limit", "3", "-n", "1", "--max-tokens", "8", "--mode", "fim",
+                 "--fim-api", fim_api, "--calibrate", "probe", "--workers", "1",
+                 "--no-lineage", "-o", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "exact match" in captured.out
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["num_tasks_complete"] == 3 and summary["fim"]["layout"] == "spm"
+    assert summary["fim"]["applied_by"].endswith("/infill" if fim_api == "infill"
+                                                 else "/v1/completions (suffix)")
+    assert stats.finished_sequences + stats.cancelled_sequences - before >= 3
+
+
 def test_curate_label_with_the_server_as_teacher(served: tuple[str, str, object],
                                                  tiny_code_corpus: Path, tmp_path: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:

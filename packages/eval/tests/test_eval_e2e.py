@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 
 import codekiln_benchmark_data
-from codekiln_eval.benchmarks import HumanEval
+from codekiln_eval.benchmarks import HumanEval, all_benchmarks
 from codekiln_eval.runner import EvalSettings
 
 DATA = codekiln_benchmark_data.root()  # bundled HumanEval
+BENCH = {cls.name: cls for cls in all_benchmarks()}
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
 
@@ -37,10 +38,16 @@ class _Server:
                 self.wfile.write(body)
 
             def do_GET(self) -> None:
+                if self.path == "/health":  # as codekiln serve reports its FIM order
+                    self._send({"status": "ok", "fim_layout": "spm"})
+                    return
                 self._send({"data": [{"id": "tiny"}]})
 
             def do_POST(self) -> None:
                 req = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if self.path == "/infill":  # llama.cpp: one answer, no n
+                    self._send({"content": answer_fn(req, False)[0], "stop": True})
+                    return
                 chat = self.path.endswith("/chat/completions")
                 texts = answer_fn(req, chat)
                 key = "message" if chat else "text"
@@ -62,12 +69,23 @@ class _Server:
 
 
 def canned(req: dict[str, Any], chat: bool) -> list[str]:
+    if "suffix" in req or "input_suffix" in req:
+        return canned_middle(req)
     tasks = HumanEval(data=DATA).tasks(limit=4)
     text = req["messages"][-1]["content"] if chat else req["prompt"]
     task = next(t for t in tasks if t.prompt.strip() in text)
     sol = task.record["canonical_solution"]
     answer = f"Sure.\n```python\n{task.prompt}{sol}```\n" if chat else sol
     return [answer] * int(req.get("n", 1))
+
+
+def canned_middle(req: dict[str, Any]) -> list[str]:
+    """The canonical middle of the single-line task the request's prefix and suffix cut."""
+    prefix, suffix = req.get("prompt", req.get("input_prefix")), req.get(
+        "suffix", req.get("input_suffix"))
+    bench = BENCH["humaneval-infill-single-line"](data=DATA)
+    task = next(t for t in bench.tasks(limit=8) if (t.prompt, t.suffix) == (prefix, suffix))
+    return [task.record["middle"] + "\n    pass"] * int(req.get("n", 1))  # cut at "\n"
 
 
 def settings(tmp_path: Path, model: str, **kw: Any) -> EvalSettings:
@@ -144,3 +162,56 @@ def test_cli_report_table_and_plot(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "humaneval" in result.output and "100.0" in result.output
     assert (tmp_path / "run" / "passk.png").stat().st_size > 1000
+
+
+@pytest.mark.parametrize("fim_api", ["completions", "infill"])
+def test_canned_fim_endpoint_scores_one_and_records_the_layout(tmp_path: Path,
+                                                               fim_api: str) -> None:
+    """Canonical middles, sent back by an endpoint, pass and match on both FIM routes."""
+    with _Server(canned) as server:
+        summary = run_eval(settings(tmp_path, server.url, benchmark="humaneval-infill-single-line",
+                                    fim_api=fim_api))
+    assert summary["mode"] == "fim"  # auto: an infilling benchmark
+    assert summary["pass_at_k"] == {"pass@1": 1.0, "pass@2": 1.0}
+    assert summary["exact_match"] == 1.0
+    route = "/infill" if fim_api == "infill" else "/v1/completions (suffix)"
+    assert summary["fim"] == {"layout": "spm", "applied_by": f"endpoint {server.url}{route}"}
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["fim"]["layout"] == "spm"
+    rows = [json.loads(x) for x in (tmp_path / "run" / "tasks.jsonl").read_text().splitlines()]
+    assert [r["exact_match"] for r in rows] == [1.0] * 4
+
+
+def test_tiny_fim_model_local_run(tmp_path: Path, tiny_fim_model_dir: Path,
+                                  tiny_model_dir: Path) -> None:
+    from tokenizers import Tokenizer
+
+    from codekiln_core.errors import ConfigError
+    from codekiln_eval.generate.base import Prompt
+    from codekiln_eval.generate.hf import HFGenerator
+
+    gen = HFGenerator(tiny_fim_model_dir, fim_layout="psm")
+    task = BENCH["humaneval-infill-single-line"](data=DATA).tasks(limit=1)[0]
+    enc = Tokenizer.from_file(str(tiny_fim_model_dir / "tokenizer.json"))
+    enc.encode_special_tokens = True
+
+    def ids(text: str) -> list[int]:
+        return list(enc.encode(text, add_special_tokens=False).ids)
+
+    fim = Prompt(task.task_id, text=task.prompt, suffix=task.suffix)
+    assert gen._input_ids(fim, 8)[0].tolist() == [3, *ids(task.prompt), 4,
+                                                   *ids(task.suffix or ""), 5]  # PSM
+    run = settings(tmp_path, str(tiny_fim_model_dir), benchmark="humaneval-infill-single-line",
+                   n=1, ks=[1], limit=3, max_tokens=8, fim_layout="psm")
+    summary = run_eval(run, generator=gen)
+    assert summary["mode"] == "fim" and summary["fim"]["layout"] == "psm"
+    assert 0.0 <= summary["exact_match"] <= 1.0 and summary["num_tasks_complete"] == 3
+    rows = [json.loads(x) for x in (tmp_path / "run" / "samples.jsonl").read_text().splitlines()]
+    assert {r["mode"] for r in rows} == {"fim"}
+    with pytest.raises(ConfigError, match="fill-in-the-middle tokens"):
+        HFGenerator(tiny_model_dir).generate(fim, 1, run.sampling(("\n",)))
+    with pytest.raises(ConfigError, match="needs an infilling benchmark"):
+        run_eval(settings(tmp_path / "x", str(tiny_fim_model_dir), mode="fim"), generator=gen)
+    with pytest.raises(ConfigError, match="not chat"):
+        run_eval(settings(tmp_path / "y", str(tiny_fim_model_dir), mode="chat",
+                          benchmark="humaneval-infill-multi-line"), generator=gen)

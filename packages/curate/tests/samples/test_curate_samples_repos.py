@@ -9,9 +9,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from codekiln_core.cli.app import main
+from codekiln_core.repo_text import file_header
 from codekiln_curate.samples.graph import dependency_order, strongly_connected
 from codekiln_curate.samples.recipes import RepoLimits
-from codekiln_curate.samples.repo_level import RepoStats, file_header, import_edges, repo_samples
+from codekiln_curate.samples.repo_level import RepoStats, import_edges, repo_samples
 from codekiln_curate.samples.sources import iter_repos
 
 REPO_MAIN = Path(__file__).resolve().parents[4]

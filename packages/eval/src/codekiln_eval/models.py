@@ -51,15 +51,17 @@ def download_registered(spec: ModelSpec, cache: Path) -> ModelSpec:
 
 
 def make_generator(spec: ModelSpec, served_name: str | None = None,
-                   concurrency: int = 8) -> Any:
+                   concurrency: int = 8, fim_layout: str = "spm",
+                   fim_api: str = "completions") -> Any:
     if spec.kind == "endpoint":
         from codekiln_eval.generate.openai import OpenAIGenerator
 
-        return OpenAIGenerator(spec.ref, model=served_name, concurrency=concurrency)
+        return OpenAIGenerator(spec.ref, model=served_name, concurrency=concurrency,
+                               fim_api=fim_api)
     assert spec.path is not None
     from codekiln_eval.generate.hf import HFGenerator
 
-    return HFGenerator(spec.path)
+    return HFGenerator(spec.path, fim_layout=fim_layout)
 
 
 def model_input(spec: ModelSpec) -> Any:

@@ -81,8 +81,9 @@ class EvalSettings(ExecutionSettings):
     model: str = Field(..., description="HF model dir, http(s):// endpoint or "
                        "models:/NAME/VERSION")
     n: int = Field(1, ge=1, description="samples per task")
-    mode: Literal["auto", "completion", "chat"] = Field(
-        "auto", description="prompt style: completion (base models) or chat (instruct)")
+    mode: Literal["auto", "completion", "chat", "fim"] = Field(
+        "auto", description="prompt style: completion (base models), chat (instruct) or fim "
+        "(fill-in-the-middle: infilling benchmarks, where auto picks it)")
     temperature: float = Field(0.6, ge=0, description="sampling temperature (0 = greedy)")
     top_p: float = Field(0.8, gt=0, le=1, description="nucleus sampling mass")
     repetition_penalty: float = Field(1.05, gt=0, description="sent as an extra body field "
@@ -91,6 +92,12 @@ class EvalSettings(ExecutionSettings):
     seed: int | None = Field(None, description="sampling seed (per task for local models)")
     served_model: str | None = Field(None, description="model id sent to an endpoint")
     concurrency: int = Field(8, ge=1, description="parallel endpoint requests")
+    fim_layout: Literal["spm", "psm"] = Field(
+        "spm", description="FIM order for a local model in mode fim: spm (Seed-Coder) or psm; "
+        "an endpoint lays out prompts itself")
+    fim_api: Literal["completions", "infill"] = Field(
+        "completions", description="FIM route of an endpoint: completions (/v1/completions "
+        "with suffix) or infill (llama.cpp's /infill)")
 
     @model_validator(mode="after")
     def _k_and_output(self) -> EvalSettings:
@@ -143,6 +150,8 @@ def check_config(out: Path, fingerprint: dict[str, Any]) -> None:
 def prompt_for(task: Task, mode: str) -> Prompt:
     if mode == "chat":
         return Prompt(task.task_id, messages=[{"role": "user", "content": task.instruction}])
+    if mode == "fim":
+        return Prompt(task.task_id, text=task.prompt, suffix=task.suffix or "")
     return Prompt(task.task_id, text=task.prompt)
 
 
@@ -179,6 +188,10 @@ def execute_missing(bench: Benchmark, tasks: list[Task], n: int, samples: KeyedL
             task, rec = by_id[key[0]], samples.records[key]
             solution = solution_of(bench, task, rec)
             extra[key] = {"solution": solution}
+            exact = bench.exact_match(task, rec["output"]) if rec["mode"] in (
+                "fim", "completion") else None
+            if exact is not None:
+                extra[key]["exact_match"] = exact
             for name, check in bench.checks(task, solution).items():
                 jobs.append(CheckJob(key, name, check, timeout_for(calibration, key[0], name)))
         results.append(sample_rows(jobs, run_jobs(sandbox, jobs), extra))
@@ -194,9 +207,21 @@ def solution_of(bench: Benchmark, task: Task, record: dict[str, Any]) -> str:
     return bench.solution_from_completion(task, record["output"])
 
 
-def resolve_mode(mode: str, generator: Any) -> str:
+def check_mode(mode: str, bench: Benchmark) -> None:
+    """fim needs an infilling benchmark; an infilling benchmark has no chat form."""
+    if mode == "fim" and not bench.infilling:
+        raise ConfigError(f"--mode fim needs an infilling benchmark (humaneval-infill-..., "
+                          f"humaneval-x-infill-...); {bench.name} has no suffix to fill")
+    if mode == "chat" and bench.infilling:
+        raise ConfigError(f"{bench.name} is an infilling benchmark: use --mode fim (or "
+                          "completion, prefix only), not chat")
+
+
+def resolve_mode(mode: str, generator: Any, bench: Benchmark | None = None) -> str:
     if mode != "auto":
         return mode
+    if bench is not None and bench.infilling:
+        return "fim"
     return "chat" if getattr(generator, "has_chat_template", True) else "completion"
 
 
@@ -207,6 +232,7 @@ def run_eval(settings: EvalSettings, run: LineageRun, *, generator: Any = None,
 
     spec = parse_model(settings.model)  # cheap checks first: no data fetch for a bad --model
     bench = load_benchmark(settings)
+    check_mode(settings.mode, bench)
     tasks = bench.tasks(settings.limit)
     if not tasks:
         raise ConfigError(f"benchmark {settings.benchmark} selected no tasks "
@@ -215,20 +241,25 @@ def run_eval(settings: EvalSettings, run: LineageRun, *, generator: Any = None,
     if spec.kind == "registered" and generator is None:
         spec = download_registered(spec, Path(".codekiln") / "models")
     owned = generator is None
-    generator = generator or make_generator(spec, settings.served_model, settings.concurrency)
+    generator = generator or make_generator(spec, settings.served_model, settings.concurrency,
+                                            settings.fim_layout, settings.fim_api)
     try:
-        mode = resolve_mode(settings.mode, generator)
-        params = settings.sampling(bench.stop if mode == "completion" else ())
-        check_config(out, {"benchmark": settings.benchmark, "model": settings.model,
-                           "options": settings.options, "mode": mode,
-                           "sampling": {k: v for k, v in params.to_dict().items()}})
+        mode = resolve_mode(settings.mode, generator, bench)
+        params = settings.sampling(bench.stop if mode in ("completion", "fim") else ())
+        fingerprint = {"benchmark": settings.benchmark, "model": settings.model,
+                       "options": settings.options, "mode": mode,
+                       "sampling": {k: v for k, v in params.to_dict().items()}}
+        extra: dict[str, Any] = {"mode": mode, "model": settings.model}
+        if mode == "fim":  # the layout is part of what was measured
+            extra["fim"] = fingerprint["fim"] = dict(generator.fim)
+        check_config(out, fingerprint)
         samples = KeyedLog(out / "samples.jsonl")
         generate_missing(tasks, settings.n, mode, generator, params, samples, progress)
     finally:
         if owned:
             generator.close()
     return finish(settings, settings.n, bench, tasks, samples, out, sandbox, progress, run,
-                  {"mode": mode, "model": settings.model})
+                  extra)
 
 
 def finish(settings: ExecutionSettings, n: int, bench: Benchmark, tasks: list[Task],
@@ -243,8 +274,11 @@ def finish(settings: ExecutionSettings, n: int, bench: Benchmark, tasks: list[Ta
     save_plot([summary], out / "passk.png")  # the bars, beside the numbers
     if run.run_id:
         # MLflow metric names allow no "@": pass@1 is logged as pass_at_1
-        run.log_metrics({k.replace("@", "_at_"): v for k, v in summary["pass_at_k"].items()
-                         if v is not None})
+        metrics = {k.replace("@", "_at_"): v for k, v in summary["pass_at_k"].items()
+                   if v is not None}
+        if summary.get("exact_match") is not None:
+            metrics["exact_match"] = summary["exact_match"]
+        run.log_metrics(metrics)
         run.log_artifact(out, artifact_path="eval")
     return summary
 

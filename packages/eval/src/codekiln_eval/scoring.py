@@ -25,8 +25,10 @@ def task_rows(tasks: list[Task], n: int, ks: list[int], results: KeyedLog,
                 if (task.task_id, i) in results]
         c = sum(1 for r in done if r["passed"])
         checks = sorted({name for r in done for name in r["checks"]})
+        exact = [bool(r["exact_match"]) for r in done if "exact_match" in r]
         rows.append({
             "task_id": task.task_id, "n": len(done), "correct": c,
+            "exact_match": sum(exact) / len(exact) if exact else None,
             "pass_at_k": {f"pass@{k}": pass_at_k(len(done), c, k) if len(done) >= k else None
                           for k in ks},
             "check_passes": {name: sum(1 for r in done if r["checks"].get(name, {}).get("passed"))
@@ -61,6 +63,9 @@ def score_run(bench: Benchmark, tasks: list[Task], n: int, ks: list[int], result
         "calibration": {k: v for k, v in calibration.items() if k not in ("timeouts", "tasks")},
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
+    exact = [r["exact_match"] for r in complete if r["exact_match"] is not None]
+    if exact:  # infilling: the share of samples that wrote the reference middle
+        summary["exact_match"] = sum(exact) / len(exact)
     if "plus" in {name for r in rows for name in r["check_passes"]}:
         summary["base_pass_at_k"] = summarize(
             [(r["n"], r["check_passes"].get("base", 0)) for r in complete], ks)

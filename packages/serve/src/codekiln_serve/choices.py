@@ -12,17 +12,21 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from codekiln_serve.api.errors import APIError
+from codekiln_serve.api.errors import APIError, shutting_down
 from codekiln_serve.engines.base import (
     GenerationRequest,
     QueueFullError,
+    RequestTooLargeError,
     SequenceHandle,
     TokenEngine,
     TokenEvent,
 )
 from codekiln_serve.text import TextAssembler, token_text
+
+if TYPE_CHECKING:
+    from codekiln_serve.api.streaming import Drain
 
 
 @dataclass
@@ -43,6 +47,7 @@ class ChoiceUpdate:
     logprobs: list[LogprobPiece] = field(default_factory=list)
     finish_reason: str | None = None
     prompt_logprobs: tuple[float | None, ...] | None = None
+    stop_string: str | None = None  # set when a stop string (not a stop token) ended it
 
 
 @dataclass
@@ -63,24 +68,34 @@ class RunStats:
 
 def run_choices(engine: TokenEngine, requests: list[GenerationRequest], stops: list[str],
                 stats: RunStats, *, on_first_token: Callable[[], None] | None = None,
-                ) -> AsyncIterator[ChoiceUpdate]:
-    """Submit now (a full queue is a 503 before any byte is sent); then the updates of every
-    choice in arrival order, cancelling what is left when the iterator is closed early."""
+                drain: Drain | None = None) -> AsyncIterator[ChoiceUpdate]:
+    """Submit now (a full queue is a 503 before any byte is sent, a request that can never
+    fit a 400); then the updates of every choice in arrival order, cancelling what is left
+    when the iterator is closed early. When ``drain`` begins (the server stops), the updates
+    raise a 503 :class:`APIError`, which a stream sends as its last event."""
     try:
         handles = engine.submit(requests)
+    except RequestTooLargeError as exc:
+        raise APIError(400, f"this request needs {exc.asked} sequences (prompts x n), more than "
+                            f"the {exc.limit} this server holds at once ({exc.option}); it can "
+                            "never be served: send fewer prompts or a lower n",
+                       param="n", code="request_too_large") from exc
     except QueueFullError as exc:
         raise APIError(503, f"the server is at capacity ({exc}); retry shortly",
                        code="queue_full", headers={"Retry-After": "1"}) from exc
-    return _updates(engine, handles, requests, stops, stats, on_first_token)
+    return _updates(engine, handles, requests, stops, stats, on_first_token, drain)
 
 
 async def _updates(engine: TokenEngine, handles: list[SequenceHandle],
                    requests: list[GenerationRequest], stops: list[str], stats: RunStats,
-                   on_first_token: Callable[[], None] | None) -> AsyncIterator[ChoiceUpdate]:
+                   on_first_token: Callable[[], None] | None,
+                   drain: Drain | None) -> AsyncIterator[ChoiceUpdate]:
     tok = engine.tokenizer
     choices = [_Choice(h, r, TextAssembler(tok, stops)) for h, r in zip(handles, requests,
                                                                        strict=True)]
     merged: asyncio.Queue[tuple[int, TokenEvent | BaseException | None]] = asyncio.Queue()
+    unsubscribe = drain.subscribe(lambda: merged.put_nowait((-1, shutting_down()))) \
+        if drain is not None else None
 
     async def pump(index: int, handle: SequenceHandle) -> None:
         try:
@@ -95,6 +110,8 @@ async def _updates(engine: TokenEngine, handles: list[SequenceHandle],
     try:
         while open_count:
             index, item = await merged.get()
+            if isinstance(item, BaseException):
+                raise item
             choice = choices[index]
             if item is None:
                 open_count -= 1
@@ -102,8 +119,6 @@ async def _updates(engine: TokenEngine, handles: list[SequenceHandle],
                     choice.done = True
                     yield ChoiceUpdate(index, choice.assembler.finish(), finish_reason="stop")
                 continue
-            if isinstance(item, BaseException):
-                raise item
             if choice.done:
                 continue
             update = _apply(choice, index, item, tok)
@@ -114,6 +129,8 @@ async def _updates(engine: TokenEngine, handles: list[SequenceHandle],
                         on_first_token()
                 yield update
     finally:
+        if unsubscribe is not None:
+            unsubscribe()
         for choice in choices:
             stats.completion_tokens += choice.tokens
             choice.handle.cancel()
@@ -144,4 +161,5 @@ def _apply(choice: _Choice, index: int, event: TokenEvent, tok: Any) -> ChoiceUp
         text += choice.assembler.finish()
         choice.done = True
         choice.handle.cancel()  # a stop string ends it here; the engine may not know yet
-    return ChoiceUpdate(index, text, pieces, finish, event.prompt_logprobs)
+    return ChoiceUpdate(index, text, pieces, finish, event.prompt_logprobs,
+                        choice.assembler.stop_string)

@@ -9,7 +9,8 @@ import typer
 from codekiln_core.cli.options import NoLineage
 
 _HELP = """Serve MODEL behind an OpenAI-compatible API: /v1/completions (with FIM `suffix`),
-/v1/chat/completions, streaming, /v1/models, /health and /metrics.
+/v1/chat/completions, streaming, /v1/models, /health and /metrics; and for editors llama.cpp's
+/infill, Ollama's /api/generate (with /api/tags, /api/show) and /v1/fim/completions.
 
 MODEL is a Hugging Face directory, models:/NAME/VERSION from the MLflow store, or (with
 --engine openai-http) another server's URL. Binds 127.0.0.1 unless --host says otherwise."""
@@ -33,6 +34,8 @@ def serve_command(
         4096,
     fim_layout: Annotated[str, typer.Option(help="FIM order for `suffix`: spm (Seed-Coder) "
                                                  "or psm")] = "spm",
+    fim_context_tokens: Annotated[int, typer.Option(help="repository context per FIM prompt, in "
+                                                         "tokens")] = 2048,
     defaults: Annotated[str, typer.Option(help="chat sampling defaults: auto, seed-coder or "
                                                "none")] = "auto",
     dtype: Annotated[str, typer.Option(help="auto (fp32 CPU, bf16 CUDA), float32, bfloat16, "
@@ -53,7 +56,8 @@ def serve_command(
     settings = validate(dict(
         model=model, engine=engine, host=host, port=port, api_key=api_key,
         served_model_name=served_model_name, max_queue=max_queue, max_batch=max_batch,
-        max_prefill_tokens=max_prefill_tokens, fim_layout=fim_layout, defaults=defaults,
+        max_prefill_tokens=max_prefill_tokens, fim_layout=fim_layout,
+        fim_context_tokens=fim_context_tokens, defaults=defaults,
         dtype=dtype, device=device, threads=threads, tensor_parallel_size=tensor_parallel_size,
         upstream_api_key=upstream_api_key, lineage=not no_lineage,
     ), ServeSettings, source="codekiln serve")

@@ -1,8 +1,14 @@
-"""Fill-in-the-middle prompts: the request's ``prompt`` is the prefix, ``suffix`` the suffix.
+"""The FIM prompt of one request: the code around the cursor, its repository context, and
+the token budget both must fit.
 
-The ids follow the training layout (docs/shards.md): each part is tokenized on its own with
-special-token text treated as plain text, then joined with the sentinel ids, in SPM order
-(Seed-Coder's) unless PSM is configured. No BOS is added: training documents have none.
+The layout is the shards' (docs/shards.md): each part tokenized on its own with special-token
+text kept plain, joined with the sentinel ids, no BOS. With repository context the prefix part
+is what a FIM-split repo-level sample holds before its cut (docs/samples.md): the context
+files in the repo-level format, then the current file's header line, then the code before the
+cursor, tokenized as one string. Context files come farthest first (the last is nearest the
+cursor); whole files are dropped, farthest first, until the prompt fits the budget, so every
+kept file keeps its header. Editor protocols (``truncate``) also cut the code far from the
+cursor when even that does not fit, as llama.cpp and Ollama do; the OpenAI routes refuse.
 """
 
 from __future__ import annotations
@@ -10,64 +16,96 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from codekiln_core.special_tokens import FIM_LAYOUTS, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
+from codekiln_core.fim import check_fim, encode_plain, fim_layout_ids
+from codekiln_core.repo_text import file_block, file_header
 
-#: Sentinel spellings we recognise, (prefix, suffix, middle): Seed-Coder's first, then the
-#: StarCoder, Qwen2.5-Coder / CodeGemma-style and DeepSeek-Coder names.
-KNOWN_FIM_TOKENS: tuple[tuple[str, str, str], ...] = (
-    (FIM_PREFIX, FIM_SUFFIX, FIM_MIDDLE),
-    ("<fim_prefix>", "<fim_suffix>", "<fim_middle>"),
-    ("<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"),
-    ("<\uff5cfim\u2581begin\uff5c>", "<\uff5cfim\u2581hole\uff5c>", "<\uff5cfim\u2581end\uff5c>"),
-)
-
-
-class FimUnsupportedError(ValueError):
-    """The tokenizer has no FIM tokens; the API answers a one-line 400."""
+#: Header path of the file being edited when the client sends context but no ``path``.
+UNNAMED_FILE = "untitled"
+#: Room kept for generation when a request sets no token limit (at most a quarter of the
+#: context): the prompt budget must leave the model something to write.
+GENERATION_RESERVE = 256
+#: When the code itself must be cut, the part before the cursor keeps 3/4 of the room.
+PREFIX_SHARE = 0.75
 
 
 @dataclass(frozen=True)
-class FimTokens:
-    """The ids of one tokenizer's three sentinels."""
+class ContextFile:
+    """One file (or excerpt) of repository context."""
 
-    prefix: int
-    suffix: int
-    middle: int
-    names: tuple[str, str, str]
-
-    def id_of(self, role: str) -> int:
-        return {"prefix": self.prefix, "suffix": self.suffix, "middle": self.middle}[role]
+    path: str
+    text: str
 
 
-def find_fim_tokens(tokenizer: Any) -> FimTokens | None:
-    """The first known sentinel triple the tokenizer holds as single tokens, or None."""
-    vocab = tokenizer.get_vocab()
-    for names in KNOWN_FIM_TOKENS:
-        if all(name in vocab for name in names):
-            prefix, suffix, middle = (int(vocab[name]) for name in names)
-            return FimTokens(prefix, suffix, middle, names)
-    return None
+@dataclass(frozen=True)
+class FimInput:
+    prefix: str
+    suffix: str
+    files: tuple[ContextFile, ...] = ()  # farthest first
+    path: str | None = None  # the file being edited
+    truncate: bool = False  # cut the code far from the cursor rather than refuse
 
 
-def encode_plain(tokenizer: Any, text: str) -> list[int]:
-    """Token ids of ``text`` with no special tokens added and none recognised in the text."""
-    encoded = tokenizer(text, add_special_tokens=False, split_special_tokens=True)
-    return list(encoded["input_ids"])
+@dataclass(frozen=True)
+class FimPrompt:
+    ids: list[int]
+    context_files: int  # context files kept
+    dropped_files: int  # context files left out for the budget
+    truncated: bool  # code before or after the cursor was cut
 
 
-def fim_prompt_ids(tokenizer: Any, tokens: FimTokens | None, prefix: str, suffix: str,
-                   layout: str = "spm") -> list[int]:
-    """The FIM prompt ids, ending with the middle sentinel (the model writes the middle)."""
-    if tokens is None:
-        raise FimUnsupportedError(
-            "this model's tokenizer has no fill-in-the-middle tokens (looked for "
-            f"{', '.join(t[0] for t in KNOWN_FIM_TOKENS)}); send the request without `suffix`")
-    if layout not in FIM_LAYOUTS:
-        raise FimUnsupportedError(f"unknown FIM layout {layout!r}; use spm or psm")
-    parts = {"prefix": prefix, "suffix": suffix, "middle": ""}
-    ids: list[int] = []
-    for _sentinel, part in FIM_LAYOUTS[layout]:  # each sentinel, then the part it opens
-        ids.append(tokens.id_of(part))
-        if parts[part]:
-            ids.extend(encode_plain(tokenizer, parts[part]))
-    return ids
+def prompt_budget(context_length: int, max_tokens: int | None) -> int:
+    """Prompt tokens a request may use: the context less what it may generate."""
+    reserve = max_tokens if max_tokens is not None else min(GENERATION_RESERVE,
+                                                            context_length // 4)
+    return context_length - reserve
+
+
+def fim_prompt(tokenizer: Any, tokens: Any, layout: str, fim: FimInput, *, budget: int,
+               context_tokens: int) -> FimPrompt:
+    """The prompt ids within ``budget`` tokens, with at most ``context_tokens`` of context."""
+    found = check_fim(tokens, layout)
+    prefix_ids = encode_plain(tokenizer, fim.prefix) if fim.prefix else []
+    suffix_ids = encode_plain(tokenizer, fim.suffix) if fim.suffix else []
+    header = file_header(fim.path or UNNAMED_FILE)
+    header_cost = len(encode_plain(tokenizer, header)) if fim.files or fim.path else 0
+    truncated = False
+    if fim.truncate and len(prefix_ids) + len(suffix_ids) + 3 + header_cost > budget:
+        prefix_ids, suffix_ids = _cut_around_cursor(prefix_ids, suffix_ids,
+                                                    budget - 3 - header_cost)
+        truncated = True
+    room = min(context_tokens, budget - len(prefix_ids) - len(suffix_ids) - 3 - header_cost)
+    kept = _nearest_that_fit(tokenizer, fim.files, room)
+    while True:
+        if not kept and fim.path is None:  # no context: a file-level prompt, no header
+            ids = fim_layout_ids(found, layout, prefix_ids, suffix_ids)
+            return FimPrompt(ids, 0, len(fim.files), truncated)
+        context = "".join(file_block(f.path, f.text) for f in kept) + header
+        if truncated:  # the cut ids cannot be re-tokenized with the context as one string
+            lead = encode_plain(tokenizer, context) + prefix_ids
+        else:
+            lead = encode_plain(tokenizer, context + fim.prefix)
+        ids = fim_layout_ids(found, layout, lead, suffix_ids)
+        if not kept or len(ids) <= budget:  # merges across a boundary may cost a token more
+            return FimPrompt(ids, len(kept), len(fim.files) - len(kept), truncated)
+        kept = kept[1:]
+
+
+def _nearest_that_fit(tokenizer: Any, files: tuple[ContextFile, ...], room: int,
+                      ) -> tuple[ContextFile, ...]:
+    """The longest run of files ending at the nearest one whose blocks fit in ``room``."""
+    used, start = 0, len(files)
+    for index in range(len(files) - 1, -1, -1):
+        cost = len(encode_plain(tokenizer, file_block(files[index].path, files[index].text)))
+        if used + cost > room:
+            break
+        used, start = used + cost, index
+    return files[start:]
+
+
+def _cut_around_cursor(prefix: list[int], suffix: list[int], room: int,
+                       ) -> tuple[list[int], list[int]]:
+    """Keep the tokens nearest the cursor: the end of the prefix, the start of the suffix."""
+    room = max(0, room)
+    keep_suffix = min(len(suffix), max(room - int(room * PREFIX_SHARE), room - len(prefix)))
+    keep_prefix = min(len(prefix), room - keep_suffix)
+    return prefix[len(prefix) - keep_prefix:], suffix[:keep_suffix]

@@ -26,6 +26,7 @@ from codekiln_serve.engines.base import (
     EngineStats,
     GenerationRequest,
     QueueFullError,
+    RequestTooLargeError,
     SequenceHandle,
     TokenEvent,
 )
@@ -121,6 +122,8 @@ class ContinuousBatcher:
             self._thread.join(timeout=30)
 
     def submit(self, requests: Sequence[GenerationRequest]) -> list[SequenceHandle]:
+        if len(requests) > self.max_queue:  # all wait in the queue first: they never fit
+            raise RequestTooLargeError(len(requests), self.max_queue, "--max-queue")
         loop = asyncio.get_running_loop()
         seqs = [_Seq(r, loop) for r in requests]
         with self._cv:

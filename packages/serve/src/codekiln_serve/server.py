@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from codekiln_core.errors import ConfigError
+from codekiln_core.fim import find_fim_tokens
 from codekiln_serve.engines.base import Engine, TokenEngine
 from codekiln_serve.engines.registry import build_engine, choose_engine_name
-from codekiln_serve.fim import find_fim_tokens
 from codekiln_serve.model_source import ModelSource, resolve_model
 from codekiln_serve.settings import ServeSettings
 from codekiln_serve.translate import ModelFacts, uses_seed_coder_template
@@ -35,7 +39,8 @@ def model_facts(engine: TokenEngine, settings: ServeSettings) -> ModelFacts:
     else:
         seed_defaults = settings.defaults == "seed-coder"
     return ModelFacts(engine.tokenizer, engine.context_length, engine.eos_token_ids,
-                      find_fim_tokens(engine.tokenizer), settings.fim_layout, seed_defaults)
+                      find_fim_tokens(engine.tokenizer), settings.fim_layout, seed_defaults,
+                      settings.fim_context_tokens)
 
 
 def build(settings: ServeSettings, registry: Any | None = None) -> Built:
@@ -52,12 +57,16 @@ def build(settings: ServeSettings, registry: Any | None = None) -> Built:
         names.append(source.ref)  # clients may also ask for it by URI
     key = settings.api_key or os.environ.get(API_KEY_ENV) or None
     app = create_app(engine, facts, model_names=names, api_key=key,
-                     max_body_bytes=settings.max_body_bytes)
+                     max_body_bytes=settings.max_body_bytes, model_dir=source.path)
     return Built(app, engine, facts, source, names)
 
 
 def serve(settings: ServeSettings, *, on_ready: Any = None, on_run: Any = None) -> None:
-    """Run until interrupted, as one lineage run whose input is the model."""
+    """Run until SIGINT or SIGTERM, as one lineage run whose input is the model.
+
+    SIGTERM is a normal stop: the run ends FINISHED and the command returns (exit 0), or
+    KILLED, with the cut-off work in its tag, when requests were still running.
+    """
     from codekiln_core.lineage import InputRef
     from codekiln_core.lineage.command import lineage_command
 
@@ -72,17 +81,59 @@ def serve(settings: ServeSettings, *, on_ready: Any = None, on_run: Any = None) 
                          enabled=settings.lineage and built.source.kind != "url") as run:
         if run.run_id and on_run is not None:
             on_run(run.run_id)
-        run_uvicorn(built, settings, on_ready=on_ready)
+        with sigterm_as_stop():
+            run_uvicorn(built, settings, on_ready=on_ready)
+        cut = cut_off_work(built)
+        if cut:
+            run.end_killed(cut)
+
+
+@contextmanager
+def sigterm_as_stop() -> Iterator[None]:
+    """Let uvicorn's graceful stop be the end of SIGTERM: it re-raises the signal once it has
+    shut down, and this no-op handler (not the default one, which kills the process with
+    exit 143 before the run is recorded) receives it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda _sig, _frame: None)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def cut_off_work(built: Built) -> str:
+    """What the shutdown cut off (requests, engine sequences), or "" when nothing was."""
+    drain = built.app.state.drain
+    sequences = drain.sequences_at_start or 0
+    if not drain.cut and not sequences:
+        return ""
+    return (f"stopped with {drain.cut} request(s) cut off and {sequences} sequence(s) "
+            "running or waiting in the engine")
+
+
+def uvicorn_server(built: Built, host: str, port: int, graceful_s: int) -> Any:
+    """A uvicorn server that drains the app before its own shutdown: open streams get an
+    error event, waiting requests a 503, then uvicorn closes the connections."""
+    import uvicorn
+
+    engine = built.engine
+
+    class DrainingServer(uvicorn.Server):
+        async def shutdown(self, sockets: Any = None) -> None:
+            built.app.state.drain.begin(engine.running() + engine.queue_depth())
+            await super().shutdown(sockets)
+
+    config = uvicorn.Config(built.app, host=host, port=port, log_level="warning",
+                            access_log=False, timeout_graceful_shutdown=graceful_s)
+    return DrainingServer(config)
 
 
 def run_uvicorn(built: Built, settings: ServeSettings, *, on_ready: Any = None) -> None:
     import asyncio
 
-    import uvicorn
-
-    config = uvicorn.Config(built.app, host=settings.host, port=settings.port,
-                            log_level="warning", access_log=False, timeout_graceful_shutdown=5)
-    server = uvicorn.Server(config)
+    server = uvicorn_server(built, settings.host, settings.port, graceful_s=5)
 
     async def main() -> None:
         task = asyncio.create_task(server.serve())

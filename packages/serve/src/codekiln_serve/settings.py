@@ -24,12 +24,16 @@ class ServeSettings(BaseModel):
     served_model_name: str | None = Field(None, description="model id clients send and see "
                                                             "(default: the directory name)")
     max_queue: int = Field(256, ge=1, description="sequences waiting beyond the running batch; "
-                                                  "more get 503")
+                                                  "more get 503, and a request needing more "
+                                                  "than this at once gets 400")
     max_batch: int = Field(32, ge=1, description="sequences decoded together per step")
     max_prefill_tokens: int = Field(4096, ge=16, description="prompt tokens prefilled in one "
                                                              "step (more wait a step)")
     fim_layout: Literal["spm", "psm"] = Field("spm", description="FIM order for `suffix`: spm "
                                                                  "(Seed-Coder) or psm")
+    fim_context_tokens: int = Field(2048, ge=0, description="repository context (input_extra, "
+                                                            "files) a FIM prompt may carry, in "
+                                                            "tokens; farthest files go first")
     defaults: Literal["auto", "seed-coder", "none"] = Field(
         "auto", description="chat sampling defaults when a request gives none: seed-coder "
                             "(T=0.6, top_p=0.8, rep 1.05, 512 tokens), none (OpenAI's), or auto "

@@ -81,12 +81,10 @@ class ServerThread:
         self._thread: threading.Thread | None = None
 
     def __enter__(self) -> ServerThread:
-        import uvicorn
+        from codekiln_serve.server import uvicorn_server
 
-        config = uvicorn.Config(self.built.app, host=self.settings.host,
-                                port=self.settings.port, log_level="warning",
-                                access_log=False, timeout_graceful_shutdown=2)
-        self._server = uvicorn.Server(config)
+        self._server = uvicorn_server(self.built, self.settings.host, self.settings.port,
+                                      graceful_s=2)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self._thread.start()
         deadline = time.monotonic() + 60
@@ -96,8 +94,12 @@ class ServerThread:
             time.sleep(0.05)
         return self
 
+    def begin_shutdown(self) -> None:
+        """Ask the server to stop, as a signal would (it drains, then closes)."""
+        self._server.should_exit = True
+
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self._server.should_exit = True
+        self.begin_shutdown()
         if self._thread is not None:
             self._thread.join(timeout=30)

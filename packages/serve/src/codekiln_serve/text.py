@@ -23,6 +23,7 @@ class TextAssembler:
         self.text = ""  # everything decoded so far, cut at a stop string once found
         self._emitted = 0
         self.stopped = False
+        self.stop_string: str | None = None  # the stop string that ended the text
 
     def _decode(self, ids: list[int]) -> str:
         return str(self._tok.decode(ids, skip_special_tokens=True))
@@ -57,9 +58,11 @@ class TextAssembler:
             return
         # a stop string can only end inside the text not yet released
         start = max(0, self._emitted - max(len(s) for s in self._stops))
-        hits = [i for i in (self.text.find(s, start) for s in self._stops) if i >= 0]
+        hits = [(i, s) for i, s in ((self.text.find(s, start), s) for s in self._stops)
+                if i >= 0]
         if hits:
-            self.text = self.text[:min(hits)]
+            at, self.stop_string = min(hits)
+            self.text = self.text[:at]
             self.stopped = True
 
     def _release(self) -> str:

@@ -12,18 +12,20 @@ from codekiln_core.chat import (
     SEED_CODER_REASONING_CHAT_TEMPLATE,
     SEED_CODER_SAMPLING_DEFAULTS,
 )
+from codekiln_core.fim import FimTokens, FimUnsupportedError
 from codekiln_serve.api.errors import APIError
 from codekiln_serve.api.schemas import ChatCompletionRequest, CompletionRequest
 from codekiln_serve.engines.base import GenerationRequest
-from codekiln_serve.fim import FimTokens, FimUnsupportedError, encode_plain, fim_prompt_ids
+from codekiln_serve.fim import ContextFile, FimInput, fim_prompt, prompt_budget
 
 
 @dataclass(frozen=True)
 class Prompt:
-    """One prompt's ids, and the text echo shows."""
+    """One prompt's ids, the text echo shows, and whether code was cut to fit."""
 
     ids: list[int]
     text: str
+    truncated: bool = False
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class ModelFacts:
     fim_tokens: FimTokens | None
     fim_layout: str = "spm"
     seed_coder_defaults: bool = False
+    fim_context_tokens: int = 2048  # repository context a FIM prompt may carry
 
     @property
     def vocab_size(self) -> int:
@@ -47,8 +50,10 @@ def uses_seed_coder_template(tokenizer: Any) -> bool:
     return template in (SEED_CODER_CHAT_TEMPLATE, SEED_CODER_REASONING_CHAT_TEMPLATE)
 
 
-def completion_prompts(req: CompletionRequest, facts: ModelFacts) -> list[Prompt]:
-    """The prompts of a completion request (a list prompt is several prompts)."""
+def completion_prompts(req: CompletionRequest, facts: ModelFacts, *,
+                       truncate: bool = False) -> list[Prompt]:
+    """The prompts of a completion request (a list prompt is several prompts); ``truncate``
+    (editor protocols) cuts FIM code far from the cursor instead of refusing it."""
     tok = facts.tokenizer
     raw = req.prompt
     if isinstance(raw, str):
@@ -57,20 +62,13 @@ def completion_prompts(req: CompletionRequest, facts: ModelFacts) -> list[Prompt
         items = [list(raw)]  # type: ignore[arg-type]
     else:
         items = list(raw)  # type: ignore[arg-type]
+    if req.files and req.suffix is None:
+        raise APIError(400, "`files` is repository context for fill-in-the-middle; send "
+                            "`suffix` too (\"\" at the end of a file)", param="files")
     prompts: list[Prompt] = []
     for item in items:
         if req.suffix is not None:
-            if req.echo:
-                raise APIError(400, "`echo` cannot be combined with `suffix` (as in OpenAI's "
-                                    "API); drop one", param="echo")
-            if not isinstance(item, str):
-                raise APIError(400, "`suffix` needs a text prompt (the code before the cursor), "
-                                    "not token ids", param="suffix")
-            try:
-                ids = fim_prompt_ids(tok, facts.fim_tokens, item, req.suffix, facts.fim_layout)
-            except FimUnsupportedError as exc:
-                raise APIError(400, str(exc), param="suffix", code="fim_unsupported") from exc
-            prompts.append(Prompt(ids, item))
+            prompts.append(_fim_prompt(req, item, facts, truncate))
         elif isinstance(item, str):
             ids = list(tok(item, add_special_tokens=True)["input_ids"])
             prompts.append(Prompt(ids, item))
@@ -85,6 +83,26 @@ def completion_prompts(req: CompletionRequest, facts: ModelFacts) -> list[Prompt
             raise APIError(400, "the prompt is empty after tokenization; send some text",
                            param="prompt")
     return prompts
+
+
+def _fim_prompt(req: CompletionRequest, item: str | list[int], facts: ModelFacts,
+                truncate: bool) -> Prompt:
+    assert req.suffix is not None
+    if req.echo:
+        raise APIError(400, "`echo` cannot be combined with `suffix` (as in OpenAI's API); "
+                            "drop one", param="echo")
+    if not isinstance(item, str):
+        raise APIError(400, "`suffix` needs a text prompt (the code before the cursor), not "
+                            "token ids", param="suffix")
+    files = tuple(ContextFile(f.path, f.content) for f in req.files or ())
+    fim = FimInput(item, req.suffix, files, req.path, truncate)
+    try:
+        built = fim_prompt(facts.tokenizer, facts.fim_tokens, facts.fim_layout, fim,
+                           budget=prompt_budget(facts.context_length, req.max_tokens),
+                           context_tokens=facts.fim_context_tokens)
+    except FimUnsupportedError as exc:
+        raise APIError(400, str(exc), param="suffix", code="fim_unsupported") from exc
+    return Prompt(built.ids, item, built.truncated)
 
 
 def chat_prompt(req: ChatCompletionRequest, facts: ModelFacts) -> Prompt:
@@ -116,10 +134,11 @@ def _stops(stop: str | list[str] | None) -> list[str]:
 def _logit_bias(raw: dict[str, float] | None, vocab: int) -> dict[int, float]:
     out: dict[int, float] = {}
     for key, value in (raw or {}).items():
-        if not key.strip().isdigit() or int(key) >= vocab:
+        token = key.strip()
+        if not (token.isascii() and token.isdigit()) or int(token) >= vocab:
             raise APIError(400, f"logit_bias key {key!r} is not a token id below {vocab}",
                            param="logit_bias")
-        out[int(key)] = float(value)
+        out[int(token)] = float(value)
     return out
 
 
@@ -204,4 +223,4 @@ def chat_max_tokens(req: ChatCompletionRequest, facts: ModelFacts) -> tuple[int 
 
 
 __all__ = ["ModelFacts", "Prompt", "Sampling", "chat_prompt", "chat_sampling",
-           "completion_prompts", "completion_sampling", "encode_plain", "sequence_requests"]
+           "completion_prompts", "completion_sampling", "sequence_requests"]

@@ -77,7 +77,7 @@ def lineage_command(
                 hooks.run_started(command, run.run_id, resolved)
             try:
                 yield run
-                status = "FINISHED"
+                status = run.end_status
             except KeyboardInterrupt:
                 status = "KILLED"
                 raise

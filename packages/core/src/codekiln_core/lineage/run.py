@@ -33,6 +33,7 @@ TAG_RECIPE = "codekiln.recipe"
 #: (``external`` for a model no codekiln run logged: a Hub id, a downloaded directory).
 TAG_INPUT_UPSTREAM = "codekiln.upstream_run"
 TAG_INPUT_MODEL = "codekiln.model"
+TAG_KILLED = "codekiln.killed"
 _PARAM_VALUE_LIMIT = 6000
 #: Set to 0 to keep runs from drawing their curves (plots/curves.png) when they end.
 PLOTS_ENV = "CODEKILN_PLOTS"
@@ -50,6 +51,7 @@ class LineageRun:
         self.curves = Curves()  # loss / lr / reward histories, drawn when the run ends
         #: The command's headline numbers, handed to ``codekiln_run_finished``.
         self.outcome_metrics: dict[str, Any] = {}
+        self.end_status = "FINISHED"  # what the run ends as when the body returns
 
     @property
     def enabled(self) -> bool:
@@ -84,6 +86,12 @@ class LineageRun:
 
         items = [RunTag(k, str(v)[:5000]) for k, v in sorted(tags.items())]
         self._client_().log_batch(self._id(), tags=items)
+
+    def end_killed(self, reason: str) -> None:
+        """End as KILLED (stopped from outside with work cut off), ``reason`` in a tag."""
+        self.end_status = "KILLED"
+        if self.enabled:
+            self._client_().set_tag(self._id(), TAG_KILLED, reason[:5000])
 
     def log_artifact(self, local_path: str | Path, artifact_path: str | None = None) -> None:
         if not self.enabled:
@@ -193,7 +201,8 @@ def lineage_run(
     enabled: bool = True,
     resume_run_id: str | None = None,
 ) -> Iterator[LineageRun]:
-    """One MLflow run for one command; FAILED when the body raises, FINISHED otherwise.
+    """One MLflow run for one command; FAILED when the body raises, FINISHED otherwise (or
+    KILLED when the body called :meth:`LineageRun.end_killed`).
 
     ``resume_run_id``: an interrupted run of this command to continue (its inputs and
     config are already recorded); a new run starts when it cannot be continued.
@@ -248,7 +257,7 @@ def _finish(run: LineageRun) -> Iterator[LineageRun]:
         client.set_terminated(run_id, "KILLED" if interrupted else "FAILED")
         raise
     _draw_curves(run)
-    client.set_terminated(run_id, "FINISHED")
+    client.set_terminated(run_id, run.end_status)
 
 
 def _draw_curves(run: LineageRun) -> None:

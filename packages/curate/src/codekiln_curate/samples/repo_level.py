@@ -2,8 +2,9 @@
 
 Files of languages with an import graph (see ``imports.GRAPH_LANGUAGES``) come first, in
 dependency order; other files follow in a seeded random order. Each file is preceded by a
-path header (docs/samples.md). A repository larger than ``max_bytes`` is split along weakly
-connected components of its import graph, packed greedily up to ``max_bytes`` per part.
+path header (docs/samples.md; the format is ``codekiln_core.repo_text``, which serve shares).
+A repository larger than ``max_bytes`` is split along weakly connected components of its
+import graph, packed greedily up to ``max_bytes`` per part.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from codekiln_core.repo_text import repo_text
 from codekiln_curate.samples.graph import dependency_order, weak_components
 from codekiln_curate.samples.imports import GRAPH_LANGUAGES, RepoIndex, dependencies
 from codekiln_curate.samples.recipes import RepoLimits
@@ -45,14 +47,9 @@ class RepoStats:
     skipped: dict[str, int] = field(default_factory=dict)
 
 
-def file_header(path: str) -> str:
-    return f"<[file]> {path}\n"
-
-
 def render(files: list[RepoFile]) -> str:
-    """Header line, content, and a newline so the next header starts on its own line."""
-    return "".join(file_header(f.path) + f.content + ("" if f.content.endswith("\n") else "\n")
-                   for f in files)
+    """The repo-level string (``codekiln_core.repo_text``: serve lays out context the same)."""
+    return repo_text((f.path, f.content) for f in files)
 
 
 def import_edges(files: list[RepoFile]) -> dict[str, set[str]]:

@@ -1,66 +1,17 @@
-"""Fill-in-the-middle: character-level split of one document, SPM (default) or PSM layout.
+"""Fill-in-the-middle strings of training documents, SPM (default) or PSM layout.
 
-The split of a document depends only on ``(seed, doc id, copy)``, never on its position in
-the stream, so sharding, worker count and input order cannot change which documents are
-transformed or where they are cut. Cut points are uniform over character positions, so a
-middle may start or end mid-word (spec §4).
+The split itself (:func:`fim_split`, uniform character-level cut points keyed by
+``(seed, doc id, copy)``) lives in ``codekiln_core.fim``, shared with eval's random-span
+infilling benchmark; this module formats and inverts the split documents (seed-coder.md §4).
 """
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
-from typing import Literal
-
-from codekiln_core.errors import ConfigError
+from codekiln_core.fim import FIM_MODES, FimConfig, FimMode, FimSplit, fim_split
 from codekiln_core.special_tokens import FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
 
-FimMode = Literal["spm", "psm"]
-FIM_MODES: tuple[str, ...] = ("spm", "psm")
-_TWO_64 = float(1 << 64)
-
-
-@dataclass(frozen=True)
-class FimConfig:
-    """How often and how documents are turned into FIM examples."""
-
-    rate: float = 0.5
-    mode: FimMode = "spm"
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if not 0.0 <= self.rate <= 1.0:
-            raise ConfigError(f"fim rate {self.rate} is outside [0, 1]; use e.g. 0.5 (regular "
-                              "pretraining) or 0.1 (continued pretraining)")
-        if self.mode not in FIM_MODES:
-            raise ConfigError(f"fim mode {self.mode!r} is unknown; use one of {FIM_MODES}")
-
-
-@dataclass(frozen=True)
-class FimSplit:
-    prefix: str
-    middle: str
-    suffix: str
-
-
-def _draws(seed: int, doc_id: str, copy: int) -> tuple[float, int, int]:
-    """One uniform in [0, 1) and two 64-bit integers, from a hash of the document's key."""
-    key = f"{seed}\x00{doc_id}" if copy == 0 else f"{seed}\x00{doc_id}\x00{copy}"
-    digest = hashlib.blake2b(key.encode("utf-8"), digest_size=24).digest()
-    coin = int.from_bytes(digest[:8], "little") / _TWO_64
-    return coin, int.from_bytes(digest[8:16], "little"), int.from_bytes(digest[16:], "little")
-
-
-def fim_split(text: str, doc_id: str, config: FimConfig, copy: int = 0) -> FimSplit | None:
-    """The (prefix, middle, suffix) of ``text``, or None when this document stays as is."""
-    if config.rate <= 0.0 or not text:
-        return None
-    coin, first, second = _draws(config.seed, doc_id, copy)
-    if coin >= config.rate:
-        return None
-    n = len(text) + 1  # cut positions 0..len(text), both ends included
-    start, end = sorted((first % n, second % n))
-    return FimSplit(text[:start], text[start:end], text[end:])
+__all__ = ["FIM_MODES", "FimConfig", "FimMode", "FimSplit", "fim_pieces", "fim_split",
+           "format_fim", "invert_fim"]
 
 
 def format_fim(split: FimSplit, mode: FimMode = "spm") -> str:

@@ -33,6 +33,9 @@ def summary_outcome(settings: ExecutionSettings, summary: dict[str, Any]) -> Out
               if v is not None}
     shown = ", ".join(f"{key} {value:.4f}" for key, value in summary["pass_at_k"].items()
                       if value is not None)
+    if summary.get("exact_match") is not None:  # infilling benchmarks
+        scores["exact_match"] = summary["exact_match"]
+        shown += f", exact match {summary['exact_match']:.4f}"
     return Outcome(metrics=scores, lines=[
         f"{settings.benchmark}: {shown} over {summary['num_tasks_complete']} tasks",
         f"output: {settings.run_dir}"])
@@ -41,10 +44,10 @@ def summary_outcome(settings: ExecutionSettings, summary: dict[str, Any]) -> Out
 COMMAND = Command(
     name="eval.run", recipe=EvalSettings, work=evaluate,
     help="Generate samples, run them in the sandbox, and print pass@k.",
-    step="eval", key_metrics=("pass_at_1", "pass_at_10"),
+    step="eval", key_metrics=("pass_at_1", "pass_at_10", "exact_match"),
     flags=("benchmark", "model", "n", "ks", "data", "limit", "mode", "temperature", "top_p",
            "repetition_penalty", "max_tokens", "seed", "workers", "sandbox", "calibrate",
-           "served_model", "concurrency"),
+           "served_model", "concurrency", "fim_layout", "fim_api"),
     short={**SHORT, "model": "-m", "n": "-n"},
     aliases=(OPTION_ALIAS,),
     lineage_inputs=eval_inputs)

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 @dataclass(frozen=True)
 class SamplingParams:
-    """Decoding settings; defaults are Seed-Coder's published ones (spec §10)."""
+    """Decoding settings; defaults are Seed-Coder's published ones (seed-coder.md §10)."""
 
     temperature: float = 0.6
     top_p: float = 0.8
@@ -25,22 +25,30 @@ class SamplingParams:
 
 @dataclass(frozen=True)
 class Prompt:
-    """A completion prompt (``text``) or a chat conversation (``messages``)."""
+    """A completion prompt (``text``), a fill-in-the-middle prompt (``text`` is the code
+    before the hole, ``suffix`` the code after it) or a chat conversation (``messages``)."""
 
     task_id: str
     text: str | None = None
     messages: list[dict[str, str]] = field(default_factory=list)
+    suffix: str | None = None
 
     @property
     def is_chat(self) -> bool:
         return self.text is None
 
+    @property
+    def is_fim(self) -> bool:
+        return self.suffix is not None
+
 
 class Generator(Protocol):
-    """Produces n samples for one prompt; ``concurrency`` prompts may run at once."""
+    """Produces n samples for one prompt; ``concurrency`` prompts may run at once.
+    ``fim`` says how FIM prompts are laid out (recorded in the run's summary)."""
 
     model_name: str
     concurrency: int
+    fim: dict[str, Any]
 
     def generate(self, prompt: Prompt, n: int, params: SamplingParams) -> list[str]: ...
 

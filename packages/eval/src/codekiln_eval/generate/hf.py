@@ -1,7 +1,9 @@
 """Samples from a local Hugging Face model directory with transformers (CPU or one GPU).
 
-Chat prompts go through the tokenizer's chat template; stop strings end generation early
-(``stop_strings``) and are cut client-side again by the benchmark.
+Chat prompts go through the tokenizer's chat template; FIM prompts are laid out by
+``codekiln_core.fim`` exactly as the shards and ``codekiln serve`` lay them out (SPM unless
+``fim_layout="psm"``); stop strings end generation early (``stop_strings``) and are cut
+client-side again by the benchmark.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from codekiln_core.errors import ConfigError
+from codekiln_core.fim import FimUnsupportedError, fim_prompt_ids, find_fim_tokens
 from codekiln_eval.generate.base import Prompt, SamplingParams
 
 
@@ -19,7 +22,8 @@ class HFGenerator:
 
     concurrency = 1
 
-    def __init__(self, model_dir: str | Path, device: str | None = None) -> None:
+    def __init__(self, model_dir: str | Path, device: str | None = None,
+                 fim_layout: str = "spm") -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -35,6 +39,9 @@ class HFGenerator:
         self.model.eval()
         self.model_name = path.name
         self.has_chat_template = bool(getattr(self.tokenizer, "chat_template", None))
+        self.fim_tokens = find_fim_tokens(self.tokenizer)
+        self.fim = {"layout": fim_layout, "applied_by": "local tokenizer",
+                    "sentinels": list(self.fim_tokens.names) if self.fim_tokens else None}
 
     def _prompt_text(self, prompt: Prompt) -> str:
         if not prompt.is_chat:
@@ -45,17 +52,31 @@ class HFGenerator:
         return str(self.tokenizer.apply_chat_template(
             prompt.messages, tokenize=False, add_generation_prompt=True))
 
-    def _input_ids(self, text: str, max_new: int) -> Any:
+    def _input_ids(self, prompt: Prompt, max_new: int) -> Any:
+        import torch
+
+        if prompt.is_fim:
+            return torch.tensor([self._fim_ids(prompt)], device=self.device)
+        text = self._prompt_text(prompt)
         ids = self.tokenizer(text, return_tensors="pt", add_special_tokens=False).input_ids
         limit = getattr(self.model.config, "max_position_embeddings", None)
         if limit and ids.shape[1] + max_new > limit:  # keep the end: it is what gets completed
             ids = ids[:, -max(1, limit - max_new):]
         return ids.to(self.device)
 
+    def _fim_ids(self, prompt: Prompt) -> list[int]:
+        try:
+            return fim_prompt_ids(self.tokenizer, self.fim_tokens, prompt.text or "",
+                                  prompt.suffix or "", str(self.fim["layout"]))
+        except FimUnsupportedError as exc:
+            raise ConfigError(f"--model {self.model_name}: its tokenizer has no fill-in-the-"
+                              "middle tokens; --mode fim needs a FIM-trained model (or use "
+                              "--mode completion, prefix only)") from exc
+
     def generate(self, prompt: Prompt, n: int, params: SamplingParams) -> list[str]:
         import torch
 
-        ids = self._input_ids(self._prompt_text(prompt), params.max_tokens)
+        ids = self._input_ids(prompt, params.max_tokens)
         if params.seed is not None:  # per-task seed: reruns and resumes draw the same samples
             digest = hashlib.sha256(f"{params.seed}:{prompt.task_id}".encode()).digest()
             torch.manual_seed(int.from_bytes(digest[:4], "little"))

@@ -1,25 +1,68 @@
-"""ASGI middleware in front of every route: the API key and the request-size bound.
+"""ASGI middleware in front of every route: the API key, the request-size bound, and text
+that cannot be encoded.
 
 The key is checked on every route but ``/health`` (so probes need no secret); a body over
-the bound is refused with 413 before the route (or pydantic) ever sees it.
+the bound is refused with 413 before the route (or pydantic) ever sees it. JSON may escape a
+lone surrogate (``"a\\ud800b"``), which Python decodes but no tokenizer can encode: such a
+body gets a 400 naming the field, checked only when the raw bytes hold a surrogate escape.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
-from codekiln_serve.api.errors import error_body
+from codekiln_serve.api.errors import error_body_for
 
 Scope = dict[str, Any]
 OPEN_PATHS = frozenset({"/health"})
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
-async def _send_error(send: Any, status: int, message: str, code: str,
-                      headers: list[tuple[bytes, bytes]] | None = None) -> None:
-    payload = json.dumps(error_body(status, message, code=code)).encode()
+def unencodable_text(body: bytes) -> tuple[str, str] | None:
+    """(field, one-line message) for text no tokenizer can encode, else None."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return "body", f"the request body is not valid UTF-8 (byte {exc.start}); send UTF-8 JSON"
+    if not _SURROGATE_ESCAPE.search(body):
+        return None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None  # the route's own parser reports malformed JSON
+    return _lone_surrogate(data, "")
+
+
+def _lone_surrogate(value: Any, where: str) -> tuple[str, str] | None:
+    if isinstance(value, str):
+        for i, char in enumerate(value):
+            if 0xD800 <= ord(char) <= 0xDFFF:
+                return where, (f"{where or 'body'}: text holds a lone surrogate "
+                               f"(U+{ord(char):04X}) at character {i}, which is not valid "
+                               "Unicode; send text that encodes as UTF-8")
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{where}.{key}" if where else str(key)
+            found = _lone_surrogate(key, path) or _lone_surrogate(item, path)
+            if found:
+                return found
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _lone_surrogate(item, f"{where}[{i}]")
+            if found:
+                return found
+    return None
+
+
+async def _send_error(send: Any, path: str, status: int, message: str, code: str,
+                      headers: list[tuple[bytes, bytes]] | None = None,
+                      param: str | None = None) -> None:
+    payload = json.dumps(error_body_for(path, status, message, param, code)).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(payload)).encode()),
@@ -53,20 +96,28 @@ class GuardMiddleware:
                 self.on_response(route, status)
 
     async def _guarded(self, scope: Scope, receive: Any, send: Any) -> None:
-        if self.api_key and scope.get("path") not in OPEN_PATHS and not self._authorized(scope):
-            await _send_error(send, 401, "missing or wrong API key; send the header "
+        path = str(scope.get("path", ""))
+        if self.api_key and path not in OPEN_PATHS and not self._authorized(scope):
+            await _send_error(send, path, 401, "missing or wrong API key; send the header "
                               "'Authorization: Bearer <key>'", "invalid_api_key",
                               [(b"www-authenticate", b"Bearer")])
             return
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body:
-            await _send_error(send, 413, self._too_large(int(declared)), "request_too_large")
+            await _send_error(send, path, 413, self._too_large(int(declared)),
+                              "request_too_large")
             return
         if scope.get("method") in ("POST", "PUT", "PATCH"):
             body, overflow = await self._read_body(receive)
             if overflow:
-                await _send_error(send, 413, self._too_large(None), "request_too_large")
+                await _send_error(send, path, 413, self._too_large(None), "request_too_large")
+                return
+            bad = unencodable_text(body)
+            if bad is not None:
+                field, message = bad
+                await _send_error(send, path, 400, message, "unencodable_text",
+                                  param=re.split(r"[.\[]", field)[0] or None)
                 return
             receive = _replay(body, receive)
         await self.app(scope, receive, send)

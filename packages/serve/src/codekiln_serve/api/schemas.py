@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 MAX_N = 16
 MAX_STOPS = 4
 MAX_LOGPROBS = 20
+#: Prompts in one list prompt (a list of texts or of token-id lists).
+MAX_PROMPTS = 64
+#: Repository context files in one FIM request.
+MAX_CONTEXT_FILES = 256
 
 Stop = str | Annotated[list[str], Field(max_length=MAX_STOPS)] | None
 TokenIds = Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=1)]
@@ -45,14 +49,36 @@ class _Sampling(BaseModel):
     ignore_eos: bool = Field(False, description="extra: generate past EOS up to max_tokens")
 
 
+class ContextFileIn(BaseModel):
+    """One file of repository context, laid out as the training repo-level samples are."""
+
+    path: str = Field(..., max_length=4096)
+    content: str
+
+
 class CompletionRequest(_Sampling):
-    prompt: str | Annotated[list[str], Field(min_length=1, max_length=64)] | TokenIds | Annotated[
-        list[TokenIds], Field(min_length=1, max_length=64)]
+    prompt: str | Annotated[list[str], Field(min_length=1)] | TokenIds | Annotated[
+        list[TokenIds], Field(min_length=1)] = Field(
+        ..., description=f"text, token ids, or a list of up to {MAX_PROMPTS} of either")
     suffix: str | None = Field(None, description="text after the cursor: makes a FIM prompt")
+    files: Annotated[list[ContextFileIn], Field(max_length=MAX_CONTEXT_FILES)] | None = Field(
+        None, description="extra: repository context for a FIM prompt, farthest first")
+    path: str | None = Field(None, max_length=4096,
+                             description="extra: path of the file being completed (FIM)")
     max_tokens: int | None = Field(16, ge=0)
     echo: bool = False
     logprobs: int | None = Field(None, ge=0, le=MAX_LOGPROBS)
     best_of: int | None = Field(None, ge=1, le=MAX_N)
+
+    @field_validator("prompt", mode="before")
+    @classmethod
+    def _at_most_max_prompts(cls, value: object) -> object:
+        """A clear message for too many prompts (a union's errors would bury it)."""
+        if isinstance(value, list) and len(value) > MAX_PROMPTS and all(
+                isinstance(item, str | list) for item in value):
+            raise ValueError(f"a list prompt holds at most {MAX_PROMPTS} prompts, got "
+                             f"{len(value)}; split it over several requests")
+        return value
 
 
 class TextPart(BaseModel):

@@ -18,6 +18,15 @@ class QueueFullError(Exception):
     """The engine's waiting queue is at its bound; the API answers 503 with Retry-After."""
 
 
+class RequestTooLargeError(Exception):
+    """More sequences than the engine ever holds at once: retrying cannot help (a 400)."""
+
+    def __init__(self, asked: int, limit: int, option: str) -> None:
+        super().__init__(f"{asked} sequences at once, more than the {limit} this server ever "
+                         f"holds ({option})")
+        self.asked, self.limit, self.option = asked, limit, option
+
+
 @dataclass(frozen=True)
 class GenerationRequest:
     """One sequence to generate (a request with n=3 becomes three of these)."""
@@ -107,7 +116,8 @@ class TokenEngine(Engine, ABC):
 
     @abstractmethod
     def submit(self, requests: Sequence[GenerationRequest]) -> list[SequenceHandle]:
-        """Queue all ``requests`` or none (raise :class:`QueueFullError`)."""
+        """Queue all ``requests`` or none: :class:`QueueFullError` when they do not fit now,
+        :class:`RequestTooLargeError` when they never could."""
 
 
 class PassthroughEngine(Engine, ABC):

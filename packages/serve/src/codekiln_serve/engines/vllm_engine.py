@@ -18,6 +18,7 @@ from codekiln_serve.engines.base import (
     EngineStats,
     GenerationRequest,
     QueueFullError,
+    RequestTooLargeError,
     SequenceHandle,
     TokenEngine,
     TokenEvent,
@@ -178,6 +179,8 @@ class VllmEngine(TokenEngine):
 
     def submit(self, requests: Sequence[GenerationRequest]) -> list[SequenceHandle]:
         limit = self.settings.max_queue + self.settings.max_batch
+        if len(requests) > limit:
+            raise RequestTooLargeError(len(requests), limit, "--max-queue + --max-batch")
         if self.in_flight + len(requests) > limit:
             raise QueueFullError(f"{self.in_flight} sequences in flight, limit {limit}")
         return [_VllmHandle(self, r) for r in requests]

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -100,10 +102,79 @@ def test_key_required_everywhere_but_health(guarded: ServerThread) -> None:
     assert ok.status_code == 200
 
 
-def test_full_queue_is_503_with_retry_after(guarded: ServerThread) -> None:
+def _wait_for(condition: Any, what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.02)
+
+
+def test_full_queue_is_503_with_retry_after(guarded: ServerThread,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine's step loop is held, so the first request stays queued (queue of one):
+    the next finds the queue full (503, retry later); the first is served once released."""
+    name, batcher = guarded.built.names[0], guarded.built.engine.batcher
+    auth = {"Authorization": "Bearer s3cret"}
+    release, step = threading.Event(), batcher._step
+
+    def held_step() -> None:
+        release.wait(120)
+        step()
+
+    monkeypatch.setattr(batcher, "_step", held_step)
+    waiting: list[httpx.Response] = []
+    first = threading.Thread(target=lambda: waiting.append(httpx.post(
+        f"{guarded.base_url}/v1/completions", json={"model": name, "prompt": "y",
+                                                    "max_tokens": 1},
+        headers=auth, timeout=120)))
+    first.start()
+    try:
+        _wait_for(lambda: batcher.queue_depth() == 1, "the first request waits")
+        resp = httpx.post(f"{guarded.base_url}/v1/completions", headers=auth,
+                          json={"model": name, "prompt": "z", "max_tokens": 1})
+        err = _error(resp, 503)
+        assert err["code"] == "queue_full" and resp.headers["retry-after"] == "1"
+    finally:
+        release.set()
+        first.join(timeout=120)
+    assert waiting and waiting[0].status_code == 200
+
+
+def test_a_request_that_can_never_fit_is_400_not_503(guarded: ServerThread) -> None:
+    """n x prompts above --max-queue would never be admitted: retrying cannot help."""
     name = guarded.built.names[0]
     resp = httpx.post(f"{guarded.base_url}/v1/completions",
                       json={"model": name, "prompt": "x", "n": 3, "max_tokens": 1},
                       headers={"Authorization": "Bearer s3cret"})
-    err = _error(resp, 503)
-    assert err["code"] == "queue_full" and resp.headers["retry-after"] == "1"
+    err = _error(resp, 400)
+    assert err["code"] == "request_too_large" and "retry-after" not in resp.headers
+    assert "3 sequences" in err["message"] and "--max-queue" in err["message"]
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    (b'{"model": "M", "prompt": "a\\ud800b", "max_tokens": 1}', "prompt"),
+    (b'{"model": "M", "prompt": ["ok", "\\udfff"], "max_tokens": 1}', "prompt"),
+    (b'{"model": "M", "messages": [{"role": "user", "content": "x\\udc00"}]}', "messages"),
+])
+def test_lone_surrogates_are_400_naming_the_field(server: ServerThread, model_name: str,
+                                                  body: bytes, field: str) -> None:
+    route = "/v1/chat/completions" if b"messages" in body else "/v1/completions"
+    with httpx.Client(timeout=60) as http:  # one keep-alive connection for both requests
+        resp = http.post(server.base_url + route, headers={"content-type": "application/json"},
+                         content=body.replace(b"M", model_name.encode()))
+        err = _error(resp, 400)
+        assert err["param"] == field and "surrogate" in err["message"]
+        assert err["code"] == "unencodable_text"
+        ok = http.post(f"{server.base_url}/v1/completions",  # the connection still serves
+                       json={"model": model_name, "prompt": "a\U0001F600b", "max_tokens": 1})
+        assert ok.status_code == 200
+
+
+def test_prompt_list_limit_is_named(server: ServerThread, model_name: str) -> None:
+    resp = httpx.post(f"{server.base_url}/v1/completions",
+                      json={"model": model_name, "prompt": ["a"] * 65, "max_tokens": 1})
+    err = _error(resp, 422)
+    assert err["param"] == "prompt" and "at most 64 prompts, got 65" in err["message"]
+    ids = httpx.post(f"{server.base_url}/v1/completions",  # one long token-id prompt is fine
+                     json={"model": model_name, "prompt": [7] * 65, "max_tokens": 1})
+    assert ids.status_code == 200
