@@ -96,12 +96,12 @@ def launch_ranks(invocation: Invocation[Any]) -> None:
     from codekiln_train.engine.environment import filled_by_us
 
     argv = rerun_argv(invocation.command, invocation.request, 'launcher="none"')
-    # The shell's MASTER_PORT, when it set one, is the rendezvous port (DeepSpeed's
+    # The recipe's master_port, else the shell's MASTER_PORT, is the rendezvous port (DeepSpeed's
     # default, 29500, collides when two runs share a host).
     port = os.environ.get("MASTER_PORT", "")
     command = deepspeed_command([*env_args(os.environ), *argv], hostfile=recipe.hostfile,
                                 num_gpus=recipe.num_gpus,
-                                master_port=int(port) if port.isdigit() and not filled_by_us()
-                                else None)
+                                master_port=recipe.master_port or (
+                                    int(port) if port.isdigit() and not filled_by_us() else None))
     print(f"launching: {shlex.join(command)}", file=sys.stderr)
     os.execv(command[0], command)
