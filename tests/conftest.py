@@ -136,8 +136,13 @@ class Tab:
         """A real mouse click in the middle of the element the JavaScript expression finds
         (scrolled into view first); returns its ``href`` and ``target``."""
         self.wait_for(f"!!({element})", what)
+        self.evaluate(f"({element}).scrollIntoView({{block: 'center'}})")
+        # a person clicks what they see: nothing (a dialog, a panel) may cover its middle
+        self.wait_for(f"""(() => {{ const e = {element}; const r = e.getBoundingClientRect();
+            const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+            return !!top && (e === top || e.contains(top)); }})()""",
+                      f"{what}, uncovered")
         found = self.evaluate(f"""(() => {{ const e = {element};
-            e.scrollIntoView({{block: 'center'}});
             const r = e.getBoundingClientRect();
             return {{x: r.left + r.width / 2, y: r.top + r.height / 2,
                      href: e.getAttribute('href'), target: e.getAttribute('target')}}; }})()""")

@@ -213,13 +213,14 @@ def test_model_version_explains_itself_and_runs_link_both_ways(quickstart: Quick
     assert version.tags["base_model"] == "quickstart-base v1"
     assert version.tags["recipe"].endswith("posttrain-tiny-grpo.yaml")
 
+    steps = {*UPSTREAM, *(source for sources in UPSTREAM.values() for source in sources)}
     notes = {step: client.get_run(quickstart.run_id(step)).data.tags["mlflow.note.content"]
-             for step in UPSTREAM}
+             for step in steps}
     for step, sources in UPSTREAM.items():  # each run links its upstream runs, and they it
         for source in sources:
             assert f"({run_page(experiment, quickstart.run_id(source))})" in notes[step], step
-            assert f"({run_page(experiment, quickstart.run_id(step))})" in notes.get(
-                source, ""), f"{source} does not link its consumer {step}"
+            assert f"({run_page(experiment, quickstart.run_id(step))})" in notes[source], \
+                f"{source} does not link its consumer {step}"
 
     model_id = version_model_id(version)
     scores = {(m.run_id, m.key) for m in client.get_logged_model(str(model_id)).metrics or []}
@@ -265,7 +266,10 @@ def _described(text: str) -> str:
             f".find(a => a.innerText.trim() === {json.dumps(text)})")
 
 
-#: JavaScript: the Assistant panel's close button, and a run description's "Show more".
+#: JavaScript: the registered models page's promotion dialog (shown once per browser) and
+#: the close buttons of it and of the Assistant panel, and a run description's "Show more".
+PROMOTION = "document.querySelector('.du-bois-light-modal-wrap[role=dialog]')"
+CLOSE_PROMOTION = f"{PROMOTION}.querySelector('button[aria-label=Close]')"
 CLOSE_ASSISTANT = ("document.querySelector("
                    "'[data-component-id=\"mlflow.assistant.chat_panel.close\"]')")
 SHOW_MORE = "Array.from(document.querySelectorAll('button')).find(b => b.innerText === 'Show more')"
@@ -293,6 +297,10 @@ def test_browser_walks_from_the_model_version_to_curate_and_an_eval_by_links_alo
     curate, humaneval = quickstart.run_id("curate"), quickstart.run_id("eval-humaneval")
     page = browser.page
     browser.open(mlflow_ui.start_page, ("Registered Models", MODEL, "quickstart-base"))
+    # a fresh browser profile: MLflow introduces its new registry UI in a dialog first
+    page.click(CLOSE_PROMOTION, "the registry UI dialog's close button")
+    page.wait_for(f"(d => !d || !d.getClientRects().length)({PROMOTION})",
+                  "the registry UI dialog closed")
     if page.evaluate(f"!!{CLOSE_ASSISTANT}"):  # the docs: close it once, the browser remembers
         page.click(CLOSE_ASSISTANT, "the Assistant panel's close button")
         page.wait_for(f"!{CLOSE_ASSISTANT}", "the Assistant panel closed")
@@ -302,7 +310,8 @@ def test_browser_walks_from_the_model_version_to_curate_and_an_eval_by_links_alo
         "Source Run", "posttrain.grpo", "Latest evaluations", "Chain back to the raw inputs",
         "Starting model: quickstart-base v1", "base_model", "humaneval.pass_at_1"),
         "version 1 of the quickstart model")
-    assert "MLflow Assistant" not in text, "the closed Assistant panel stayed closed"
+    # closed, it leaves only its "MLflow Assistant" button in the corner
+    assert not page.evaluate(f"!!{CLOSE_ASSISTANT}"), "the closed Assistant panel reopened"
     page.screenshot("model-version")
 
     text = browser.follow(_described("curate.run"), (
@@ -310,6 +319,8 @@ def test_browser_walks_from_the_model_version_to_curate_and_an_eval_by_links_alo
         curate), "the chain's curate.run link")
     assert "Model training" in text and "Traces" in text and "Judges" not in text, \
         "the run opens in the model-training view"
+    browser.page.wait_for(f"!!({_link_to(quickstart.parent_run_id)})", "its parent run's link")
+    _show_whole_description(browser.page)
     browser.page.screenshot("curate-run")
     browser.close_tab()
 
