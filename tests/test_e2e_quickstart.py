@@ -11,7 +11,6 @@ screenshots land in ``.codekiln/browser-test/`` for people to look at).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import sysconfig
@@ -19,21 +18,17 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
 from codekiln_core.cli.app import main
-
-if TYPE_CHECKING:
-    from websockets.sync.client import ClientConnection
 
 #: The first test also waits for the module's pipeline: minutes idle, far more on a busy
 #: shared machine, so the suite's 900 s per-test limit is raised here.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(2700)]
 
 REPO = Path(__file__).resolve().parents[1]
-SCREENSHOTS = REPO / ".codekiln" / "browser-test"
 MODEL = "quickstart"
 
 #: The quickstart cut to CI size by ``--set`` alone (the recipe itself is the README's). The
@@ -45,12 +40,12 @@ SHRINK = (
     'steps.curate.set.inputs.1.include=["recipes/*.yaml"]',
     "steps.label.set.sampling.quotas.python=6",
     "steps.label.set.sampling.max_chars=600",
-    "steps.scorer.options.epochs=1",
+    "steps.scorer.set.epochs=1",
     "steps.scorer.set.eval_percent=50",
-    "steps.tokenizer.options.vocab_size=1024",
-    "steps.shards.options.seq_len=256",
-    "steps.shards.options.mix=code=1",  # every file of the small corpus (the recipe samples 10%)
-    "steps.shards-val.options.seq_len=256",
+    "steps.tokenizer.set.vocab_size=1024",
+    "steps.shards.set.seq_len=256",
+    "steps.shards.set.mix=code=1",  # every file of the small corpus (the recipe samples 10%)
+    "steps.shards-val.set.seq_len=256",
     "steps.pretrain.config.engine.global_batch_tokens=1024",
     "steps.pretrain.config.stages.0.seq_len=256",
     "steps.pretrain.config.stages.0.tokens=4096",
@@ -66,11 +61,11 @@ SHRINK = (
     "steps.grpo.set.grpo.prompts_per_step=2",
     "steps.grpo.set.grpo.curriculum_samples=0",
     "steps.grpo.set.grpo.stages=[{steps: 1, max_new_tokens: 16, rollouts: 2}]",
-    "steps.eval-humaneval.options.limit=1",
-    "steps.eval-humaneval.options.max_tokens=16",
-    "steps.eval-mbpp.options.limit=1",
-    "steps.eval-mbpp.options.max_tokens=16",
-    "steps.eval-infill.options.limit=1",
+    "steps.eval-humaneval.set.limit=1",
+    "steps.eval-humaneval.set.max_tokens=16",
+    "steps.eval-mbpp.set.limit=1",
+    "steps.eval-mbpp.set.max_tokens=16",
+    "steps.eval-infill.set.limit=1",
 )
 
 #: The registered model's chain, step -> the steps whose outputs it read.
@@ -190,173 +185,192 @@ def test_lineage_of_the_registered_model_reaches_the_raw_files(
     assert f"{MODEL}/1" in runs[quickstart.run_id("grpo")]["registered"]
 
 
+# ---- what the store offers the MLflow UI ----------------------------------------------------
+
+
+def test_model_version_explains_itself_and_runs_link_both_ways(quickstart: Quickstart) -> None:
+    """The version's description (chain, eval table), its tags, the runs' descriptions, and
+    MLflow's own structures (model inputs, logged-model metrics, the source run's picture)."""
+    quickstart.check_finished()
+    from mlflow import MlflowClient
+
+    from codekiln_core.lineage.links import run_page
+    from codekiln_core.lineage.resolve import version_model_id
+
+    client = MlflowClient(tracking_uri=quickstart.uri)
+    version = client.get_model_version(MODEL, "1")
+    experiment = client.get_run(quickstart.run_id("grpo")).info.experiment_id
+    text = str(version.description)
+    chain = text.split("#### Chain back to the raw inputs")[1].split("####")[0]
+    for step in ("grpo", *UPSTREAM):  # one line per run, each a link to its page
+        assert f"({run_page(experiment, quickstart.run_id(step))})" in chain, step
+    evaluations = text.split("#### Latest evaluations")[1].split("####")[0]
+    for step, benchmark in (("eval-humaneval", "humaneval"), ("eval-mbpp", "mbpp")):
+        row = next(line for line in evaluations.splitlines() if line.startswith(f"| {benchmark}"))
+        assert f"({run_page(experiment, quickstart.run_id(step))})" in row, row
+        assert f"{benchmark}.pass_at_1" in version.tags
+    assert "**Starting model:** quickstart-base v1, trained from scratch by" in text
+    assert version.tags["base_model"] == "quickstart-base v1"
+    assert version.tags["recipe"].endswith("posttrain-tiny-grpo.yaml")
+
+    steps = {*UPSTREAM, *(source for sources in UPSTREAM.values() for source in sources)}
+    notes = {step: client.get_run(quickstart.run_id(step)).data.tags["mlflow.note.content"]
+             for step in steps}
+    for step, sources in UPSTREAM.items():  # each run links its upstream runs, and they it
+        for source in sources:
+            assert f"({run_page(experiment, quickstart.run_id(source))})" in notes[step], step
+            assert f"({run_page(experiment, quickstart.run_id(step))})" in notes[source], \
+                f"{source} does not link its consumer {step}"
+
+    model_id = version_model_id(version)
+    scores = {(m.run_id, m.key) for m in client.get_logged_model(str(model_id)).metrics or []}
+    for step in ("eval-humaneval", "eval-mbpp"):
+        evaluation = client.get_run(quickstart.run_id(step))
+        assert [m.model_id for m in evaluation.inputs.model_inputs] == [model_id]
+        assert (quickstart.run_id(step), "pass_at_1") in scores
+    picture = {a.path: a.file_size for a in client.list_artifacts(quickstart.run_id("grpo"),
+                                                                  "lineage")}
+    assert set(picture) == {"lineage/lineage.png", "lineage/lineage.html"}, picture
+
+
 # ---- the MLflow UI in headless Chromium ------------------------------------------------------
 
-#: Debian's headless Chromium, flags as CI runs it: no sandbox (root in a container), nothing
-#: fetched in the background, a fresh profile per test.
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run",
-                  "--disable-dev-shm-usage", "--window-size=1680,1050",
-                  "--remote-debugging-port=0")
 
-
-def chromium_binary() -> str:
-    """The browser, or a skip (a failure under CI, whose .ci/run installs it)."""
-    import shutil
-
-    found = os.environ.get("CODEKILN_CHROMIUM") or shutil.which("chromium") \
-        or shutil.which("chromium-browser")
-    if found:
-        return found
-    reason = "Debian's headless Chromium is not installed (apt-get install chromium)"
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}; .ci/run installs it in CI")
-    pytest.skip(reason)
-
-
-class DevTools:
-    """The few Chrome DevTools Protocol calls the test needs, over one page's websocket."""
-
-    def __init__(self, socket: ClientConnection) -> None:
-        self.socket = socket
-        self.last_id = 0
-
-    def call(self, method: str, **params: Any) -> dict[str, Any]:
-        self.last_id += 1
-        self.socket.send(json.dumps({"id": self.last_id, "method": method, "params": params}))
-        while True:  # events arrive in between; the answer carries our id
-            message = json.loads(self.socket.recv(timeout=120))
-            if message.get("id") == self.last_id:
-                assert "error" not in message, f"{method}: {message['error']}"
-                return dict(message["result"])
-
-    def evaluate(self, expression: str) -> Any:
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
-        return result["result"].get("value")
-
-    def open(self, url: str, expected: tuple[str, ...], timeout_s: float = 120) -> str:
-        """Load ``url`` and wait until the rendered text shows every expected string."""
-        self.call("Page.navigate", url="about:blank")
-        self.call("Page.navigate", url=url)
-        deadline = time.monotonic() + timeout_s
-        text = ""
-        while time.monotonic() < deadline:
-            text = self.evaluate("document.body ? document.body.innerText : ''") or ""
-            if all(item in text for item in expected):
-                return str(text)
-            time.sleep(0.5)
-        missing = [item for item in expected if item not in text]
-        raise AssertionError(f"{url}: {missing} never showed; the page said:\n{text[:3000]}")
-
-    def wait_for(self, condition: str, what: str, timeout_s: float = 60) -> None:
-        """Poll a JavaScript condition on the page until it holds."""
-        deadline = time.monotonic() + timeout_s
-        while not self.evaluate(condition):
-            assert time.monotonic() < deadline, f"{what} never showed on the page"
-            time.sleep(0.5)
-
-    def screenshot(self, name: str) -> Path:
-        data = self.call("Page.captureScreenshot", format="png")["data"]
-        import base64
-
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / f"{name}.png"
-        path.write_bytes(base64.b64decode(data))
-        print(f"screenshot: {path}")
-        return path
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[DevTools]:
-    """Headless Chromium in its own process group, driven through its first page."""
-    binary = chromium_binary()
-    profile = tmp_path / "chromium-profile"
-    log = (tmp_path / "chromium.log").open("wb")
-    process = subprocess.Popen([binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
-                                "about:blank"], stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
-    try:
-        from websockets.sync.client import connect
-
-        with connect(_page_websocket(profile, process), max_size=None,
-                     open_timeout=30) as socket:
-            yield DevTools(socket)
-    finally:
-        _stop_group(process)
-        log.close()
-
-
-def _page_websocket(profile: Path, process: subprocess.Popen[bytes]) -> str:
-    """Chromium writes its DevTools port to the profile; ask it for the page's socket."""
-    import urllib.request
-
-    active = profile / "DevToolsActivePort"
-    deadline = time.monotonic() + 60
-    while not active.is_file() or not active.read_text().strip():
-        assert process.poll() is None, f"chromium exited with {process.returncode}"
-        assert time.monotonic() < deadline, "chromium did not open its DevTools port"
-        time.sleep(0.2)
-    port = active.read_text().split()[0]
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as answer:
-        targets = json.loads(answer.read())
-    return str(next(t for t in targets if t["type"] == "page")["webSocketDebuggerUrl"])
-
-
-def _stop_group(process: subprocess.Popen[bytes]) -> None:
-    import signal
-
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            break
-        try:
-            process.wait(timeout=10)
-            break
-        except subprocess.TimeoutExpired:
-            continue
-    process.wait()
-
-
-@pytest.fixture
-def mlflow_ui(quickstart: Quickstart, tmp_path: Path) -> Iterator[str]:
+@pytest.fixture(scope="module")
+def mlflow_ui(quickstart: Quickstart, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """core's ``codekiln lineage ui`` server on the quickstart's store, on a free port."""
     from codekiln_core.lineage.ui import start_ui
     from codekiln_core.testing import free_port
 
-    server = start_ui(free_port(), log=tmp_path / "mlflow-ui.log")
+    quickstart.check_finished()
+    server = start_ui(free_port(), log=tmp_path_factory.mktemp("mlflow-ui") / "mlflow-ui.log")
     try:
-        yield server.url
+        yield server
     finally:
         server.stop()
 
 
-def test_mlflow_ui_shows_the_model_its_source_run_and_the_lineage_picture(
-    quickstart: Quickstart, browser: DevTools, mlflow_ui: str, tmp_path: Path,
+def _link(text: str) -> str:
+    """JavaScript: the first link showing ``text``."""
+    return f"Array.from(document.links).find(a => a.innerText.trim() === {json.dumps(text)})"
+
+
+def _link_to(part: str) -> str:
+    """JavaScript: the first link whose address contains ``part``."""
+    return f"Array.from(document.links).find(a => a.getAttribute('href').includes('{part}'))"
+
+
+def _described(text: str) -> str:
+    """JavaScript: the description's link showing ``text`` (these open a new tab)."""
+    return ("Array.from(document.querySelectorAll('.note-editor-preview-content a'))"
+            f".find(a => a.innerText.trim() === {json.dumps(text)})")
+
+
+#: JavaScript: the registered models page's promotion dialog (shown once per browser) and
+#: the close buttons of it and of the Assistant panel, and a run description's "Show more".
+PROMOTION = "document.querySelector('.du-bois-light-modal-wrap[role=dialog]')"
+CLOSE_PROMOTION = f"{PROMOTION}.querySelector('button[aria-label=Close]')"
+CLOSE_ASSISTANT = ("document.querySelector("
+                   "'[data-component-id=\"mlflow.assistant.chat_panel.close\"]')")
+SHOW_MORE = "Array.from(document.querySelectorAll('button')).find(b => b.innerText === 'Show more')"
+
+
+def _show_whole_description(page: Any) -> None:
+    """A long run description is folded after a few lines; unfold it as a person would."""
+    if page.evaluate(f"!!({SHOW_MORE})"):
+        page.click(SHOW_MORE, "the description's Show more")
+
+
+def _png_width(path: Path) -> int:
+    return int.from_bytes(path.read_bytes()[16:20], "big")  # the PNG header's IHDR width
+
+
+def test_browser_walks_from_the_model_version_to_curate_and_an_eval_by_links_alone(
+    quickstart: Quickstart, browser: Any, mlflow_ui: Any,
+) -> None:
+    """From the page ``codekiln lineage ui`` opens on, by clicks only: the registered model,
+    its version 1, then the curate run at the chain's far end and an evaluation; then
+    MLflow's own panels: the logged model's scores and the source run's lineage picture."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=quickstart.uri)
+    curate, humaneval = quickstart.run_id("curate"), quickstart.run_id("eval-humaneval")
+    page = browser.page
+    browser.open(mlflow_ui.start_page, ("Registered Models", MODEL, "quickstart-base"))
+    # a fresh browser profile: MLflow introduces its new registry UI in a dialog first
+    page.click(CLOSE_PROMOTION, "the registry UI dialog's close button")
+    page.wait_for(f"(d => !d || !d.getClientRects().length)({PROMOTION})",
+                  "the registry UI dialog closed")
+    if page.evaluate(f"!!{CLOSE_ASSISTANT}"):  # the docs: close it once, the browser remembers
+        page.click(CLOSE_ASSISTANT, "the Assistant panel's close button")
+        page.wait_for(f"!{CLOSE_ASSISTANT}", "the Assistant panel closed")
+    page.screenshot("registered-models")
+    browser.follow(_link(MODEL), ("Version 1", "Registered Models"), "the quickstart model")
+    text = browser.follow(_link("Version 1"), (
+        "Source Run", "posttrain.grpo", "Latest evaluations", "Chain back to the raw inputs",
+        "Starting model: quickstart-base v1", "base_model", "humaneval.pass_at_1"),
+        "version 1 of the quickstart model")
+    # closed, it leaves only its "MLflow Assistant" button in the corner
+    assert not page.evaluate(f"!!{CLOSE_ASSISTANT}"), "the closed Assistant panel reopened"
+    page.screenshot("model-version")
+
+    text = browser.follow(_described("curate.run"), (
+        "curate.run", "Made from", "raw input", "Used by", "curate.label", "curate.heldout",
+        curate), "the chain's curate.run link")
+    assert "Model training" in text and "Traces" in text and "Judges" not in text, \
+        "the run opens in the model-training view"
+    browser.page.wait_for(f"!!({_link_to(quickstart.parent_run_id)})", "its parent run's link")
+    _show_whole_description(browser.page)
+    browser.page.screenshot("curate-run")
+    browser.close_tab()
+
+    row = ("Array.from(document.querySelectorAll('.note-editor-preview-content tr'))"
+           ".find(r => r.innerText.includes('humaneval'))")
+    browser.follow(f"{row}.querySelector('a')", (
+        "eval.run", humaneval, "pass_at_1", "humaneval", "Made from", "posttrain.grpo",
+        "Logged models"), "the humaneval row's eval.run link")
+    browser.page.screenshot("eval-run")
+    browser.close_tab()
+
+    browser.follow(_link_to("/models/m-"), (
+        "About this logged model", "pass_at_1", "benchmark.humaneval", "eval.run"),
+        "the version's Source Model link")
+    page.screenshot("logged-model")
+    source = client.get_run(quickstart.run_id("grpo"))
+    picture = Path(client.download_artifacts(source.info.run_id, "lineage/lineage.png",
+                                             str(quickstart.workdir / "downloaded")))
+    width = _png_width(picture)
+    assert width <= 960, f"the lineage picture is {width} px wide: too wide to read in the UI"
+    browser.follow(_link_to(f"/runs/{source.info.run_id}"), ("posttrain.grpo", "Lineage picture"),
+                   "the logged model's source run")
+    _show_whole_description(page)
+    browser.follow(_described("lineage/lineage.png"), ("lineage.png", "lineage.html"),
+                   "the source run's lineage picture link")
+    shown = ("Array.from(document.images).find(i => i.complete && "
+             f"i.naturalWidth === {width} && i.width > 0)")
+    browser.page.wait_for(f"!!({shown})", f"the lineage picture ({width} px wide)")
+    scale = browser.page.evaluate(f"{shown}.width / {width}")
+    assert scale >= 0.7, f"the preview shrinks the picture to {scale:.0%}: text unreadable"
+    browser.page.screenshot("model-lineage")
+    browser.close_tab()
+
+
+def test_pipeline_run_keeps_the_whole_lineage_picture(
+    quickstart: Quickstart, browser: Any, mlflow_ui: Any, tmp_path: Path,
 ) -> None:
     quickstart.check_finished()
     from mlflow import MlflowClient
 
     client = MlflowClient(tracking_uri=quickstart.uri)
-    source = client.get_run(quickstart.run_id("grpo"))
     parent = client.get_run(quickstart.parent_run_id)
     experiment, parent_id = parent.info.experiment_id, parent.info.run_id
-
-    text = browser.open(f"{mlflow_ui}/#/models/{MODEL}/versions/1",
-                        ("Version 1", MODEL, "Source Run", str(source.info.run_name)))
-    assert "Registered Models" in text, text[:2000]
-    browser.wait_for(f"Array.from(document.links).some(a => a.href.includes("
-                     f"'/runs/{source.info.run_id}'))", "a link to the source run")
-    browser.screenshot("model-version")
-
-    run_page = f"{mlflow_ui}/#/experiments/{experiment}/runs/{parent_id}"
-    browser.open(run_page, (MODEL, parent_id, "Artifacts"))
-    browser.screenshot("pipeline-run")
-
+    run_page = f"{mlflow_ui.url}/#/experiments/{experiment}/runs/{parent_id}"
+    browser.open(run_page, (MODEL, parent_id, "Pipeline quickstart", "curate.run"))
+    browser.page.screenshot("pipeline-run")
     browser.open(f"{run_page}/artifacts/lineage/lineage.png",
                  ("lineage.png", "lineage.html", "pipeline", "lineage/lineage.png"))
     picture = Path(client.download_artifacts(parent_id, "lineage/lineage.png", str(tmp_path)))
-    width = int.from_bytes(picture.read_bytes()[16:20], "big")  # the PNG header's IHDR width
-    browser.wait_for(f"Array.from(document.images).some(i => i.complete && "
-                     f"i.naturalWidth === {width})", f"the lineage picture ({width} px wide)")
-    browser.screenshot("pipeline-lineage")
+    width = _png_width(picture)
+    browser.page.wait_for(f"Array.from(document.images).some(i => i.complete && "
+                          f"i.naturalWidth === {width})", f"the lineage picture ({width} px)")
+    browser.page.screenshot("pipeline-lineage")

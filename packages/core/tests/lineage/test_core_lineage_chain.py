@@ -124,7 +124,8 @@ def test_ui_serves_on_localhost_and_stops_cleanly(mlflow_store: str, tmp_path: P
          "--no-wait"], capture_output=True, text=True, timeout=180,
     )
     assert proc.returncode == 0, proc.stderr
-    assert f"http://127.0.0.1:{port}" in proc.stdout
+    # it opens on the registered models list, in the model-training view
+    assert f"http://127.0.0.1:{port}/#/models?workflowType=machine_learning" in proc.stdout
     pgid = int(proc.stdout.split("process group ")[1].split(";")[0])
     import os
     import signal

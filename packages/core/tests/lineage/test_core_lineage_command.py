@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from codekiln_core.cli.app import main
 from codekiln_core.lineage.command import lineage_command, resolved_config
+from codekiln_core.lineage.links import registered_models_page, run_page
 from codekiln_core.lineage.store import EXPERIMENT_KIND, EXPERIMENT_KIND_TAG
 
 
@@ -53,14 +54,18 @@ def test_command_records_resolved_config_recipe_and_inputs(
     assert Path(written).read_text() == recipe.read_text()
 
 
-def test_codekiln_experiment_opens_on_the_model_training_view(mlflow_store: str):
-    with lineage_command("x.y", config={"a": 1}):
+def test_codekiln_experiment_is_marked_and_linked_as_model_training(mlflow_store: str):
+    with lineage_command("x.y", config={"a": 1}) as run:
         pass
     from mlflow import MlflowClient
 
     experiment = MlflowClient().get_experiment_by_name("codekiln")
     assert experiment is not None
     assert experiment.tags[EXPERIMENT_KIND_TAG] == EXPERIMENT_KIND == "custom_model_development"
+    # MLflow 3.17's UI picks its view from the address: every link asks for model training
+    assert run.run_id and run_page(experiment.experiment_id, run.run_id).endswith(
+        "?workflowType=machine_learning")
+    assert registered_models_page() == "#/models?workflowType=machine_learning"
 
 
 def test_disabled_command_records_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

@@ -9,7 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from codekiln_core.errors import LineageError
 from codekiln_core.lineage.resolve import run_id_of
-from codekiln_core.lineage.run import TAG_COMMAND, TAG_UPSTREAM
+from codekiln_core.lineage.run import (
+    TAG_COMMAND,
+    TAG_INPUT_MODEL,
+    TAG_INPUT_UPSTREAM,
+    TAG_UPSTREAM,
+)
 from codekiln_core.lineage.store import connect
 
 if TYPE_CHECKING:
@@ -23,6 +28,7 @@ class DatasetLink:
     source: str
     digest: str
     upstream_run_id: str | None = None
+    model: str | None = None  # a model input: its logged model id, or "external"
 
 
 @dataclass
@@ -39,6 +45,9 @@ class RunNode:
     metrics: dict[str, float] = field(default_factory=dict)
     registered: list[str] = field(default_factory=list)  # NAME/VERSION of registered models
     steps: list[str] = field(default_factory=list)  # a pipeline's step runs (`codekiln run`)
+    experiment_id: str = ""
+    end_time: int | None = None  # ms since the epoch; None while running
+    model_inputs: list[str] = field(default_factory=list)  # logged models it read
 
 
 @dataclass
@@ -64,7 +73,11 @@ def walk_chain(ref: str) -> Chain:
         client, experiment_id = connect(create=False)
     except LineageError as exc:
         raise LineageError(f"cannot show {ref!r}: {exc}") from exc
-    start = run_id_of(client, ref)
+    return walk(client, experiment_id, run_id_of(client, ref), ref)
+
+
+def walk(client: MlflowClient, experiment_id: str, start: str, ref: str) -> Chain:
+    """The chain from run ``start`` back to its raw inputs, and the runs that used it."""
     seen: set[str] = set()
     runs: list[RunNode] = []
     queue = deque([start])
@@ -73,15 +86,16 @@ def walk_chain(ref: str) -> Chain:
         if run_id in seen:
             continue
         seen.add(run_id)
-        node = _node(client.get_run(run_id))
-        _add_registered(client, node)
+        node = run_node(client.get_run(run_id))
+        add_registered(client, node)
         runs.append(node)
         queue.extend(node.steps)
         queue.extend(node.upstream)
-    return Chain(ref, runs, _downstream(client, experiment_id, start))
+    return Chain(ref, runs, downstream_runs(client, experiment_id, start))
 
 
-def _node(run: Run) -> RunNode:
+def run_node(run: Run) -> RunNode:
+    """What one MLflow run says about its place in the chain."""
     tags = run.data.tags
     node = RunNode(
         run_id=run.info.run_id,
@@ -90,14 +104,20 @@ def _node(run: Run) -> RunNode:
         upstream=[r for r in tags.get(TAG_UPSTREAM, "").split(",") if r],
         metrics={k: float(v) for k, v in run.data.metrics.items()},
         steps=_step_runs(tags),
+        experiment_id=str(run.info.experiment_id),
+        end_time=run.info.end_time,
     )
     for dataset_input in run.inputs.dataset_inputs if run.inputs else []:
         input_tags = {t.key: t.value for t in dataset_input.tags}
         dataset = dataset_input.dataset
         link = DatasetLink(dataset.name, _source_uri(dataset.source), dataset.digest,
-                           input_tags.get("codekiln.upstream_run"))
+                           input_tags.get(TAG_INPUT_UPSTREAM), input_tags.get(TAG_INPUT_MODEL))
         is_output = input_tags.get("mlflow.data.context") == "output"
         (node.outputs if is_output else node.inputs).append(link)
+    # search_runs leaves model_inputs out; the dataset input of a model names it as well
+    logged = [m.model_id for m in run.inputs.model_inputs] if run.inputs else []
+    tagged = [i.model for i in node.inputs if i.model and i.model != "external"]
+    node.model_inputs = list(dict.fromkeys([*logged, *tagged]))
     if run.outputs and run.outputs.model_outputs:
         node.models = [m.model_id for m in run.outputs.model_outputs]
     return node
@@ -113,16 +133,19 @@ def _step_runs(tags: dict[str, str]) -> list[str]:
     return [str(r) for r in runs.values() if r] if isinstance(runs, dict) else []
 
 
-def _add_registered(client: MlflowClient, node: RunNode) -> None:
+def add_registered(client: MlflowClient, node: RunNode) -> None:
+    """Fill ``node.registered`` with the versions registered from its logged models."""
     if not node.models:
         return
     versions = client.search_model_versions(f"run_id = '{node.run_id}'")
     node.registered = sorted(f"{v.name}/{v.version}" for v in versions)
 
 
-def _downstream(client: MlflowClient, experiment_id: str, run_id: str) -> list[RunNode]:
-    found = client.search_runs([experiment_id], f"tags.`{TAG_UPSTREAM}` LIKE '%{run_id}%'")
-    return [_node(run) for run in found]
+def downstream_runs(client: MlflowClient, experiment_id: str, run_id: str) -> list[RunNode]:
+    """Runs that read an output of ``run_id`` (oldest first)."""
+    found = client.search_runs([experiment_id], f"tags.`{TAG_UPSTREAM}` LIKE '%{run_id}%'",
+                               order_by=["attributes.start_time ASC"])
+    return [run_node(run) for run in found]
 
 
 def _source_uri(source: str) -> str:

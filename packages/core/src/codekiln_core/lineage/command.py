@@ -14,8 +14,11 @@ command path (:mod:`codekiln_core.cli.invoke`); code that is not a registered co
 It records the *resolved* configuration (paths absolute, models dumped to JSON), the recipe
 file as written (artifact ``recipe/<name>``), the inputs with their upstream runs, marks
 the run FAILED when the body raises (KILLED on an interrupt), and fires the lifecycle hooks
-``codekiln_run_started`` / ``codekiln_run_finished``. With ``enabled=False`` it touches no
-store and yields a handle whose methods do nothing, so the body never branches on lineage.
+``codekiln_run_started`` / ``codekiln_run_finished``. Once the run has ended it writes the
+links people follow in the MLflow UI: the run's description (upstream and downstream runs),
+its upstream runs' descriptions, and the registered versions it made or read
+(:mod:`codekiln_core.lineage.publish`). With ``enabled=False`` it touches no store and yields
+a handle whose methods do nothing, so the body never branches on lineage.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from codekiln_core.lineage.refs import InputRef
-from codekiln_core.lineage.run import LineageRun, lineage_run
+from codekiln_core.lineage.run import TAG_RECIPE, LineageRun, lineage_run
 from codekiln_core.registry import Registry
 
 #: Sources with one of these schemes are references to runs or models, not local paths.
@@ -62,22 +65,43 @@ def lineage_command(
     refs = [as_input_ref(item) for item in inputs] if enabled else []
     resolved = resolved_config(config) if config is not None else {}
     hooks = lifecycle_hooks() if announce else None
-    with lineage_run(command, config=resolved if config is not None else None, inputs=refs,
-                     enabled=enabled, resume_run_id=resume_run_id) as run:
-        if recipe_file is not None and Path(recipe_file).is_file():
-            run.log_artifact(Path(recipe_file), "recipe")
-        if hooks is not None:
-            hooks.run_started(command, run.run_id, resolved)
-        status = "FAILED"
-        try:
-            yield run
-            status = run.end_status
-        except KeyboardInterrupt:
-            status = "KILLED"
-            raise
-        finally:
+    status = "FAILED"
+    run = LineageRun(None)
+    try:
+        with lineage_run(command, config=resolved if config is not None else None,
+                         inputs=refs, enabled=enabled, resume_run_id=resume_run_id) as run:
+            if recipe_file is not None and Path(recipe_file).is_file():
+                run.log_artifact(Path(recipe_file), "recipe")
+                run.set_tags({TAG_RECIPE: str(Path(recipe_file).resolve())})
             if hooks is not None:
-                hooks.run_finished(command, run.run_id, status, run.outcome_metrics)
+                hooks.run_started(command, run.run_id, resolved)
+            try:
+                yield run
+                status = run.end_status
+            except KeyboardInterrupt:
+                status = "KILLED"
+                raise
+            finally:
+                if hooks is not None:
+                    hooks.run_finished(command, run.run_id, status, run.outcome_metrics)
+    finally:
+        if run.enabled and status != "KILLED":
+            publish_links(run, finished=status == "FINISHED")
+
+
+def publish_links(run: LineageRun, *, finished: bool) -> None:
+    """Best effort, once the run has ended: descriptions, model metrics and registered
+    versions (:mod:`codekiln_core.lineage.publish`). What cannot be written is reported on
+    stderr and never fails the command whose work is done."""
+    try:
+        from codekiln_core.lineage.publish import publish_run
+
+        publish_run(run._client_(), run._id(), run.outcome_metrics, finished=finished)
+    except Exception as exc:  # reported, never raised
+        import sys
+
+        print(f"codekiln: run {run.run_id}: MLflow descriptions not updated "
+              f"({type(exc).__name__}: {str(exc)[:300]})", file=sys.stderr)
 
 
 def lifecycle_hooks() -> Registry:

@@ -122,6 +122,9 @@ def _model_key(ref: str) -> str:
 def _input_node(link: DatasetLink, upstream: RunNode | None) -> GraphNode:
     if link.source.startswith("models:/"):
         return GraphNode(_model_key(link.source), "model", link.source, [])
+    if upstream is not None and link.model in upstream.models:  # a model directory it logged
+        made = _model_nodes(upstream)
+        return made[min(upstream.models.index(link.model), len(made) - 1)]
     if upstream is not None:
         for out in upstream.outputs:
             if out.source == link.source:

@@ -19,12 +19,17 @@ CONTENT_DIGEST_LIMIT = 512 * 1024 * 1024
 
 @dataclass(frozen=True)
 class InputRef:
-    """One input of a command: a name, where it is, what it was, and who produced it."""
+    """One input of a command: a name, where it is, what it was, and who produced it.
+
+    ``model_id``: the MLflow logged model this input is (a model directory a codekiln run
+    logged, or a ``models:/`` URI once resolved), recorded as the run's model input.
+    """
 
     name: str
     source: str
     digest: str | None = None
     upstream_run_id: str | None = None
+    model_id: str | None = None
 
     @classmethod
     def from_path(cls, path: str | Path, *, name: str | None = None) -> InputRef:
@@ -38,11 +43,30 @@ class InputRef:
             source=str(resolved),
             digest=digest or digest_path(resolved),
             upstream_run_id=upstream,
+            model_id=marker_model_id(marker) if marker else None,
         )
 
     @classmethod
     def from_run(cls, run_id: str, *, name: str = "upstream") -> InputRef:
         return cls(name=name, source=f"runs:/{run_id}", digest=run_id[:12], upstream_run_id=run_id)
+
+
+def marker_model_id(marker: dict[str, Any]) -> str | None:
+    """The logged model a marker names (a model's marker carries ``model_uri``; its digest
+    is the model id in markers written before ``model_id`` was)."""
+    if "model_uri" not in marker:
+        return None
+    found = marker.get("model_id") or marker.get("digest")
+    return str(found) if found else None
+
+
+def looks_like_model(source: str) -> bool:
+    """A model input not logged by codekiln: a Hub id or a Hugging Face model directory."""
+    if source.startswith(("hf://", "models:/")):
+        return True
+    path = Path(source)
+    return not source.startswith(("runs:/", "http://", "https://")) and \
+        (path / "config.json").is_file()
 
 
 def marker_path(output: Path) -> Path:

@@ -9,6 +9,7 @@ from codekiln_core.errors import LineageError
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
+    from mlflow.entities.model_registry import ModelVersion
 
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 _FORMS = ("a run id, runs:/RUN_ID, models:/NAME/VERSION (or latest), models:/NAME@ALIAS or "
@@ -32,18 +33,40 @@ def run_id_of(client: MlflowClient, ref: str) -> str:
 
 
 def _model_run_id(client: MlflowClient, spec: str) -> str:
-    if "@" in spec:
-        name, alias = spec.split("@", 1)
-        version = client.get_model_version_by_alias(name, alias)
-    elif "/" in spec:
-        name, number = spec.split("/", 1)
-        version = client.get_model_version(name, _version_number(client, name, number))
-    else:
+    version = _version(client, spec)
+    if version is None:
         return _logged_model_run(client, spec)
     if version.run_id:
         return str(version.run_id)
-    model_id = version.model_id or (version.source or "").removeprefix("models:/")
-    return _logged_model_run(client, model_id)
+    return _logged_model_run(client, version_model_id(version) or "")
+
+
+def _version(client: MlflowClient, spec: str) -> ModelVersion | None:
+    """The registered version ``NAME/VERSION`` (or ``latest``) or ``NAME@ALIAS`` names; None
+    for a bare logged model id."""
+    if "@" in spec:
+        name, alias = spec.split("@", 1)
+        return client.get_model_version_by_alias(name, alias)
+    if "/" in spec:
+        name, number = spec.split("/", 1)
+        return client.get_model_version(name, _version_number(client, name, number))
+    return None
+
+
+def model_id_of(client: MlflowClient, ref: str) -> str | None:
+    """The logged model behind a ``models:/`` reference (None for a version registered from
+    a run's artifacts, which has no logged model)."""
+    spec = ref.removeprefix("models:/")
+    version = _version(client, spec)
+    return spec if version is None else version_model_id(version)
+
+
+def version_model_id(version: ModelVersion) -> str | None:
+    """``ModelVersion.model_id`` can come back empty: the source ``models:/ID`` names it too."""
+    if version.model_id:
+        return str(version.model_id)
+    source = str(version.source or "")
+    return source.removeprefix("models:/") if source.startswith("models:/m-") else None
 
 
 def _version_number(client: MlflowClient, name: str, number: str) -> str:

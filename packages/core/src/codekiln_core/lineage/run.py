@@ -8,7 +8,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from codekiln_core.lineage.refs import InputRef, digest_path, git_sha, write_marker
+from codekiln_core.lineage.refs import (
+    InputRef,
+    digest_path,
+    git_sha,
+    looks_like_model,
+    write_marker,
+)
 from codekiln_core.lineage.store import connect, tracking_uri
 from codekiln_core.plots import Curves
 from codekiln_core.versions import installed_versions
@@ -21,6 +27,12 @@ TAG_UPSTREAM = "codekiln.upstream_runs"
 TAG_OUTPUTS = "codekiln.outputs"
 TAG_VERSIONS = "codekiln.versions"
 TAG_GIT_SHA = "codekiln.git_sha"
+#: The recipe file the command was given (the run also keeps it as artifact ``recipe/``).
+TAG_RECIPE = "codekiln.recipe"
+#: On a dataset input: the run that made it; and, for a model input, the logged model id
+#: (``external`` for a model no codekiln run logged: a Hub id, a downloaded directory).
+TAG_INPUT_UPSTREAM = "codekiln.upstream_run"
+TAG_INPUT_MODEL = "codekiln.model"
 TAG_KILLED = "codekiln.killed"
 _PARAM_VALUE_LIMIT = 6000
 #: Set to 0 to keep runs from drawing their curves (plots/curves.png) when they end.
@@ -67,6 +79,14 @@ class LineageRun:
         for start in range(0, len(items), 1000):
             self._client_().log_batch(self._id(), metrics=items[start : start + 1000])
 
+    def set_tags(self, tags: Mapping[str, str]) -> None:
+        if not self.enabled:
+            return
+        from mlflow.entities import RunTag
+
+        items = [RunTag(k, str(v)[:5000]) for k, v in sorted(tags.items())]
+        self._client_().log_batch(self._id(), tags=items)
+
     def end_killed(self, reason: str) -> None:
         """End as KILLED (stopped from outside with work cut off), ``reason`` in a tag."""
         self.end_status = "KILLED"
@@ -88,7 +108,8 @@ class LineageRun:
         digest = digest_path(resolved)
         if not self.enabled:
             return digest
-        self._log_dataset(name, str(resolved), digest, context="output")
+        self._log_dataset(InputRef(name, str(resolved), digest, self.run_id), context="output",
+                          made_by=self.command)
         self._outputs.append({"name": name, "source": str(resolved), "digest": digest})
         self._client_().set_tag(self._id(), TAG_OUTPUTS, json.dumps(self._outputs)[:5000])
         write_marker(resolved, self._marker(name, digest))
@@ -113,7 +134,8 @@ class LineageRun:
         if register_as:
             version = mlflow.register_model(uri, register_as)
             uri = f"models:/{register_as}/{version.version}"
-        write_marker(Path(model_dir).resolve(), self._marker(name, model.model_id, model_uri=uri))
+        write_marker(Path(model_dir).resolve(),
+                     self._marker(name, model.model_id, model_uri=uri, model_id=model.model_id))
         return uri
 
     def write_curves(self) -> list[str]:
@@ -138,23 +160,24 @@ class LineageRun:
                 self._client_().log_artifact(self._id(), str(path), "plots")
         return [f"plots/{path.name}" for path in files]
 
-    def _log_dataset(self, name: str, source: str, digest: str, *, context: str,
-                     upstream: str | None = None) -> None:
-        from mlflow.data.meta_dataset import MetaDataset
-        from mlflow.data.sources import (  # type: ignore[attr-defined]  # lazy re-export
-            LocalArtifactDatasetSource,
-        )
-        from mlflow.entities import DatasetInput, InputTag
+    def _log_dataset(self, ref: InputRef, *, context: str, made_by: str | None = None) -> None:
+        """One dataset input; its profile names the run that made it (the UI's dataset panel
+        shows it) and model inputs are tagged ``codekiln.model``."""
+        from mlflow.entities import Dataset, DatasetInput, InputTag
 
-        # MetaDataset declares `profile` abstract in its stubs but implements it at run time.
-        dataset = MetaDataset(  # type: ignore[abstract]
-            LocalArtifactDatasetSource(source), name=name, digest=digest
-        )
+        profile = None
+        if ref.upstream_run_id:
+            profile = json.dumps({"made by": made_by or "a codekiln run",
+                                  "made by run": ref.upstream_run_id})
+        dataset = Dataset(name=ref.name, digest=ref.digest or "unknown", source_type="local",
+                          source=json.dumps({"uri": ref.source}), profile=profile)
         tags = [InputTag("mlflow.data.context", context)]
-        if upstream:
-            tags.append(InputTag("codekiln.upstream_run", upstream))
-        entity = dataset._to_mlflow_entity()
-        self._client_().log_inputs(self._id(), datasets=[DatasetInput(entity, tags)])
+        if context != "output":
+            if ref.upstream_run_id:
+                tags.append(InputTag(TAG_INPUT_UPSTREAM, ref.upstream_run_id))
+            if ref.model_id or looks_like_model(ref.source):
+                tags.append(InputTag(TAG_INPUT_MODEL, ref.model_id or "external"))
+        self._client_().log_inputs(self._id(), datasets=[DatasetInput(dataset, tags)])
 
     def _marker(self, name: str, digest: str, **extra: str) -> dict[str, str]:
         return {"run_id": self._id(), "tracking_uri": tracking_uri(), "name": name,
@@ -212,9 +235,7 @@ def lineage_run(
     run_id = client.create_run(experiment_id, tags=tags, run_name=command).info.run_id
     run = LineageRun(run_id, client, command)
     try:
-        for ref in resolved:
-            run._log_dataset(ref.name, ref.source, ref.digest or "unknown", context="input",
-                             upstream=ref.upstream_run_id)
+        _log_inputs(run, resolved)
         if config is not None:
             client.log_dict(run_id, dict(config), "config.json")
             run.log_params(flatten(config))
@@ -255,13 +276,44 @@ def _draw_curves(run: LineageRun) -> None:
 
 
 def _resolve_upstream(client: MlflowClient, ref: InputRef) -> InputRef:
-    """Fill ``upstream_run_id`` for ``runs:/`` and ``models:/`` sources."""
-    if ref.upstream_run_id or not ref.source.startswith(("runs:/", "models:/")):
+    """Fill ``upstream_run_id`` for ``runs:/`` and ``models:/`` sources (and ``model_id``
+    for ``models:/``)."""
+    if not ref.source.startswith(("runs:/", "models:/")):
         return ref
-    from codekiln_core.lineage.resolve import run_id_of
+    from codekiln_core.lineage.resolve import model_id_of, run_id_of
 
-    run_id = run_id_of(client, ref.source)
-    return InputRef(ref.name, ref.source, ref.digest or run_id[:12], run_id)
+    run_id = ref.upstream_run_id or run_id_of(client, ref.source)
+    model_id = ref.model_id
+    if model_id is None and ref.source.startswith("models:/"):
+        model_id = model_id_of(client, ref.source)
+    return InputRef(ref.name, ref.source, ref.digest or run_id[:12], run_id, model_id)
+
+
+def _log_inputs(run: LineageRun, refs: Sequence[InputRef]) -> None:
+    """Dataset inputs (each naming the command that made it) and the logged models read,
+    as MLflow model inputs: the run page and the model's page then link each other."""
+    from mlflow.entities import LoggedModelInput
+
+    client = run._client_()
+    commands = {upstream: _command_of(client, upstream)
+                for upstream in {ref.upstream_run_id for ref in refs if ref.upstream_run_id}}
+    for ref in refs:
+        made_by = commands.get(ref.upstream_run_id) if ref.upstream_run_id else None
+        run._log_dataset(ref, context="input", made_by=made_by)
+    models = list(dict.fromkeys(ref.model_id for ref in refs if ref.model_id))
+    if models:
+        client.log_inputs(run._id(), models=[LoggedModelInput(m) for m in models])
+
+
+def _command_of(client: MlflowClient, run_id: str) -> str | None:
+    """The command an upstream run recorded; None when the store does not hold it (the
+    command reports a missing run in its own words)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.get_run(run_id).data.tags.get(TAG_COMMAND)
+    except MlflowException:
+        return None
 
 
 def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

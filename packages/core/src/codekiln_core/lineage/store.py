@@ -24,9 +24,10 @@ if TYPE_CHECKING:
 DEFAULT_STORE_DIR = Path(".codekiln")
 EXPERIMENT_NAME = "codekiln"
 ARTIFACT_ROOT_ENV = "CODEKILN_ARTIFACT_ROOT"
-#: The UI bundle reads this experiment tag to pick its view. ``custom_model_development``
-#: ("Machine learning") shows runs, datasets and models; unset, MLflow 3 opens the GenAI
-#: traces view. (``finetuning`` maps to the same view but is not offered by the UI's selector.)
+#: Marks the experiment as model training (``custom_model_development``, the UI's "Machine
+#: learning"; ``finetuning`` is not offered by its selector). MLflow builds whose UI has no
+#: per-browser GenAI / Model training switch pick the view by it; 3.17's UI reads the switch
+#: or ``workflowType`` in the address instead, which codekiln's links carry (links.py).
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 EXPERIMENT_KIND = "custom_model_development"
 
@@ -101,13 +102,21 @@ def creation_lock() -> Iterator[None]:
 
     A server (or any non-file store) serialises its own writes, so only files need it.
     """
+    with store_lock("lock"):
+        yield
+
+
+@contextmanager
+def store_lock(suffix: str) -> Iterator[None]:
+    """An exclusive lock in the file ``mlflow.db.<suffix>`` beside a local SQLite store
+    (nothing for a server): one writer at a time for what is read, merged and written back."""
     path = local_store_path()
     if path is None:
         yield
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        handle = open(path.with_name(f"{path.name}.lock"), "a+b")  # noqa: SIM115
+        handle = open(path.with_name(f"{path.name}.{suffix}"), "a+b")  # noqa: SIM115
     except OSError as exc:
         if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS) or not path.is_file():
             raise

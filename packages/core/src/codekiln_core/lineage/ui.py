@@ -24,10 +24,23 @@ from codekiln_core.lineage.store import (
 HOST = "127.0.0.1"
 
 
+#: Printed by ``codekiln lineage ui``: MLflow 3.17 offers no server setting to turn the
+#: Assistant panel off; it shows whenever the UI is opened from this machine.
+ASSISTANT_NOTE = ("The Assistant panel on the right closes with its x; the browser "
+                  "remembers (MLflow has no server setting to turn it off).")
+
+
 @dataclass
 class UiServer:
     process: subprocess.Popen[bytes]
     url: str
+
+    @property
+    def start_page(self) -> str:
+        """The registered models list, in the model-training view."""
+        from codekiln_core.lineage.links import registered_models_page
+
+        return f"{self.url}/{registered_models_page()}"
 
     def stop(self, grace_s: float = 15.0) -> None:
         """Stop the server and its workers: they share one process group.
@@ -138,7 +151,8 @@ def serve_ui(port: int, wait: bool) -> None:
     server: UiServer | None = None
     try:
         server = start_ui(port)
-        print(f"MLflow UI: {server.url}  (store: {tracking_uri()})", flush=True)
+        print(f"MLflow UI: {server.start_page}  (store: {tracking_uri()})", flush=True)
+        print(ASSISTANT_NOTE, flush=True)
         if not wait:
             print(f"running as process group {server.process.pid}; stop it with "
                   f"`kill -- -{server.process.pid}`", flush=True)

@@ -39,7 +39,22 @@ def publish(result: PipelineResult, client: MlflowClient | None) -> list[str]:
     summary = report / "summary.json"
     atomic_write_json(summary, summary_data(result, plots))
     client.log_artifact(result.parent_run_id, str(summary), "pipeline")
+    _describe(result, client)
     return [f"summary: {summary}", *lines]
+
+
+def _describe(result: PipelineResult, client: MlflowClient) -> None:
+    """The parent run's description: each step's run as a link (best effort)."""
+    from codekiln_core.lineage.publish import write_pipeline_note
+
+    steps = [(s.name, s.run_id, s.status) for s in result.steps]
+    try:
+        write_pipeline_note(client, result.parent_run_id, result.name, steps)
+    except Exception as exc:  # reported, never raised: the steps' work is done
+        import sys
+
+        print(f"codekiln: pipeline run {result.parent_run_id}: description not written "
+              f"({type(exc).__name__}: {str(exc)[:300]})", file=sys.stderr)
 
 
 def summary_data(result: PipelineResult, plots: ReportPlots) -> dict[str, Any]:
