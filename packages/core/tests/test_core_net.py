@@ -17,7 +17,7 @@ from codekiln_core.net import free_port, healthy, wait_healthy
 class _Health(BaseHTTPRequestHandler):
     status = 200
 
-    def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+    def do_GET(self) -> None:
         self.send_response(self.status if self.path == "/health" else 404)
         self.end_headers()
 
