@@ -32,11 +32,12 @@ TOY_RATIOS = {
     "sandbox_throughput": 6,
     "scorer_inference": 1,
     "serve_throughput": 2,
+    "serve_threads": 3,
     "tokenize_pack": 1,
 }
 #: toy runs of ~8 s of CPU or more (bytecode cached); the others take 2-6 s
 SLOW = {"curate_throughput", "fim_latency", "posttrain_step_time", "pretrain_gpu_1b",
-        "pretrain_throughput", "scorer_inference", "serve_throughput"}
+        "pretrain_throughput", "scorer_inference", "serve_throughput", "serve_threads"}
 
 
 def scripts() -> list[str]:

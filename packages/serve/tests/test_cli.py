@@ -8,15 +8,15 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from codekiln_core.cli.app import main
+from codekiln_core.errors import CodekilnError
+from codekiln_core.net import wait_healthy
 from codekiln_serve.testing import free_port
 
 
@@ -62,16 +62,10 @@ def cli_server(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory,
         start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 240
-        while True:
-            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "codekiln serve did not come up"
-            time.sleep(0.5)
+        try:
+            wait_healthy(base, exit_code=proc.poll, name="codekiln serve", timeout_s=240)
+        except CodekilnError:
+            raise AssertionError(proc.stdout.read().decode() if proc.stdout else "") from None
         yield base
     finally:
         os.killpg(proc.pid, signal.SIGINT)

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from codekiln_core.net import healthy
 from codekiln_serve.testing import ServerThread, free_port
 
 pytestmark = pytest.mark.slow
@@ -112,10 +113,7 @@ class SigtermWhenUp:
         self.thread.start()
 
     def _up(self) -> bool:
-        try:
-            return httpx.get(f"{self.base}/health", timeout=2).status_code == 200
-        except httpx.TransportError:
-            return False
+        return healthy(self.base)
 
     def _run(self) -> None:
         try:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from codekiln_core.net import free_port as free_port  # tests start servers on it
 from codekiln_core.plugins import PluginManager, get_plugin_manager
 from codekiln_core.shard_verify import CACHE_ENV
 
@@ -238,15 +239,6 @@ def tiny_llama_config() -> LlamaConfig:
     from transformers import LlamaConfig
 
     return LlamaConfig(**TINY_LLAMA)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on now (for a server a test starts)."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from codekiln_core.net import healthy, wait_healthy
 from codekiln_core.testing import free_port
 
 
@@ -48,11 +48,7 @@ def _alive(pid: int) -> bool:
 
 
 def _healthy(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
+    return healthy(f"http://127.0.0.1:{port}")
 
 
 @pytest.mark.slow
@@ -66,11 +62,8 @@ def test_ui_stopped_by_a_signal_leaves_no_server_behind(mlflow_store: str, how: 
     )
     tree: set[int] = set()
     try:
-        deadline = time.monotonic() + 240
-        while not _healthy(port):
-            assert cli.poll() is None, cli.stdout.read() if cli.stdout else ""
-            assert time.monotonic() < deadline, "mlflow ui never answered"
-            time.sleep(0.5)
+        wait_healthy(f"http://127.0.0.1:{port}", exit_code=cli.poll, name="lineage ui",
+                     timeout_s=240)
         tree = _descendants(cli.pid)
         assert tree, "the UI runs as child processes of the command"
         if how == "sigterm-process":

@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from codekiln_core.lineage.run import LineageRun
-from codekiln_core.testing import InstallPlugin
+from codekiln_core.testing import InstallPlugin, free_port
 from codekiln_curate.engine.curation import run_curation
 from codekiln_curate.recipe import CurateRecipe
 
@@ -208,14 +208,6 @@ class RayNode:
         return not live
 
 
-def _free_port() -> str:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return str(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def cluster_token() -> str:
     import secrets
@@ -252,14 +244,14 @@ def two_nodes(tmp_path: Path, install_plugin: InstallPlugin, cluster_env: Any
     try:
         nodes.append(RayNode.start(
             "--head", "--port", "0", "--num-cpus", "1", "--include-dashboard", "false",
-            "--temp-dir", str(short / "head"), "--ray-client-server-port", _free_port(),
-            "--dashboard-agent-listen-port", _free_port(), log=tmp_path / "head.log",
+            "--temp-dir", str(short / "head"), "--ray-client-server-port", str(free_port()),
+            "--dashboard-agent-listen-port", str(free_port()), log=tmp_path / "head.log",
             env={**env, "CK_NODE_ROLE": "head"}))
         address = (short / "head" / "ray_current_cluster").read_text().strip()
         nodes.append(RayNode.start(
             "--address", address, "--num-cpus", "1", "--resources",
             json.dumps({"ck_worker_node": 1}), "--temp-dir", str(short / "worker"),
-            "--dashboard-agent-listen-port", _free_port(), log=tmp_path / "worker.log",
+            "--dashboard-agent-listen-port", str(free_port()), log=tmp_path / "worker.log",
             env={**env, "CK_NODE_ROLE": "worker"}))
         yield address, nodes[1], hold
     finally:

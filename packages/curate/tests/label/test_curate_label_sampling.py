@@ -66,3 +66,11 @@ def test_per_language_that_does_nothing_is_a_one_line_error(
     err = capsys.readouterr().err.strip()
     assert code == 2 and "\n" not in err and "quotas.python=8" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_the_prompt_names_the_language_from_the_table() -> None:
+    from codekiln_curate.label.prompt import build_prompt, display_language
+
+    assert [display_language(x) for x in ("c++", "javascript", "shell", "rust", "")] == \
+        ["C++", "JavaScript", "Shell", "Rust", "plain text"]
+    assert "```C#\nclass A {}\n```" in build_prompt("c#", "class A {}")

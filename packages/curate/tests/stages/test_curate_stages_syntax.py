@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from codekiln_core.errors import ConfigError
+from codekiln_core.languages import LANGUAGES
 from codekiln_core.stages import SignalStage, build_stage
 from codekiln_curate.stages.syntax import (
-    GRAMMARS,
     SyntaxOptions,
     SyntaxStage,
     parse_status,
@@ -44,7 +44,7 @@ def test_tiny_corpus_catches_the_broken_file(tiny_code_corpus: Path) -> None:
 
 
 def test_at_least_twenty_grammars_load_offline() -> None:
-    grammars = sorted(set(GRAMMARS.values()) | {"tsx"})
+    grammars = sorted({lang.grammar for lang in LANGUAGES if lang.grammar} | {"tsx"})
     loaded = [g for g in grammars if parser_for(g) is not None]
     assert len(loaded) == len(grammars) >= 20
 

@@ -9,20 +9,10 @@ from __future__ import annotations
 
 import re
 
+from codekiln_core.languages import fence_tags
+
 _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*([\w+#.-]*)[^\n]*\n(.*?)(?:^[ \t]*\1[ \t]*$|\Z)",
                     re.MULTILINE | re.DOTALL)
-
-#: Fence tags that mean the same language as a sandbox language name.
-LANGUAGE_TAGS: dict[str, frozenset[str]] = {
-    "python": frozenset({"python", "py", "python3", "py3"}),
-    "cpp": frozenset({"cpp", "c++", "cc", "cxx", "hpp"}),
-    "java": frozenset({"java"}),
-    "javascript": frozenset({"javascript", "js", "node", "nodejs"}),
-    "rust": frozenset({"rust", "rs"}),
-    "go": frozenset({"go", "golang"}),
-    "bash": frozenset({"bash", "sh", "shell", "zsh"}),
-}
-
 
 def fenced_blocks(text: str) -> list[tuple[str, str]]:
     """(language tag, code) for each fenced block; an unclosed last fence runs to the end."""
@@ -48,7 +38,7 @@ def extract_code(answer: str, language: str, entry_point: str | None = None) -> 
     blocks = fenced_blocks(answer)
     if not blocks:
         return answer
-    tags = LANGUAGE_TAGS.get(language, frozenset({language}))
+    tags = fence_tags(language)
     same = [code for tag, code in blocks if tag in tags or tag == ""]
     if entry_point:
         for pool in (same, [code for _, code in blocks]):

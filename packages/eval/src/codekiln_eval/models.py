@@ -59,7 +59,10 @@ def make_generator(spec: ModelSpec, served_name: str | None = None,
         return OpenAIGenerator(spec.ref, model=served_name, concurrency=concurrency,
                                fim_api=fim_api)
     assert spec.path is not None
+    from codekiln_core.threads import use_threads
     from codekiln_eval.generate.hf import HFGenerator
+
+    use_threads()
 
     return HFGenerator(spec.path, fim_layout=fim_layout)
 

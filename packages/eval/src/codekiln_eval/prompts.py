@@ -6,24 +6,14 @@ complete, and ask for one fenced block so extraction is unambiguous.
 
 from __future__ import annotations
 
+from codekiln_core.languages import display
+
 #: Stop sequences for Python function completion (a new top-level statement ends the body).
 PYTHON_FUNCTION_STOPS: tuple[str, ...] = ("\nclass ", "\ndef ", "\n#", "\nif ", "\nprint(")
 
-FENCE_NAMES: dict[str, str] = {
-    "python": "python", "cpp": "cpp", "java": "java", "javascript": "javascript",
-    "rust": "rust", "go": "go", "bash": "bash",
-}
-
-LANGUAGE_NAMES: dict[str, str] = {
-    "python": "Python", "cpp": "C++", "java": "Java", "javascript": "JavaScript",
-    "rust": "Rust", "go": "Go", "bash": "Bash",
-}
-
-
 def complete_function(prompt: str, language: str = "python") -> str:
     """Ask a chat model to finish a function given its signature and docstring."""
-    fence = FENCE_NAMES.get(language, language)
-    lang = LANGUAGE_NAMES.get(language, language)
+    fence, lang = language, display(language)
     return (
         f"Complete the following {lang} function. Reply with the complete, self-contained "
         f"function (including the signature and any imports it needs) in a single "
@@ -33,7 +23,7 @@ def complete_function(prompt: str, language: str = "python") -> str:
 
 def solve_with_tests(text: str, tests: list[str], language: str = "python") -> str:
     """Ask for a function from a description plus the tests it must pass (MBPP style)."""
-    fence = FENCE_NAMES.get(language, language)
+    fence = language
     shown = "\n".join(tests)
     return (
         f"{text.strip()}\nYour code should pass these tests:\n\n```{fence}\n{shown}\n```\n\n"

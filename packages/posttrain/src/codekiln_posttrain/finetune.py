@@ -112,7 +112,10 @@ def load_start(recipe: BaseRecipe, *, packed: bool = False) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from codekiln_core.chat import chat_template
+    from codekiln_core.threads import use_threads
     from codekiln_train.models.document_attention import register
+
+    use_threads()
 
     attention = register() if packed else "sdpa"
     local_model_dir(recipe.model)

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from codekiln_core.cli.app import main
-from codekiln_train.engine.environment import free_port
+from codekiln_core.net import free_port
 
 from ..conftest import assert_same_training, launch_env
 

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from codekiln_core.threads import THREADS_HELP
+
 EngineName = str  # "auto", a built-in name, or any name registered through the hook
 
 
@@ -42,7 +44,7 @@ class ServeSettings(BaseModel):
         "auto", description="weights dtype: auto = float32 on CPU, bfloat16 on CUDA")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="where the "
                                                                        "transformers engine runs")
-    threads: int | None = Field(None, ge=1, description="torch CPU threads")
+    threads: int | None = Field(None, ge=1, description=THREADS_HELP)
     max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="larger request bodies "
                                                                       "get 413")
     tensor_parallel_size: int = Field(1, ge=1, description="vllm: GPUs per model")

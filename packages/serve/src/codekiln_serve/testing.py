@@ -3,7 +3,6 @@ free loopback port, run by uvicorn in a thread of the test process (one torch im
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from pathlib import Path
@@ -11,6 +10,7 @@ from types import TracebackType
 from typing import Any
 
 from codekiln_core.chat import SEED_CODER_CHAT_TEMPLATE
+from codekiln_core.net import free_port as free_port
 from codekiln_core.special_tokens import BOS, EOS, PAD, SPECIAL_TOKENS
 from codekiln_core.testing import TINY_CORPUS, TINY_LLAMA
 
@@ -58,12 +58,6 @@ def build_tiny_model(out: Path, *, seed: int = 0, tokenizer_vocab: int = 512,
     torch.manual_seed(seed)
     LlamaForCausalLM(config).save_pretrained(str(out))
     return out
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class ServerThread:

@@ -97,7 +97,7 @@ def run_pretrain(recipe: PretrainRecipe, *, run: LineageRun | None = None,
     import os
 
     from codekiln_core.lineage import LineageRun
-    from codekiln_train.engine.environment import use_threads
+    from codekiln_core.threads import use_threads
 
     run = run if run is not None else LineageRun(None)
     use_threads(recipe.threads)

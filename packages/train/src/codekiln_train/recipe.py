@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from codekiln_core.config import RecipeModel, load_recipe
+from codekiln_core.threads import THREADS_HELP
 
 
 class ShardSetRef(RecipeModel):
@@ -245,8 +246,7 @@ class PretrainRecipe(LaunchSettings):
     register_as: str | None = Field(None, description="register the final model in the MLflow "
                                  "registry under this name")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="where to train")
-    threads: int | None = Field(None, ge=1, description="CPU threads for torch in each "
-                                "process")
+    threads: int | None = Field(None, ge=1, description=THREADS_HELP)
     peak_flops: float | None = Field(None, gt=0, description="peak FLOP/s of one device for "
                                      "MFU (default: table by GPU name; measured matmul rate "
                                      "on CPU)")

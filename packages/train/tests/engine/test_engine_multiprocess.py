@@ -18,7 +18,7 @@ from types import ModuleType
 
 import pytest
 
-from codekiln_train.engine.environment import free_port
+from codekiln_core.net import free_port
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from codekiln_train.engine.environment import free_port
+from codekiln_core.net import free_port
 from codekiln_train.metrics import read_metrics
 
 pytestmark = pytest.mark.slow

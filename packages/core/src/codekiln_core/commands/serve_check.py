@@ -39,7 +39,8 @@ def check_serving(invocation: Invocation[ServeCheckRecipe]) -> Outcome:
     import tempfile
     import time
 
-    from codekiln_core.pipeline.serve_check import HOST, check_model, free_port, stop, wait_healthy
+    from codekiln_core.net import HOST, free_port, wait_healthy
+    from codekiln_core.pipeline.serve_check import check_model, stop
 
     recipe = invocation.recipe
     port = free_port()
@@ -52,7 +53,9 @@ def check_serving(invocation: Invocation[ServeCheckRecipe]) -> Outcome:
                                    start_new_session=True)
         try:
             started = time.monotonic()
-            wait_healthy(process, url, recipe.ready_timeout, log)
+            wait_healthy(url, exit_code=process.poll, name="codekiln serve",
+                         timeout_s=recipe.ready_timeout,
+                         hint=f"see {log} (raise --ready-timeout for a large model)")
             metrics = {"startup_s": time.monotonic() - started,
                        **check_model(url, recipe.max_tokens)}
         finally:

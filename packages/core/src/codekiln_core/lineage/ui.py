@@ -8,11 +8,9 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from codekiln_core.errors import CodekilnError
 from codekiln_core.lineage.store import (
     artifact_root,
     connect,
@@ -20,8 +18,7 @@ from codekiln_core.lineage.store import (
     quiet_mlflow,
     tracking_uri,
 )
-
-HOST = "127.0.0.1"
+from codekiln_core.net import HOST, wait_healthy
 
 
 #: Printed by ``codekiln lineage ui``: MLflow 3.17 offers no server setting to turn the
@@ -99,33 +96,13 @@ def start_mlflow(arguments: list[str], port: int, *, ready_timeout_s: float = 12
                                start_new_session=True)
     server = UiServer(process, f"http://{HOST}:{port}")
     try:
-        _wait_healthy(server, f"mlflow {arguments[0]}", port, ready_timeout_s)
+        wait_healthy(server.url, exit_code=process.poll, name=f"mlflow {arguments[0]}",
+                     timeout_s=ready_timeout_s,
+                     hint=f"is port {port} free? try --port {port + 1}")
     except BaseException:  # a timeout, an exit, or a stop signal while starting
         server.stop()
         raise
     return server
-
-
-def _wait_healthy(server: UiServer, name: str, port: int, ready_timeout_s: float) -> None:
-    deadline = time.monotonic() + ready_timeout_s
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise CodekilnError(
-                f"{name} exited with {server.process.returncode} on port {port}; is the "
-                f"port free? try --port {port + 1}"
-            )
-        if _healthy(server.url):
-            return
-        time.sleep(0.5)
-    raise CodekilnError(f"{name} did not answer on {server.url} within {ready_timeout_s:.0f}s")
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
 
 
 #: Signals that stop a waiting ``lineage ui`` and the server tree it started.

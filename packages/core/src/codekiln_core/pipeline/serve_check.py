@@ -10,43 +10,10 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
-import urllib.request
-from pathlib import Path
 
 from codekiln_core.errors import CodekilnError
-
-HOST = "127.0.0.1"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
-
-
-def wait_healthy(process: subprocess.Popen[bytes], url: str, timeout_s: float,
-                  log: Path) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise CodekilnError(f"codekiln serve exited with {process.returncode} before "
-                                f"{url}/health answered; see {log}")
-        if _healthy(url):
-            return
-        time.sleep(0.5)
-    raise CodekilnError(f"codekiln serve did not answer {url}/health within {timeout_s:.0f}s; "
-                        f"see {log} (raise --ready-timeout for a large model)")
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

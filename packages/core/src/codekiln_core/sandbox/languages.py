@@ -14,17 +14,7 @@ import re
 import shutil
 from dataclasses import dataclass, field
 
-ALIASES = {
-    "py": "python",
-    "python3": "python",
-    "c++": "cpp",
-    "js": "javascript",
-    "node": "javascript",
-    "nodejs": "javascript",
-    "rs": "rust",
-    "sh": "bash",
-    "golang": "go",
-}
+from codekiln_core.languages import runner
 
 
 @dataclass(frozen=True)
@@ -79,9 +69,9 @@ _JAVA_CLASS = re.compile(r"public\s+(?:final\s+|abstract\s+)*class\s+([A-Za-z_]\
 
 
 def canonical_name(language: str) -> str:
-    """``"C++"`` -> ``"cpp"``; unknown names come back lower-cased and unchanged."""
-    lowered = language.strip().lower()
-    return ALIASES.get(lowered, lowered)
+    """``"C++"`` -> ``"cpp"`` (the runner in :mod:`codekiln_core.languages`); unknown names
+    come back lower-cased and unchanged."""
+    return runner(language)
 
 
 def java_main_class(code: str) -> str:

@@ -18,10 +18,9 @@ if TYPE_CHECKING:
 def score(invocation: Invocation[ScoreRecipe]) -> Outcome:
     """Score every file of the dataset, gate, write kept and dropped files."""
     recipe = invocation.recipe
-    if recipe.threads is not None:
-        import torch
+    from codekiln_core.threads import use_threads
 
-        torch.set_num_threads(recipe.threads)
+    use_threads(recipe.threads)
     from rich.console import Console
 
     from codekiln_curate.quality.score_dataset import score_dataset

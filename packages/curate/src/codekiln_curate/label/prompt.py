@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from codekiln_core import languages
+
 PROMPT_VERSION = "seed-rubric-v1"
 
 #: Written for codekiln from the rubric facts of the Seed-Coder report (seed-coder.md §1).
@@ -38,15 +40,6 @@ File:
 {CONTENT}
 ```"""
 
-#: Display names for ``{LANGUAGE}``; other languages are title-cased.
-DISPLAY_NAMES: dict[str, str] = {
-    "c": "C", "c++": "C++", "c#": "C#", "css": "CSS", "go": "Go", "html": "HTML",
-    "java": "Java", "javascript": "JavaScript", "kotlin": "Kotlin", "markdown": "Markdown",
-    "matlab": "MATLAB", "php": "PHP", "python": "Python", "r": "R",
-    "r markdown": "R Markdown", "restructuredtext": "reStructuredText", "ruby": "Ruby",
-    "shell": "Shell", "sql": "SQL", "tex": "TeX", "typescript": "TypeScript",
-}
-
 _RATING_PATTERNS = (
     re.compile(r"rating\s*[:=]?\s*\[\[\s*(-?\d+(?:\.\d+)?)\s*\]\]", re.IGNORECASE),
     re.compile(r"\[\[\s*(-?\d+(?:\.\d+)?)\s*\]\]"),
@@ -65,7 +58,8 @@ class Rating:
 
 
 def display_language(language: str) -> str:
-    return DISPLAY_NAMES.get(language, language.title() if language else "plain text")
+    """``{LANGUAGE}`` in the prompt: the table's display name (``C++``), else title-cased."""
+    return languages.display(language) if language else "plain text"
 
 
 def build_prompt(language: str, content: str) -> str:

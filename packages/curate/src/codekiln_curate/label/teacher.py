@@ -33,7 +33,10 @@ class Teacher(Protocol):
 def build_teacher(config: TeacherConfig) -> Teacher:
     """The teacher ``config`` names (its errors come before any file is read)."""
     if config.kind == "hf":
+        from codekiln_core.threads import use_threads
         from codekiln_curate.label.hf_teacher import HFTeacher
+
+        use_threads()
 
         return HFTeacher(config)
     from codekiln_curate.label.openai_teacher import OpenAITeacher

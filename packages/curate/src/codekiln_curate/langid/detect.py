@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
-from codekiln_curate.langid.tables import AMBIGUOUS, EXTENSIONS, FILENAMES, SHEBANGS
+from codekiln_core.languages import extensions
+from codekiln_curate.langid.tables import AMBIGUOUS, FILENAMES, SHEBANGS
 
 _SHEBANG = re.compile(r"^#!\s*(\S+)(?:\s+(?:-\S+\s+)*(\S+))?")
 _HEAD = 4000  # content hints only look at the start of a file
@@ -90,8 +91,9 @@ def detect_language(path: str | None, content: str) -> str | None:
     ext = suffixes[-1] if suffixes else ""
     if ext in AMBIGUOUS:
         return resolve_ambiguous(ext, content)
-    if ext in EXTENSIONS:
-        return EXTENSIONS[ext]
+    by_extension = extensions().get(ext)
+    if by_extension is not None:
+        return by_extension
     if name.lower() in FILENAMES:
         return FILENAMES[name.lower()]
     if name.lower().startswith(("dockerfile.", "makefile.")):

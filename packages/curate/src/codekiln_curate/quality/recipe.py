@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from codekiln_core.config import RecipeModel
+from codekiln_core.threads import THREADS_HELP
 
 #: The recipe keys that decide the scores and the gate (recorded in score_summary.json).
 SCORING_KEYS = ("drop_percentile", "min_score", "per_language", "max_tokens", "batch_size",
@@ -32,7 +33,7 @@ class ScoreRecipe(RecipeModel):
     batch_size: int = Field(16, ge=1, description="files per forward pass")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="torch device")
     dtype: Literal["float32", "bfloat16"] = Field("float32", description="inference dtype")
-    threads: int | None = Field(None, ge=1, description="CPU threads for torch")
+    threads: int | None = Field(None, ge=1, description=THREADS_HELP)
 
     @model_validator(mode="after")
     def _one_gate(self) -> ScoreRecipe:

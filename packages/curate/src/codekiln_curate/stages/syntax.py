@@ -16,26 +16,10 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
 
+from codekiln_core import languages
 from codekiln_core.stages import StageOptions
 from codekiln_curate.langid import detect_language
 
-#: canonical language -> tree-sitter-language-pack grammar name.
-GRAMMARS: dict[str, str] = {
-    "python": "python", "shell": "bash", "ruby": "ruby", "go": "go",
-    "typescript": "typescript", "matlab": "matlab", "java": "java", "c#": "csharp",
-    "sql": "sql", "javascript": "javascript", "css": "css", "kotlin": "kotlin", "php": "php",
-    "c": "c", "restructuredtext": "rst", "c++": "cpp", "html": "html", "r": "r", "tex": "latex",
-    "markdown": "markdown", "r markdown": "markdown", "rust": "rust", "swift": "swift",
-    "scala": "scala", "lua": "lua", "perl": "perl", "haskell": "haskell", "julia": "julia",
-    "dart": "dart", "zig": "zig", "solidity": "solidity", "verilog": "verilog",
-    "systemverilog": "verilog", "vhdl": "vhdl", "toml": "toml", "yaml": "yaml", "json": "json",
-    "cuda": "cuda", "objective-c": "objc", "elixir": "elixir", "erlang": "erlang",
-    "ocaml": "ocaml", "clojure": "clojure", "cmake": "cmake", "dockerfile": "dockerfile",
-    "makefile": "make", "hcl": "hcl", "groovy": "groovy", "fortran": "fortran", "elm": "elm",
-    "nim": "nim", "scss": "scss", "svelte": "svelte", "vue": "vue", "graphql": "graphql",
-    "protocol buffer": "proto", "fish": "fish", "powershell": "powershell",
-    "starlark": "starlark", "xml": "xml", "bibtex": "bibtex", "f#": "fsharp", "tcl": "tcl",
-}  # fmt: skip
 #: Languages parsed by default but not judged: SQL dialects (T-SQL, PL/pgSQL, MySQL) differ
 #: so much that the single grammar rejects many valid files.
 DEFAULT_SKIP: tuple[str, ...] = ("sql",)
@@ -68,7 +52,7 @@ def grammar_for(language: str | None, path: str | None) -> str | None:
         return None
     if language == "typescript" and (path or "").lower().endswith(".tsx"):
         return "tsx"
-    return GRAMMARS.get(language)
+    return languages.grammar(language)
 
 
 class SyntaxOptions(StageOptions):

@@ -5,9 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-#: Our language names -> tree-sitter-language-pack grammar names, where they differ.
-_GRAMMARS = {"c++": "cpp", "js": "javascript", "ts": "typescript", "sh": "bash",
-             "shell": "bash", "py": "python", "rs": "rust", "golang": "go"}
+from codekiln_core import languages
 
 
 @functools.cache
@@ -19,7 +17,7 @@ def _parser(grammar: str) -> Any:
 
 def syntax_ok(code: str, language: str) -> bool | None:
     """True/False for a parse without/with errors; None when no grammar knows ``language``."""
-    grammar = _GRAMMARS.get(language.lower(), language.lower())
+    grammar = languages.grammar(language) or language.strip().lower()
     try:
         parser = _parser(grammar)
     except (LookupError, ValueError, KeyError):

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from codekiln_core.cli.options import NoLineage
+from codekiln_core.threads import THREADS_HELP
 
 _HELP = """Serve MODEL behind an OpenAI-compatible API: /v1/completions (with FIM `suffix`),
 /v1/chat/completions, streaming, /v1/models, /health and /metrics; and for editors llama.cpp's
@@ -41,7 +42,7 @@ def serve_command(
     dtype: Annotated[str, typer.Option(help="auto (fp32 CPU, bf16 CUDA), float32, bfloat16, "
                                             "float16")] = "auto",
     device: Annotated[str, typer.Option(help="auto, cpu or cuda (transformers)")] = "auto",
-    threads: Annotated[int | None, typer.Option(help="torch CPU threads")] = None,
+    threads: Annotated[int | None, typer.Option(help=THREADS_HELP)] = None,
     tensor_parallel_size: Annotated[int, typer.Option(help="vllm: GPUs per model")] = 1,
     upstream_api_key: Annotated[str | None, typer.Option(
         envvar="CODEKILN_UPSTREAM_API_KEY", help="openai-http: the upstream's key")] = None,

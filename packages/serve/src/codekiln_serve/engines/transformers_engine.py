@@ -56,11 +56,11 @@ class TransformersEngine(TokenEngine):
     """In-process HF model; concurrent requests share decode steps (continuous batching)."""
 
     def __init__(self, settings: ServeSettings, model_dir: Path) -> None:
-        import torch
         from transformers import AutoModelForCausalLM
 
-        if settings.threads:
-            torch.set_num_threads(settings.threads)
+        from codekiln_core.threads import use_threads
+
+        use_threads(settings.threads)
         device = resolve_device(settings.device)
         self.tokenizer = load_tokenizer(model_dir)
         try:

@@ -9,7 +9,8 @@ real launcher already set are never touched.
 from __future__ import annotations
 
 import os
-import socket
+
+from codekiln_core.net import free_port
 
 #: What a launcher sets for every worker; we fill in rank 0 of a world of 1.
 DISTRIBUTED_VARS = ("RANK", "LOCAL_RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
@@ -17,13 +18,6 @@ DISTRIBUTED_VARS = ("RANK", "LOCAL_RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_P
 #: from a notebook or a test) inherits them; this marks them as ours, not a launcher's, so
 #: the child picks its own port instead of colliding with the parent's rendezvous.
 FILLED_PORT = "CODEKILN_FILLED_MASTER_PORT"
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nobody listens on now (the OS picks it), for a one-process rendezvous."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 def filled_by_us() -> bool:
@@ -77,11 +71,3 @@ def world() -> tuple[int, int, int]:
     """(rank, local_rank, world_size) from the environment (after ensure_distributed_env)."""
     return (int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0")),
             int(os.environ.get("WORLD_SIZE", "1")))
-
-
-def use_threads(threads: int | None) -> None:
-    """Pin torch's intra-op threads (a recipe's ``threads``; None leaves torch's default)."""
-    if threads is not None:
-        import torch
-
-        torch.set_num_threads(threads)

@@ -17,6 +17,7 @@ from pydantic import Field
 
 from codekiln_core.config import RecipeModel, apply_override, read_yaml_mapping, validate
 from codekiln_core.errors import ConfigError
+from codekiln_core.threads import THREADS_HELP
 from codekiln_train.models.presets import ModelConfig, check_shape
 
 
@@ -95,8 +96,7 @@ class ScorerRecipe(ScorerConfig):
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="where to train")
     precision: Literal["auto", "fp32", "bf16"] = Field(
         "auto", description="auto: bf16 on GPU, fp32 on CPU")
-    threads: int | None = Field(None, ge=1, description="CPU threads for torch (1 is fastest "
-                                "for tiny on a busy machine)")
+    threads: int | None = Field(None, ge=1, description=THREADS_HELP)
     peak_flops: float | None = Field(None, gt=0, description="peak FLOP/s of the device for "
                                      "MFU (default: table by GPU name; measured matmul rate "
                                      "on CPU)")

@@ -69,7 +69,7 @@ def predictions_0_10(raw: list[float]) -> list[float]:
 def train_scorer(recipe: ScorerRecipe, run: LineageRun) -> ScorerResult:
     """Fit on the train split, evaluate on the held-out split, save the checkpoint; the
     curves, the held-out metrics and the model go to ``run``."""
-    from codekiln_train.engine.environment import use_threads
+    from codekiln_core.threads import use_threads
 
     check_one_process()
     use_threads(recipe.threads)
