@@ -62,3 +62,12 @@ def test_use_threads_sets_torch(monkeypatch: pytest.MonkeyPatch) -> None:
         assert use_threads() == 1 and torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_training_leaves_the_load_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run and its resume must pick the same count whatever else the machine is doing."""
+    from codekiln_core import threads
+
+    monkeypatch.setattr(threads, "busy_cores", lambda cores: float(cores))  # a fully busy host
+    assert pick_threads(cores=4, workers=2, env={}) == 2
+    assert pick_threads(cores=4, workers=1, env={}, load_aware=True) == 1

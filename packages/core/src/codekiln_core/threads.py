@@ -7,9 +7,12 @@ about 10x slower than with 1. So every codekiln process that runs torch picks it
 
 1. the command's ``--threads`` (a recipe's ``threads``) when given;
 2. else ``$CODEKILN_THREADS``, else ``$OMP_NUM_THREADS`` (the usual knob) when set;
-3. else the cores this process may run on (CPU affinity, capped by a cgroup CPU quota) that
-   other work is not keeping busy right now, divided by the workers started on this host
-   (``LOCAL_WORLD_SIZE`` from torchrun, ``LOCAL_SIZE`` from DeepSpeed's launcher).
+3. else the cores this process may run on (CPU affinity, capped by a cgroup CPU quota),
+   divided by the workers started on this host (``LOCAL_WORLD_SIZE`` from torchrun,
+   ``LOCAL_SIZE`` from DeepSpeed's launcher); for inference (serving, sampling, scoring)
+   less the cores other work keeps busy right now. Training leaves the load out: its count
+   must not change between a run and its resume, or float reductions (and so the bit-identical
+   resume) could differ.
 
 Never more threads than cores, never fewer than one. The count is chosen once, at start-up:
 a load that arrives later is not seen (set ``CODEKILN_THREADS`` for a machine known to be
@@ -26,8 +29,8 @@ from codekiln_core.errors import ConfigError
 
 THREADS_ENV = "CODEKILN_THREADS"
 #: The help of every ``threads`` field and ``--threads`` flag.
-THREADS_HELP = ("torch CPU threads (default: $CODEKILN_THREADS, else the cores not busy "
-                "with other work divided by the processes on this host)")
+THREADS_HELP = ("torch CPU threads (default: $CODEKILN_THREADS, else this process's cores "
+                "divided by the processes on this host; inference also leaves out busy cores)")
 #: Environment variables a launcher sets to the number of processes it started on this host.
 LOCAL_WORKERS_ENVS = ("LOCAL_WORLD_SIZE", "LOCAL_SIZE")
 
@@ -80,7 +83,7 @@ def busy_cores(cores: int) -> float:
 
 def pick_threads(requested: int | None = None, *, cores: int | None = None,
                  workers: int | None = None, busy: float | None = None,
-                 env: dict[str, str] | None = None) -> int:
+                 env: dict[str, str] | None = None, load_aware: bool = False) -> int:
     """The intra-op thread count for this process (rules in the module docstring).
 
     The keyword arguments stand in for the machine (tests and benchmarks pass them).
@@ -92,7 +95,8 @@ def pick_threads(requested: int | None = None, *, cores: int | None = None,
     if requested is not None:
         return max(1, min(requested, cores))
     workers = local_workers() if workers is None else workers
-    busy = busy_cores(cores) if busy is None else busy
+    if busy is None:
+        busy = busy_cores(cores) if load_aware else 0.0
     siblings = max(0, workers - 1)  # our own ranks, started with us, are not "other work"
     free = max(1, cores - round(max(0.0, busy - siblings)))
     return max(1, min(cores, free // max(1, workers)))
@@ -110,11 +114,12 @@ def _from_env(environ: os._Environ[str] | dict[str, str]) -> int | None:
     return None
 
 
-def use_threads(requested: int | None = None) -> int:
-    """Set torch's intra-op threads by :func:`pick_threads`; returns the count (imports torch)."""
+def use_threads(requested: int | None = None, *, load_aware: bool = False) -> int:
+    """Set torch's intra-op threads by :func:`pick_threads`; returns the count (imports torch).
+    ``load_aware``: inference, which may leave out the cores other work keeps busy."""
     import torch
 
-    threads = pick_threads(requested)
+    threads = pick_threads(requested, load_aware=load_aware)
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
     return threads

@@ -62,7 +62,7 @@ def make_generator(spec: ModelSpec, served_name: str | None = None,
     from codekiln_core.threads import use_threads
     from codekiln_eval.generate.hf import HFGenerator
 
-    use_threads()
+    use_threads(load_aware=True)
 
     return HFGenerator(spec.path, fim_layout=fim_layout)
 

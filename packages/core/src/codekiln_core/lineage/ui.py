@@ -20,7 +20,6 @@ from codekiln_core.lineage.store import (
 )
 from codekiln_core.net import HOST, wait_healthy
 
-
 #: Printed by ``codekiln lineage ui``: MLflow 3.17 offers no server setting to turn the
 #: Assistant panel off; it shows whenever the UI is opened from this machine.
 ASSISTANT_NOTE = ("The Assistant panel on the right closes with its x; the browser "

@@ -20,7 +20,7 @@ def score(invocation: Invocation[ScoreRecipe]) -> Outcome:
     recipe = invocation.recipe
     from codekiln_core.threads import use_threads
 
-    use_threads(recipe.threads)
+    use_threads(recipe.threads, load_aware=True)
     from rich.console import Console
 
     from codekiln_curate.quality.score_dataset import score_dataset

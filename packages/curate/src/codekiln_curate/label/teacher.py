@@ -36,7 +36,7 @@ def build_teacher(config: TeacherConfig) -> Teacher:
         from codekiln_core.threads import use_threads
         from codekiln_curate.label.hf_teacher import HFTeacher
 
-        use_threads()
+        use_threads(load_aware=True)
 
         return HFTeacher(config)
     from codekiln_curate.label.openai_teacher import OpenAITeacher

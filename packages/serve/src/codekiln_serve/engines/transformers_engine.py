@@ -60,7 +60,7 @@ class TransformersEngine(TokenEngine):
 
         from codekiln_core.threads import use_threads
 
-        use_threads(settings.threads)
+        use_threads(settings.threads, load_aware=True)
         device = resolve_device(settings.device)
         self.tokenizer = load_tokenizer(model_dir)
         try:
