@@ -39,18 +39,18 @@ def shrunk(tmp_path: Path, teacher_url: str) -> list[str]:
             f"steps.curate.set.inputs=[{{kind: dir, path: {raw}, name: raw}}]",
             f"steps.label.set.teacher={{base_url: '{teacher_url}', model: teacher}}",
             "steps.label.set.sampling.quotas.python=12",
-            "steps.scorer.options.epochs=1", "steps.scorer.set.max_tokens=128",
+            "steps.scorer.set.epochs=1", "steps.scorer.set.max_tokens=128",
             "steps.scorer.set.eval_percent=25",
-            "steps.scorer.set.tokenizer_vocab=512", "steps.score.options.max_tokens=128",
-            "steps.score.options.drop_percentile=25", "steps.tokenizer.options.vocab_size=600",
-            "steps.heldout.options.mbpp_split=prompt"]  # 10 programs: a small validation set
+            "steps.scorer.set.tokenizer_vocab=512", "steps.score.set.max_tokens=128",
+            "steps.score.set.drop_percentile=25", "steps.tokenizer.set.vocab_size=600",
+            "steps.heldout.set.mbpp_split=prompt"]  # 10 programs: a small validation set
     for arm in ("rules", "llm"):
         sets += [f"steps.pretrain-{arm}.set.stages.0.tokens=12288",  # 3 steps of 4096
                  f"steps.pretrain-{arm}.set.stages.0.schedule.warmup_steps=1",
                  f"steps.pretrain-{arm}.set.log.eval_every_steps=3",  # at the end
                  f"steps.pretrain-{arm}.set.checkpoint.every_steps=2"]
-        sets += [f"steps.eval-mbpp-{arm}.options.limit=1",
-                 f"steps.eval-mbpp-{arm}.options.max_tokens=16",
+        sets += [f"steps.eval-mbpp-{arm}.set.limit=1",
+                 f"steps.eval-mbpp-{arm}.set.max_tokens=16",
                  # one benchmark is enough to check the wiring (each eval is a process
                  # that loads transformers); the kinds test parses the full recipe's steps
                  f"steps.eval-humaneval-{arm}.enabled=false"]
@@ -58,7 +58,7 @@ def shrunk(tmp_path: Path, teacher_url: str) -> list[str]:
             for ref in (f"${{steps.pretrain-{arm}.run_id}}",
                         f"mbpp:${{steps.eval-mbpp-{arm}.run_id}}")]
     sets += ["steps.compare.inputs=[" + ", ".join(f"'{r}'" for r in runs) + "]",
-             "steps.compare.options.metric=[val_loss, 'val_loss:min', mbpp/pass_at_1]"]
+             "steps.compare.set.metrics=[val_loss, 'val_loss:min', mbpp/pass_at_1]"]
     return [arg for s in sets for arg in ("--set", s)]
 
 

@@ -27,12 +27,12 @@ steps:
   - name: scorer
     kind: scorer
     inputs: ["{labels}"]
-    options: {{preset: tiny, device: cpu, threads: 1}}
-    set: {{max_tokens: 64, epochs: 2, tokenizer_vocab: 400, eval_points: 3}}
+    set: {{preset: tiny, device: cpu, threads: 1, max_tokens: 64, epochs: 2,
+          tokenizer_vocab: 400, eval_points: 3}}
   - name: score
     kind: score
     inputs: ["{dataset}"]
-    options: {{model: "${{steps.scorer.output}}", device: cpu, max_tokens: 64}}
+    set: {{model: "${{steps.scorer.output}}", device: cpu, max_tokens: 64}}
 """
 
 
