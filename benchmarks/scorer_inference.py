@@ -53,7 +53,7 @@ def train_tiny(root: Path, max_tokens: int, label_files: int) -> Path:
 
     from codekiln_core.lineage import LineageRun
     from codekiln_train.scorer.presets import load_scorer_recipe
-    from codekiln_train.scorer.run import train_scorer
+    from codekiln_train.scorer.training import train_scorer
 
     labels = root / "labels"
     labels.mkdir()

@@ -98,7 +98,7 @@ def test_report_gathers_step_run_pictures_from_real_commands(
     plots = {row["step"]: row["plots"] for row in summary["steps"]}
     assert plots == {"scorer": ["curves-scorer.png"], "score": ["gate-score.png"]}
     curves = json.loads((report / "curves-scorer.json").read_text())["panels"]
-    steps = [p[0] for p in curves["loss"]["train_loss"]]
+    steps = [p[0] for p in curves["loss"]["loss"]]
     assert len(steps) >= 3 and [p[0] for p in curves["learning rate"]["lr"]] == steps
     assert [p[0] for p in curves["loss"]["val_loss"]][-1] == steps[-1]
     from codekiln_core.testing import logged_curves, png_size

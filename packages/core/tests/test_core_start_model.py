@@ -57,7 +57,7 @@ def test_bad_references_are_one_line_errors(ref: str, expected: str) -> None:
 def test_a_directory_needs_a_config_or_one_gguf(tmp_path: Path) -> None:
     (tmp_path / "a.gguf").write_bytes(b"")
     (tmp_path / "b.gguf").write_bytes(b"")
-    with pytest.raises(ConfigError, match="has 2 .gguf files"):
+    with pytest.raises(ConfigError, match=r"has 2 \.gguf files"):
         parse_start_model(str(tmp_path))
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 
@@ -73,11 +74,11 @@ def labels_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def code_tokenizer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 1k-token byte-level BPE trained on ~100 KB of stdlib code, saved for --tokenizer."""
-    from codekiln_train.scorer.tokenizer import train_bpe_tokenizer
+    from codekiln_train.scorer.tokenizer import labels_tokenizer
 
     texts = [code for _, code in stdlib_heads(40, lines=80)]
     out = tmp_path_factory.mktemp("tokenizer")
-    train_bpe_tokenizer(texts, 1024).save_pretrained(str(out))
+    labels_tokenizer(texts, 1024).save_pretrained(str(out))
     return out
 
 
@@ -85,17 +86,25 @@ def code_tokenizer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 TEST_OVERRIDES = ["max_tokens=128", "epochs=4", "learning_rate=2e-3"]
 
 
+def scorer_recipe(labels: Path, output: Path, *overrides: str) -> Any:
+    """The tiny preset with :data:`TEST_OVERRIDES`, on CPU, one thread, then ``overrides``."""
+    from codekiln_train.scorer.presets import load_scorer_recipe
+
+    return load_scorer_recipe(None, [f"labels={labels}", f"output={output}", "device=cpu",
+                                     "threads=1", *TEST_OVERRIDES, *overrides])
+
+
 @pytest.fixture(scope="session")
 def trained_scorer(labels_dir: Path, code_tokenizer_dir: Path,
                    tmp_path_factory: pytest.TempPathFactory) -> Any:
     """One trained tiny scorer (no lineage) shared by the tests that only read it."""
-    from codekiln_train.scorer.presets import load_preset
-    from codekiln_train.scorer.run import train_scorer
+    from codekiln_core.lineage import LineageRun
+    from codekiln_train.scorer.training import train_scorer
 
     out = tmp_path_factory.mktemp("scorer") / "ckpt"
     with one_torch_thread():
-        return train_scorer(labels_dir, load_preset("tiny", TEST_OVERRIDES), out,
-                            tokenizer_dir=code_tokenizer_dir, device="cpu", lineage=False)
+        return train_scorer(scorer_recipe(labels_dir, out, f"tokenizer={code_tokenizer_dir}"),
+                            LineageRun(None))
 
 
 @contextlib.contextmanager
@@ -195,3 +204,48 @@ def make_shards(root: Path, *, seq_len: int = TINY_SEQ_LEN) -> TinyShards:
 def tiny_shards(tmp_path_factory: pytest.TempPathFactory) -> TinyShards:
     """Real shard sets (code, extra, validation) at seq_len 128; read-only: copy to modify."""
     return make_shards(tmp_path_factory.mktemp("tiny-shards"))
+
+
+# --- pretraining recipes over tiny_shards ---------------------------------------------
+
+
+def tiny_recipe(shards: Any, output: Path, *, steps: int = 12, second_stage: bool = False,
+                **sections: Any) -> dict[str, Any]:
+    """A one- or two-stage recipe on ``tiny_shards``: a 2-layer tiny model, 1 thread."""
+    stage = {"name": "regular",
+             "mixture": [{"path": str(shards.code), "weight": 2.0, "name": "code"},
+                         {"path": str(shards.extra), "weight": 1.0, "name": "extra"}],
+             "validation": str(shards.validation), "steps": steps,
+             "schedule": {"kind": "wsd", "warmup_steps": 2, "decay_fraction": 0.25}}
+    recipe: dict[str, Any] = {
+        "model": {"preset": "tiny", "num_hidden_layers": 2},
+        "engine": {"micro_batch_size": 4, "gradient_accumulation_steps": 2, "lr": 3e-3},
+        "stages": [stage],
+        "checkpoint": {"every_steps": 4, "keep_last": 2},
+        "log": {"every_steps": 1, "eval_every_steps": 6, "eval_batches": 2},
+        "seed": 0, "output": str(output)}
+    if second_stage:
+        recipe["stages"].append({
+            "name": "continued", "mixture": [{"path": str(shards.code), "name": "code"}],
+            "steps": 4, "lr": 1e-3, "rope_theta": 100000.0,
+            "schedule": {"kind": "cosine", "warmup_steps": 0}})
+    for key, value in sections.items():
+        recipe[key] = {**recipe.get(key, {}), **value}
+    return recipe
+
+
+def write_recipe(path: Path, recipe: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump(recipe, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def make_recipe(tiny_shards: Any, tmp_path: Path) -> Any:
+    """``make_recipe(name, shards=None, **tiny_recipe_kwargs) -> recipe file``; output under
+    tmp_path/name; ``shards`` replaces the session's (an object with the same paths)."""
+
+    def make(name: str, shards: Any = None, **kwargs: Any) -> Path:
+        recipe = tiny_recipe(shards or tiny_shards, tmp_path / name, **kwargs)
+        return write_recipe(tmp_path / f"{name}.yaml", recipe)
+
+    return make

@@ -32,7 +32,7 @@ def test_seed_coder_8b_recipe_plans_the_papers_budgets() -> None:
     assert recipe.engine.zero_stage == 3 and recipe.engine.precision == "bf16"
     assert recipe.engine.activation_checkpointing
     plans = stage_plan(recipe, world_size=64)
-    budgets = [1e12, 4e12, 0.4e12, 0.6e12]  # SPEC §6
+    budgets = [1e12, 4e12, 0.4e12, 0.6e12]  # Seed-Coder report
     assert [p.seq_len for p in plans] == [8192, 8192, 32768, 32768]
     for plan, budget in zip(plans, budgets, strict=True):
         assert plan.tokens_per_step == 4_194_304

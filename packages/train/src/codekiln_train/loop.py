@@ -1,4 +1,5 @@
-"""The one training loop: pretraining, SFT and DPO all run it with their own loss function.
+"""The one training loop: pretraining, SFT, DPO and the quality scorer all run it with their
+own loss function.
 
 Per step: ``gradient_accumulation_steps`` micro-batches (forward, loss, backward), one
 optimizer step, then logging, validation and checkpointing on their schedules. Everything a
@@ -97,7 +98,7 @@ def causal_lm_loss(model: torch.nn.Module,
               if key in batch}
     out = model(**inputs, labels=batch["labels"], use_cache=False)
     targets = int((batch["labels"][:, 1:] != -100).sum())
-    return out.loss, {"loss_tokens": float(targets)}
+    return out.loss, {"target_tokens": float(targets)}
 
 
 def _to_device(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
@@ -114,23 +115,30 @@ def _mean_over_ranks(value: torch.Tensor, engine: Engine) -> float:
     return float(value)
 
 
+def summed_over_ranks(values: dict[str, float], world_size: int) -> dict[str, float]:
+    """Each value summed over the ranks, in float64 (every rank passes the same keys)."""
+    if world_size == 1 or not values:
+        return dict(values)
+    import torch
+    import torch.distributed as dist
+
+    keys = sorted(values)
+    totals = torch.tensor([float(values[key]) for key in keys], dtype=torch.float64)
+    dist.all_reduce(totals)
+    return dict(zip(keys, totals.tolist(), strict=True))
+
+
 def step_metrics(parts: list[dict[str, float]], engine: Engine) -> dict[str, float]:
     """The loss function's metrics of one step, over its micro-batches and every rank:
     counts (keys ending in ``_tokens``) summed, the rest averaged. Summed micro-batch by
     micro-batch, then over ranks, so one rank accumulating k micro-batches reports what k
     ranks report."""
-    import torch
-
     keys = sorted(parts[0]) if parts else []
-    totals = torch.tensor([sum(part[key] for part in parts) for key in keys],
-                          dtype=torch.float64)
-    if engine.world_size > 1 and keys:
-        import torch.distributed as dist
-
-        dist.all_reduce(totals)
+    totals = summed_over_ranks({key: sum(part[key] for part in parts) for key in keys},
+                               engine.world_size)
     count = len(parts) * engine.world_size
-    return {key: float(value) if key.endswith("_tokens") else float(value) / count
-            for key, value in zip(keys, totals.tolist(), strict=True)}
+    return {key: value if key.endswith("_tokens") else value / count
+            for key, value in totals.items()}
 
 
 def evaluate(engine: Engine, loss_fn: LossFn,
@@ -150,7 +158,8 @@ def evaluate(engine: Engine, loss_fn: LossFn,
 
 
 def train(*, engine: Engine, batches: BatchSource, loss_fn: LossFn, loop: LoopConfig,
-          checkpoint_dir: Path, run: LineageRun, tokens_per_step: int, flops_per_token: float,
+          checkpoint_dir: Path | None, run: LineageRun, tokens_per_step: int,
+          flops_per_token: float,
           validation: Callable[[], Iterable[dict[str, torch.Tensor]]] | None = None,
           resume: bool = False, progress_label: str = "train",
           metrics_file: Path | None = None, step_offset: int = 0,
@@ -158,12 +167,15 @@ def train(*, engine: Engine, batches: BatchSource, loss_fn: LossFn, loop: LoopCo
     """Train ``loop.total_steps`` optimizer steps; returns the numbers for the summary.
 
     ``step_offset`` shifts the logged step numbers (stage N continues stage N-1's axis).
+    ``checkpoint_dir`` None: no checkpoints and no resume (a run that saves its model whole
+    at the end, like the quality scorer).
     """
     import torch
 
     started = time.perf_counter()
     log = MetricsLog(metrics_file if engine.rank == 0 else None)
-    state = _resume(engine, batches, checkpoint_dir, log, step_offset) if resume else None
+    state = _resume(engine, batches, checkpoint_dir, log, step_offset) \
+        if resume and checkpoint_dir is not None else None
     if state is None:
         ckpt.seed_everything(loop.seed)
     step = int(state["step"]) if state else 0
@@ -231,7 +243,8 @@ def train(*, engine: Engine, batches: BatchSource, loss_fn: LossFn, loop: LoopCo
                 if on_log is not None:
                     on_log(row)
             bar(step, mean_loss, stats.lr)
-            if step % max(1, loop.checkpoint.every_steps) == 0 or step == loop.total_steps:
+            if checkpoint_dir is not None and (step % max(1, loop.checkpoint.every_steps) == 0
+                                               or step == loop.total_steps):
                 last_checkpoint = _save(engine, batches, checkpoint_dir, loop, step, tokens,
                                         losses, val_losses)
     wall = time.perf_counter() - started
@@ -245,7 +258,8 @@ def train(*, engine: Engine, batches: BatchSource, loss_fn: LossFn, loop: LoopCo
         mfu=mfu(tokens_per_s / engine.world_size, flops_per_token, peak),
         peak_memory_gb=memory_gb(engine.device.type), wall_s=wall,
         resumed_from=int(state["step"]) if state else None,
-        final_checkpoint=last_checkpoint or ckpt.latest_checkpoint(checkpoint_dir),
+        final_checkpoint=last_checkpoint or (ckpt.latest_checkpoint(checkpoint_dir)
+                                             if checkpoint_dir is not None else None),
         peak_flops_source=peak_source, losses=losses, val_losses=val_losses)
 
 

@@ -3,7 +3,7 @@
 MFU = achieved model FLOP/s per device / the device's peak dense FLOP/s. Model FLOPs per
 token come from ``codekiln_train.models.flops_per_token`` (6N plus the attention term; see
 docs/train.md); the peak comes from :data:`PEAK_FLOPS` by device name, a measured matmul
-rate on CPU, or the recipe's ``log.peak_flops`` / ``--set log.peak_flops=...`` override.
+rate on CPU, or the recipe's ``peak_flops`` (``--peak-flops``) override.
 """
 
 from __future__ import annotations
@@ -90,8 +90,8 @@ def device_peak_flops(device_type: str, override: float | None = None) -> tuple[
 def raise_unknown_device(name: str) -> None:
     from codekiln_core.errors import ConfigError
 
-    raise ConfigError(f"no peak FLOP/s known for GPU {name!r}; set log.peak_flops (e.g. "
-                      "--set log.peak_flops=989e12) to get MFU")
+    raise ConfigError(f"no peak FLOP/s known for GPU {name!r}; pass its peak dense bf16 "
+                      "FLOP/s as peak_flops (e.g. --peak-flops 989e12) to get MFU")
 
 
 def mfu(tokens_per_s_per_device: float, flops_per_token: float, peak: float) -> float:

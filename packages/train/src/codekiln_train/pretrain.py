@@ -89,15 +89,20 @@ def shard_inputs(plans: list[StagePlan]) -> list[InputRef]:
 
 def run_pretrain(recipe: PretrainRecipe, *, run: LineageRun | None = None,
                  resume: bool = False, source: str = "recipe") -> PretrainResult:
-    """Every stage in order, logged to ``run`` (rank 0's; a disabled one elsewhere)."""
+    """Every stage in order, logged to ``run`` (rank 0's; a disabled one elsewhere).
+
+    ``resume`` continues an interrupted run in ``recipe.output`` (finished stages are
+    skipped); ``source`` names the recipe in error messages.
+    """
     import os
 
     from codekiln_core.lineage import LineageRun
+    from codekiln_train.engine.environment import use_threads
 
     run = run if run is not None else LineageRun(None)
+    use_threads(recipe.threads)
     plans = plan_stages(recipe, world_size=world_size_from_env(), source=source)
     rank = int(os.environ.get("RANK", "0"))
-    device = None if recipe.device == "auto" else recipe.device
     result = PretrainResult(Path(recipe.output))
     run.log_params({"plan.steps": [p.steps for p in plans],
                     "plan.tokens_per_step": [p.tokens_per_step for p in plans],
@@ -105,8 +110,7 @@ def run_pretrain(recipe: PretrainRecipe, *, run: LineageRun | None = None,
                         [p.gradient_accumulation_steps for p in plans],
                     "plan.world_size": world_size_from_env()})
     for plan in plans:
-        summary = run_stage(recipe, plan, plans, run=run, resume=resume,
-                            peak_flops=recipe.peak_flops, device=device)
+        summary = run_stage(recipe, plan, plans, run=run, resume=resume)
         result.stages.append((plan, summary))
     result.model_dir = export_dir(recipe, plans[-1])
     if rank == 0 and run.enabled:
@@ -117,8 +121,7 @@ def run_pretrain(recipe: PretrainRecipe, *, run: LineageRun | None = None,
 
 
 def run_stage(recipe: PretrainRecipe, plan: StagePlan, plans: list[StagePlan], *,
-              run: LineageRun, resume: bool, peak_flops: float | None,
-              device: str | None) -> TrainSummary | None:
+              run: LineageRun, resume: bool) -> TrainSummary | None:
     """Train one stage (or skip it when a resumed run finished it already)."""
     from codekiln_core.fsio import atomic_write_json
 
@@ -133,6 +136,7 @@ def run_stage(recipe: PretrainRecipe, plan: StagePlan, plans: list[StagePlan], *
 
     assert plan.info is not None
     info = plan.info
+    device = None if recipe.device == "auto" else recipe.device
     model = stage_model(recipe, plan, plans, device=device)
     engine = Engine.create(model, plan.engine, schedule=plan.schedule, total_steps=plan.steps,
                            seq_len=plan.seq_len, device=device)
@@ -143,8 +147,7 @@ def run_stage(recipe: PretrainRecipe, plan: StagePlan, plans: list[StagePlan], *
                                  world_size=engine.world_size, cross_document_attention=cross,
                                  attn_implementation=attn, expect_seq_len=plan.seq_len)
     loop = LoopConfig(total_steps=plan.steps, log=recipe.log, checkpoint=recipe.checkpoint,
-                      seed=recipe.seed + plan.index,
-                      peak_flops=peak_flops or getattr(recipe.log, "peak_flops", None),
+                      seed=recipe.seed + plan.index, peak_flops=recipe.peak_flops,
                       eval_at_start=recipe.log.eval_at_start)
     summary = train(engine=engine, batches=batches, loss_fn=causal_lm_loss, loop=loop,
                     checkpoint_dir=directory / "checkpoints", run=run,
@@ -232,7 +235,7 @@ def stage_model(recipe: PretrainRecipe, plan: StagePlan, plans: list[StagePlan],
         raise ConfigError(f"stage {plan.name} starts from {previous}, whose embedding has "
                           f"{rows} rows, but its shards' vocab_size is {info.vocab_size} "
                           "(replaced after that stage finished?); restore it, or train again "
-                          "into a new output (--set output=...)")
+                          "into a new --output")
     return fit_to_stage(model, cfg, where=f"stage {plan.name}")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -33,7 +34,7 @@ def test_seed_coder_8b_on_meta_matches_spec() -> None:
     model = build_model(cfg, vocab_size=SEED_CODER_VOCAB, device="meta", **IDS)
     count = real_count(model)
     assert count == parameter_count(cfg, SEED_CODER_VOCAB)
-    assert abs(count - 8.25e9) / 8.25e9 < 0.01  # SPEC §6: 32 layers -> 8.25B
+    assert abs(count - 8.25e9) / 8.25e9 < 0.01  # Seed-Coder report: 32 layers -> 8.25B
     config = model.config
     assert (config.num_hidden_layers, config.hidden_size, config.intermediate_size) == (
         32, 4096, 14336)
@@ -81,7 +82,7 @@ def test_overrides_replace_any_field_and_keep_the_rest() -> None:
     cfg = resolve_model_config("seed-coder-8b", {"num_hidden_layers": 36, "rope_theta": 1e6})
     assert cfg.num_hidden_layers == 36 and cfg.rope_theta == 1e6
     assert cfg.hidden_size == 4096
-    assert abs(parameter_count(cfg, SEED_CODER_VOCAB) - 9.12e9) / 9.12e9 < 0.01  # SPEC §6
+    assert abs(parameter_count(cfg, SEED_CODER_VOCAB) - 9.12e9) / 9.12e9 < 0.01  # Seed-Coder report
     assert resolve_model_config("tiny", {"rope_theta": 10000}).rope_theta == 10000.0
 
 
@@ -113,6 +114,47 @@ def test_flops_per_token_formula() -> None:
     n = parameter_count(cfg, SEED_CODER_VOCAB) - SEED_CODER_VOCAB * 4096 - 4096
     expected = 6 * n + 12 * 32 * 4096 * 8192
     assert flops_per_token(cfg, SEED_CODER_VOCAB, 8192) == pytest.approx(expected, rel=1e-9)
+
+
+def test_regression_head_is_the_same_decoder_with_one_output() -> None:
+    """The quality scorer's model: the same builder, a 1-output head instead of the LM head."""
+    import torch
+
+    cfg = resolve_model_config("tiny", {"num_hidden_layers": 2})
+    lm = build_model(cfg, vocab_size=1024, seed=3, **IDS)
+    scorer = build_model(cfg, vocab_size=1024, seed=3, head="regression", **IDS)
+    assert type(scorer).__name__ == "LlamaForSequenceClassification"
+    assert (scorer.config.num_labels, scorer.config.problem_type) == (1, "regression")
+    assert real_count(scorer) == parameter_count(cfg, 1024, head="regression")
+    assert real_count(lm) - real_count(scorer) == 1024 * 128 - 128  # LM head -> 1 output
+    assert torch.equal(scorer.model.layers[0].mlp.up_proj.weight,
+                       lm.model.layers[0].mlp.up_proj.weight)  # same seed, same decoder
+    regression_flops = flops_per_token(cfg, 1024, 128, head="regression")
+    assert flops_per_token(cfg, 1024, 128) - regression_flops == 6 * (1024 * 128 - 128)
+    ids = torch.tensor([[5, 6, 7, 1, 1], [5, 6, 7, 8, 9]])  # PAD=1 pads the first row
+    out = scorer(input_ids=ids, attention_mask=(ids != 1).long(),
+                 labels=torch.tensor([0.2, 0.9]))
+    assert out.logits.shape == (2, 1) and out.loss.ndim == 0
+
+
+def test_regression_from_pretrained_keeps_the_decoder_and_seeds_the_new_head(
+        tmp_path: Path) -> None:
+    import torch
+
+    from codekiln_train.models import regression_from_pretrained
+
+    cfg = resolve_model_config("tiny", {"num_hidden_layers": 1})
+    base = build_model(cfg, vocab_size=1000, seed=1, **IDS)
+    base.save_pretrained(str(tmp_path))
+    first, again, other = (regression_from_pretrained(str(tmp_path), pad_token_id=1,
+                                                      vocab_size=1024, seed=seed)
+                           for seed in (5, 5, 6))
+    assert first.get_input_embeddings().num_embeddings == 1024  # grown to the tokenizer
+    assert torch.equal(first.model.layers[0].mlp.up_proj.weight,
+                       base.model.layers[0].mlp.up_proj.weight)
+    assert torch.equal(first.score.weight, again.score.weight)
+    assert not torch.equal(first.score.weight, other.score.weight)
+    assert first.config.num_labels == 1 and first.config.pad_token_id == 1
 
 
 def test_set_rope_theta_equals_building_with_it() -> None:

@@ -37,9 +37,8 @@ def test_tiny_two_stage_run_follows_golden_curve_and_hands_off(make_recipe: Any)
     from codekiln_train.recipe import load_pretrain_recipe
 
     path = make_recipe("golden", steps=12, second_stage=True)
-    recipe = load_pretrain_recipe(path)
-    result = run_pretrain(recipe, recipe_file=path, lineage=False, device="cpu",
-                          peak_flops=1e12)
+    recipe = load_pretrain_recipe(path, ["device=cpu", "peak_flops=1e12"])
+    result = run_pretrain(recipe)  # no lineage run: a disabled one
     rows = read_metrics(Path(recipe.output) / "metrics.jsonl")
     curve = {"steps": [r["step"] for r in rows if "loss" in r],
              "loss": [r["loss"] for r in rows if "loss" in r],

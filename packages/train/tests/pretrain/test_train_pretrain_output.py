@@ -9,7 +9,7 @@ import pytest
 
 from codekiln_core.cli.app import main
 
-from .conftest import tiny_recipe, write_recipe
+from ..conftest import tiny_recipe, write_recipe
 
 
 def test_read_only_output_fails_before_the_model_is_built(

@@ -14,6 +14,7 @@ pytestmark = pytest.mark.slow
 
 def test_pretrain_run_logs_loss_lr_and_end_of_stage_validation_curves(
         make_recipe: Any, mlflow_store: str, tmp_path: Path) -> None:
+    from codekiln_core.lineage import lineage_run
     from codekiln_core.testing import logged_curves
     from codekiln_train.metrics import read_metrics
     from codekiln_train.pretrain import run_pretrain
@@ -21,10 +22,10 @@ def test_pretrain_run_logs_loss_lr_and_end_of_stage_validation_curves(
 
     path = make_recipe("plots", steps=4, log={"eval_every_steps": None},
                        checkpoint={"every_steps": 4})
-    recipe = load_pretrain_recipe(path)
+    recipe = load_pretrain_recipe(path, ["device=cpu", "peak_flops=1e12"])
     assert recipe.log.eval_every_steps is None and recipe.stages[0].validation is not None
-    result = run_pretrain(recipe, recipe_file=path, lineage=True, device="cpu",
-                          peak_flops=1e12)
+    with lineage_run("train.pretrain", config=recipe.model_dump(mode="json")) as run:
+        result = run_pretrain(recipe, run=run)
     rows = read_metrics(Path(recipe.output) / "metrics.jsonl")
     assert [(r["step"], r["val_loss"]) for r in rows if "val_loss" in r] == \
         [(4, pytest.approx(result.stages[0][1].final_val_loss))]

@@ -1,4 +1,5 @@
-"""``codekiln train pretrain RECIPE``: the staged pretraining recipe on DeepSpeed."""
+"""``codekiln train pretrain RECIPE --output DIR``: the staged pretraining recipe on DeepSpeed
+(``--resume`` continues an interrupted run, ``--register NAME`` registers the final model)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from codekiln_core.cli.contract import Command, Outcome
 from codekiln_core.cli.invoke import Invocation
+from codekiln_train.engine.launcher import launch_ranks
 from codekiln_train.recipe import PretrainRecipe
 
 if TYPE_CHECKING:
@@ -15,14 +17,9 @@ if TYPE_CHECKING:
 
 def pretrain(invocation: Invocation[PretrainRecipe]) -> Outcome:
     """Train every stage; the final model is logged (and registered) by rank 0."""
-    recipe = invocation.recipe
-    if recipe.threads is not None:
-        import torch
-
-        torch.set_num_threads(recipe.threads)
     from codekiln_train.pretrain import run_pretrain
 
-    result = run_pretrain(recipe, run=invocation.run, resume=invocation.resume,
+    result = run_pretrain(invocation.recipe, run=invocation.run, resume=invocation.resume,
                           source=str(invocation.recipe_file or "recipe"))
     lines = [f"model: {result.model_dir}"]
     if result.model_uri:
@@ -49,26 +46,6 @@ def pretrain_inputs(recipe: PretrainRecipe) -> list[InputRef]:
         refs.insert(0, start_model_input(parse_start_model(recipe.model.from_,
                                                            key="model.from")))
     return refs
-
-
-def launch_ranks(invocation: Invocation[PretrainRecipe]) -> None:
-    """``launcher: deepspeed``: replace this process with DeepSpeed's launcher, which runs
-    this same command (``launcher: none``) once per GPU on every host."""
-    import os
-    import shlex
-    import sys
-
-    recipe = invocation.recipe
-    if recipe.launcher != "deepspeed":
-        return
-    from codekiln_core.cli.typer_command import rerun_argv
-    from codekiln_train.engine.launcher import deepspeed_command, env_args
-
-    argv = rerun_argv(invocation.command, invocation.request, 'launcher="none"')
-    command = deepspeed_command([*env_args(os.environ), *argv], hostfile=recipe.hostfile,
-                                num_gpus=recipe.num_gpus)
-    print(f"launching: {shlex.join(command)}", file=sys.stderr)
-    os.execv(command[0], command)
 
 
 def summary_table(result: PretrainResult) -> Any:
@@ -98,5 +75,6 @@ COMMAND = Command(
     name="train.pretrain", recipe=PretrainRecipe, work=pretrain,
     help="Pretrain a Llama-architecture model on codekiln shard sets, stage after stage.",
     registers=True, step="pretrain", key_metrics=("train_loss", "val_loss", "tokens_per_s"),
-    flags=("launcher", "hostfile", "num_gpus", "device", "threads", "peak_flops", "seed"),
+    flags=("launcher", "hostfile", "num_gpus", "master_port", "device", "threads",
+           "peak_flops", "seed"),
     lineage_inputs=pretrain_inputs, launch=launch_ranks)

@@ -16,13 +16,15 @@ if TYPE_CHECKING:
 
 
 def scorer_inputs(recipe: ScorerRecipe) -> list[InputRef]:
+    """The labels, and the ``init`` checkpoint when one is given (both must exist)."""
     from codekiln_core.lineage import InputRef
 
+    if not recipe.labels.exists():
+        raise ConfigError(f"labels {recipe.labels}: no such file or directory; pass the "
+                          "labeling step's output (labels.parquet) or a Parquet/JSONL file")
     if recipe.init is not None and not recipe.init.is_dir():
         raise ConfigError(f"init {recipe.init}: no such directory; pass a Hugging Face "
                           "checkpoint")
-    if not recipe.labels.exists():
-        raise ConfigError(f"labels {recipe.labels}: no such file or directory")
     inputs = [InputRef.from_path(recipe.labels, name="labels")]
     if recipe.init is not None:
         inputs.append(InputRef.from_path(recipe.init, name="init-checkpoint"))
@@ -31,24 +33,13 @@ def scorer_inputs(recipe: ScorerRecipe) -> list[InputRef]:
 
 def train_quality_scorer(invocation: Invocation[ScorerRecipe]) -> Outcome:
     """Fit on the train split, evaluate on the held-out split, save the checkpoint."""
-    recipe = invocation.recipe
-    if recipe.threads is not None:
-        import torch
+    from codekiln_train.scorer.training import train_scorer
 
-        torch.set_num_threads(recipe.threads)
-    from rich.console import Console
-
-    from codekiln_train.scorer.run import train_scorer
-
-    with Console(stderr=True).status("training scorer") as status:
-        def on_step(step: int, total: int, loss: float) -> None:
-            status.update(f"training scorer: step {step}/{total}, loss {loss:.4f}")
-
-        result = train_scorer(recipe, invocation.run, on_step=on_step)
+    result = train_scorer(invocation.recipe, invocation.run)
     lines = [f"checkpoint: {result.out_dir}"]
     if result.model_uri:
         lines.append(f"model: {result.model_uri}")
-    return Outcome(metrics={**result.metrics.as_flat(), "final_loss": result.losses[-1]},
+    return Outcome(metrics={**result.metrics.as_flat(), "final_loss": result.summary.final_loss},
                    table=metrics_table(result.metrics, result.train_files), lines=lines)
 
 
@@ -76,7 +67,7 @@ COMMAND = Command(
     inputs="labels", registers=True, resumable=False, step="scorer",
     key_metrics=("eval_mae", "eval_spearman", "final_loss"),
     flags=("preset", "epochs", "tokenizer", "init", "device", "threads", "seed",
-           "learning_rate", "batch_size", "max_tokens"),
+           "learning_rate", "batch_size", "max_tokens", "peak_flops"),
     aliases=(Alias(("--force",), REPLACE_OUTPUT, "flag",
                    hint="remove the output yourself or choose a new --output"),),
     load=load_scorer_recipe, lineage_inputs=scorer_inputs)

@@ -77,3 +77,11 @@ def world() -> tuple[int, int, int]:
     """(rank, local_rank, world_size) from the environment (after ensure_distributed_env)."""
     return (int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0")),
             int(os.environ.get("WORLD_SIZE", "1")))
+
+
+def use_threads(threads: int | None) -> None:
+    """Pin torch's intra-op threads (a recipe's ``threads``; None leaves torch's default)."""
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)

@@ -51,7 +51,7 @@ PRESETS: dict[str, ModelConfig] = {
     "1b": ModelConfig(
         hidden_size=2048, intermediate_size=8192, num_hidden_layers=16, num_attention_heads=32,
         num_key_value_heads=8, max_position_embeddings=8192),
-    # Seed-Coder-8B-Base (SPEC §6): 4096/14336 SwiGLU, 32 query / 8 KV heads (head_dim 128),
+    # Seed-Coder-8B-Base (its report): 4096/14336 SwiGLU, 32 query / 8 KV heads (head_dim 128),
     # RoPE θ 5e5 without scaling, untied, max positions 32768, eps 1e-6, init std 0.009882.
     # 32 layers, not the report's 36: the released config.json says 32, and only 32 gives the
     # stated 8.2B at vocab 155,136 (32 layers -> 8.25B, 36 layers -> 9.12B), so the report's

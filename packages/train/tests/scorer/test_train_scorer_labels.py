@@ -10,7 +10,7 @@ import pytest
 from codekiln_core.errors import ConfigError
 from codekiln_train.scorer.labels import is_held_out, load_labels, split_labels
 
-from .conftest import label_rows, write_labels
+from ..conftest import label_rows, write_labels
 
 
 def test_labels_parquet_and_jsonl_give_the_same_labels(tmp_path: Path) -> None:
