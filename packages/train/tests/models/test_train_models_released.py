@@ -95,7 +95,8 @@ def test_the_shards_tokenizer_must_extend_the_models(tmp_path: Path) -> None:
     other.mkdir()
     (other / "tokenizer.json").write_text(
         (model / "tokenizer.json").read_text().replace('"<|endoftext|>"', '"<|eot|>"'))
-    with pytest.raises(ConfigError, match=re.escape("is not the model's: token '<|endoftext|>'")) as info:
+    wrong = re.escape("is not the model's: token '<|endoftext|>'")
+    with pytest.raises(ConfigError, match=wrong) as info:
         check_tokenizer_extends(model, other, rows=rows, source="model.from 'm'")
     assert "\n" not in str(info.value) and "curate tokenizer adopt" in str(info.value)
 
