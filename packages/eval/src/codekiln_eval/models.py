@@ -41,8 +41,8 @@ def parse_model(ref: str) -> ModelSpec:
     if ref.startswith("models:/"):
         return ModelSpec("registered", ref)
     path = Path(ref)
-    if path.is_dir() and (path / "config.json").is_file():
-        return ModelSpec("local", ref, path)
+    if path.is_dir() and ((path / "config.json").is_file() or not any(path.glob("*.gguf"))):
+        return ModelSpec("local", ref, path)  # loaded later (a bad one fails there)
     from codekiln_core.start_model import parse_start_model, start_model_dir
 
     try:
