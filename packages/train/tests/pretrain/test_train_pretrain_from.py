@@ -192,7 +192,9 @@ def test_added_fim_tokens_grow_the_embedding_under_zero3(tmp_path: Path) -> None
     from codekiln_core.cli.app import main
 
     plain = _tokenizer_without_fim(tmp_path / "plain-tokenizer")
-    rows = len(json.loads((plain / "tokenizer.json").read_text())["model"]["vocab"]) + 1
+    from tokenizers import Tokenizer
+
+    rows = Tokenizer.from_file(str(plain / "tokenizer.json")).get_vocab_size()  # one per token
     start = released_checkpoint(tmp_path / "no-fim", plain, rows, tied=False)
     assert main(["curate", "tokenizer", "adopt", str(start), "--output",
                  str(tmp_path / "adopted"), "--no-lineage"]) == 0
