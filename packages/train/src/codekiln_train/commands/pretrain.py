@@ -75,5 +75,6 @@ COMMAND = Command(
     name="train.pretrain", recipe=PretrainRecipe, work=pretrain,
     help="Pretrain a Llama-architecture model on codekiln shard sets, stage after stage.",
     registers=True, step="pretrain", key_metrics=("train_loss", "val_loss", "tokens_per_s"),
-    flags=("launcher", "hostfile", "num_gpus", "device", "threads", "peak_flops", "seed"),
+    flags=("launcher", "hostfile", "num_gpus", "master_port", "device", "threads",
+           "peak_flops", "seed"),
     lineage_inputs=pretrain_inputs, launch=launch_ranks)
