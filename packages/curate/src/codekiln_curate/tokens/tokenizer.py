@@ -18,12 +18,8 @@ from codekiln_core.fim import KNOWN_FIM_TOKENS, find_fim_tokens
 from codekiln_core.special_tokens import (
     BOS,
     EOS,
-    FIM_MIDDLE,
-    FIM_PREFIX,
-    FIM_SUFFIX,
     FIM_TOKENS,
     PAD,
-    SEP,
 )
 
 if TYPE_CHECKING:
