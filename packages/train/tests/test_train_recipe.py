@@ -168,7 +168,7 @@ def test_stage_shards_must_share_a_tokenizer(tiny_shards: TinyShards, tmp_path: 
 
 def test_model_section_mirrors_model_config() -> None:
     """Every ModelConfig field can be overridden from the recipe, and nothing else."""
-    fields = set(ModelSection.model_fields) - {"preset", "attn_implementation",
+    fields = set(ModelSection.model_fields) - {"preset", "from_", "attn_implementation",
                                                "cross_document_attention"}
     assert fields == set(ModelConfig.__dataclass_fields__)
     assert set(PRESETS) == {"tiny", "small", "1b", "seed-coder-8b"}

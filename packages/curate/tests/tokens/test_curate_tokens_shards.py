@@ -101,7 +101,33 @@ def test_round_trip_recovers_every_document(corpus: Path, tokenizer_dir: Path, t
     manifest = result.manifest
     assert len(manifest["shards"]) > 3  # the long document spans shard files
     assert decoded(tmp_path / "out", tokenizer_dir) == texts_of(corpus)
-    assert 0 < manifest["fim_documents"] < manifest["total_documents"] == len(texts_of(corpus))
+    assert manifest["fim_documents"] > 0 < manifest["total_documents"] == len(texts_of(corpus))
+
+
+STARCODER_FIM = ("<fim_prefix>", "<fim_suffix>", "<fim_middle>")
+
+
+def test_a_tokenizers_own_sentinels_are_used_and_round_trip(corpus: Path,
+                                                            tmp_path: Path) -> None:
+    """A StarCoder-style tokenizer keeps its own sentinels (none are added); its FIM
+    documents decode back exactly and the manifest names the triple serving will use."""
+    from tokenizers import AddedToken
+
+    from codekiln_curate.tokens.tokenizer import add_missing_fim_tokens
+
+    tokenizer = plain_tokenizer(texts_of(corpus))
+    tokenizer.add_special_tokens([AddedToken(t, special=True, normalized=False)
+                                  for t in STARCODER_FIM])
+    assert add_missing_fim_tokens(tokenizer) == []
+    directory = tmp_path / "starcoder-style"
+    directory.mkdir()
+    tokenizer.save(str(directory / "tokenizer.json"))
+    manifest = write_shards([open_dataset(corpus)], directory, tmp_path / "out",
+                            SMALL).manifest
+    assert manifest["fim"]["tokens"] == list(STARCODER_FIM)
+    assert manifest["special_ids"]["fim_suffix"] == tokenizer.token_to_id("<fim_suffix>")
+    assert manifest["fim_documents"] > 0
+    assert decoded(tmp_path / "out", directory) == texts_of(corpus)
 
 
 def test_layout_eos_padding_and_manifest(corpus: Path, tokenizer_dir: Path,
@@ -127,7 +153,9 @@ def test_layout_eos_padding_and_manifest(corpus: Path, tokenizer_dir: Path,
     assert manifest["sources"] == {"code": {"tokens": manifest["total_tokens"],
                                             "documents": len(docs), "weight": 1.0}}
     assert manifest["seq_len"] == 32 and manifest["seed"] == 1
-    assert manifest["fim"] == {"rate": 0.5, "mode": "spm"} and manifest["schema_version"] == 1
+    assert manifest["fim"] == {"rate": 0.5, "mode": "spm",
+                               "tokens": [FIM_PREFIX, FIM_SUFFIX, FIM_MIDDLE]}
+    assert manifest["schema_version"] == 1
     for shard in manifest["shards"]:
         data = (out / shard["bin"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == shard["sha256"]
@@ -231,5 +259,8 @@ def test_bad_inputs_are_one_line_errors(corpus: Path, tokenizer_dir: Path,
     bare = tmp_path / "bare"
     bare.mkdir()
     plain_tokenizer(["def f():\n    return 1\n"] * 5).save(str(bare / "tokenizer.json"))
-    with pytest.raises(ConfigError, match=r"lacks FIM tokens <\[fim-prefix\]>"):
+    with pytest.raises(ConfigError, match=r"has no fill-in-the-middle tokens") as info:
         write_shards([open_dataset(corpus)], bare, tmp_path / "out2", SMALL)
+    message = str(info.value)
+    assert str(bare) in message and "\n" not in message
+    assert "curate tokenizer adopt" in message and "--fim-rate 0" in message

@@ -44,6 +44,10 @@ def test_train_saves_a_hugging_face_tokenizer(tiny_code_corpus: Path, tmp_path: 
     assert ids[0] == hf.convert_tokens_to_ids(FIM_SUFFIX) and len(ids) == 3
 
 
+def adopted_id(directory: Path, token: str) -> int | None:
+    return load_tokenizer(directory).token_to_id(token)
+
+
 def test_adopt_adds_missing_fim_tokens(tmp_path: Path) -> None:
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
@@ -58,10 +62,12 @@ def test_adopt_adds_missing_fim_tokens(tmp_path: Path) -> None:
     plain.save(str(source / "tokenizer.json"))
     (source / "tokenizer_config.json").write_text(json.dumps({"eos_token": "</s>"}))
     assert missing_fim_tokens(plain) == [FIM_PREFIX, FIM_SUFFIX, FIM_MIDDLE]
-    result = adopt_tokenizer_dir(TokenizerAdoptRecipe(source=source,
+    result = adopt_tokenizer_dir(TokenizerAdoptRecipe(source=str(source),
                                                       output=tmp_path / "adopted"),
                                  LineageRun(None))
-    assert result.added_tokens == (FIM_PREFIX, FIM_SUFFIX, FIM_MIDDLE, SEP)
+    assert result.added_tokens == (FIM_PREFIX, FIM_SUFFIX, FIM_MIDDLE)  # appended, in order
+    assert [adopted_id(tmp_path / 'adopted', t) for t in result.added_tokens] == \
+        [plain.get_vocab_size() + i for i in range(3)]
     adopted = load_tokenizer(tmp_path / "adopted")
     assert missing_fim_tokens(adopted) == []
     ids = special_ids(adopted, tmp_path / "adopted", need_fim=True)

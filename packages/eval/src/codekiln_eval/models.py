@@ -1,4 +1,5 @@
-"""What ``--model`` names: a local HF directory, an OpenAI-compatible URL, or ``models:/``.
+"""What ``--model`` names: a local HF directory, an OpenAI-compatible URL, ``models:/``, or a
+released model (a .gguf file, ``pkg:NAME``, a hub id) made a local directory once.
 
 Registered models are downloaded from the MLflow store to a cache directory and loaded like
 any local directory; their ``models:/`` URI is kept as the lineage input so the evaluation
@@ -32,15 +33,23 @@ def model_slug(ref: str) -> str:
 
 
 def parse_model(ref: str) -> ModelSpec:
+    """An endpoint, a registered version (downloaded later), a local directory, or a
+    released model (a .gguf file, pkg:NAME, a hub id) fetched or converted once into a
+    local directory by ``codekiln_core.start_model``."""
     if ref.startswith(("http://", "https://")):
         return ModelSpec("endpoint", ref)
     if ref.startswith("models:/"):
         return ModelSpec("registered", ref)
     path = Path(ref)
-    if not path.is_dir():
-        raise ConfigError(f"--model {ref!r} is neither a directory, an http(s):// endpoint nor "
-                          "a models:/NAME/VERSION URI")
-    return ModelSpec("local", ref, path)
+    if path.is_dir() and ((path / "config.json").is_file() or not any(path.glob("*.gguf"))):
+        return ModelSpec("local", ref, path)  # loaded later (a bad one fails there)
+    from codekiln_core.start_model import parse_start_model, start_model_dir
+
+    try:
+        start = parse_start_model(ref, key="--model")
+    except ConfigError as exc:
+        raise ConfigError(f"{exc}, or an http(s):// endpoint") from None
+    return ModelSpec("released", ref, start_model_dir(start))
 
 
 def download_registered(spec: ModelSpec, cache: Path) -> ModelSpec:
@@ -51,7 +60,7 @@ def download_registered(spec: ModelSpec, cache: Path) -> ModelSpec:
 
 
 def make_generator(spec: ModelSpec, served_name: str | None = None,
-                   concurrency: int = 8, fim_layout: str = "spm",
+                   concurrency: int = 8, fim_layout: str | None = None,
                    fim_api: str = "completions") -> Any:
     if spec.kind == "endpoint":
         from codekiln_eval.generate.openai import OpenAIGenerator
@@ -73,4 +82,8 @@ def model_input(spec: ModelSpec) -> Any:
 
     if spec.kind == "local" and spec.path is not None:
         return InputRef.from_path(spec.path, name="model")
+    if spec.kind == "released":
+        from codekiln_core.start_model import parse_start_model, start_model_input
+
+        return start_model_input(parse_start_model(spec.ref), name="model")
     return InputRef(name="model", source=spec.ref)

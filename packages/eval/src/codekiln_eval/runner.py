@@ -92,9 +92,10 @@ class EvalSettings(ExecutionSettings):
     seed: int | None = Field(None, description="sampling seed (per task for local models)")
     served_model: str | None = Field(None, description="model id sent to an endpoint")
     concurrency: int = Field(8, ge=1, description="parallel endpoint requests")
-    fim_layout: Literal["spm", "psm"] = Field(
-        "spm", description="FIM order for a local model in mode fim: spm (Seed-Coder) or psm; "
-        "an endpoint lays out prompts itself")
+    fim_layout: Literal["spm", "psm"] | None = Field(
+        None, description="FIM order for a local model in mode fim: spm (Seed-Coder) or psm; "
+        "default: the layout the model was trained in (its config.json), else spm; an "
+        "endpoint lays out prompts itself")
     fim_api: Literal["completions", "infill"] = Field(
         "completions", description="FIM route of an endpoint: completions (/v1/completions "
         "with suffix) or infill (llama.cpp's /infill)")

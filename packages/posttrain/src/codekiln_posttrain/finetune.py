@@ -13,8 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from codekiln_core.errors import ConfigError
-
 if TYPE_CHECKING:
     from codekiln_core.lineage import InputRef, LineageRun
     from codekiln_posttrain.recipe import BaseRecipe, DpoRecipe, SftRecipe
@@ -92,17 +90,12 @@ def smallest_grad_norm(output: Path) -> dict[str, float]:
     return {"grad_norm_min": min(norms)} if norms else {}
 
 
-def local_model_dir(spec: str) -> Path | None:
-    """The start model's directory; None for a hub id (one-line error for neither)."""
-    path = Path(spec)
-    if path.is_dir():
-        if not (path / "config.json").is_file():
-            raise ConfigError(f"model {spec}: directory has no config.json; pass a Hugging "
-                              "Face model directory (codekiln train export writes one)")
-        return path
-    if spec.startswith((".", "/")) or spec.count("/") != 1:
-        raise ConfigError(f"model {spec!r}: no such directory, and not a hub id (org/name)")
-    return None
+def start_model_path(recipe: BaseRecipe) -> Path:
+    """The start model as a local directory (``codekiln_core.start_model``: a directory, a
+    GGUF, pkg:NAME, a hub id or models:/NAME/VERSION; fetched or converted once)."""
+    from codekiln_core.start_model import parse_start_model, start_model_dir
+
+    return start_model_dir(parse_start_model(recipe.model, key="model"))
 
 
 def load_start(recipe: BaseRecipe, *, packed: bool = False) -> tuple[Any, Any]:
@@ -118,11 +111,11 @@ def load_start(recipe: BaseRecipe, *, packed: bool = False) -> tuple[Any, Any]:
     use_threads()
 
     attention = register() if packed else "sdpa"
-    local_model_dir(recipe.model)
-    tokenizer = AutoTokenizer.from_pretrained(recipe.model)
+    model_dir = start_model_path(recipe)
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
     if recipe.chat_template is not None or not getattr(tokenizer, "chat_template", None):
         tokenizer.chat_template = chat_template(recipe.chat_template or "seed-coder")
-    model = AutoModelForCausalLM.from_pretrained(recipe.model, attn_implementation=attention,
+    model = AutoModelForCausalLM.from_pretrained(model_dir, attn_implementation=attention,
                                                  dtype="float32")
     return model, tokenizer
 
@@ -131,13 +124,12 @@ def start_inputs(recipe: BaseRecipe, data_name: str) -> list[InputRef]:
     """The start model and the dataset, each linking to the run that made it (checked to
     exist first: a one-line error before anything loads)."""
     from codekiln_core.lineage import InputRef
+    from codekiln_core.start_model import parse_start_model, start_model_input
     from codekiln_posttrain.chat.datasets import dataset_files
 
-    model_dir = local_model_dir(recipe.model)
+    model_ref = start_model_input(parse_start_model(recipe.model, key="model"))
     for path in recipe.data:
         dataset_files(path)
-    model_ref = (InputRef.from_path(model_dir, name="start-model") if model_dir else
-                 InputRef(name="start-model", source=f"hf://{recipe.model}"))
     names = [data_name] + [f"{data_name}-{i}" for i in range(2, len(recipe.data) + 1)]
     return [model_ref, *(InputRef.from_path(path, name=name)
                          for path, name in zip(recipe.data, names, strict=True))]

@@ -40,7 +40,8 @@ class BaseRecipe(LaunchSettings):
     each global batch is shared out over the ranks."""
 
     model: str = Field(..., description="the model to start from: a Hugging Face directory "
-                       "(codekiln train export, or a previous posttrain output) or hub id")
+                       "(codekiln train export, or a previous posttrain output), a .gguf "
+                       "file, pkg:NAME, a hub id ORG/NAME or models:/NAME/VERSION")
     data: list[Path] = Field(..., description="dataset file or directory (.jsonl / .parquet), "
                              "or a list of them (their rows are concatenated)")
     output: Path = Field(..., description="run directory: checkpoints/, model/, reports")

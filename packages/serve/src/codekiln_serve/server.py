@@ -8,10 +8,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from codekiln_core.errors import ConfigError
-from codekiln_core.fim import find_fim_tokens
+from codekiln_core.fim import find_fim_tokens, serving_fim_layout
 from codekiln_serve.engines.base import Engine, TokenEngine
 from codekiln_serve.engines.registry import build_engine, choose_engine_name
 from codekiln_serve.model_source import ModelSource, resolve_model
@@ -33,13 +34,17 @@ class Built:
     names: list[str]
 
 
-def model_facts(engine: TokenEngine, settings: ServeSettings) -> ModelFacts:
+def model_facts(engine: TokenEngine, settings: ServeSettings,
+                model_dir: Path | None = None) -> ModelFacts:
+    """What request translation needs of the model; the FIM layout is the one it learned
+    unless the settings name one."""
     if settings.defaults == "auto":
         seed_defaults = uses_seed_coder_template(engine.tokenizer)
     else:
         seed_defaults = settings.defaults == "seed-coder"
     return ModelFacts(engine.tokenizer, engine.context_length, engine.eos_token_ids,
-                      find_fim_tokens(engine.tokenizer), settings.fim_layout, seed_defaults,
+                      find_fim_tokens(engine.tokenizer),
+                      serving_fim_layout(settings.fim_layout, model_dir), seed_defaults,
                       settings.fim_context_tokens)
 
 
@@ -51,7 +56,8 @@ def build(settings: ServeSettings, registry: Any | None = None) -> Built:
     if source.kind == "url" and name != "openai-http":
         raise ConfigError(f"MODEL {settings.model} is a URL; serve it with --engine openai-http")
     engine = build_engine(settings, source.path, registry)
-    facts = model_facts(engine, settings) if isinstance(engine, TokenEngine) else None
+    facts = model_facts(engine, settings, source.path) if isinstance(engine, TokenEngine) \
+        else None
     names = [settings.served_model_name or source.default_name]
     if source.kind == "registered":
         names.append(source.ref)  # clients may also ask for it by URI

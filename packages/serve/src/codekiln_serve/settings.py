@@ -31,8 +31,10 @@ class ServeSettings(BaseModel):
     max_batch: int = Field(32, ge=1, description="sequences decoded together per step")
     max_prefill_tokens: int = Field(4096, ge=16, description="prompt tokens prefilled in one "
                                                              "step (more wait a step)")
-    fim_layout: Literal["spm", "psm"] = Field("spm", description="FIM order for `suffix`: spm "
-                                                                 "(Seed-Coder) or psm")
+    fim_layout: Literal["spm", "psm"] | None = Field(
+        None, description="FIM order for `suffix`: spm (Seed-Coder) or psm; default: the "
+                          "layout the model was trained in (recorded in its config.json by "
+                          "codekiln train), else spm")
     fim_context_tokens: int = Field(2048, ge=0, description="repository context (input_extra, "
                                                             "files) a FIM prompt may carry, in "
                                                             "tokens; farthest files go first")

@@ -26,8 +26,22 @@ def full_state_dict(model: torch.nn.Module) -> dict[str, torch.Tensor]:
         import deepspeed
 
         with deepspeed.zero.GatheredParameters(params, modifier_rank=None):
-            return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-    return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+            return _cpu_copies(model.state_dict())
+    return _cpu_copies(model.state_dict())
+
+
+def _cpu_copies(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """One copy per tensor storage: tied weights (an embedding shared with the LM head) stay
+    one tensor, which ``save_pretrained`` then writes once, as the model expects on load."""
+    copies: dict[tuple[int, int, tuple[int, ...]], torch.Tensor] = {}
+    out: dict[str, torch.Tensor] = {}
+    for name, tensor in state.items():
+        key = (tensor.untyped_storage().data_ptr(), tensor.storage_offset(),
+               tuple(tensor.shape))
+        if key not in copies:
+            copies[key] = tensor.detach().cpu().clone()
+        out[name] = copies[key]
+    return out
 
 
 def _is_rank_zero() -> bool:
@@ -38,9 +52,11 @@ def _is_rank_zero() -> bool:
 
 def export_hf(model: torch.nn.Module, *, tokenizer_dir: Path, out_dir: Path,
               bos_token_id: int, eos_token_id: int, chat_template: str | None = None,
-              pad_token_id: int | None = None) -> Path:
+              pad_token_id: int | None = None, fim_layout: str | None = None) -> Path:
     """Write ``out_dir`` as a Hugging Face causal-LM checkpoint; returns it.
 
+    ``fim_layout`` (spm or psm: what the shards taught) goes into ``config.json``, where
+    serving and the infilling evaluations read it (``codekiln_core.fim.trained_fim_layout``).
     Every rank must call this (ZeRO-3 gathers); only rank 0 writes.
     """
     if not (Path(tokenizer_dir) / TOKENIZER_MARKER).is_file():
@@ -54,6 +70,7 @@ def export_hf(model: torch.nn.Module, *, tokenizer_dir: Path, out_dir: Path,
 
     hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # ours is the bar
 
+    from codekiln_core.fim import FIM_LAYOUT_KEY
     from codekiln_core.fsio import atomic_dir
 
     config: Any = model.config
@@ -63,6 +80,8 @@ def export_hf(model: torch.nn.Module, *, tokenizer_dir: Path, out_dir: Path,
         config.bos_token_id, config.eos_token_id = bos_token_id, eos_token_id
         if pad_token_id is not None:
             config.pad_token_id = pad_token_id
+        if fim_layout is not None:
+            setattr(config, FIM_LAYOUT_KEY, fim_layout)
         config.use_cache = True
         unwrapped.save_pretrained(str(tmp), state_dict=state, safe_serialization=True)
         tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_dir))

@@ -60,6 +60,7 @@ class LoopConfig:
     seed: int                       # seeds python/numpy/torch before the first step
     peak_flops: float | None = None  # per-device peak FLOP/s for MFU; None: table/measured
     log_loss_metrics: bool = False  # log the loss function's own metrics at every logged step
+    eval_at_start: bool = False     # validation loss before the first step too (step 0)
 
 
 @dataclass
@@ -78,6 +79,12 @@ class TrainSummary:
     peak_flops_source: str = ""
     losses: list[tuple[int, float]] = field(default_factory=list)
     val_losses: list[tuple[int, float]] = field(default_factory=list)
+
+    @property
+    def initial_val_loss(self) -> float | None:
+        """The validation loss before the first step (``eval_at_start``), if taken."""
+        return self.val_losses[0][1] if self.val_losses and self.val_losses[0][0] == 0 \
+            else None
 
 
 def causal_lm_loss(model: torch.nn.Module,
@@ -180,6 +187,14 @@ def train(*, engine: Engine, batches: BatchSource, loss_fn: LossFn, loop: LoopCo
     train_time, step_times = 0.0, []
     last_checkpoint: Path | None = None
     window_tokens, window_time = 0, 0.0
+    if validation is not None and loop.eval_at_start and state is None:
+        val_losses.append((0, evaluate(engine, loss_fn, validation())))
+        if engine.rank == 0:
+            first = {"step": step_offset, "val_loss": val_losses[0][1]}
+            log.append(first)
+            run.log_metrics({"val_loss": val_losses[0][1]}, step=step_offset)
+            if on_log is not None:
+                on_log(first)
     engine.train(True)
     with _Progress(progress_label, loop.total_steps, step, engine.rank == 0) as bar:
         while step < loop.total_steps:

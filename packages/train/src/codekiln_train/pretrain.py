@@ -136,10 +136,10 @@ def run_stage(recipe: PretrainRecipe, plan: StagePlan, plans: list[StagePlan], *
 
     assert plan.info is not None
     info = plan.info
-    model = stage_model(recipe, plan, plans)
+    device = None if recipe.device == "auto" else recipe.device
+    model = stage_model(recipe, plan, plans, device=device)
     engine = Engine.create(model, plan.engine, schedule=plan.schedule, total_steps=plan.steps,
-                           seq_len=plan.seq_len,
-                           device=None if recipe.device == "auto" else recipe.device)
+                           seq_len=plan.seq_len, device=device)
     attn = recipe.model.attn_implementation
     cross = recipe.model.cross_document_attention
     batches = build_batch_source(plan.spec.mixture, micro_batch_size=plan.micro_batch_size,
@@ -147,7 +147,8 @@ def run_stage(recipe: PretrainRecipe, plan: StagePlan, plans: list[StagePlan], *
                                  world_size=engine.world_size, cross_document_attention=cross,
                                  attn_implementation=attn, expect_seq_len=plan.seq_len)
     loop = LoopConfig(total_steps=plan.steps, log=recipe.log, checkpoint=recipe.checkpoint,
-                      seed=recipe.seed + plan.index, peak_flops=recipe.peak_flops)
+                      seed=recipe.seed + plan.index, peak_flops=recipe.peak_flops,
+                      eval_at_start=recipe.log.eval_at_start)
     summary = train(engine=engine, batches=batches, loss_fn=causal_lm_loss, loop=loop,
                     checkpoint_dir=directory / "checkpoints", run=run,
                     tokens_per_step=plan.tokens_per_step,
@@ -158,10 +159,12 @@ def run_stage(recipe: PretrainRecipe, plan: StagePlan, plans: list[StagePlan], *
                     metrics_file=Path(recipe.output) / METRICS, step_offset=plan.first_step)
     bos = info.bos_token_id if info.bos_token_id is not None else info.eos_token_id
     export_hf(engine.module, tokenizer_dir=info.tokenizer_dir, out_dir=out, bos_token_id=bos,
-              eos_token_id=info.eos_token_id, pad_token_id=info.pad_token_id)
+              eos_token_id=info.eos_token_id, pad_token_id=info.pad_token_id,
+              fim_layout=info.fim_layout)
     if engine.rank == 0:
         atomic_write_json(directory / DONE, {
             "steps": summary.steps, "tokens": summary.tokens, "final_loss": summary.final_loss,
+            "initial_val_loss": summary.initial_val_loss,
             "final_val_loss": summary.final_val_loss, "export": str(out)})
     engine.wrapped.destroy()
     return summary
@@ -186,30 +189,36 @@ def validation_of(recipe: PretrainRecipe,
 
 
 def model_config(recipe: PretrainRecipe, plan: StagePlan) -> ModelConfig:
-    """The preset with the recipe's overrides, this stage's θ and its context length."""
+    """The preset (or released config) with the recipe's overrides, this stage's θ and its
+    context length."""
     from dataclasses import replace
 
-    from codekiln_train.models import resolve_model_config
+    from codekiln_train.models.released import section_shape
 
-    cfg = resolve_model_config(recipe.model.preset, recipe.model.overrides)
+    cfg = section_shape(recipe.model)
     return replace(cfg, rope_theta=float(plan.rope_theta),
                    max_position_embeddings=max(cfg.max_position_embeddings, plan.seq_len))
 
 
-def stage_model(recipe: PretrainRecipe, plan: StagePlan, plans: list[StagePlan]) -> Any:
-    """Stage 1: fresh weights from the preset; later stages: the previous stage's export.
+def stage_model(recipe: PretrainRecipe, plan: StagePlan, plans: list[StagePlan], *,
+                device: str | None = None) -> Any:
+    """Stage 1: fresh weights from the preset, or the released weights of ``model.from``;
+    later stages: the previous stage's export.
 
     The stage's RoPE θ and context length are applied to the model config either way.
     """
-    from codekiln_train.models import build_model, set_rope_theta
+    from codekiln_train.models import build_model
 
     cfg = model_config(recipe, plan)
-    if plan.index == 0:
-        info = plan.info
-        assert info is not None
+    info = plan.info
+    assert info is not None
+    if plan.index == 0 and recipe.model.from_ is None:
         return build_model(cfg, vocab_size=info.vocab_size, bos_token_id=info.bos_token_id,
                            eos_token_id=info.eos_token_id, pad_token_id=info.pad_token_id,
                            seed=recipe.seed, attn_implementation=recipe.model.attn_implementation)
+    if plan.index == 0:
+        return fit_to_stage(released_model(recipe, plan, device=device), cfg,
+                            where=f"model.from {recipe.model.from_!r}")
     import torch
     from transformers import AutoModelForCausalLM
     from transformers.utils import logging as hf_logging
@@ -221,14 +230,58 @@ def stage_model(recipe: PretrainRecipe, plan: StagePlan, plans: list[StagePlan])
                           "rerun with --resume to finish the previous stage first")
     model = AutoModelForCausalLM.from_pretrained(
         str(previous), dtype=torch.float32, attn_implementation=recipe.model.attn_implementation)
-    assert plan.info is not None
     rows = model.get_input_embeddings().num_embeddings
-    if rows < plan.info.vocab_size:
+    if rows < info.vocab_size:
         raise ConfigError(f"stage {plan.name} starts from {previous}, whose embedding has "
-                          f"{rows} rows, but its shards' vocab_size is {plan.info.vocab_size} "
+                          f"{rows} rows, but its shards' vocab_size is {info.vocab_size} "
                           "(replaced after that stage finished?); restore it, or train again "
                           "into a new --output")
+    return fit_to_stage(model, cfg, where=f"stage {plan.name}")
+
+
+def released_model(recipe: PretrainRecipe, plan: StagePlan, *, device: str | None) -> Any:
+    """``model.from`` loaded for this stage's engine (straight into ZeRO-3 partitions under
+    stage 3), its embedding grown to the shards' vocabulary when the tokenizer gained
+    tokens (FIM sentinels added by ``curate tokenizer adopt``)."""
+    import json
+    import sys
+
+    from codekiln_core.start_model import parse_start_model, start_model_dir
+    from codekiln_train.engine.deepspeed_engine import engine_setup
+    from codekiln_train.models.released import check_tokenizer_extends, load_released
+
+    info = plan.info
+    assert info is not None and recipe.model.from_ is not None
+    where = f"model.from {recipe.model.from_!r}"
+    model_dir = start_model_dir(parse_start_model(recipe.model.from_, key="model.from"))
+    rows = int(json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+               ["vocab_size"])
+    check_tokenizer_extends(model_dir, info.tokenizer_dir, rows=rows, source=where)
+    setup = engine_setup(plan.engine, seq_len=plan.seq_len, device=device)
+    model, added = load_released(model_dir, rows=info.vocab_size, dtype=setup.dtype,
+                                 attn_implementation=recipe.model.attn_implementation,
+                                 zero3_config=setup.deepspeed_config
+                                 if plan.engine.zero_stage == 3 else None)
+    if added and setup.rank == 0:
+        print(f"{where}: embedding grown from {rows} to {info.vocab_size} rows for the "
+              "tokens the shards' tokenizer added (each new row = the mean of the old rows)",
+              file=sys.stderr)
+    return model
+
+
+def fit_to_stage(model: Any, cfg: ModelConfig, *, where: str) -> Any:
+    """The stage's context length and RoPE base on a loaded model. θ is only rewritten when
+    it changes, and never over a scaled RoPE (Llama 3.1's would be lost)."""
+    from codekiln_train.models import set_rope_theta
+    from codekiln_train.models.released import rope_of
+
     model.config.use_cache = False
     model.config.max_position_embeddings = cfg.max_position_embeddings
-    set_rope_theta(model, cfg.rope_theta)
+    theta, kind = rope_of(model.config.to_dict())
+    if theta != cfg.rope_theta:
+        if kind != "default":
+            raise ConfigError(f"{where}: its RoPE is {kind!r}-scaled; changing θ from "
+                              f"{theta:g} to {cfg.rope_theta:g} would drop the scaling; leave "
+                              "the stage's rope_theta unset")
+        set_rope_theta(model, cfg.rope_theta)
     return model

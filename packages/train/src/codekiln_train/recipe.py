@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from codekiln_core.config import RecipeModel, load_recipe
+from codekiln_core.config import RecipeModel, load_recipe, recipe_fields
 from codekiln_core.threads import THREADS_HELP
 
 
@@ -61,13 +61,23 @@ class ScheduleConfig(RecipeModel):
 
 
 class ModelSection(RecipeModel):
-    """Which preset, and any of its fields replaced (``--set model.num_hidden_layers=2``).
+    """Fresh weights from a preset, or released weights to continue (``from``); either way
+    with fields replaced (``--set model.num_hidden_layers=2``).
 
     The vocabulary and special ids are not here: they come from the shards' manifest.
     """
 
-    preset: str = Field(description="tiny, small, 1b or seed-coder-8b "
-                                    "(codekiln_train.models.PRESETS)")
+    model_config = ConfigDict(extra="forbid", validate_default=True, serialize_by_alias=True)
+
+    preset: str | None = Field(default=None, description="fresh weights in this shape: tiny, "
+                               "small, 1b or seed-coder-8b (codekiln_train.models.PRESETS); "
+                               "or give `from`")
+    from_: str | None = Field(
+        default=None, alias="from",
+        description="continue released weights: a Hugging Face model directory, a .gguf file, "
+                    "pkg:NAME (a model inside an installed package), a hub id ORG/NAME"
+                    "[@REVISION] or models:/NAME/VERSION; its config.json sets the shape "
+                    "(model types llama, mistral, qwen2) and its tokenizer must be the shards'")
     hidden_size: int | None = Field(default=None, description="replaces the preset's width")
     intermediate_size: int | None = Field(default=None,
                                           description="replaces the SwiGLU width")
@@ -93,12 +103,27 @@ class ModelSection(RecipeModel):
         default=False, description="let packed documents attend to each other (GPT-style); "
                                    "default false: attention stays within a document")
 
+    @model_validator(mode="after")
+    def _preset_or_from(self) -> ModelSection:
+        if (self.preset is None) == (self.from_ is None):
+            raise ValueError("give exactly one of preset (fresh weights) and from (released "
+                             "weights)")
+        fixed = sorted(set(self.overrides) - set(RELEASED_OVERRIDES))
+        if self.from_ is not None and fixed:
+            raise ValueError(f"{', '.join(fixed)} cannot change released weights' shape; "
+                             f"with `from` only {' and '.join(RELEASED_OVERRIDES)} may be set")
+        return self
+
     @property
     def overrides(self) -> dict[str, Any]:
-        """The preset fields this section replaces."""
-        keep = self.model_dump(exclude={"preset", "attn_implementation",
-                                        "cross_document_attention"})
+        """The preset (or released config) fields this section replaces."""
+        keep = self.model_dump(by_alias=False, exclude={
+            "preset", "from_", "attn_implementation", "cross_document_attention"})
         return {key: value for key, value in keep.items() if value is not None}
+
+
+#: What may change on released weights: neither is a weight's shape.
+RELEASED_OVERRIDES = ("max_position_embeddings", "rope_theta")
 
 
 class EngineConfig(RecipeModel):
@@ -158,6 +183,10 @@ class LogConfig(RecipeModel):
                                                      "(null: only at the end of a stage)")
     eval_batches: int = Field(default=8, ge=1,
                               description="validation micro-batches per evaluation")
+    eval_at_start: bool = Field(default=False,
+                                description="also take the validation loss before a stage's "
+                                            "first step: the baseline that continued "
+                                            "pretraining of released weights must beat")
 
 
 STAGE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
@@ -180,8 +209,9 @@ class StageSpec(RecipeModel):
     tokens: int | None = Field(default=None, ge=1,
                                description="token budget; steps = ceil(tokens / tokens per "
                                            "step). Give tokens or steps")
-    steps: int | None = Field(default=None, ge=1,
-                              description="optimizer steps, instead of tokens")
+    steps: int | None = Field(default=None, ge=0,
+                              description="optimizer steps, instead of tokens (0: no update; "
+                                          "the start weights are exported as they are)")
     lr: float | None = Field(default=None, gt=0,
                              description="peak learning rate (default: engine.lr)")
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig,
@@ -231,7 +261,8 @@ class LaunchSettings(RecipeModel):
 class PretrainRecipe(LaunchSettings):
     """``codekiln train pretrain RECIPE``: a model, its stages, and how to run them."""
 
-    model: ModelSection = Field(description="preset and field overrides")
+    model: ModelSection = Field(description="a preset (fresh weights) or released weights "
+                                "(from), and field overrides")
     stages: list[StageSpec] = Field(min_length=1,
                                     description="run in order, each from the previous one's "
                                                 "final checkpoint")
@@ -283,7 +314,7 @@ def recipe_reference() -> str:
         ("checkpoint.", CheckpointConfig), ("log.", LogConfig), ("stages[].", StageSpec),
         ("stages[].mixture[].", ShardSetRef), ("stages[].schedule.", ScheduleConfig)]
     for prefix, model in sections:
-        for name, field in model.model_fields.items():
+        for name, field in recipe_fields(model).items():
             default = "required" if field.is_required() else (
                 "(defaults)" if field.default_factory is not None else f"`{field.default!r}`")
             rows.append(f"| `{prefix}{name}` | {default} | {field.description or ''} |")

@@ -24,8 +24,8 @@ def decay_steps(cfg: ScheduleConfig, total_steps: int) -> int:
 
 def check_schedule(cfg: ScheduleConfig, total_steps: int, *, source: str = "schedule") -> None:
     """Refuse a schedule whose phases do not fit in ``total_steps``."""
-    if total_steps < 1:
-        raise ConfigError(f"{source}: the stage has {total_steps} steps; it needs at least 1")
+    if total_steps < 0:
+        raise ConfigError(f"{source}: the stage has {total_steps} steps; it needs at least 0")
     decay = decay_steps(cfg, total_steps)
     if cfg.warmup_steps + decay > total_steps:
         raise ConfigError(

@@ -18,7 +18,7 @@ from codekiln_train.data.shardset import (
     check_shard_sets,
     check_validation_set,
 )
-from codekiln_train.models.presets import resolve_model_config
+from codekiln_train.models.released import section_shape
 from codekiln_train.recipe import EngineConfig, PretrainRecipe, ScheduleConfig, StageSpec
 from codekiln_train.schedule import check_schedule
 
@@ -83,8 +83,7 @@ def _accumulation(engine: EngineConfig, mbs: int, seq_len: int, world: int,
 def stage_plan(recipe: PretrainRecipe, shard_infos: Mapping[str, ShardInfo] | None = None,
                *, world_size: int = 1, source: str = "recipe") -> list[StagePlan]:
     """The stages in order, resolved and validated (one-line ConfigError naming the key)."""
-    model = resolve_model_config(recipe.model.preset, recipe.model.overrides,
-                                 source=f"{source}: model")
+    model = section_shape(recipe.model, source=f"{source}: model")
     plans: list[StagePlan] = []
     theta = model.rope_theta
     first_step = 0

@@ -8,7 +8,6 @@ commands, training ranks) open a store that does not exist yet.
 from __future__ import annotations
 
 import errno
-import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from codekiln_core.errors import LineageError
+from codekiln_core.fsio import locked
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -122,12 +122,8 @@ def store_lock(suffix: str) -> Iterator[None]:
             raise
         yield  # a store we may only read (a read-only copy): there is nothing to create
         return
-    with handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    with handle, locked(handle):
+        yield
 
 
 def _create_experiment(client: MlflowClient, uri: str) -> str:

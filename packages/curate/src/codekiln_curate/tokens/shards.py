@@ -205,7 +205,8 @@ def write_shards(datasets: list[Dataset], tokenizer_dir: Path, out: Path,
         "dtype": "uint32", "seed": settings.fim.seed,
         # What a trainer sizes its embeddings and generation config from (never typed twice).
         "vocab_size": vocab_rows(tokenizer),
-        "fim": {"rate": settings.fim.rate, "mode": settings.fim.mode},
+        "fim": {"rate": settings.fim.rate, "mode": settings.fim.mode,
+                "tokens": fim_token_names(tokenizer)},
         "special_ids": {"bos": bos_id(tokenizer, tokenizer_dir), "eos": specials.eos,
                         "pad": specials.pad,
                         "fim_prefix": specials.fim_prefix, "fim_suffix": specials.fim_suffix,
@@ -217,6 +218,13 @@ def write_shards(datasets: list[Dataset], tokenizer_dir: Path, out: Path,
     return ShardResult(out, manifest, resumed)
 
 
+def fim_token_names(tokenizer: Any) -> list[str] | None:
+    """The tokenizer's FIM sentinels (prefix, suffix, middle) by name, as the manifest
+    records them: serving and evaluation find the same triple (``codekiln_core.fim``)."""
+    from codekiln_core.fim import find_fim_tokens
+
+    found = find_fim_tokens(tokenizer)
+    return list(found.names) if found is not None else None
 
 
 def pack_shards(recipe: ShardsRecipe, run: LineageRun) -> ShardResult:

@@ -14,15 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from codekiln_core.errors import ConfigError
+from codekiln_core.fim import KNOWN_FIM_TOKENS, find_fim_tokens
 from codekiln_core.special_tokens import (
     BOS,
     EOS,
-    FIM_MIDDLE,
-    FIM_PREFIX,
-    FIM_SUFFIX,
     FIM_TOKENS,
     PAD,
-    SEP,
 )
 
 if TYPE_CHECKING:
@@ -33,7 +30,8 @@ TOKENIZER_FILE = "tokenizer.json"
 
 @dataclass(frozen=True)
 class SpecialIds:
-    """Ids the packer needs: end of document, padding, and the three FIM sentinels."""
+    """Ids the packer needs: end of document, padding, and the three FIM sentinels (-1 when
+    the tokenizer has none)."""
 
     eos: int
     pad: int
@@ -66,22 +64,28 @@ def tokenizer_hash(tokenizer_dir: Path) -> str:
 
 
 def missing_fim_tokens(tokenizer: Tokenizer) -> list[str]:
+    """The Seed-Coder FIM sentinels ``tokenizer`` lacks; none when it has any known triple
+    (StarCoder's ``<fim_prefix>``..., Qwen's ``<|fim_prefix|>``...: it is used as it is)."""
+    if find_fim_tokens(tokenizer) is not None:
+        return []
     return [t for t in FIM_TOKENS if tokenizer.token_to_id(t) is None]
 
 
-def add_missing_specials(tokenizer: Tokenizer) -> list[str]:
-    """Give an existing tokenizer the FIM/SEP tokens it lacks; returns what was added."""
+def add_missing_fim_tokens(tokenizer: Tokenizer) -> list[str]:
+    """Give a tokenizer without FIM sentinels Seed-Coder's three (appended after its
+    vocabulary, as special tokens); returns what was added."""
     from tokenizers import AddedToken
 
-    absent = [t for t in (FIM_PREFIX, FIM_SUFFIX, FIM_MIDDLE, SEP)
-              if tokenizer.token_to_id(t) is None]
+    absent = missing_fim_tokens(tokenizer)
     tokenizer.add_special_tokens([AddedToken(t, special=True, normalized=False)
                                   for t in absent])
     return absent
 
 
 def special_ids(tokenizer: Tokenizer, tokenizer_dir: Path, *, need_fim: bool) -> SpecialIds:
-    """Resolve EOS/PAD (from tokenizer_config.json, else the Seed-Coder names) and FIM ids."""
+    """Resolve EOS/PAD (from tokenizer_config.json, else the Seed-Coder names) and the FIM
+    ids: the tokenizer's own sentinels (any known spelling, ``codekiln_core.fim``), which
+    serving and the infilling evaluations find the same way."""
     config = _config(tokenizer_dir)
     eos_name = _token_name(config.get("eos_token")) or EOS
     pad_name = _token_name(config.get("pad_token")) or PAD
@@ -90,12 +94,15 @@ def special_ids(tokenizer: Tokenizer, tokenizer_dir: Path, *, need_fim: bool) ->
         raise ConfigError(f"tokenizer {tokenizer_dir} has no end-of-document token {eos_name!r}"
                           "; set eos_token in its tokenizer_config.json")
     pad = tokenizer.token_to_id(pad_name)
-    missing = missing_fim_tokens(tokenizer)
-    if need_fim and missing:
-        raise ConfigError(f"tokenizer {tokenizer_dir} lacks FIM tokens {', '.join(missing)}; "
-                          "run `codekiln curate tokenizer adopt` on it or pass --fim-rate 0")
-    ids = [tokenizer.token_to_id(t) for t in FIM_TOKENS]
-    prefix, suffix, middle = (-1 if i is None else i for i in ids)
+    found = find_fim_tokens(tokenizer)
+    if need_fim and found is None:
+        raise ConfigError(
+            f"tokenizer {tokenizer_dir} has no fill-in-the-middle tokens (looked for "
+            f"{', '.join(names[0] for names in KNOWN_FIM_TOKENS)}) and the FIM rate is above "
+            f"0; add them with `codekiln curate tokenizer adopt {tokenizer_dir} --output DIR` "
+            "(pretraining from its model then grows the embedding by their rows) or pass "
+            "--fim-rate 0")
+    prefix, suffix, middle = (found.prefix, found.suffix, found.middle) if found else (-1,) * 3
     return SpecialIds(eos, eos if pad is None else pad, prefix, suffix, middle)
 
 

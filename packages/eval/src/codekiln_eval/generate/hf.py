@@ -1,9 +1,9 @@
 """Samples from a local Hugging Face model directory with transformers (CPU or one GPU).
 
 Chat prompts go through the tokenizer's chat template; FIM prompts are laid out by
-``codekiln_core.fim`` exactly as the shards and ``codekiln serve`` lay them out (SPM unless
-``fim_layout="psm"``); stop strings end generation early (``stop_strings``) and are cut
-client-side again by the benchmark.
+``codekiln_core.fim`` exactly as the shards and ``codekiln serve`` lay them out (in the
+layout the model was trained in, else SPM, unless ``fim_layout`` names one); stop strings
+end generation early (``stop_strings``) and are cut client-side again by the benchmark.
 """
 
 from __future__ import annotations
@@ -13,7 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from codekiln_core.errors import ConfigError
-from codekiln_core.fim import FimUnsupportedError, fim_prompt_ids, find_fim_tokens
+from codekiln_core.fim import (
+    FimUnsupportedError,
+    fim_prompt_ids,
+    find_fim_tokens,
+    serving_fim_layout,
+)
 from codekiln_eval.generate.base import Prompt, SamplingParams
 
 
@@ -23,7 +28,7 @@ class HFGenerator:
     concurrency = 1
 
     def __init__(self, model_dir: str | Path, device: str | None = None,
-                 fim_layout: str = "spm") -> None:
+                 fim_layout: str | None = None) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -40,7 +45,8 @@ class HFGenerator:
         self.model_name = path.name
         self.has_chat_template = bool(getattr(self.tokenizer, "chat_template", None))
         self.fim_tokens = find_fim_tokens(self.tokenizer)
-        self.fim = {"layout": fim_layout, "applied_by": "local tokenizer",
+        self.fim = {"layout": serving_fim_layout(fim_layout, path),
+                    "applied_by": "local tokenizer",
                     "sentinels": list(self.fim_tokens.names) if self.fim_tokens else None}
 
     def _prompt_text(self, prompt: Prompt) -> str:

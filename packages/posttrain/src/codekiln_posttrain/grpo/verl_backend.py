@@ -69,6 +69,15 @@ def reward_module_path() -> Path:
     return Path(verl_reward.__file__).resolve()
 
 
+def verl_model_path(ref: str) -> str:
+    """What verl loads: a hub id as it is (verl fetches it on every node), any other
+    reference (pkg:NAME, a .gguf, models:/) as the local directory it becomes."""
+    from codekiln_core.start_model import parse_start_model, start_model_dir
+
+    start = parse_start_model(ref, key="model")
+    return ref if start.kind == "hub" else str(start_model_dir(start))
+
+
 def hydra_overrides(recipe: GrpoRecipe, train_file: Path, val_file: Path | None = None
                     ) -> list[str]:
     """seed-coder.md §8 as verl 0.9.1 config keys: GRPO, batch 128, lr 1e-6, T=0.6, no KL,
@@ -91,7 +100,7 @@ def hydra_overrides(recipe: GrpoRecipe, train_file: Path, val_file: Path | None 
         f"data.max_prompt_length={v.max_prompt_length}",
         f"data.max_response_length={stage.max_new_tokens}",
         "data.filter_overlong_prompts=true",
-        f"actor_rollout_ref.model.path={recipe.model}",
+        f"actor_rollout_ref.model.path={verl_model_path(recipe.model)}",
         f"actor_rollout_ref.actor.optim.lr={g.lr}",
         f"actor_rollout_ref.actor.ppo_mini_batch_size={mini}",
         f"actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu={v.micro_batch_per_gpu}",

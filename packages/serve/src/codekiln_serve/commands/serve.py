@@ -33,8 +33,9 @@ def serve_command(
     max_batch: Annotated[int, typer.Option(help="sequences decoded together")] = 32,
     max_prefill_tokens: Annotated[int, typer.Option(help="prompt tokens per prefill step")] =
         4096,
-    fim_layout: Annotated[str, typer.Option(help="FIM order for `suffix`: spm (Seed-Coder) "
-                                                 "or psm")] = "spm",
+    fim_layout: Annotated[str | None, typer.Option(
+        help="FIM order for `suffix`: spm (Seed-Coder) or psm (default: the layout the model "
+             "was trained in, else spm)")] = None,
     fim_context_tokens: Annotated[int, typer.Option(help="repository context per FIM prompt, in "
                                                          "tokens")] = 2048,
     defaults: Annotated[str, typer.Option(help="chat sampling defaults: auto, seed-coder or "

@@ -28,14 +28,24 @@ def pretrain(invocation: Invocation[PretrainRecipe]) -> Outcome:
     metrics = {} if final is None else {"train_loss": final.final_loss,
                                         "val_loss": final.final_val_loss,
                                         "tokens_per_s": final.tokens_per_s}
+    first = next((s for _, s in result.stages if s is not None), None)
+    if first is not None and first.initial_val_loss is not None:
+        metrics["val_loss_start"] = first.initial_val_loss
     return Outcome(metrics=metrics, table=summary_table(result), lines=lines)
 
 
 def pretrain_inputs(recipe: PretrainRecipe) -> list[InputRef]:
-    """Every stage's shard sets (checked and planned first: one-line errors, no torch)."""
+    """Every stage's shard sets (checked and planned first: one-line errors, no torch) and
+    the released model the first stage continues (``model.from``)."""
     from codekiln_train.pretrain import plan_stages, shard_inputs, world_size_from_env
 
-    return shard_inputs(plan_stages(recipe, world_size=world_size_from_env()))
+    refs = shard_inputs(plan_stages(recipe, world_size=world_size_from_env()))
+    if recipe.model.from_ is not None:
+        from codekiln_core.start_model import parse_start_model, start_model_input
+
+        refs.insert(0, start_model_input(parse_start_model(recipe.model.from_,
+                                                           key="model.from")))
+    return refs
 
 
 def summary_table(result: PretrainResult) -> Any:
@@ -52,6 +62,8 @@ def summary_table(result: PretrainResult) -> Any:
                           "done before resume", *[""] * 6)
             continue
         val = f"{summary.final_val_loss:.4f}" if summary.final_val_loss is not None else "-"
+        if summary.initial_val_loss is not None:
+            val = f"{summary.initial_val_loss:.4f} -> {val}"
         table.add_row(f"{plan.index + 1}. {plan.name}", str(summary.steps), f"{summary.tokens:,}",
                       f"{summary.final_loss:.4f}", val, f"{summary.tokens_per_s:,.0f}",
                       f"{summary.step_time_s:.3f}", f"{summary.mfu:.1%}",

@@ -60,6 +60,12 @@ class ShardInfo:
     tokenizer_dir: Path
     tokenizer_sha256: str
     sets: tuple[ShardSetInfo, ...]
+    fim_layouts: tuple[str, ...] = ()  # the FIM layouts (spm, psm) the sets were made with
+
+    @property
+    def fim_layout(self) -> str | None:
+        """The one FIM layout the model learns from these sets (None: no FIM, or mixed)."""
+        return self.fim_layouts[0] if len(self.fim_layouts) == 1 else None
 
     @property
     def digests(self) -> dict[str, str]:
@@ -152,7 +158,15 @@ def check_shard_sets(refs: Sequence[ShardSetLike], *, expect_seq_len: int | None
         vocab_size=first["vocab_size"], bos_token_id=first["special_ids.bos"],
         eos_token_id=int(first["special_ids.eos"]), pad_token_id=first["special_ids.pad"],
         seq_len=first["seq_len"], tokenizer_dir=Path(manifest["tokenizer"]["path"]),
-        tokenizer_sha256=first["tokenizer.sha256"], sets=tuple(sets))
+        tokenizer_sha256=first["tokenizer.sha256"], sets=tuple(sets),
+        fim_layouts=fim_layouts(manifests))
+
+
+def fim_layouts(manifests: Sequence[dict[str, Any]]) -> tuple[str, ...]:
+    """The FIM layouts of the manifests that turned any document into FIM."""
+    modes = {str(m.get("fim", {}).get("mode", "spm")) for m in manifests
+             if float(m.get("fim", {}).get("rate", 0.0)) > 0}
+    return tuple(sorted(modes))
 
 
 def check_validation_set(path: Path, info: ShardInfo, *, source: str = "recipe"

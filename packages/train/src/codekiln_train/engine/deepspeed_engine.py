@@ -81,27 +81,12 @@ class Engine:
               lr_lambda: Callable[[int], float], seq_len: int,
               device: str | None = None) -> Engine:
         """The engine for any lr multiplier function (``lr = config.lr * lr_lambda(step)``)."""
+        import deepspeed
         import torch
 
-        use_cuda = cuda_usable() if device is None else device == "cuda"
-        ensure_distributed_env(device="cuda" if use_cuda else "cpu")
-        import deepspeed
-
-        rank, local_rank, world_size = world()
-        if not torch.distributed.is_initialized():
-            deepspeed.init_distributed(dist_backend="nccl" if use_cuda else "gloo",
-                                       auto_mpi_discovery=False)
-        if use_cuda:
-            torch.cuda.set_device(local_rank)
-        torch_device = torch.device(f"cuda:{local_rank}" if use_cuda else "cpu")
-        precision = resolve_precision(config.precision, torch_device.type)
-        gas = accumulation_steps(config, seq_len=seq_len, world_size=world_size)
+        setup = engine_setup(config, seq_len=seq_len, device=device)
         if config.activation_checkpointing:
             enable_activation_checkpointing(model)
-        self_clip = config.grad_clip if (config.zero_stage == 0 and precision == "fp32"
-                                         and config.grad_clip > 0) else None
-        ds_config = deepspeed_config(config, precision=precision, gradient_accumulation=gas,
-                                     world_size=world_size, clip_in_deepspeed=self_clip is None)
         optimizer = torch.optim.AdamW(param_groups(model, config.weight_decay), lr=config.lr,
                                       betas=(float(config.betas[0]), float(config.betas[1])),
                                       eps=config.eps)
@@ -110,16 +95,17 @@ class Engine:
             return torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda)
 
         wrapped, _, _, _ = deepspeed.initialize(model=model, optimizer=optimizer,
-                                                lr_scheduler=scheduler, config=ds_config,
+                                                lr_scheduler=scheduler,
+                                                config=setup.deepspeed_config,
                                                 dist_init_required=False)
-        if world_size == 1 and config.zero_stage == 0:
+        if setup.world_size == 1 and config.zero_stage == 0:
             # One process: nothing to all-reduce; DeepSpeed would still flatten, "reduce" and
             # copy back every gradient each step (measurable on a CPU at 26M parameters).
             wrapped.enable_backward_allreduce = False
-        dtype = torch.bfloat16 if precision == "bf16" else torch.float32
-        return cls(wrapped, device=torch_device, dtype=dtype, rank=rank, world_size=world_size,
-                   gradient_accumulation_steps=gas, zero_stage=int(config.zero_stage),
-                   self_clip=self_clip)
+        return cls(wrapped, device=setup.device, dtype=setup.dtype, rank=setup.rank,
+                   world_size=setup.world_size,
+                   gradient_accumulation_steps=setup.gradient_accumulation_steps,
+                   zero_stage=int(config.zero_stage), self_clip=setup.self_clip)
 
     def at_boundary(self) -> bool:
         """True when the next ``backward`` completes an optimizer step's micro-batches."""
@@ -164,6 +150,50 @@ class Engine:
         from codekiln_train.engine.checkpoint_io import load_engine_checkpoint
 
         return load_engine_checkpoint(self, Path(directory))
+
+
+@dataclass(frozen=True)
+class EngineSetup:
+    """The process group joined and the DeepSpeed config an engine will get: what loading
+    released weights under ZeRO-3 needs before the engine exists (they load straight into
+    the partitions)."""
+
+    device: torch.device
+    dtype: torch.dtype  # bf16 or fp32, as the precision resolves on this device
+    rank: int
+    world_size: int
+    gradient_accumulation_steps: int
+    self_clip: float | None  # stage 0 in fp32: the engine clips (and keeps the norm) itself
+    deepspeed_config: dict[str, Any]
+
+
+def engine_setup(config: EngineSettings, *, seq_len: int,
+                 device: str | None = None) -> EngineSetup:
+    """Join (or start) the process group and resolve precision, accumulation and the
+    DeepSpeed config; calling it again returns the same."""
+    import torch
+
+    use_cuda = cuda_usable() if device is None else device == "cuda"
+    ensure_distributed_env(device="cuda" if use_cuda else "cpu")
+    import deepspeed
+
+    rank, local_rank, world_size = world()
+    if not torch.distributed.is_initialized():
+        deepspeed.init_distributed(dist_backend="nccl" if use_cuda else "gloo",
+                                   auto_mpi_discovery=False)
+    if use_cuda:
+        torch.cuda.set_device(local_rank)
+    torch_device = torch.device(f"cuda:{local_rank}" if use_cuda else "cpu")
+    precision = resolve_precision(config.precision, torch_device.type)
+    gas = accumulation_steps(config, seq_len=seq_len, world_size=world_size)
+    self_clip = config.grad_clip if (config.zero_stage == 0 and precision == "fp32"
+                                     and config.grad_clip > 0) else None
+    ds_config = deepspeed_config(config, precision=precision, gradient_accumulation=gas,
+                                 world_size=world_size, clip_in_deepspeed=self_clip is None)
+    return EngineSetup(device=torch_device,
+                       dtype=torch.bfloat16 if precision == "bf16" else torch.float32,
+                       rank=rank, world_size=world_size, gradient_accumulation_steps=gas,
+                       self_clip=self_clip, deepspeed_config=ds_config)
 
 
 def enable_activation_checkpointing(model: torch.nn.Module) -> None:
