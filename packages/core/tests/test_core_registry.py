@@ -42,6 +42,10 @@ class _Registers:
         register(f"{self.prefix}-engine", list)
 
     @hookimpl
+    def codekiln_register_generators(self, register: Any) -> None:
+        register(f"{self.prefix}-generator", tuple)
+
+    @hookimpl
     def codekiln_register_sandboxes(self, register: Any) -> None:
         register(f"{self.prefix}-sandbox", set)
 
