@@ -87,6 +87,14 @@ def test_codekiln_register_engines(pm: PluginManager):
     assert Registry(pm).get("engine", "alpha-engine").obj is list
 
 
+def test_codekiln_register_generators(pm: PluginManager):
+    assert Registry(pm).get("generator", "alpha-generator").obj is tuple
+    from codekiln_core.plugins import get_plugin_manager
+
+    built_in = Registry(get_plugin_manager()).all("generator")
+    assert built_in["openai"].plugin == "core"
+
+
 def test_codekiln_register_sandboxes(pm: PluginManager):
     assert Registry(pm).get("sandbox", "alpha-sandbox").obj is set
 

@@ -286,3 +286,16 @@ def _mount(arguments: list[str], command: str = "mount") -> subprocess.Completed
     prefix = [] if os.geteuid() == 0 else ["sudo", "-n"]
     return subprocess.run([*prefix, command, *arguments], capture_output=True, text=True,
                           check=False)
+
+
+@pytest.fixture
+def fake_openai() -> Iterator[Callable[..., Any]]:
+    """Start fake OpenAI-compatible servers (:mod:`codekiln_core.fake_openai`) for this test:
+    ``fake_openai(*steps, reply=...)`` returns a running one; all stop when the test ends."""
+    from contextlib import ExitStack
+
+    from codekiln_core.fake_openai import fake_openai_server
+
+    with ExitStack() as stack:
+        yield lambda *script, **kwargs: stack.enter_context(fake_openai_server(*script,
+                                                                               **kwargs))
