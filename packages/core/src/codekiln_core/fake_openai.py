@@ -40,8 +40,11 @@ def chat_response(texts: list[str], finish_reason: str = "stop") -> Response:
 
 
 def answering(reply: Reply) -> Step:
-    """A step answering ``n`` choices from ``reply``, as chat or completion by the body."""
+    """A step answering ``n`` choices from ``reply`` in the body's shape: chat, completion,
+    or llama.cpp ``/infill`` (``input_prefix``: one ``content``, no ``n``)."""
     def step(body: dict[str, Any]) -> Response:
+        if "input_prefix" in body:
+            return 200, {"content": reply(body, 1)[0], "stop": True}, {}
         texts = reply(body, int(body.get("n") or 1))
         return chat_response(texts) if "messages" in body else completion_response(texts)
     return step
@@ -59,6 +62,7 @@ class FakeOpenAI:
 
     script: list[Step]
     model: str = "served-model"
+    health: dict[str, Any] | None = None  # GET /health answers this (404 without)
     requests: list[dict[str, Any]] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
@@ -90,6 +94,8 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             if self.path.rstrip("/").endswith("/models"):
                 self._send(200, {"object": "list", "data": [{
                     "id": fake.model, "object": "model", "created": 0, "owned_by": "me"}]}, {})
+            elif self.path == "/health" and fake.health is not None:
+                self._send(200, {"status": "ok", **fake.health}, {})
             else:
                 self._send(404, {"error": {"message": f"no route {self.path}"}}, {})
 
@@ -101,10 +107,10 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def fake_openai_server(*script: Step, reply: Reply = numbered,
-                       model: str = "served-model") -> Iterator[FakeOpenAI]:
+def fake_openai_server(*script: Step, reply: Reply = numbered, model: str = "served-model",
+                       health: dict[str, Any] | None = None) -> Iterator[FakeOpenAI]:
     """Serve on a free loopback port until the block ends; no script: answer with ``reply``."""
-    fake = FakeOpenAI(list(script) or [answering(reply)], model)
+    fake = FakeOpenAI(list(script) or [answering(reply)], model, health)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
