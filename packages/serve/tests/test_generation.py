@@ -66,6 +66,17 @@ def test_seeded_samples_do_not_depend_on_the_batch(generator: Any):
     assert [s.token_ids for s in other] != [s.token_ids for s in alone]
 
 
+def test_samples_of_one_prompt_share_its_prefill(generator: Any):
+    stats = generator.engine.stats
+    before = stats.prefilled_tokens
+    ids = tuple(range(5, 25))
+    greedy = SamplingParams(temperature=0, max_new_tokens=6)
+    (group,) = generator.generate([GenerationRequest(prompt_ids=ids, n=4, params=greedy)])
+    assert stats.prefilled_tokens - before == len(ids)  # once, not four times
+    (alone,) = generator.generate([GenerationRequest(prompt_ids=ids, params=greedy)])[0]
+    assert {s.token_ids for s in group} == {alone.token_ids}
+
+
 def test_logprobs_and_lengths(generator: Any):
     (samples,) = generator.generate([GenerationRequest(prompt="a", n=4, params=SAMPLED,
                                                        seed=3)])
