@@ -1,6 +1,6 @@
-"""Shared by the end-to-end tests: the one stand-in for a hosted teacher LLM (a local HTTP
-server speaking the OpenAI chat-completions API that rates each file by a fixed rule), and
-Debian's headless Chromium driven over the DevTools protocol, the way a person clicks."""
+"""Shared by the end-to-end tests: the one stand-in for a hosted teacher LLM (core's fake
+OpenAI server, a real local HTTP server, rating each file by a fixed rule), and Debian's
+headless Chromium driven over the DevTools protocol, the way a person clicks."""
 
 from __future__ import annotations
 
@@ -8,16 +8,16 @@ import base64
 import json
 import os
 import subprocess
-import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from codekiln_core.fake_openai import fake_openai_server
 
 if TYPE_CHECKING:
     from websockets.sync.client import ClientConnection
@@ -35,28 +35,12 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-back
 @contextmanager
 def teacher_server(rate: Callable[[str], int]) -> Iterator[str]:
     """Serve ``rate(prompt)`` as a Seed-Coder-rubric answer; yields the base URL."""
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
+    def rated(body: dict[str, Any], n: int) -> list[str]:
+        rating = rate(body["messages"][-1]["content"])
+        return [f"Explanation: judged by docstrings and comments.\nRating: [[{rating}]]"] * n
 
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            rating = rate(body["messages"][-1]["content"])
-            text = f"Explanation: judged by docstrings and comments.\nRating: [[{rating}]]"
-            payload = json.dumps({"choices": [{"message": {"role": "assistant",
-                                                           "content": text}}]}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    finally:
-        server.shutdown()
+    with fake_openai_server(reply=rated) as fake:
+        yield f"{fake.url}/v1"
 
 
 def documented_rating(prompt: str) -> int:

@@ -29,6 +29,7 @@ TOY_RATIOS = {
     "posttrain_step_time": 2,
     "pretrain_gpu_1b": 1,
     "pretrain_throughput": 1,
+    "sampling_throughput": 2,
     "sandbox_throughput": 6,
     "scorer_inference": 1,
     "serve_throughput": 2,
@@ -37,7 +38,8 @@ TOY_RATIOS = {
 }
 #: toy runs of ~8 s of CPU or more (bytecode cached); the others take 2-6 s
 SLOW = {"curate_throughput", "fim_latency", "posttrain_step_time", "pretrain_gpu_1b",
-        "pretrain_throughput", "scorer_inference", "serve_throughput", "serve_threads"}
+        "pretrain_throughput", "sampling_throughput", "scorer_inference", "serve_throughput",
+        "serve_threads"}
 
 
 def scripts() -> list[str]:

@@ -42,6 +42,10 @@ class _Registers:
         register(f"{self.prefix}-engine", list)
 
     @hookimpl
+    def codekiln_register_generators(self, register: Any) -> None:
+        register(f"{self.prefix}-generator", tuple)
+
+    @hookimpl
     def codekiln_register_sandboxes(self, register: Any) -> None:
         register(f"{self.prefix}-sandbox", set)
 
@@ -81,6 +85,14 @@ def test_codekiln_register_benchmarks(pm: PluginManager):
 
 def test_codekiln_register_engines(pm: PluginManager):
     assert Registry(pm).get("engine", "alpha-engine").obj is list
+
+
+def test_codekiln_register_generators(pm: PluginManager):
+    assert Registry(pm).get("generator", "alpha-generator").obj is tuple
+    from codekiln_core.plugins import get_plugin_manager
+
+    built_in = Registry(get_plugin_manager()).all("generator")
+    assert built_in["openai"].plugin == "core"
 
 
 def test_codekiln_register_sandboxes(pm: PluginManager):

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import codekiln_benchmark_data
+from codekiln_core.fake_openai import fake_openai_server
 from codekiln_eval.benchmarks import HumanEval, all_benchmarks
 from codekiln_eval.runner import EvalSettings
 
@@ -19,56 +18,14 @@ BENCH = {cls.name: cls for cls in all_benchmarks()}
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
 
-class _Server:
-    """stdlib OpenAI-compatible server: canned canonical answers, or a real local model."""
-
-    def __init__(self, answer: Any) -> None:
-        answer_fn = answer
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _send(self, payload: dict[str, Any], status: int = 200) -> None:
-                body = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def do_GET(self) -> None:
-                if self.path == "/health":  # as codekiln serve reports its FIM order
-                    self._send({"status": "ok", "fim_layout": "spm"})
-                    return
-                self._send({"data": [{"id": "tiny"}]})
-
-            def do_POST(self) -> None:
-                req = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                if self.path == "/infill":  # llama.cpp: one answer, no n
-                    self._send({"content": answer_fn(req, False)[0], "stop": True})
-                    return
-                chat = self.path.endswith("/chat/completions")
-                texts = answer_fn(req, chat)
-                key = "message" if chat else "text"
-                choices = [{"index": i, key: {"role": "assistant", "content": t} if chat else t}
-                           for i, t in enumerate(texts)]
-                self._send({"choices": choices})
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> _Server:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+def stand_in(answer: Any) -> Any:
+    """The core fake OpenAI server answering ``answer(request, n)``; /health reports the FIM
+    order, as codekiln serve does."""
+    return fake_openai_server(reply=answer, model="tiny", health={"fim_layout": "spm"})
 
 
-def canned(req: dict[str, Any], chat: bool) -> list[str]:
+def canned(req: dict[str, Any], n: int) -> list[str]:
+    chat = "messages" in req
     if "suffix" in req or "input_suffix" in req:
         return canned_middle(req)
     tasks = HumanEval(data=DATA).tasks(limit=4)
@@ -76,7 +33,7 @@ def canned(req: dict[str, Any], chat: bool) -> list[str]:
     task = next(t for t in tasks if t.prompt.strip() in text)
     sol = task.record["canonical_solution"]
     answer = f"Sure.\n```python\n{task.prompt}{sol}```\n" if chat else sol
-    return [answer] * int(req.get("n", 1))
+    return [answer] * n
 
 
 def canned_middle(req: dict[str, Any]) -> list[str]:
@@ -105,7 +62,7 @@ def run_eval(settings: EvalSettings, **kwargs: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize("mode", ["completion", "chat"])
 def test_canned_correct_endpoint_scores_one(tmp_path: Path, mode: str) -> None:
-    with _Server(canned) as server:
+    with stand_in(canned) as server:
         summary = run_eval(settings(tmp_path, server.url, mode=mode))
     assert summary["pass_at_k"] == {"pass@1": 1.0, "pass@2": 1.0}
     assert summary["schema_version"] == 1 and summary["num_tasks_complete"] == 4
@@ -119,9 +76,9 @@ def test_canned_correct_endpoint_scores_one(tmp_path: Path, mode: str) -> None:
 def test_tiny_model_local_dir_and_endpoint_resume(tmp_path: Path, tiny_model_dir: Path,
                                                   mlflow_store: str) -> None:
     from codekiln_core.cli.app import main
-    from codekiln_eval.generate.hf import HFGenerator
+    from codekiln_eval.models import ModelSpec, make_generator
 
-    gen = HFGenerator(tiny_model_dir)
+    gen = make_generator(ModelSpec("local", str(tiny_model_dir), tiny_model_dir))
     args = ["eval", "run", "-b", "humaneval", "-m", str(tiny_model_dir), "--data", str(DATA),
             "-n", "2", "-k", "1,2", "--limit", "4", "--max-tokens", "16", "--calibrate",
             "probe", "--mode", "completion", "-o", str(tmp_path / "local" / "run")]
@@ -140,13 +97,14 @@ def test_tiny_model_local_dir_and_endpoint_resume(tmp_path: Path, tiny_model_dir
     assert len((out / "samples.jsonl").read_text().splitlines()) == 12
     assert (out / "samples.jsonl").read_text().startswith("\n".join(lines))
 
-    def from_model(req: dict[str, Any], chat: bool) -> list[str]:
+    def from_model(req: dict[str, Any], n: int) -> list[str]:
         from codekiln_eval.generate.base import Prompt, SamplingParams
 
-        prompt = Prompt("x", messages=req["messages"]) if chat else Prompt("x", req["prompt"])
-        return gen.generate(prompt, int(req["n"]), SamplingParams(max_tokens=8))
+        prompt = Prompt("x", messages=req["messages"]) if "messages" in req else \
+            Prompt("x", req["prompt"])
+        return gen.generate([prompt], [n], SamplingParams(max_tokens=8))[0]
 
-    with _Server(from_model) as server:
+    with stand_in(from_model) as server:
         remote = run_eval(settings(tmp_path / "remote", server.url, mode="chat"))
     assert remote["num_tasks_complete"] == 4 and remote["mode"] == "chat"
 
@@ -156,7 +114,7 @@ def test_cli_report_table_and_plot(tmp_path: Path) -> None:
 
     from codekiln_core.cli.app import build_app
 
-    with _Server(canned) as server:
+    with stand_in(canned) as server:
         run_eval(settings(tmp_path, server.url, mode="completion"))
     result = CliRunner().invoke(build_app(), ["eval", "report", str(tmp_path / "run")])
     assert result.exit_code == 0, result.output
@@ -168,7 +126,7 @@ def test_cli_report_table_and_plot(tmp_path: Path) -> None:
 def test_canned_fim_endpoint_scores_one_and_records_the_layout(tmp_path: Path,
                                                                fim_api: str) -> None:
     """Canonical middles, sent back by an endpoint, pass and match on both FIM routes."""
-    with _Server(canned) as server:
+    with stand_in(canned) as server:
         summary = run_eval(settings(tmp_path, server.url, benchmark="humaneval-infill-single-line",
                                     fim_api=fim_api))
     assert summary["mode"] == "fim"  # auto: an infilling benchmark
@@ -187,10 +145,13 @@ def test_tiny_fim_model_local_run(tmp_path: Path, tiny_fim_model_dir: Path,
     from tokenizers import Tokenizer
 
     from codekiln_core.errors import ConfigError
-    from codekiln_eval.generate.base import Prompt
-    from codekiln_eval.generate.hf import HFGenerator
+    from codekiln_eval.generate.base import Prompt, SamplingParams
+    from codekiln_eval.models import ModelSpec, make_generator
 
-    gen = HFGenerator(tiny_fim_model_dir, fim_layout="psm")
+    def local(path: Path, **kw: Any) -> Any:
+        return make_generator(ModelSpec("local", str(path), path), **kw)
+
+    gen = local(tiny_fim_model_dir, fim_layout="psm")
     task = BENCH["humaneval-infill-single-line"](data=DATA).tasks(limit=1)[0]
     enc = Tokenizer.from_file(str(tiny_fim_model_dir / "tokenizer.json"))
     enc.encode_special_tokens = True
@@ -199,7 +160,7 @@ def test_tiny_fim_model_local_run(tmp_path: Path, tiny_fim_model_dir: Path,
         return list(enc.encode(text, add_special_tokens=False).ids)
 
     fim = Prompt(task.task_id, text=task.prompt, suffix=task.suffix)
-    assert gen._input_ids(fim, 8)[0].tolist() == [3, *ids(task.prompt), 4,
+    assert list(gen.request(fim, 1, SamplingParams()).prompt_ids) == [3, *ids(task.prompt), 4,
                                                    *ids(task.suffix or ""), 5]  # PSM
     run = settings(tmp_path, str(tiny_fim_model_dir), benchmark="humaneval-infill-single-line",
                    n=1, ks=[1], limit=3, max_tokens=8, fim_layout="psm")
@@ -209,7 +170,7 @@ def test_tiny_fim_model_local_run(tmp_path: Path, tiny_fim_model_dir: Path,
     rows = [json.loads(x) for x in (tmp_path / "run" / "samples.jsonl").read_text().splitlines()]
     assert {r["mode"] for r in rows} == {"fim"}
     with pytest.raises(ConfigError, match="fill-in-the-middle tokens"):
-        HFGenerator(tiny_model_dir).generate(fim, 1, run.sampling(("\n",)))
+        local(tiny_model_dir).generate([fim], [1], run.sampling(("\n",)))
     with pytest.raises(ConfigError, match="needs an infilling benchmark"):
         run_eval(settings(tmp_path / "x", str(tiny_fim_model_dir), mode="fim"), generator=gen)
     with pytest.raises(ConfigError, match="not chat"):

@@ -23,3 +23,11 @@ def codekiln_register_sandboxes(register: Register) -> None:
 
     register("local", LocalSandbox, description="warm worker pool on this machine (isolated)")
     register("sandbox-fusion", SandboxFusionSandbox, description="remote SandboxFusion /run_code")
+
+
+@hookimpl
+def codekiln_register_generators(register: Register) -> None:
+    from codekiln_core.generation.endpoint import EndpointGenerator
+
+    register("openai", EndpointGenerator.from_spec,
+             description="any OpenAI-compatible endpoint (the shared client)")

@@ -104,6 +104,21 @@ def codekiln_register_engines(register: Register) -> None:
 
 
 @hookspec
+def codekiln_register_generators(register: Register) -> None:
+    """Register in-process generators for samplers (eval, DPO pairs, GRPO, labels).
+
+    ``obj`` is a factory ``obj(spec: GeneratorSpec) -> Generator``; recipes pick it with
+    ``engine: NAME`` and :func:`codekiln_core.generation.open_generator` builds it.
+
+    Example::
+
+        @hookimpl
+        def codekiln_register_generators(register):
+            register("my-engine", MyGenerator, description="my accelerator, batched")
+    """
+
+
+@hookspec
 def codekiln_register_sandboxes(register: Register) -> None:
     """Register code-execution backends (local process pool, remote SandboxFusion, ...).
 

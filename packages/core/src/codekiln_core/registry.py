@@ -22,13 +22,15 @@ if TYPE_CHECKING:
     import pluggy
     import typer
 
-Kind = Literal["stage", "reward", "benchmark", "engine", "sandbox", "command"]
-KINDS: tuple[Kind, ...] = ("stage", "reward", "benchmark", "engine", "sandbox", "command")
+Kind = Literal["stage", "reward", "benchmark", "engine", "generator", "sandbox", "command"]
+KINDS: tuple[Kind, ...] = ("stage", "reward", "benchmark", "engine", "generator", "sandbox",
+                           "command")
 _HOOK_FOR_KIND: dict[Kind, str] = {
     "stage": "codekiln_register_stages",
     "reward": "codekiln_register_rewards",
     "benchmark": "codekiln_register_benchmarks",
     "engine": "codekiln_register_engines",
+    "generator": "codekiln_register_generators",
     "sandbox": "codekiln_register_sandboxes",
     "command": "codekiln_register_commands",
 }

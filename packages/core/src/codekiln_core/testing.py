@@ -320,3 +320,16 @@ def hub_cache_layout(cache: Path, repo_id: str, source: Path, *,
         target.parent.mkdir(parents=True, exist_ok=True)
         target.symlink_to(os.path.relpath(blob, target.parent))
     return snapshot
+
+
+@pytest.fixture
+def fake_openai() -> Iterator[Callable[..., Any]]:
+    """Start fake OpenAI-compatible servers (:mod:`codekiln_core.fake_openai`) for this test:
+    ``fake_openai(*steps, reply=...)`` returns a running one; all stop when the test ends."""
+    from contextlib import ExitStack
+
+    from codekiln_core.fake_openai import fake_openai_server
+
+    with ExitStack() as stack:
+        yield lambda *script, **kwargs: stack.enter_context(fake_openai_server(*script,
+                                                                               **kwargs))

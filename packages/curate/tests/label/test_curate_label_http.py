@@ -6,19 +6,19 @@ parsing, caching, Parquet output and lineage all run for real.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
 
 from codekiln_core.cli.app import main
 from codekiln_core.errors import ConfigError
+from codekiln_core.fake_openai import Response, chat_response, fake_openai_server
 from codekiln_core.lineage.run import LineageRun
 from codekiln_curate.label.label_dataset import LABEL_COLUMNS, label_dataset, label_files
 from codekiln_curate.label.prompt import build_prompt, parse_rating
@@ -27,50 +27,33 @@ from codekiln_curate.label.recipe import LabelRecipe
 
 class ChatServer:
     """Answers by marker in the file: GOOD-n -> Rating n, MUMBLE -> no rating,
-    FLAKY -> 429 then 500 then a rating, DOWN -> always 503, NOPE -> 400."""
+    FLAKY -> 429 then 500 then a rating, DOWN -> always 503, NOPE -> 400 (a script step of
+    core's fake OpenAI server)."""
 
     def __init__(self) -> None:
         self.hits: Counter[str] = Counter()
         self.lock = threading.Lock()
         self.bodies: list[dict[str, object]] = []
         self.times: dict[str, list[float]] = {}
-        server = self
+        self.url = ""
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                prompt = body["messages"][0]["content"]
-                with server.lock:
-                    server.bodies.append(body)
-                    server.hits[prompt] += 1
-                    server.times.setdefault(prompt, []).append(time.monotonic())
-                    count = server.hits[prompt]
-                status, text = server.reply(prompt, count, self.path, self.headers)
-                if status != 200:
-                    self.send_response(status)
-                    if status == 429:
-                        self.send_header("Retry-After", "1" if "PATIENT" in prompt else "0")
-                    self.end_headers()
-                    self.wfile.write(b'{"error": "busy"}')
-                    return
-                payload = json.dumps({"choices": [{"message": {"role": "assistant",
-                                                               "content": text}}]}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+    def step(self, body: dict[str, Any]) -> Response:
+        prompt = body["messages"][0]["content"]
+        with self.lock:
+            self.bodies.append(body)
+            self.hits[prompt] += 1
+            self.times.setdefault(prompt, []).append(time.monotonic())
+            count = self.hits[prompt]
+        status, text = self.reply(prompt, count)
+        if status == 429:
+            return status, {"error": "busy"}, {"Retry-After": "1" if "PATIENT" in prompt
+                                               else "0"}
+        if status != 200:
+            return status, {"error": "busy"}, {}
+        return chat_response([text])
 
     @staticmethod
-    def reply(prompt: str, count: int, path: str, headers: object) -> tuple[int, str]:
-        assert path == "/v1/chat/completions"
+    def reply(prompt: str, count: int) -> tuple[int, str]:
         if "DOWN" in prompt:
             return 503, ""
         if "NOPE" in prompt:
@@ -92,12 +75,10 @@ class ChatServer:
 @pytest.fixture
 def chat_server() -> Iterator[ChatServer]:
     server = ChatServer()
-    server.thread.start()
-    try:
+    with fake_openai_server(server.step) as fake:
+        server.url = f"{fake.url}/v1"
         yield server
-    finally:
-        server.httpd.shutdown()
-        server.httpd.server_close()
+    assert set(fake.paths) <= {"/v1/chat/completions"}
 
 
 @pytest.fixture

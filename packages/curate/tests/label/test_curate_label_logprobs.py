@@ -8,17 +8,15 @@ stands in for a hosted endpoint.
 
 from __future__ import annotations
 
-import json
 import math
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
 
+from codekiln_core.fake_openai import Response, fake_openai_server
 from codekiln_core.lineage.run import LineageRun
 from codekiln_curate.label.label_dataset import label_dataset, label_files
 from codekiln_curate.label.logprobs import (
@@ -144,44 +142,31 @@ def test_hf_teacher_scores_are_the_expected_digit_of_its_own_logits(
 
 
 class LogprobServer:
-    """OpenAI-style replies with ``top_logprobs``: files marked GOOD lean to 8, others to 2."""
+    """OpenAI-style replies with ``top_logprobs``: files marked GOOD lean to 8, others to 2
+    (a script step of core's fake OpenAI server)."""
 
     def __init__(self) -> None:
         self.bodies: list[dict[str, Any]] = []
-        server = self
+        self.url = ""
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                server.bodies.append(body)
-                good = "GOOD" in body["messages"][0]["content"]
-                top = [{"token": "8" if good else "2", "logprob": math.log(0.6)},
-                       {"token": " 9" if good else " 1", "logprob": math.log(0.2)},
-                       {"token": "Rating", "logprob": math.log(0.1)}]
-                payload = json.dumps({"choices": [{
-                    "message": {"role": "assistant", "content": top[0]["token"]},
-                    "logprobs": {"content": [{"token": top[0]["token"], "logprob": top[0][
-                        "logprob"], "top_logprobs": top}]}}]}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+    def step(self, body: dict[str, Any]) -> Response:
+        self.bodies.append(body)
+        good = "GOOD" in body["messages"][0]["content"]
+        top = [{"token": "8" if good else "2", "logprob": math.log(0.6)},
+               {"token": " 9" if good else " 1", "logprob": math.log(0.2)},
+               {"token": "Rating", "logprob": math.log(0.1)}]
+        return 200, {"choices": [{
+            "message": {"role": "assistant", "content": top[0]["token"]},
+            "logprobs": {"content": [{"token": top[0]["token"], "logprob": top[0]["logprob"],
+                                      "top_logprobs": top}]}}]}, {}
 
 
 @pytest.fixture
 def logprob_server() -> Iterator[LogprobServer]:
     server = LogprobServer()
-    thread = threading.Thread(target=server.httpd.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.httpd.shutdown()
+    with fake_openai_server(server.step) as fake:
+        server.url = f"{fake.url}/v1"
+        yield server
 
 
 def test_endpoint_top_logprobs_become_expected_scores(

@@ -9,8 +9,8 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -18,6 +18,7 @@ import pytest
 from codekiln_core.cli.app import main
 from codekiln_core.cli.invoke import load_or_defaults
 from codekiln_core.errors import ConfigError
+from codekiln_core.fake_openai import Response, chat_response, fake_openai_server
 from codekiln_curate.label.recipe import TeacherConfig
 from codekiln_curate.label.teacher import build_teacher
 from codekiln_curate.web.extract import extract_pages
@@ -27,39 +28,23 @@ from codekiln_curate.web.recipes import WebRateRecipe
 
 
 class ChatServer:
-    """Rates a page by its SCORE-n marker; MUMBLE -> no rating; DOWN -> always 503."""
+    """Rates a page by its SCORE-n marker; MUMBLE -> no rating; DOWN -> always 503 (a script
+    step of core's fake OpenAI server)."""
 
     def __init__(self) -> None:
         self.hits: Counter[str] = Counter()
         self.lock = threading.Lock()
-        server = self
+        self.url = ""
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                prompt = body["messages"][0]["content"]
-                with server.lock:
-                    server.hits[prompt] += 1
-                if "DOWN" in prompt:
-                    self.send_response(503)
-                    self.end_headers()
-                    return
-                marker = re.search(r"SCORE-(\d+)", prompt)
-                text = ("Plain words only." if "MUMBLE" in prompt else
-                        f"Useful page.\nRating: [[{marker.group(1) if marker else 5}]]")
-                payload = json.dumps({"choices": [{"message": {"content": text}}]}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+    def step(self, body: dict[str, Any]) -> Response:
+        prompt = body["messages"][0]["content"]
+        with self.lock:
+            self.hits[prompt] += 1
+        if "DOWN" in prompt:
+            return 503, {"error": "down"}, {}
+        marker = re.search(r"SCORE-(\d+)", prompt)
+        return chat_response(["Plain words only." if "MUMBLE" in prompt else
+                              f"Useful page.\nRating: [[{marker.group(1) if marker else 5}]]"])
 
     @property
     def requests(self) -> int:
@@ -69,12 +54,9 @@ class ChatServer:
 @pytest.fixture
 def chat_server() -> Iterator[ChatServer]:
     server = ChatServer()
-    server.thread.start()
-    try:
+    with fake_openai_server(server.step) as fake:
+        server.url = f"{fake.url}/v1"
         yield server
-    finally:
-        server.httpd.shutdown()
-        server.httpd.server_close()
 
 
 PAGES = [

@@ -61,19 +61,21 @@ def download_registered(spec: ModelSpec, cache: Path) -> ModelSpec:
 
 def make_generator(spec: ModelSpec, served_name: str | None = None,
                    concurrency: int = 8, fim_layout: str | None = None,
-                   fim_api: str = "completions") -> Any:
+                   fim_api: str = "completions", engine: str = "auto") -> Any:
+    """The benchmark's sampler: an endpoint, or the local model on the in-process engine.
+    Local FIM prompts use ``fim_layout``, else the layout the model was trained in."""
+    from codekiln_core.fim import serving_fim_layout
+    from codekiln_core.generation import GeneratorSpec, open_generator
+    from codekiln_eval.generate.engine import EvalGenerator
+
     if spec.kind == "endpoint":
-        from codekiln_eval.generate.openai import OpenAIGenerator
-
-        return OpenAIGenerator(spec.ref, model=served_name, concurrency=concurrency,
-                               fim_api=fim_api)
-    assert spec.path is not None
-    from codekiln_core.threads import use_threads
-    from codekiln_eval.generate.hf import HFGenerator
-
-    use_threads(load_aware=True)
-
-    return HFGenerator(spec.path, fim_layout=fim_layout)
+        core = open_generator(GeneratorSpec(model=spec.ref, endpoint_model=served_name,
+                                            concurrency=concurrency))
+    else:
+        assert spec.path is not None
+        core = open_generator(GeneratorSpec(model=spec.path, engine=engine))
+    layout = serving_fim_layout(fim_layout, spec.path if spec.kind != "endpoint" else None)
+    return EvalGenerator(core, fim_layout=layout, fim_api=fim_api, concurrency=concurrency)
 
 
 def model_input(spec: ModelSpec) -> Any:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -91,6 +90,9 @@ class EvalSettings(ExecutionSettings):
     max_tokens: int = Field(512, ge=1, description="maximum new tokens per sample")
     seed: int | None = Field(None, description="sampling seed (per task for local models)")
     served_model: str | None = Field(None, description="model id sent to an endpoint")
+    engine: str = Field("auto", description="generator for a local model: auto (vllm with a "
+                        "GPU where installed, else transformers: continuous batching) or a "
+                        "registered name")
     concurrency: int = Field(8, ge=1, description="parallel endpoint requests")
     fim_layout: Literal["spm", "psm"] | None = Field(
         None, description="FIM order for a local model in mode fim: spm (Seed-Coder) or psm; "
@@ -158,22 +160,22 @@ def prompt_for(task: Task, mode: str) -> Prompt:
 
 def generate_missing(tasks: list[Task], n: int, mode: str, generator: Any,
                      params: SamplingParams, samples: KeyedLog, progress: Progress) -> int:
-    """Ask for exactly the samples the log lacks; append each task's batch as it arrives."""
+    """Ask for exactly the samples the log lacks, a chunk of tasks per call (every sample of
+    the chunk batched together); append each chunk's samples as it arrives."""
     todo = {t.task_id: [i for i in range(n) if (t.task_id, i) not in samples] for t in tasks}
-    todo = {k: v for k, v in todo.items() if v}
-    by_id = {t.task_id: t for t in tasks}
+    pending = [(t, todo[t.task_id]) for t in tasks if todo[t.task_id]]
     made = 0
-    with ThreadPoolExecutor(max_workers=max(1, generator.concurrency)) as pool:
-        futures = {pool.submit(generator.generate, prompt_for(by_id[tid], mode), len(idx),
-                               params): tid for tid, idx in todo.items()}
-        for fut in as_completed(futures):
-            tid = futures[fut]
-            texts = fut.result()
-            samples.append({"task_id": tid, "sample_idx": i, "mode": mode, "output": text,
-                            "model": generator.model_name, "created": time.time()}
-                           for i, text in zip(todo[tid], texts, strict=True))
-            made += len(texts)
-            progress(f"generated {tid} ({made} samples)")
+    step = generator.tasks_per_call(n)
+    for start in range(0, len(pending), step):
+        chunk = pending[start:start + step]
+        texts = generator.generate([prompt_for(t, mode) for t, _ in chunk],
+                                   [len(idx) for _, idx in chunk], params)
+        for (task, idx), group in zip(chunk, texts, strict=True):
+            samples.append({"task_id": task.task_id, "sample_idx": i, "mode": mode,
+                            "output": text, "model": generator.model_name,
+                            "created": time.time()} for i, text in zip(idx, group, strict=True))
+            made += len(group)
+        progress(f"generated {chunk[-1][0].task_id} ({made} samples)")
     return made
 
 
@@ -243,7 +245,7 @@ def run_eval(settings: EvalSettings, run: LineageRun, *, generator: Any = None,
         spec = download_registered(spec, Path(".codekiln") / "models")
     owned = generator is None
     generator = generator or make_generator(spec, settings.served_model, settings.concurrency,
-                                            settings.fim_layout, settings.fim_api)
+                                            settings.fim_layout, settings.fim_api, settings.engine)
     try:
         mode = resolve_mode(settings.mode, generator, bench)
         params = settings.sampling(bench.stop if mode in ("completion", "fim") else ())

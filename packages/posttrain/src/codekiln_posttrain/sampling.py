@@ -1,108 +1,89 @@
-"""Sample N answers per prompt: from a local transformers model or any OpenAI endpoint.
+"""N answers per chat prompt from the one generation layer (:mod:`codekiln_core.generation`).
 
-DPO pair building and the GRPO curriculum pre-pass both need "N completions of each
-prompt"; the local sampler also returns token ids and a truncation flag (what GRPO
-trains on), the endpoint sampler only text.
+DPO pair building, the GRPO rollouts and the curriculum pre-pass all ask for "n completions
+of each prompt". They go to whichever generator the engine registry builds: the in-process
+continuous-batching transformers engine (over a model directory, or the policy being trained,
+sampled in place), vLLM, or an OpenAI-compatible endpoint. A local engine gets the prompt as
+this package's chat template renders it for training, so rollouts and updates see the same
+ids; each prompt carries its own seed, so a group's samples do not depend on its batch.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from codekiln_core.generation import (
+    GenerationRequest,
+    Generator,
+    Messages,
+    Sample,
+    SamplingParams,
+    sample_seed,
+)
 
 if TYPE_CHECKING:
-    import torch
+    from codekiln_core.generation import GeneratorSpec
 
-Messages = list[dict[str, str]]
-
-
-@dataclass(frozen=True)
-class Completion:
-    text: str
-    truncated: bool  # stopped by max_new_tokens, not by end of sentence
-    token_ids: tuple[int, ...] = ()
+Completion = Sample  # what GRPO and DPO call one sampled answer
 
 
-class Sampler(Protocol):
-    def sample(self, prompts: list[Messages], n: int, *, max_new_tokens: int,
-               temperature: float) -> list[list[Completion]]: ...
+@dataclass
+class ChatSampler:
+    """A generator plus the model it samples in place, if any (put in eval mode while
+    sampling, then back in the mode it was in)."""
 
-
-class TransformersSampler:
-    """``model.generate`` over left-padded chat prompts, ``n`` samples each."""
-
-    def __init__(self, model: Any, tokenizer: Any, *, batch_prompts: int = 8,
-                 top_p: float = 1.0) -> None:
-        self.model, self.tokenizer = model, tokenizer
-        self.batch_prompts, self.top_p = batch_prompts, top_p
+    generator: Generator
+    top_p: float = 1.0
+    policy: Any = field(default=None)
 
     @classmethod
-    def from_dir(cls, model_dir: str, **kwargs: Any) -> TransformersSampler:
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+    def open(cls, spec: GeneratorSpec, top_p: float = 1.0) -> ChatSampler:
+        from codekiln_core.generation import open_generator
 
-        tokenizer = AutoTokenizer.from_pretrained(model_dir)
-        model = AutoModelForCausalLM.from_pretrained(model_dir)
-        return cls(model, tokenizer, **kwargs)
+        policy = spec.loaded[0] if spec.loaded is not None else None
+        return cls(open_generator(spec), top_p, policy)
 
-    def prompt_batch(self, prompts: list[Messages]) -> dict[str, torch.Tensor]:
-        import torch
-
+    def requests(self, prompts: list[Messages], n: int, *, max_new_tokens: int,
+                 temperature: float, seed: int | None) -> list[GenerationRequest]:
         from codekiln_posttrain.chat.template import encode_prompt
 
-        ids = [encode_prompt(self.tokenizer, p) for p in prompts]
-        width = max(map(len, ids))
-        pad = self.tokenizer.pad_token_id
-        pad = self.tokenizer.eos_token_id if pad is None else pad
-        return {"input_ids": torch.tensor([[pad] * (width - len(x)) + x for x in ids]),
-                "attention_mask": torch.tensor([[0] * (width - len(x)) + [1] * len(x)
-                                                for x in ids])}
-
-    def sample(self, prompts: list[Messages], n: int, *, max_new_tokens: int,
-               temperature: float) -> list[list[Completion]]:
-        import torch
-
-        out: list[list[Completion]] = []
-        eos = self.tokenizer.eos_token_id
-        device = next(self.model.parameters()).device
-        was_training = self.model.training
-        self.model.eval()
-        for start in range(0, len(prompts), self.batch_prompts):
-            chunk = prompts[start:start + self.batch_prompts]
-            batch = {k: v.to(device) for k, v in self.prompt_batch(chunk).items()}
-            with torch.no_grad():
-                generated = self.model.generate(
-                    **batch, do_sample=temperature > 0, temperature=temperature or None,
-                    top_p=self.top_p, max_new_tokens=max_new_tokens, num_return_sequences=n,
-                    pad_token_id=self.tokenizer.pad_token_id, eos_token_id=eos)
-            new = generated[:, batch["input_ids"].shape[1]:].tolist()
-            for i in range(len(chunk)):
-                group = []
-                for ids in new[i * n:(i + 1) * n]:
-                    ended = eos in ids
-                    ids = ids[: ids.index(eos) + 1] if ended else ids
-                    text = self.tokenizer.decode([t for t in ids if t != eos],
-                                                 skip_special_tokens=True)
-                    group.append(Completion(text, not ended, tuple(ids)))
-                out.append(group)
-        self.model.train(was_training)
-        return out
-
-
-class EndpointSampler:
-    """``n`` chat completions per prompt from an OpenAI-compatible server."""
-
-    def __init__(self, base_url: str, model: str, *, top_p: float = 1.0) -> None:
-        from codekiln_core.clients import openai_client
-
-        self.client, self.model, self.top_p = openai_client(base_url), model, top_p
-
-    def sample(self, prompts: list[Messages], n: int, *, max_new_tokens: int,
-               temperature: float) -> list[list[Completion]]:
+        params = SamplingParams(temperature=temperature, top_p=self.top_p,
+                                max_new_tokens=max_new_tokens)
+        tokenizer = self.generator.tokenizer
         out = []
-        for prompt in prompts:
-            reply = self.client.chat.completions.create(
-                model=self.model, messages=prompt,  # type: ignore[arg-type]
-                n=n, max_tokens=max_new_tokens, temperature=temperature, top_p=self.top_p)
-            out.append([Completion(c.message.content or "", c.finish_reason == "length")
-                        for c in reply.choices])
+        for i, prompt in enumerate(prompts):
+            prompt_seed = None if seed is None else sample_seed(seed, i)
+            if tokenizer is None:  # an endpoint renders its own template
+                out.append(GenerationRequest(messages=prompt, n=n, params=params,
+                                             seed=prompt_seed))
+            else:
+                ids = tuple(encode_prompt(tokenizer, prompt))
+                out.append(GenerationRequest(prompt_ids=ids, n=n, params=params,
+                                             seed=prompt_seed))
         return out
+
+    def sample(self, prompts: list[Messages], n: int, *, max_new_tokens: int,
+               temperature: float, seed: int | None = None) -> list[list[Completion]]:
+        """``n`` completions of each prompt; prompt ``i`` is seeded from ``(seed, i)``."""
+        requests = self.requests(prompts, n, max_new_tokens=max_new_tokens,
+                                 temperature=temperature, seed=seed)
+        with self._eval_mode():
+            return self.generator.generate(requests)
+
+    @contextmanager
+    def _eval_mode(self) -> Iterator[None]:
+        if self.policy is None:
+            yield
+            return
+        was_training = self.policy.training
+        self.policy.eval()
+        try:
+            yield
+        finally:
+            self.policy.train(was_training)
+
+    def close(self) -> None:
+        self.generator.close()

@@ -3,7 +3,8 @@ real sandbox and tree-sitter: instruct (self-check, revision, resume), import, p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from codekiln_core.cli.app import main
 from codekiln_core.config import validate
 from codekiln_core.errors import ConfigError
+from codekiln_core.fake_openai import fake_openai_server
 from codekiln_core.judge import hacks
 from codekiln_core.lineage import LineageRun
 from codekiln_core.sandbox import LocalSandbox, SandboxLimits
@@ -25,9 +27,17 @@ from codekiln_posttrain.data.instruct import (
 from codekiln_posttrain.data.pairs import PairsConfig, sample_preference_pairs
 
 from ..conftest import PROBLEMS, fenced, rl_rows, write_jsonl
-from .chat_server import chat_server
 
 pytestmark = pytest.mark.sandbox
+
+
+@contextmanager
+def chat_server(reply: Callable[[list[dict[str, str]], int], list[str]],
+                ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """The core fake endpoint answering chats with ``reply(messages, n)``: its URL and the
+    request bodies it received."""
+    with fake_openai_server(reply=lambda body, n: reply(body["messages"], n)) as fake:
+        yield fake.url, fake.requests
 
 
 def answer(problem: str, solution: str, tests: str) -> str:

@@ -48,3 +48,12 @@ def codekiln_register_engines(register: Register) -> None:
     register("vllm", vllm_engine, description="vLLM AsyncLLM in-process (vllm extra, CUDA)")
     register("openai-http", openai_http_engine,
              description="pass-through to another OpenAI-compatible server")
+
+
+@hookimpl
+def codekiln_register_generators(register: Register) -> None:
+    from codekiln_serve.generation import transformers_generator, vllm_generator
+
+    register("transformers", transformers_generator,
+             description="continuous-batching scheduler in-process (CPU or GPU), no HTTP")
+    register("vllm", vllm_generator, description="vLLM AsyncLLM in-process (vllm extra, CUDA)")

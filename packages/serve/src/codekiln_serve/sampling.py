@@ -1,9 +1,10 @@
 """Next-token choice for a batch of sequences with their own sampling parameters.
 
-Rows that are plain greedy take one batched argmax; the others get their penalties, bias,
-temperature, top-k and top-p applied row by row and draw from their own seeded generator,
-so a sequence's tokens depend on its seed, not on which other requests share its batch.
-Logprobs are of the model's raw distribution (as vLLM reports them).
+Rows that are plain greedy take one batched argmax. The others are adjusted and filtered
+together — penalties, bias, temperature, top-k and top-p as tensors over the rows, one sort
+for the whole batch — and each then draws from its own seeded generator, so a sequence's
+tokens depend on its seed, not on which other requests share its batch. Logprobs are of the
+model's raw distribution (as vLLM reports them).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class RowState:
 
     request: GenerationRequest
     generator: torch.Generator | None
-    seen: torch.Tensor | None = None  # unique ids of prompt + output (repetition penalty)
+    seen: torch.Tensor | None = None  # bool [vocab]: prompt + output ids (repetition penalty)
     counts: dict[int, int] = field(default_factory=dict)  # output token counts (penalties)
 
     @property
@@ -36,13 +37,21 @@ class RowState:
         return (r.temperature < _MIN_TEMPERATURE and r.repetition_penalty == 1.0
                 and not r.logit_bias and r.presence_penalty == 0 and r.frequency_penalty == 0)
 
-    def observe(self, token_id: int) -> None:
+    def seen_mask(self, vocab: int, device: torch.device) -> torch.Tensor:
+        """The ids seen so far as a [vocab] mask (built from the prompt on first use)."""
         import torch
 
+        if self.seen is None:
+            self.seen = torch.zeros(vocab, dtype=torch.bool, device=device)
+            ids = [i for i in self.request.prompt_ids if 0 <= i < vocab]
+            if ids:
+                self.seen[torch.tensor(ids, device=device)] = True
+        return self.seen
+
+    def observe(self, token_id: int) -> None:
         self.counts[token_id] = self.counts.get(token_id, 0) + 1
-        if self.request.repetition_penalty != 1.0 and self.seen is not None:
-            new = torch.tensor([token_id], device=self.seen.device)
-            self.seen = torch.unique(torch.cat([self.seen, new]))
+        if self.seen is not None and token_id < self.seen.numel():
+            self.seen[token_id] = True
 
 
 def new_row(request: GenerationRequest, device: torch.device) -> RowState:
@@ -55,52 +64,86 @@ def new_row(request: GenerationRequest, device: torch.device) -> RowState:
         generator = torch.Generator(device=device)
         seed = request.seed if request.seed is not None else random.getrandbits(63)
         generator.manual_seed(seed % (2**64))
-    seen = None
-    if request.repetition_penalty != 1.0:
-        seen = torch.unique(torch.tensor(request.prompt_ids, device=device))
-    return RowState(request, generator, seen)
+    return RowState(request, generator)
 
 
-def _adjusted(row: RowState, logits: torch.Tensor) -> torch.Tensor:
+def _adjusted(rows: list[RowState], logits: torch.Tensor) -> torch.Tensor:
+    """Bias and penalties applied to ``logits`` [rows, vocab] (a copy), row by row params."""
     import torch
 
-    r = row.request
     out = logits.clone()
-    if r.logit_bias:
-        ids = torch.tensor(list(r.logit_bias), device=out.device)
-        out[ids] += torch.tensor(list(r.logit_bias.values()), device=out.device, dtype=out.dtype)
-    if r.repetition_penalty != 1.0 and row.seen is not None:
-        picked = out[row.seen]
-        out[row.seen] = torch.where(picked > 0, picked / r.repetition_penalty,
-                                    picked * r.repetition_penalty)
-    if row.counts and (r.presence_penalty or r.frequency_penalty):
-        ids = torch.tensor(list(row.counts), device=out.device)
-        counts = torch.tensor(list(row.counts.values()), device=out.device, dtype=out.dtype)
-        out[ids] -= r.frequency_penalty * counts + r.presence_penalty
+    vocab, device = out.shape[-1], out.device
+    for i, row in enumerate(rows):
+        r = row.request
+        if r.logit_bias:
+            ids = torch.tensor(list(r.logit_bias), device=device)
+            out[i, ids] += torch.tensor(list(r.logit_bias.values()), device=device,
+                                        dtype=out.dtype)
+        if row.counts and (r.presence_penalty or r.frequency_penalty):
+            ids = torch.tensor(list(row.counts), device=device)
+            counts = torch.tensor(list(row.counts.values()), device=device, dtype=out.dtype)
+            out[i, ids] -= r.frequency_penalty * counts + r.presence_penalty
+    penalized = [i for i, row in enumerate(rows) if row.request.repetition_penalty != 1.0]
+    if penalized:
+        index = torch.tensor(penalized, device=device)
+        mask = torch.stack([rows[i].seen_mask(vocab, device) for i in penalized])
+        penalty = torch.tensor([rows[i].request.repetition_penalty for i in penalized],
+                               device=device, dtype=out.dtype).unsqueeze(1)
+        part = out.index_select(0, index)
+        scaled = torch.where(part > 0, part / penalty, part * penalty)
+        out.index_copy_(0, index, torch.where(mask, scaled, part))
     # extreme but valid parameters (a penalty of 1e-300) must not reach softmax as inf/nan
     return torch.nan_to_num(out, nan=-_LOGIT_BOUND).clamp(-_LOGIT_BOUND, _LOGIT_BOUND)
 
 
-def _draw(row: RowState, logits: torch.Tensor) -> int:
+def _filtered(rows: list[RowState], logits: torch.Tensor) -> torch.Tensor:
+    """Temperature, top-k and top-p over the rows at once (as vLLM orders them)."""
     import torch
 
-    r = row.request
-    if r.temperature < _MIN_TEMPERATURE:  # as vLLM: a vanishing temperature is greedy
-        return int(logits.argmax())
-    scaled = logits / r.temperature
-    if 0 < r.top_k < scaled.numel():
-        kth = torch.topk(scaled, r.top_k).values[-1]
-        scaled = scaled.masked_fill(scaled < kth, float("-inf"))
-    if r.top_p < 1.0:
-        ordered, order = torch.sort(scaled, descending=True)
+    device, dtype = logits.device, logits.dtype
+    temps = torch.tensor([max(r.request.temperature, _MIN_TEMPERATURE) for r in rows],
+                         device=device, dtype=dtype).unsqueeze(1)
+    scaled = logits / temps
+    for i, row in enumerate(rows):
+        k = row.request.top_k
+        if 0 < k < scaled.shape[-1]:
+            kth = torch.topk(scaled[i], k).values[-1]
+            scaled[i] = scaled[i].masked_fill(scaled[i] < kth, float("-inf"))
+    if any(r.request.top_p < 1.0 for r in rows):
+        top_p = torch.tensor([r.request.top_p if r.request.top_p < 1.0 else float("inf")
+                              for r in rows], device=device, dtype=dtype).unsqueeze(1)
+        ordered, order = torch.sort(scaled, dim=-1, descending=True)
         probs = torch.softmax(ordered, dim=-1)
-        drop = probs.cumsum(-1) - probs > r.top_p  # keep the smallest set reaching top_p
+        drop = probs.cumsum(-1) - probs > top_p  # keep the smallest set reaching top_p
         ordered = ordered.masked_fill(drop, float("-inf"))
-        scaled = torch.full_like(scaled, float("-inf")).scatter(0, order, ordered)
-    probs = torch.softmax(scaled, dim=-1)
-    if not bool(torch.isfinite(probs).all()) or float(probs.sum()) <= 0:
-        return int(logits.argmax())
-    return int(torch.multinomial(probs, 1, generator=row.generator))
+        scaled = torch.full_like(scaled, float("-inf")).scatter(-1, order, ordered)
+    return scaled
+
+
+def _draw(rows: list[RowState], logits: torch.Tensor) -> list[int]:
+    """One token per row of ``logits`` (raw), from each row's own generator."""
+    import torch
+
+    adjusted = _adjusted(rows, logits)
+    picked = adjusted.argmax(-1).tolist()  # a vanishing temperature is greedy (as vLLM)
+    sampled = [i for i, r in enumerate(rows) if r.request.temperature >= _MIN_TEMPERATURE]
+    if not sampled:
+        return [int(t) for t in picked]
+    index = torch.tensor(sampled, device=logits.device)
+    probs = torch.softmax(_filtered([rows[i] for i in sampled],
+                                    adjusted.index_select(0, index)), dim=-1)
+    usable = (torch.isfinite(probs).all(-1) & (probs.sum(-1) > 0)).tolist()
+    fallback = logits.argmax(-1).tolist()
+    # inverse-CDF draws: one uniform from each row's generator, one batched search
+    uniform = torch.stack([torch.rand((), generator=rows[i].generator, device=logits.device)
+                           for i in sampled]).to(probs.dtype)
+    cdf = torch.nan_to_num(probs, nan=0.0).cumsum(-1)
+    target = (uniform * cdf[:, -1]).unsqueeze(1)
+    found = torch.searchsorted(cdf, target, right=True).squeeze(1)
+    found = found.clamp(max=probs.shape[-1] - 1).tolist()
+    for j, i in enumerate(sampled):
+        picked[i] = int(found[j]) if usable[j] else fallback[i]
+    return [int(t) for t in picked]
 
 
 @dataclass(frozen=True)
@@ -114,12 +157,18 @@ def choose(rows: list[RowState], logits: torch.Tensor) -> list[Choice]:
     """One token per row of ``logits`` [rows, vocab] (float32)."""
     import torch
 
-    greedy = logits.argmax(-1).tolist()
+    tokens = logits.argmax(-1).tolist()
+    drawn = [i for i, r in enumerate(rows) if not r.is_plain_greedy]
+    if drawn:
+        index = torch.tensor(drawn, device=logits.device)
+        for i, token in zip(drawn, _draw([rows[i] for i in drawn],
+                                         logits.index_select(0, index)), strict=True):
+            tokens[i] = token
     want = any(r.request.logprobs is not None for r in rows)
     logprobs = torch.log_softmax(logits, dim=-1) if want else None
     out: list[Choice] = []
     for i, row in enumerate(rows):
-        token = greedy[i] if row.is_plain_greedy else _draw(row, _adjusted(row, logits[i]))
+        token = int(tokens[i])
         row.observe(token)
         if logprobs is None or row.request.logprobs is None:
             out.append(Choice(token, None, ()))

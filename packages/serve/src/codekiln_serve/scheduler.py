@@ -2,9 +2,10 @@
 
 A worker thread runs the loop. Each step it (1) drops sequences that finished or whose
 client went away, trimming the cache to what the survivors need, (2) admits waiting
-sequences — prefilled together, left-padded — and merges their caches into the running
-batch, and (3) runs one decode step for every running sequence at once. New requests join
-between steps, so a long completion never holds up a short one.
+sequences — prefilled together, left-padded, each distinct prompt once (the n samples of a
+prompt copy its cache rows) — and merges their caches into the running batch, and (3) runs
+one decode step for every running sequence at once. New requests join between steps, so a
+long completion never holds up a short one.
 
 Cache layout: per layer ``[batch, kv_heads, T, head_dim]``; row i's real tokens are the last
 ``length_i`` columns (left padding), so the attention mask and position ids follow from the
@@ -174,6 +175,7 @@ class ContinuousBatcher:
     def _admit(self) -> list[_Seq]:
         room = self.max_batch - len(self._active)
         picked: list[_Seq] = []
+        prompts: set[tuple[int, ...]] = set()
         tokens = 0
         with self._cv:
             while self._waiting and len(picked) < room:
@@ -182,10 +184,12 @@ class ContinuousBatcher:
                     self._waiting.popleft()
                     self.stats.cancelled_sequences += 1
                     continue
-                size = len(seq.request.prompt_ids)
+                prompt = tuple(seq.request.prompt_ids)
+                size = 0 if prompt in prompts else len(prompt)  # a repeat shares its prefill
                 if picked and tokens + size > self.max_prefill_tokens:
                     break
                 picked.append(self._waiting.popleft())
+                prompts.add(prompt)
                 tokens += size
         return picked
 
@@ -216,11 +220,12 @@ class ContinuousBatcher:
         from transformers import DynamicCache
 
         device = self.device
-        width = max(len(s.request.prompt_ids) for s in seqs)
-        ids = torch.zeros((len(seqs), width), dtype=torch.long, device=device)
-        mask = torch.zeros((len(seqs), width), dtype=torch.long, device=device)
-        for i, s in enumerate(seqs):
-            prompt = s.request.prompt_ids
+        unique: dict[tuple[int, ...], int] = {}  # n samples of a prompt: one prefill, copied
+        rows = [unique.setdefault(tuple(s.request.prompt_ids), len(unique)) for s in seqs]
+        width = max(len(p) for p in unique)
+        ids = torch.zeros((len(unique), width), dtype=torch.long, device=device)
+        mask = torch.zeros((len(unique), width), dtype=torch.long, device=device)
+        for i, prompt in enumerate(unique):
             ids[i, width - len(prompt):] = torch.tensor(prompt, device=device)
             mask[i, width - len(prompt):] = 1
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
@@ -230,6 +235,13 @@ class ContinuousBatcher:
                          past_key_values=cache, use_cache=True,
                          logits_to_keep=0 if want_prompt else 1)
         logits = out.logits.float()
+        self.stats.prefilled_tokens += sum(len(p) for p in unique)
+        if len(unique) < len(seqs):
+            index = torch.tensor(rows, device=device)
+            ids, logits = ids.index_select(0, index), logits.index_select(0, index)
+            for layer in out.past_key_values.layers:
+                layer.keys = layer.keys.index_select(0, index)
+                layer.values = layer.values.index_select(0, index)
         for s in seqs:
             s.row = new_row(s.request, device)
             s.length = len(s.request.prompt_ids)

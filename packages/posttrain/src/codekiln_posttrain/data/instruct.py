@@ -185,16 +185,22 @@ class Synthesizer:
 
 
 def endpoint_chat(config: InstructConfig) -> Chat:
-    """Chat with the teacher through the shared OpenAI-compatible client."""
-    from codekiln_core.clients import openai_client
+    """Chat with the teacher through the one generation layer (an endpoint, or a local model
+    directory on the in-process engine: concurrent seeds then share its decode steps)."""
+    from codekiln_core.generation import (
+        GenerationRequest,
+        GeneratorSpec,
+        SamplingParams,
+        open_generator,
+    )
 
-    client = openai_client(config.endpoint)
+    generator = open_generator(GeneratorSpec(model=config.endpoint, endpoint_model=config.model,
+                                             concurrency=1))
+    params = SamplingParams(temperature=config.temperature, max_new_tokens=config.max_tokens)
 
     def chat(messages: list[dict[str, str]]) -> str:
-        reply = client.chat.completions.create(
-            model=config.model, messages=messages,  # type: ignore[arg-type]
-            temperature=config.temperature, max_tokens=config.max_tokens)
-        return reply.choices[0].message.content or ""
+        request = GenerationRequest(messages=messages, params=params)
+        return generator.generate([request])[0][0].text
 
     return chat
 

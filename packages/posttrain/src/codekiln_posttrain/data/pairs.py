@@ -22,7 +22,7 @@ from codekiln_core.config import RecipeModel
 from codekiln_core.errors import ConfigError
 from codekiln_posttrain.chat.datasets import row_id
 from codekiln_posttrain.rewards.base import RewardFn, Sample
-from codekiln_posttrain.sampling import Sampler
+from codekiln_posttrain.sampling import ChatSampler
 
 if TYPE_CHECKING:
     from codekiln_core.lineage import InputRef, LineageRun
@@ -46,6 +46,9 @@ class PairsConfig(RecipeModel):
     temperature: float = Field(1.0, gt=0, description="sampling temperature")
     prompts_per_batch: int = Field(8, ge=1, description="prompts sampled and judged together")
     timeout_s: float = Field(10.0, gt=0, description="sandbox timeout per run")
+    engine: str = Field("auto", description="generator for a local model: auto (vllm with a "
+                        "GPU where installed, else transformers) or a registered name")
+    seed: int = Field(0, description="sampling seed: the same prompts draw the same answers")
     reference_chosen: bool = Field(False, description="when no sample passes, use the row's "
                                    "`reference` solution as chosen if it passes the tests")
 
@@ -77,14 +80,15 @@ class PairCounts:
             setattr(self, key, getattr(self, key) + value)
 
 
-def build_pairs(rows: list[dict[str, Any]], sampler: Sampler, judge: RewardFn,
-                config: PairsConfig) -> tuple[list[dict[str, Any]], PairCounts]:
+def build_pairs(rows: list[dict[str, Any]], sampler: ChatSampler, judge: RewardFn,
+                config: PairsConfig, seed: int | None = None,
+                ) -> tuple[list[dict[str, Any]], PairCounts]:
     """Preference rows for ``rows`` (RL rows: ``prompt`` messages and ``tests``)."""
     counts = PairCounts()
     pairs: list[dict[str, Any]] = []
     groups = sampler.sample([r["prompt"] for r in rows], config.samples,
                             max_new_tokens=config.max_new_tokens,
-                            temperature=config.temperature)
+                            temperature=config.temperature, seed=seed)
     samples = [Sample(row["prompt"][-1]["content"], c.text, row)
                for row, group in zip(rows, groups, strict=True) for c in group]
     references = [reference_answer(row) if config.reference_chosen else None for row in rows]
@@ -129,13 +133,14 @@ def reference_answer(row: dict[str, Any]) -> str | None:
     return f"```{row.get('language', 'python')}\n{code.strip()}\n```"
 
 
-def sampler_for(config: PairsConfig) -> Sampler:
-    """The policy to sample from: the local model, or the endpoint's model."""
-    from codekiln_posttrain.sampling import EndpointSampler, TransformersSampler
+def sampler_for(config: PairsConfig) -> ChatSampler:
+    """The policy to sample from: the local model (in-process engine), or the endpoint's."""
+    from codekiln_core.generation import GeneratorSpec
 
     if config.endpoint is not None:
-        return EndpointSampler(config.endpoint, str(config.endpoint_model))
-    return TransformersSampler.from_dir(str(config.model))
+        return ChatSampler.open(GeneratorSpec(model=config.endpoint,
+                                              endpoint_model=config.endpoint_model))
+    return ChatSampler.open(GeneratorSpec(model=config.model, engine=config.engine))
 
 
 def pairs_inputs(config: PairsConfig) -> list[InputRef]:
@@ -153,13 +158,14 @@ def pairs_inputs(config: PairsConfig) -> list[InputRef]:
 
 
 def sample_preference_pairs(config: PairsConfig, run: LineageRun, *,
-                            sampler: Sampler | None = None, sandbox: Any = None
+                            sampler: ChatSampler | None = None, sandbox: Any = None
                             ) -> dict[str, int]:
     """Pairs for every prompt, judged in the sandbox, written to ``config.output``."""
     from codekiln_posttrain.chat.datasets import read_rows, write_rows
     from codekiln_posttrain.rewards.code_tests import CodeTestsReward
 
     rows = read_rows(config.prompts, "rl")
+    owned = sampler is None
     sampler = sampler or sampler_for(config)
     judge = CodeTestsReward("binary", sandbox=sandbox, timeout_s=config.timeout_s)
     total = PairCounts()
@@ -167,11 +173,13 @@ def sample_preference_pairs(config: PairsConfig, run: LineageRun, *,
     try:
         for start in range(0, len(rows), config.prompts_per_batch):
             found, counts = build_pairs(rows[start:start + config.prompts_per_batch],
-                                        sampler, judge, config)
+                                        sampler, judge, config, config.seed + start)
             pairs.extend(found)
             total.add(counts)
     finally:
         judge.close()
+        if owned:
+            sampler.close()
     if not pairs:
         raise ConfigError(f"{config.prompts}: no prompt had both a passing and a failing "
                           "answer; sample more (--samples N) or use other prompts")

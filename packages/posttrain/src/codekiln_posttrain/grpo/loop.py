@@ -113,8 +113,9 @@ class LocalGrpo:
 
     def __init__(self, recipe: GrpoRecipe, model: Any, tokenizer: Any, reward: RewardFn,
                  steps: int) -> None:
+        from codekiln_core.generation import GeneratorSpec
         from codekiln_posttrain.finetune import build_engine, pad_token_id
-        from codekiln_posttrain.sampling import TransformersSampler
+        from codekiln_posttrain.sampling import ChatSampler
 
         self.recipe, self.tokenizer, self.reward = recipe, tokenizer, reward
         self.pad = pad_token_id(tokenizer)
@@ -125,8 +126,9 @@ class LocalGrpo:
                 f"grpo.prompts_per_step={recipe.grpo.prompts_per_step} does not split into "
                 f"{self.engine.world_size} rank(s) x {self.engine.gradient_accumulation_steps} "
                 f"micro-batch(es); make it a multiple of {self.parts}")
-        self.sampler = TransformersSampler(self.engine.module, tokenizer,
-                                           top_p=recipe.grpo.top_p)
+        self.sampler = ChatSampler.open(
+            GeneratorSpec(loaded=(self.engine.module, tokenizer), engine="transformers"),
+            top_p=recipe.grpo.top_p)
 
     def step(self, step: int, rows: list[dict[str, Any]], stage_index: int, stage: Stage
              ) -> dict[str, float]:
@@ -240,6 +242,7 @@ def train_grpo_local(recipe: GrpoRecipe, *, run: LineageRun, registry: Any = Non
     steps = total_steps(g.stages)
     reward = build_reward(recipe, registry)
     check_or_note(recipe, resume=resume, rank_zero=is_rank_zero())
+    policy: LocalGrpo | None = None
     try:
         policy = LocalGrpo(recipe, model, tokenizer, reward, steps)
         kept_rows = kept_prompts(rows, policy, reward, recipe, resume=resume)
@@ -260,6 +263,8 @@ def train_grpo_local(recipe: GrpoRecipe, *, run: LineageRun, registry: Any = Non
         close = getattr(reward, "close", None)
         if close is not None:
             close()
+        if policy is not None:
+            policy.sampler.close()
     history = progress.history
     dropped = len(rows) - len(kept_rows)
     updates = sum("loss" in metrics for metrics in history)

@@ -2,7 +2,7 @@
 its advantages, all inside the micro-batch.
 
 A group never straddles micro-batches (nor ranks), so advantages are computed where the
-group is. Sampling is seeded per micro-batch (recipe seed, step, micro-batch number): the
+group is. Sampling is seeded per micro-batch (recipe seed, step, micro-batch number) and prompt: the
 same prompts give the same completions whichever rank samples them, which is what lets
 several ranks reproduce one rank's run, and a resumed run its uninterrupted twin.
 """
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from codekiln_posttrain.grpo.curriculum import Stage
     from codekiln_posttrain.grpo.objective import GroupFilter
     from codekiln_posttrain.rewards.base import RewardFn
-    from codekiln_posttrain.sampling import Completion, TransformersSampler
+    from codekiln_posttrain.sampling import ChatSampler, Completion
 
 
 def sampling_seed(seed: int, step: int, part: int) -> int:
@@ -34,14 +34,11 @@ def score_groups(reward: RewardFn, rows: list[dict[str, Any]],
     return reward.score(samples)
 
 
-def sample_seeded(sampler: TransformersSampler, rows: list[dict[str, Any]], n: int, *,
+def sample_seeded(sampler: ChatSampler, rows: list[dict[str, Any]], n: int, *,
                   max_new_tokens: int, temperature: float, seed: int) -> list[list[Completion]]:
-    """``n`` completions of each row's prompt, from torch's RNG seeded with ``seed``."""
-    import torch
-
-    torch.manual_seed(seed)
+    """``n`` completions of each row's prompt, row ``i`` seeded from ``(seed, i)``."""
     return sampler.sample([r["prompt"] for r in rows], n, max_new_tokens=max_new_tokens,
-                          temperature=temperature)
+                          temperature=temperature, seed=seed)
 
 
 @dataclass
@@ -81,7 +78,7 @@ class Rollouts:
                 "kept_tokens": float(sum(len(self.completions[i].token_ids) for i in kept))}
 
 
-def roll_out(sampler: TransformersSampler, reward: RewardFn, rows: list[dict[str, Any]],
+def roll_out(sampler: ChatSampler, reward: RewardFn, rows: list[dict[str, Any]],
              stage: Stage, *, temperature: float, filter_overlong: bool,
              seed: int) -> Rollouts:
     """Sample, score, filter (uniform groups, overlong, unscored) and normalise per group."""

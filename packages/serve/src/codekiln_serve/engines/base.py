@@ -75,6 +75,7 @@ class EngineStats:
 
     generated_tokens: int = 0
     prompt_tokens: int = 0
+    prefilled_tokens: int = 0  # prompt tokens run through the model (repeats share a prefill)
     finished_sequences: int = 0
     cancelled_sequences: int = 0
     steps: int = 0

@@ -62,27 +62,38 @@ class TransformersEngine(TokenEngine):
 
         use_threads(settings.threads, load_aware=True)
         device = resolve_device(settings.device)
-        self.tokenizer = load_tokenizer(model_dir)
+        tokenizer = load_tokenizer(model_dir)
         try:
             model = AutoModelForCausalLM.from_pretrained(
                 str(model_dir), dtype=resolve_dtype(settings.dtype, device))
         except (OSError, ValueError) as exc:
             raise ConfigError(f"MODEL {model_dir}: cannot load it as a causal LM ({exc})") from exc
+        self._attach(model.to(device).eval(), tokenizer, model_dir.name, settings)
+
+    @classmethod
+    def from_loaded(cls, model: Any, tokenizer: Any, settings: ServeSettings,
+                    name: str = "model") -> TransformersEngine:
+        """An engine over a model already in memory (a policy being trained): its weights
+        are shared, not copied, so samples always come from the current parameters."""
+        engine = cls.__new__(cls)
+        engine._attach(model, tokenizer, name, settings)
+        return engine
+
+    def _attach(self, model: Any, tokenizer: Any, name: str, settings: ServeSettings) -> None:
         config = model.config.get_text_config()
         if getattr(config, "sliding_window", None) and getattr(config, "use_sliding_window",
                                                                True):
-            raise ConfigError(f"MODEL {model_dir}: sliding-window attention is not supported "
+            raise ConfigError(f"MODEL {name}: sliding-window attention is not supported "
                               "by the transformers engine's batched cache; use --engine vllm")
-        self.model = model.to(device).eval()
-        self.model_id = model_dir.name
+        self.model, self.tokenizer, self.model_id = model, tokenizer, name
         self.context_length = int(getattr(config, "max_position_embeddings", 2048) or 2048)
-        self.eos_token_ids = eos_ids(model, self.tokenizer)
+        self.eos_token_ids = eos_ids(model, tokenizer)
         self.stats = EngineStats()
         self.batcher = ContinuousBatcher(
-            self.model, max_batch=settings.max_batch, max_queue=settings.max_queue,
+            model, max_batch=settings.max_batch, max_queue=settings.max_queue,
             max_prefill_tokens=settings.max_prefill_tokens,
             context_length=self.context_length, stats=self.stats)
-        self.device = device
+        self.device = str(next(model.parameters()).device)
 
     async def start(self) -> None:
         self.batcher.start()
