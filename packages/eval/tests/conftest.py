@@ -10,7 +10,7 @@ import codekiln_benchmark_data
 from codekiln_core.testing import TINY_LLAMA
 from codekiln_eval.benchmarks import HumanEval
 
-DATA = codekiln_benchmark_data.root()  # the bundled copy: no ../shared needed
+DATA = codekiln_benchmark_data.root()  # the bundled copy: no checkout outside the repository needed
 CHAT_TEMPLATE = ("{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}\n"
                  "{% endfor %}{% if add_generation_prompt %}<|assistant|>\n{% endif %}")
 

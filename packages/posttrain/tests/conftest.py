@@ -156,3 +156,107 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return path
+
+
+@pytest.fixture(scope="session")
+def base_model(tmp_path_factory: pytest.TempPathFactory, tokenizer_dir: Path) -> Path:
+    """The tiny "pretrained" model without lineage, shared by the launched-run tests."""
+    return pretrained_model(tmp_path_factory.mktemp("base"), tokenizer_dir, lineage=False)
+
+
+#: A reward plugin as a user would install one: a module and its distribution's entry point.
+REWARD_PLUGIN = '''"""Test reward: text-dependent, so a random model's groups vary."""
+from codekiln_core.hookspecs import hookimpl
+
+
+def shaped(prompts, completions, **_):
+    return [(len(set(c)) % 7) / 7.0 for c in completions]
+
+
+@hookimpl
+def codekiln_register_rewards(register):
+    register("shaped", shaped, description="test reward (TRL form)")
+'''
+
+
+@pytest.fixture(scope="session")
+def reward_plugin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory that, on ``sys.path`` or PYTHONPATH, installs the ``shaped`` reward
+    through a real ``codekiln`` entry point, in this process and in every launched rank."""
+    root = tmp_path_factory.mktemp("plugin")
+    (root / "codekiln_test_rewards.py").write_text(REWARD_PLUGIN)
+    info = root / "codekiln_test_rewards-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: codekiln-test-rewards\n"
+                                   "Version: 0.1\n")
+    (info / "entry_points.txt").write_text("[codekiln]\ntest-rewards = codekiln_test_rewards\n")
+    return root
+
+
+def launch_env(*paths: Path) -> dict[str, str]:
+    """The environment of a launched command: no rank variables of this process's own
+    one-process engine, one thread per process, CPU only, ``paths`` on PYTHONPATH."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in (
+        "RANK", "LOCAL_RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT",
+        "CODEKILN_FILLED_MASTER_PORT")}
+    env.update(OMP_NUM_THREADS="1", CUDA_VISIBLE_DEVICES="", MLFLOW_DISABLE_TELEMETRY="true")
+    env.setdefault("TORCH_EXTENSIONS_DIR",
+                   str(Path.home() / ".cache" / "codekiln" / "torch_extensions"))
+    env["PYTHONPATH"] = os.pathsep.join([*map(str, paths), env.get("PYTHONPATH", "")]).strip(
+        os.pathsep)
+    return env
+
+
+def assert_same_training(one: Path, two: Path, keys: tuple[str, ...] | None = None) -> None:
+    """Equal per-step metrics (``keys``, or every one) and equal weights, bit for bit."""
+    import torch
+    from safetensors.torch import load_file
+
+    from codekiln_train.metrics import read_metrics
+
+    def curve(output: Path) -> list[Any]:
+        rows = read_metrics(output / "metrics.jsonl")
+        return rows if keys is None else [[r["step"], *(r.get(k) for k in keys)] for r in rows]
+
+    assert curve(two) == curve(one)
+    weights = [load_file(str(out / "model" / "model.safetensors")) for out in (one, two)]
+    assert weights[0].keys() == weights[1].keys()
+    differ = [k for k in weights[0] if not torch.equal(weights[0][k], weights[1][k])]
+    assert not differ, differ
+
+
+def grpo_recipe(path: Path, base: Path, data: Path) -> Path:
+    """Three GRPO steps of two prompts x two rollouts, rewarded by the test plugin."""
+    import yaml
+
+    recipe = {
+        "model": str(base), "data": str(data), "max_seq_len": 256, "seed": 0,
+        "decontamination": {"enabled": False}, "register_as": None,
+        "grpo": {"prompts_per_step": 2, "lr": 1e-3, "temperature": 1.0,
+                 "curriculum_samples": 2, "filter_overlong": False, "rewards": {"shaped": 1.0},
+                 "stages": [{"steps": 3, "max_new_tokens": 8, "rollouts": 2}]},
+        "engine": {"micro_batch_size": 1, "gradient_accumulation_steps": 1,
+                   "weight_decay": 0.0},
+        "schedule": {"kind": "constant", "warmup_steps": 0},
+        "checkpoint": {"every_steps": 1, "keep_last": 2}}
+    path.write_text(yaml.safe_dump(recipe, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="session")
+def grpo_one_rank(base_model: Path, reward_plugin: Path,
+                  tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(recipe, output) of the GRPO recipe run by one process accumulating 2 micro-batches
+    (the reference of the 2-rank and the kill-and-resume tests)."""
+    root = tmp_path_factory.mktemp("grpo")
+    recipe = grpo_recipe(root / "grpo.yaml", base_model,
+                         write_jsonl(root / "rl.jsonl", rl_rows()))
+    from codekiln_core.cli.app import main
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(str(reward_plugin))
+        assert main(["posttrain", "grpo", str(recipe), "-o", str(root / "one"), "--no-lineage",
+                     "--set", "engine.gradient_accumulation_steps=2"]) == 0
+    return recipe, root / "one"

@@ -1,5 +1,6 @@
-"""The Seed-Coder chat format (spec §7), in core: the tokenizer command writes it, post-training
-formats data with it and the server applies it, so all three format prompts identically.
+"""The Seed-Coder chat format (seed-coder.md §7), in core: the tokenizer command writes it,
+post-training formats data with it and the server applies it, so all three format prompts
+identically.
 
 Each turn is ``BOS{role}\\n{content.strip()}EOS``; the generation prompt is ``BOS assistant\\n``.
 The Instruct template inserts the default system prompt when a conversation has none; the
@@ -36,7 +37,7 @@ SEED_CODER_CHAT_TEMPLATE = _template(SEED_CODER_SYSTEM_PROMPT)
 #: Jinja chat template of Seed-Coder-8B-Reasoning (same turns, no default system prompt).
 SEED_CODER_REASONING_CHAT_TEMPLATE = _template(None)
 
-#: Seed-Coder-Instruct's default decoding (spec §10, the README's vLLM example).
+#: Seed-Coder-Instruct's default decoding (seed-coder.md §10, the README's vLLM example).
 SEED_CODER_SAMPLING_DEFAULTS: dict[str, float | int] = {
     "temperature": 0.6, "top_p": 0.8, "repetition_penalty": 1.05, "max_tokens": 512,
 }

@@ -8,7 +8,7 @@ tokenized on its own with special-token text kept plain, joined with the sentine
 The split of a document depends only on ``(seed, doc id, copy)``, never on its position in
 a stream, so sharding, worker count and input order cannot change which documents are cut
 or where. Cut points are uniform over character positions, so a middle may start or end
-mid-word (spec §4). Nothing heavy is imported: tokenizers are passed in.
+mid-word (seed-coder.md §4). Nothing heavy is imported: tokenizers are passed in.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Seed-Coder special tokens (spec §4), in core: curate writes them, train, serve and
+"""Seed-Coder special tokens (seed-coder.md §4), in core: curate writes them, train, serve and
 posttrain read them. The ▁ in the names is U+2581, as in the release."""
 
 from __future__ import annotations

@@ -114,10 +114,11 @@ def test_curate_recipe_and_its_stages_validate(recipe: PipelineRecipe,
         assert loaded.executor == "ray"
         names = [s.name for s in loaded.stages]
         assert names == ["exact-dedup", "near-dedup", "language-id", "heuristics", "syntax",
-                         "decontaminate"]  # SPEC §2.1's order
-        assert loaded.stages[-1].options["ngram"] == 10  # SPEC §5
+                         "decontaminate"]  # seed-coder.md §0's order
+        assert loaded.stages[-1].options["ngram"] == 10  # seed-coder.md §5
         levels[step.name] = {loaded.stages[0].options["level"], loaded.stages[1].options["level"]}
-    assert levels == {"curate": {"file"}, "curate-repo": {"repo"}}  # SPEC §1: both variants
+    # seed-coder.md §1: both variants
+    assert levels == {"curate": {"file"}, "curate-repo": {"repo"}}
 
 
 def test_label_recipe_is_the_papers_teacher_and_sample(recipe: PipelineRecipe,
@@ -133,7 +134,7 @@ def test_label_recipe_is_the_papers_teacher_and_sample(recipe: PipelineRecipe,
     argv = argvs["label"]
     label = step_recipe([*argv[:2], str(path), *argv[3:]])
     assert label.teacher.kind == "openai" and label.teacher.mode == "generate"
-    assert label.teacher.model == "deepseek-ai/DeepSeek-V2-Chat"  # SPEC §1's oracle
+    assert label.teacher.model == "deepseek-ai/DeepSeek-V2-Chat"  # seed-coder.md §1's oracle
     sampling = label.sampling
     assert tuple(sampling.languages) == SEED_LANGUAGES and set(sampling.quotas) <= set(
         SEED_LANGUAGES)
@@ -171,7 +172,7 @@ def test_pretrain_recipe_reads_this_chains_shards(recipe: PipelineRecipe,
     for stage in (2, 3):
         assert paths[(stage, "long-file")] == str(out / "shards-long")
         assert paths[(stage, "repo-level")] == str(out / "shards-repo")
-    assert sum(s.tokens for s in loaded.stages) == 6_000_000_000_000  # SPEC §6
+    assert sum(s.tokens for s in loaded.stages) == 6_000_000_000_000  # seed-coder.md §6
     assert loaded.launcher == "deepspeed"
 
 

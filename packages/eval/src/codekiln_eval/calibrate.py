@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from codekiln_core.errors import ConfigError
-from codekiln_eval.benchmarks.base import Benchmark, Check, Task
+from codekiln_core.judge import Submission
+from codekiln_eval.benchmarks.base import Benchmark, Task
 from codekiln_eval.execute import CheckJob, run_jobs
 
 PROBE_CODE = "total = 0\nfor i in range(2_000_000):\n    total += i * i % 7\nprint(total)\n"
@@ -25,7 +26,8 @@ METHODS = ("canonical", "probe", "off")
 
 def probe_seconds(sandbox: Any, repeats: int = 3) -> float:
     """Fastest of a few probe runs (the minimum is the least noisy estimate)."""
-    jobs = [CheckJob(("probe", i), "probe", Check(PROBE_CODE), 60.0) for i in range(repeats)]
+    probe = Submission("python", PROBE_CODE)
+    jobs = [CheckJob(("probe", i), "probe", probe, 60.0) for i in range(repeats)]
     rows = run_jobs(sandbox, jobs)
     times = [r["duration_s"] for r in rows if r["passed"]]
     if not times:

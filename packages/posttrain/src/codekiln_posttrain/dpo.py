@@ -1,19 +1,19 @@
 """DPO training: sigmoid DPO (:mod:`codekiln_posttrain.dpo_loss`) on codekiln-train's
 engine and loop.
 
-Reference log-probs come from the start model in one pass before training and are stored
-in ``<output>/reference_logps.jsonl`` (by pair id); a resumed run reads them back instead of
-recomputing, and training holds a single model.
+Reference log-probs come from the start model in one pass before training
+(:mod:`codekiln_posttrain.reference`), so training holds a single model. Pair ids must be
+unique (they key the reference values) and a pair whose chosen equals its rejected answer
+is dropped with a warning.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from codekiln_core.fsio import atomic_write_text
+from codekiln_core.errors import ConfigError
 
 if TYPE_CHECKING:
     import torch
@@ -39,10 +39,13 @@ class DpoResult:
     model_dir: str
     model_uri: str
     steps: int
+    first_loss: float
     final_loss: float
     pairs: int
     dropped_contaminated: int
+    dropped_identical: int
     step_time_s: float
+    signals: dict[str, float] = field(default_factory=dict)
 
 
 def encode_pairs(tokenizer: Any, rows: list[dict[str, Any]], max_len: int) -> list[Pair]:
@@ -59,78 +62,91 @@ def encode_pairs(tokenizer: Any, rows: list[dict[str, Any]], max_len: int) -> li
     return pairs
 
 
-def pair_collate(pad_id: int) -> Any:
-    """``2B`` right-padded rows (chosen first), labels only on answer tokens."""
+def pair_collate() -> Any:
+    """The ``2B`` sequences of ``B`` pairs (the chosen ``prompt + answer`` rows, then the
+    rejected ones) as one row without padding
+    (:func:`codekiln_posttrain.packing.flat_row`): positions restart at every sequence,
+    labels only on answer tokens, ``sequence_ids`` says which sequence a token is of."""
     import torch
 
+    from codekiln_posttrain.packing import flat_row
+
     def collate(pairs: list[Pair]) -> dict[str, torch.Tensor]:
-        rows = [p.prompt + p.chosen for p in pairs] + [p.prompt + p.rejected for p in pairs]
-        starts = [len(p.prompt) for p in pairs] * 2
-        width = max(map(len, rows))
-        ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-        labels = torch.full_like(ids, -100)
-        attention = torch.zeros_like(ids)
-        for i, (row, start) in enumerate(zip(rows, starts, strict=True)):
-            ids[i, :len(row)] = torch.tensor(row)
-            labels[i, start:len(row)] = ids[i, start:len(row)]
-            attention[i, :len(row)] = 1
-        return {"input_ids": ids, "labels": labels, "attention_mask": attention,
-                "ref_chosen_logps": torch.tensor([p.ref_chosen for p in pairs]),
-                "ref_rejected_logps": torch.tensor([p.ref_rejected for p in pairs])}
+        answers = [p.chosen for p in pairs] + [p.rejected for p in pairs]
+        prompts = [p.prompt for p in pairs] * 2
+        batch = flat_row([(prompt + answer, [False] * len(prompt) + [True] * len(answer))
+                          for prompt, answer in zip(prompts, answers, strict=True)])
+        batch["ref_chosen_logps"] = torch.tensor([p.ref_chosen for p in pairs])
+        batch["ref_rejected_logps"] = torch.tensor([p.ref_rejected for p in pairs])
+        return batch
 
     return collate
 
 
-def with_reference(model: Any, pairs: list[Pair], collate: Any, path: Path,
-                   batch_size: int = 8) -> list[Pair]:
-    """Pairs with their reference log-probs: read from ``path``, else computed and stored."""
-    from dataclasses import replace
+def drop_identical(pairs: list[Pair]) -> tuple[list[Pair], list[str]]:
+    """The pairs whose chosen and rejected answers differ (after truncation to
+    ``max_seq_len``), and the ids of those that do not: such a pair has zero margin and
+    zero gradient whatever the model, so it only dilutes the batch."""
+    kept = [p for p in pairs if p.chosen != p.rejected]
+    return kept, [p.id for p in pairs if p.chosen == p.rejected]
 
-    from codekiln_posttrain.dpo_loss import reference_logps
 
-    stored: dict[str, list[float]] = {}
-    if path.is_file():
-        for line in path.read_text().splitlines():
-            item = json.loads(line)
-            stored[item["id"]] = [item["chosen"], item["rejected"]]
-    missing = [p for p in pairs if p.id not in stored]
-    if missing:
-        chunks = [missing[i:i + batch_size] for i in range(0, len(missing), batch_size)]
-        chosen, rejected = reference_logps(model, (collate(c) for c in chunks))
-        for pair, c, r in zip(missing, chosen, rejected, strict=True):
-            stored[pair.id] = [c, r]
-        atomic_write_text(path, "".join(
-            json.dumps({"id": k, "chosen": v[0], "rejected": v[1]}) + "\n"
-            for k, v in sorted(stored.items())))
-    return [replace(p, ref_chosen=stored[p.id][0], ref_rejected=stored[p.id][1]) for p in pairs]
+def warn_identical(ids: list[str], sources: list[Path]) -> None:
+    """One warning line (rank 0) naming the dropped pairs."""
+    import sys
+
+    from codekiln_posttrain.ranks import is_rank_zero
+
+    if ids and is_rank_zero():
+        shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+        print(f"warning: {', '.join(map(str, sources))}: dropped {len(ids)} pair(s) whose "
+              f"chosen equals rejected (ids {shown}); they carry no preference",
+              file=sys.stderr)
 
 
 def train_dpo(recipe: DpoRecipe, *, run: LineageRun, resume: bool = False) -> DpoResult:
-    """Decontaminate and encode the pairs, score them once with the start model (the
-    reference), train, export and register."""
+    """Read the pairs (ids unique), drop identical ones, score them once with the start
+    model (the reference), train, export and register."""
     from codekiln_posttrain.chat.datasets import read_rows
     from codekiln_posttrain.chat.decontam import checked_rows
     from codekiln_posttrain.dpo_loss import dpo_loss_fn
     from codekiln_posttrain.finetune import (
+        build_engine,
         export_and_register,
         load_start,
-        pad_token_id,
+        planned_steps,
+        smallest_grad_norm,
         train_examples,
     )
+    from codekiln_posttrain.ranks import is_rank_zero
+    from codekiln_posttrain.reference import with_reference
+    from codekiln_posttrain.run_settings import check_or_note
 
-    rows, report = checked_rows(read_rows(recipe.data, "preference"), recipe.decontamination)
-    model, tokenizer = load_start(recipe)
-    collate = pair_collate(pad_token_id(tokenizer))
+    rows, report = checked_rows(read_rows(recipe.data, "preference", unique_ids=True),
+                                recipe.decontamination)
+    model, tokenizer = load_start(recipe, packed=True)
+    pairs, identical = drop_identical(encode_pairs(tokenizer, rows, recipe.max_seq_len))
+    warn_identical(identical, recipe.data)
+    if not pairs:
+        raise ConfigError(f"{', '.join(map(str, recipe.data))}: no pair has a rejected "
+                          "answer different from its chosen one; nothing to learn")
+    collate = pair_collate()
     recipe.output.mkdir(parents=True, exist_ok=True)
-    pairs = with_reference(model, encode_pairs(tokenizer, rows, recipe.max_seq_len), collate,
-                           recipe.output / "reference_logps.jsonl")
+    total = planned_steps(recipe, len(pairs))
+    check_or_note(recipe, resume=resume, rank_zero=is_rank_zero())
+    engine = build_engine(model, recipe, total)
+    pairs = with_reference(engine, pairs, collate, recipe.output, recipe.model)
     mean_tokens = sum(len(p.prompt) * 2 + len(p.chosen) + len(p.rejected) for p in pairs)
     mean_tokens = max(1, mean_tokens // len(pairs))
-    run.log_metrics({**report.as_metrics(), "pairs": len(pairs)})
-    engine, summary = train_examples(
-        model, recipe, run, examples=pairs, collate=collate,
+    run.log_metrics({**report.as_metrics(), "pairs": len(pairs),
+                     "dropped_identical": len(identical)})
+    summary = train_examples(
+        engine, recipe, run, total_steps=total, examples=pairs, collate=collate,
         loss_fn=dpo_loss_fn(recipe.beta, recipe.label_smoothing),
         tokens_per_example=mean_tokens, label="dpo", resume=resume)
+    signals = smallest_grad_norm(recipe.output)
+    run.log_metrics(signals, step=summary.steps)
     out, uri = export_and_register(engine.module, tokenizer, recipe, run, "dpo-model")
-    return DpoResult(str(out), uri, summary.steps, summary.final_loss, len(pairs),
-                     report.dropped, summary.step_time_s)
+    first = summary.losses[0][1] if summary.losses else float("nan")
+    return DpoResult(str(out), uri, summary.steps, first, summary.final_loss, len(pairs),
+                     report.dropped, len(identical), summary.step_time_s, signals)

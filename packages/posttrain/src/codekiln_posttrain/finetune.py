@@ -37,21 +37,40 @@ def pad_token_id(tokenizer: Any) -> int:
     return int(tokenizer.eos_token_id if pad is None else pad)
 
 
-def train_examples(model: Any, recipe: SftRecipe | DpoRecipe, run: LineageRun, *,
-                   examples: list[Any], collate: Callable[[list[Any]], Any], loss_fn: Any,
-                   tokens_per_example: int, label: str, resume: bool) -> tuple[Any, Any]:
-    """SFT's and DPO's training: ``epochs`` (or ``max_steps``) over ``examples`` with
-    codekiln_train's engine and loop; returns the engine and the loop's summary."""
+def examples_per_step(recipe: BaseRecipe, ranks: int) -> int:
+    """The global batch: micro-batch x accumulation x ranks (accumulation from
+    ``engine.global_batch_tokens`` when given, as codekiln_train's engine computes it)."""
+    from codekiln_train.engine.config import accumulation_steps
+
+    accumulation = accumulation_steps(recipe.engine, seq_len=recipe.max_seq_len,
+                                      world_size=ranks)
+    return recipe.engine.micro_batch_size * accumulation * ranks
+
+
+def planned_steps(recipe: SftRecipe | DpoRecipe, examples: int) -> int:
+    """``max_steps``, else ``epochs`` passes over ``examples`` in global batches."""
+    from codekiln_posttrain.ranks import rank_and_world
+
+    per_step = examples_per_step(recipe, rank_and_world()[1])
+    return recipe.max_steps or max(1, math.ceil(recipe.epochs * examples / per_step))
+
+
+def train_examples(engine: Any, recipe: SftRecipe | DpoRecipe, run: LineageRun, *,
+                   total_steps: int, examples: list[Any], collate: Callable[[list[Any]], Any],
+                   loss_fn: Any, tokens_per_example: int, label: str,
+                   resume: bool) -> Any:
+    """SFT's and DPO's training: ``total_steps`` over ``examples`` with codekiln_train's
+    loop, each rank on its own micro-batches of every global batch; the loop's summary."""
     from codekiln_posttrain.batches import ExampleBatches
     from codekiln_train.loop import LoopConfig, train
 
-    per_step = recipe.engine.micro_batch_size * (recipe.engine.gradient_accumulation_steps or 1)
-    total = recipe.max_steps or max(1, math.ceil(recipe.epochs * len(examples) / per_step))
-    engine = build_engine(model, recipe, total)
+    per_step = recipe.engine.micro_batch_size * engine.gradient_accumulation_steps \
+        * engine.world_size
     batches = ExampleBatches(examples, micro_batch_size=recipe.engine.micro_batch_size,
-                             seed=recipe.seed, collate=collate)
-    loop = LoopConfig(total_steps=total, log=recipe.log, checkpoint=recipe.checkpoint,
-                      seed=recipe.seed)
+                             seed=recipe.seed, collate=collate, rank=engine.rank,
+                             world_size=engine.world_size)
+    loop = LoopConfig(total_steps=total_steps, log=recipe.log, checkpoint=recipe.checkpoint,
+                      seed=recipe.seed, log_loss_metrics=True)
     summary = train(engine=engine, batches=batches, loss_fn=loss_fn, loop=loop,
                     checkpoint_dir=recipe.output / "checkpoints", run=run,
                     tokens_per_step=per_step * tokens_per_example,
@@ -59,7 +78,18 @@ def train_examples(model: Any, recipe: SftRecipe | DpoRecipe, run: LineageRun, *
                     resume=resume, progress_label=label,
                     metrics_file=recipe.output / "metrics.jsonl")
     run.log_metrics({"train_loss": summary.final_loss}, step=summary.steps)
-    return engine, summary
+    return summary
+
+
+def smallest_grad_norm(output: Path) -> dict[str, float]:
+    """``grad_norm_min`` over every step of the run (rank 0's ``metrics.jsonl``, resumed
+    runs included): a step that learnt nothing shows as ~0. Empty on other ranks."""
+    from codekiln_train.metrics import read_metrics
+
+    path = output / "metrics.jsonl"
+    norms = [float(r["grad_norm"]) for r in (read_metrics(path) if path.is_file() else [])
+             if "grad_norm" in r]
+    return {"grad_norm_min": min(norms)} if norms else {}
 
 
 def local_model_dir(spec: str) -> Path | None:
@@ -75,17 +105,21 @@ def local_model_dir(spec: str) -> Path | None:
     return None
 
 
-def load_start(recipe: BaseRecipe) -> tuple[Any, Any]:
-    """The model to train (fp32, SDPA attention: packed masks need it) and its tokenizer."""
+def load_start(recipe: BaseRecipe, *, packed: bool = False) -> tuple[Any, Any]:
+    """The model to train (fp32) and its tokenizer. ``packed``: SFT's and DPO's packed rows,
+    attended document by document (``sdpa_documents``); else SDPA with masks (GRPO, which
+    also generates)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from codekiln_core.chat import chat_template
+    from codekiln_train.models.document_attention import register
 
+    attention = register() if packed else "sdpa"
     local_model_dir(recipe.model)
     tokenizer = AutoTokenizer.from_pretrained(recipe.model)
     if recipe.chat_template is not None or not getattr(tokenizer, "chat_template", None):
         tokenizer.chat_template = chat_template(recipe.chat_template or "seed-coder")
-    model = AutoModelForCausalLM.from_pretrained(recipe.model, attn_implementation="sdpa",
+    model = AutoModelForCausalLM.from_pretrained(recipe.model, attn_implementation=attention,
                                                  dtype="float32")
     return model, tokenizer
 
@@ -109,10 +143,13 @@ def start_inputs(recipe: BaseRecipe, data_name: str) -> list[InputRef]:
 def export_and_register(model: Any, tokenizer: Any, recipe: BaseRecipe, run: LineageRun,
                         name: str) -> tuple[Path, str]:
     """Export the trained model beside the run and log/register it (returns dir, uri)."""
+    from codekiln_posttrain.ranks import barrier, is_rank_zero
     from codekiln_train.export import export_hf
 
     tokenizer_dir = recipe.output / "tokenizer"
-    tokenizer.save_pretrained(str(tokenizer_dir))
+    if is_rank_zero():
+        tokenizer.save_pretrained(str(tokenizer_dir))
+    barrier()  # every rank's export reads the tokenizer rank 0 wrote
     out = export_hf(model, tokenizer_dir=tokenizer_dir, out_dir=recipe.output / "model",
                     bos_token_id=_id(tokenizer.bos_token_id, tokenizer.eos_token_id),
                     eos_token_id=int(tokenizer.eos_token_id),

@@ -1,4 +1,5 @@
-"""Best-fit-decreasing packing of conversations into fixed-length sequences.
+"""Best-fit-decreasing packing of conversations into fixed-length sequences, and packed
+documents laid out as one row without padding.
 
 Longest first, each into the open sequence with the least room left that still fits it
 (a new sequence when none does): near-optimal fill (BFD uses at most 11/9·OPT + 1 bins) at
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
+from typing import Any
 
 
 def best_fit_decreasing(lengths: Sequence[int], capacity: int) -> list[list[int]]:
@@ -41,3 +43,24 @@ def best_fit_decreasing(lengths: Sequence[int], capacity: int) -> list[list[int]
 def fill_ratio(lengths: Sequence[int], bins: list[list[int]], capacity: int) -> float:
     """Share of the packed tokens that are real (not padding)."""
     return sum(lengths) / (len(bins) * capacity) if bins else 0.0
+
+
+def flat_row(documents: Sequence[tuple[Sequence[int], Sequence[bool]]]) -> dict[str, Any]:
+    """Documents (token ids, which tokens are trained on) as one row without padding:
+    ``position_ids`` restart at 0 at every document (``sdpa_documents`` attends within
+    each), ``labels`` are the trained tokens (-100 elsewhere and at every document's first
+    token: no target crosses documents), ``sequence_ids`` the document each token is of."""
+    import torch
+
+    ids: list[int] = []
+    labels: list[int] = []
+    positions: list[int] = []
+    owners: list[int] = []
+    for index, (tokens, trained) in enumerate(documents):
+        ids += tokens
+        labels += [-100] + [t if keep else -100 for t, keep in zip(tokens[1:], trained[1:],
+                                                                   strict=True)]
+        positions += range(len(tokens))
+        owners += [index] * len(tokens)
+    return {"input_ids": torch.tensor([ids]), "labels": torch.tensor([labels]),
+            "position_ids": torch.tensor([positions]), "sequence_ids": torch.tensor([owners])}

@@ -16,11 +16,17 @@ from codekiln_core.config import RecipeModel
 from codekiln_core.errors import ConfigError
 from codekiln_posttrain.chat.decontam import DecontamConfig
 from codekiln_posttrain.grpo.curriculum import Stage
-from codekiln_train.recipe import CheckpointConfig, EngineConfig, LogConfig, ScheduleConfig
+from codekiln_train.recipe import (
+    CheckpointConfig,
+    EngineConfig,
+    LaunchSettings,
+    LogConfig,
+    ScheduleConfig,
+)
 
 
 def _engine_default() -> EngineConfig:
-    """Post-training defaults: SFT's 2e-5 (spec §7), no weight decay, one micro step."""
+    """Post-training defaults: SFT's 2e-5 (seed-coder.md §7), no weight decay, one micro step."""
     return EngineConfig(lr=2e-5, weight_decay=0.0, gradient_accumulation_steps=1)
 
 
@@ -28,8 +34,10 @@ def _schedule_default() -> ScheduleConfig:
     return ScheduleConfig(kind="cosine", warmup_steps=0, min_lr_ratio=0.1)
 
 
-class BaseRecipe(RecipeModel):
-    """What every post-training run shares."""
+class BaseRecipe(LaunchSettings):
+    """What every post-training run shares; ``launcher``/``hostfile``/``num_gpus`` start it
+    on several ranks as pretraining does (or run it under torchrun with ``launcher: none``):
+    each global batch is shared out over the ranks."""
 
     model: str = Field(..., description="the model to start from: a Hugging Face directory "
                        "(codekiln train export, or a previous posttrain output) or hub id")
@@ -61,9 +69,9 @@ class BaseRecipe(RecipeModel):
 
 
 class SftRecipe(BaseRecipe):
-    """``codekiln posttrain sft``: packed SFT, loss on assistant tokens (spec §7)."""
+    """``codekiln posttrain sft``: packed SFT, loss on assistant tokens (seed-coder.md §7)."""
 
-    epochs: float = Field(3.0, gt=0, description="passes over the data (spec §7: 3)")
+    epochs: float = Field(3.0, gt=0, description="passes over the data (seed-coder.md §7: 3)")
     max_steps: int | None = Field(None, ge=1, description="stop after N steps (smoke runs)")
 
 
@@ -77,9 +85,11 @@ class DpoRecipe(BaseRecipe):
 
 
 class GrpoSection(RecipeModel):
-    """GRPO / DAPO settings (spec §8)."""
+    """GRPO / DAPO settings (seed-coder.md §8)."""
 
-    prompts_per_step: int = Field(128, ge=1, description="prompts per update (paper: 128)")
+    prompts_per_step: int = Field(128, ge=1, description="prompts per update (paper: 128), "
+                                  "shared out in ranks x gradient_accumulation_steps "
+                                  "micro-batches (it must divide)")
     lr: float = Field(1e-6, gt=0, description="policy lr (paper: 1e-6)")
     temperature: float = Field(0.6, gt=0, description="rollout temperature (paper: 0.6)")
     top_p: float = Field(1.0, gt=0, le=1, description="rollout nucleus")
@@ -128,5 +138,9 @@ class GrpoRecipe(BaseRecipe):
     def _verl_options_and_policy_lr(self) -> GrpoRecipe:
         if self.dry_run and self.backend != "verl":
             raise ConfigError("dry_run: applies to backend verl only (--backend verl)")
+        if self.backend == "verl" and self.launcher != "none":
+            raise ConfigError(f"launcher: {self.launcher} starts the local loop on several "
+                              "ranks; verl places its own workers (verl.nodes, "
+                              "verl.gpus_per_node): use launcher none with backend verl")
         self.engine.lr = self.grpo.lr  # one lr for the policy, the paper's 1e-6
         return self

@@ -28,20 +28,27 @@ def test_loss_tokens_are_exactly_the_assistant_turns(tokenizer: Any) -> None:
     assert "You are an AI programming assistant" in render(tokenizer, messages)
 
 
-def test_packed_batch_equals_separate_documents(tokenizer: Any) -> None:
+@pytest.mark.parametrize("attention", ["sdpa", "sdpa_documents"])
+def test_packed_batch_equals_separate_documents(tokenizer: Any, attention: str) -> None:
+    """With SDPA's block-diagonal mask, and with SFT's own document-by-document attention
+    (no mask: the flattened row's restarting positions say where conversations begin)."""
     import torch
 
     from codekiln_posttrain.sft import encode_all, pack, packed_collate
+    from codekiln_train.models.document_attention import register
 
+    register()
     encoded, _ = encode_all(tokenizer, sft_rows()[:2], 512)
     sequences = pack(encoded, 512)
     assert len(sequences) == 1 and len(sequences[0]) == 2
-    batch = packed_collate(512, tokenizer.pad_token_id)(sequences)
+    batch = packed_collate(512, tokenizer.pad_token_id, attention)(sequences)
+    assert ("attention_mask" in batch) == (attention == "sdpa")
     model = tiny_model(len(tokenizer)).eval()
-    model.config._attn_implementation = "sdpa"
     with torch.no_grad():
-        packed = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                       position_ids=batch["position_ids"]).logits[0]
+        model.set_attn_implementation(attention)
+        inputs = {k: v for k, v in batch.items() if k != "labels"}
+        packed = model(**inputs).logits[0]
+        model.set_attn_implementation("sdpa")
         at = 0
         for doc in sequences[0]:
             alone = model(input_ids=torch.tensor([doc.input_ids])).logits[0]

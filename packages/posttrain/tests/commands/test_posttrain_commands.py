@@ -20,7 +20,7 @@ from ..conftest import rl_rows, write_jsonl
 CONTRACT: dict[str, tuple[str | None, str | None, bool, bool, str]] = {
     "posttrain.sft": ("sft", "dir", True, True, "data"),
     "posttrain.dpo": ("dpo", "dir", True, True, "data"),
-    "posttrain.grpo": ("grpo", "dir", False, True, "data"),
+    "posttrain.grpo": ("grpo", "dir", True, True, "data"),
     "posttrain.data.instruct": ("instruct", "dir", True, False, "curated"),
     "posttrain.data.import": ("import", "file", False, False, "source"),
     "posttrain.data.from-code": ("from-code", "file", False, False, "curated"),
@@ -88,12 +88,19 @@ def test_cross_key_errors_are_one_line(tmp_path: Path,
                  "--dry-run", "--no-lineage"]) == 2
     err = capsys.readouterr().err.strip()
     assert "applies to backend verl only" in err and len(err.splitlines()) == 1
+    assert main(["posttrain", "grpo", str(prompts), "--model", "x/y", "-o", out,
+                 "--set", "grpo.stages=[{steps: 1, max_new_tokens: 4, rollouts: 2}]",
+                 "--backend", "verl", "--launcher", "deepspeed", "--no-lineage"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "use launcher none with backend verl" in err and len(err.splitlines()) == 1
 
 
 @pytest.mark.parametrize(("argv", "hint"), [
     (["posttrain", "sft", "--model", "x/y"], "pass --resume"),
+    (["posttrain", "dpo", "--model", "x/y"], "pass --resume"),
     (["posttrain", "grpo", "--model", "x/y", "--set",
-      "grpo.stages=[{steps: 1, max_new_tokens: 4, rollouts: 2}]"], "does not resume"),
+      "grpo.stages=[{steps: 1, max_new_tokens: 4, rollouts: 2}]"], "pass --resume"),
+    (["posttrain", "data", "pairs", "--model", "x/y"], "does not resume"),
 ])
 def test_an_existing_output_is_refused_before_any_work(
         argv: list[str], hint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

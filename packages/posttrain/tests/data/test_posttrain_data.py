@@ -12,6 +12,7 @@ import pytest
 from codekiln_core.cli.app import main
 from codekiln_core.config import validate
 from codekiln_core.errors import ConfigError
+from codekiln_core.judge import hacks
 from codekiln_core.lineage import LineageRun
 from codekiln_core.sandbox import LocalSandbox, SandboxLimits
 from codekiln_posttrain.chat.datasets import read_rows
@@ -96,6 +97,23 @@ def test_instruct_self_check_revises_filters_and_resumes(tmp_path: Path,
         assert "resumed_parts" in capsys.readouterr().out
 
 
+GAMED = answer("Write double(x).", "class Anything:\n    def __eq__(self, other):\n"
+               "        return True\n\ndef double(x):\n    return Anything()\n",
+               "assert double(2) == 4\n")
+
+
+def test_instruct_self_check_keeps_no_solution_that_games_its_tests(
+        tmp_path: Path, sandbox: LocalSandbox) -> None:
+    seeds = write_jsonl(tmp_path / "seeds.jsonl", [{"id": "s", "content": "x = 1\n",
+                                                    "language": "python", "quality_score": 1}])
+    with chat_server(lambda messages, n: [GAMED]) as (url, calls):
+        config = InstructConfig(curated=seeds, output=tmp_path / "sft", endpoint=url,
+                                model="teacher", seeds=1, max_attempts=2)
+        summary = synthesize_instructions(config, LineageRun(None), sandbox=sandbox)
+    assert summary["kept"] == 0 and summary["tests failed"] == 1 and len(calls) == 2
+    assert "AssertionError" in calls[1]["messages"][-1]["content"]  # the judge's verdict
+
+
 def test_parse_answer_needs_all_three_sections() -> None:
     assert parse_answer(GOOD) is not None
     assert parse_answer("[Problem]\nx\n[Solution]\nno fence\n[Tests]\n```\nassert 1\n```") is None
@@ -174,3 +192,29 @@ def test_a_passing_reference_stands_in_for_chosen_only_when_asked(
     (pair,) = read_rows(tmp_path / "pairs.jsonl", "preference")
     assert PROBLEMS[0]["solution"].strip() in pair["chosen"]
     assert PROBLEMS[0]["wrong"].strip() in pair["rejected"]
+
+
+def battery_policy(messages: list[dict[str, str]], n: int) -> list[str]:
+    """Samples for the battery's task: the correct answer, then every hack of the language."""
+    language = messages[-1]["content"].split()[-1]
+    answers = [hacks.CORRECT[language]] + [h.answer for h in hacks.HACKS
+                                           if h.language == language]
+    return [f"```{language}\n{a}```" for a in (answers + [hacks.WRONG[language]] * n)[:n]]
+
+
+def test_pairs_never_choose_an_answer_that_games_the_tests(tmp_path: Path,
+                                                           sandbox: LocalSandbox) -> None:
+    styles = {"python": "asserts", "javascript": "console", "bash": "multipl-e"}
+    rows = [{"id": lang, "prompt": [{"role": "user", "content": f"Write add(a, b) in {lang}"}],
+             "tests": hacks.TESTS[(lang, style)], "language": lang}
+            for lang, style in styles.items()]
+    samples = max(sum(h.language == lang for h in hacks.HACKS) for lang in styles) + 1
+    prompts = write_jsonl(tmp_path / "rl.jsonl", rows)
+    with chat_server(battery_policy) as (url, _):
+        config = PairsConfig(prompts=prompts, output=tmp_path / "pairs.jsonl", endpoint=url,
+                             endpoint_model="policy", samples=samples, pairs_per_prompt=8)
+        counts = sample_preference_pairs(config, LineageRun(None), sandbox=sandbox)
+    pairs = read_rows(tmp_path / "pairs.jsonl", "preference")
+    assert counts["pairs"] == len(pairs) == 3 and counts["unscored"] == 0
+    assert {p["language"]: p["chosen"] for p in pairs} == {
+        lang: f"```{lang}\n{hacks.CORRECT[lang]}```" for lang in styles}

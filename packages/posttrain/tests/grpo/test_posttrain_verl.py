@@ -1,6 +1,6 @@
 """verl on CPU: its RLHFDataset reads our parquet, its reward manager scores through our
 reward module (real sandbox), its SandboxFusion client runs against our fusion server, and
-the Hydra overrides are spec §8."""
+the Hydra overrides are seed-coder.md §8."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from codekiln_core.judge import hacks
 from codekiln_core.plugins import get_plugin_manager
 from codekiln_core.registry import Registry
 from codekiln_core.sandbox import LocalSandbox, RunResult, SandboxLimits, Verdict
@@ -52,6 +53,25 @@ def test_hung_programs_cost_their_timeout_and_never_stall(sandbox: LocalSandbox)
     assert batch.unscored == 0
     assert elapsed < 30, f"a batch with hung programs took {elapsed:.1f} s"
     assert reward.score([sample(GOOD)]) == [1.0]  # the pool is healthy afterwards
+
+
+def battery_sample(language: str, answer: str, style: str) -> Sample:
+    return Sample("write add(a, b)", f"```{language}\n{answer}```",
+                  {"tests": hacks.TESTS[(language, style)], "language": language})
+
+
+@pytest.mark.sandbox
+def test_the_hack_battery_gets_no_reward_and_correct_answers_full(sandbox: LocalSandbox) -> None:
+    """Every hack of core's battery (Python, JavaScript, bash) scores 0 in either mode."""
+    gaming = [battery_sample(h.language, h.answer, h.tests) for h in hacks.HACKS]
+    right = [battery_sample(lang, hacks.CORRECT[lang], style)
+             for lang, style in sorted(hacks.TESTS)]
+    for mode in ("binary", "fraction"):
+        reward = CodeTestsReward(mode, sandbox=sandbox, timeout_s=5.0)  # type: ignore[arg-type]
+        scores = reward.score(gaming + right)
+        gamed = [h.name for h, s in zip(hacks.HACKS, scores, strict=False) if s != 0.0]
+        assert gamed == [] and scores[len(gaming):] == [1.0] * len(right)
+        assert reward.sandbox_errors == 0
 
 
 class BrokenSandbox:

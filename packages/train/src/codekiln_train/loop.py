@@ -91,7 +91,7 @@ def causal_lm_loss(model: torch.nn.Module,
               if key in batch}
     out = model(**inputs, labels=batch["labels"], use_cache=False)
     targets = int((batch["labels"][:, 1:] != -100).sum())
-    return out.loss, {"loss_tokens": float(targets)}
+    return out.loss, {"target_tokens": float(targets)}
 
 
 def _to_device(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
@@ -108,23 +108,30 @@ def _mean_over_ranks(value: torch.Tensor, engine: Engine) -> float:
     return float(value)
 
 
+def summed_over_ranks(values: dict[str, float], world_size: int) -> dict[str, float]:
+    """Each value summed over the ranks, in float64 (every rank passes the same keys)."""
+    if world_size == 1 or not values:
+        return dict(values)
+    import torch
+    import torch.distributed as dist
+
+    keys = sorted(values)
+    totals = torch.tensor([float(values[key]) for key in keys], dtype=torch.float64)
+    dist.all_reduce(totals)
+    return dict(zip(keys, totals.tolist(), strict=True))
+
+
 def step_metrics(parts: list[dict[str, float]], engine: Engine) -> dict[str, float]:
     """The loss function's metrics of one step, over its micro-batches and every rank:
     counts (keys ending in ``_tokens``) summed, the rest averaged. Summed micro-batch by
     micro-batch, then over ranks, so one rank accumulating k micro-batches reports what k
     ranks report."""
-    import torch
-
     keys = sorted(parts[0]) if parts else []
-    totals = torch.tensor([sum(part[key] for part in parts) for key in keys],
-                          dtype=torch.float64)
-    if engine.world_size > 1 and keys:
-        import torch.distributed as dist
-
-        dist.all_reduce(totals)
+    totals = summed_over_ranks({key: sum(part[key] for part in parts) for key in keys},
+                               engine.world_size)
     count = len(parts) * engine.world_size
-    return {key: float(value) if key.endswith("_tokens") else float(value) / count
-            for key, value in zip(keys, totals.tolist(), strict=True)}
+    return {key: value if key.endswith("_tokens") else value / count
+            for key, value in totals.items()}
 
 
 def evaluate(engine: Engine, loss_fn: LossFn,

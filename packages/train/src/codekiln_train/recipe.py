@@ -204,7 +204,27 @@ class StageSpec(RecipeModel):
         return self
 
 
-class PretrainRecipe(RecipeModel):
+class LaunchSettings(RecipeModel):
+    """How a training command starts its processes: here, or one per GPU through
+    DeepSpeed's launcher (pretraining and post-training alike)."""
+
+    launcher: Literal["none", "deepspeed"] = Field(
+        "none", description="none: this process (CPU or one GPU; under torchrun, each rank); "
+        "deepspeed: DeepSpeed's launcher starts one process per GPU on every host")
+    hostfile: Path | None = Field(None, description="DeepSpeed hostfile ('host slots=N' per "
+                                  "line) for multi-node runs (launcher deepspeed)")
+    num_gpus: int | None = Field(None, ge=1, description="launcher deepspeed: GPUs per host "
+                                 "(default: all)")
+
+    @model_validator(mode="after")
+    def _hostfile_needs_the_launcher(self) -> LaunchSettings:
+        if self.hostfile is not None and self.launcher != "deepspeed":
+            raise ValueError("hostfile needs launcher deepspeed (one process runs without a "
+                             "hostfile)")
+        return self
+
+
+class PretrainRecipe(LaunchSettings):
     """``codekiln train pretrain RECIPE``: a model, its stages, and how to run them."""
 
     model: ModelSection = Field(description="preset and field overrides")
@@ -221,15 +241,6 @@ class PretrainRecipe(RecipeModel):
                                      "model (relative: from the working directory)")
     register_as: str | None = Field(None, description="register the final model in the MLflow "
                                  "registry under this name")
-    launcher: Literal["none", "deepspeed"] = Field(
-        "none", description="none: this process (CPU or one GPU; under torchrun, each rank); "
-        "deepspeed: DeepSpeed's launcher starts one process per GPU on every host")
-    hostfile: Path | None = Field(None, description="DeepSpeed hostfile ('host slots=N' per "
-                                  "line) for multi-node runs (launcher deepspeed)")
-    num_gpus: int | None = Field(None, ge=1, description="launcher deepspeed: GPUs per host "
-                                 "(default: all)")
-    master_port: int | None = Field(None, ge=1, le=65535, description="launcher deepspeed: "
-                                    "rank 0's rendezvous port (default: DeepSpeed's 29500)")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="where to train")
     threads: int | None = Field(None, ge=1, description="CPU threads for torch in each "
                                 "process")
@@ -242,9 +253,6 @@ class PretrainRecipe(RecipeModel):
         names = [stage.name for stage in self.stages]
         if len(set(names)) != len(names):
             raise ValueError(f"stage names {names} repeat; each stage needs its own name")
-        if self.hostfile is not None and self.launcher != "deepspeed":
-            raise ValueError("hostfile needs launcher deepspeed (one process runs without a "
-                             "hostfile)")
         return self
 
 

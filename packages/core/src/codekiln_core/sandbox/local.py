@@ -28,6 +28,9 @@ class LocalSandbox:
     ``rejected`` says why stronger isolation steps were not available.
     """
 
+    #: The workers import the judge's Python harness at start-up (codekiln_core.judge).
+    preloads_judge = True
+
     def __init__(self, workers: int = 2, limits: SandboxLimits | None = None,
                  python: str | None = None) -> None:
         if workers < 1:

@@ -31,7 +31,8 @@ WORKER_SHM_MB = 256  # the worker's /dev/shm tmpfs, shared (one at a time) by it
 # Imported once here so a forked run gets them for free (they are what tests typically use).
 PRELOAD = ("math", "re", "collections", "itertools", "functools", "heapq", "bisect", "string",
            "typing", "random", "statistics", "fractions", "decimal", "datetime", "hashlib",
-           "copy", "operator", "json", "traceback", "unittest", "dataclasses", "enum")
+           "copy", "operator", "json", "traceback", "unittest", "dataclasses", "enum",
+           "codekiln_core.judge.python_main")  # the judge's Python harness (a stub imports it)
 
 
 def _preload() -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 PROMPT_VERSION = "seed-rubric-v1"
 
-#: Written for codekiln from the rubric facts of the Seed-Coder report (spec §1).
+#: Written for codekiln from the rubric facts of the Seed-Coder report (seed-coder.md §1).
 RATING_PROMPT = """You are reviewing a source file to decide how useful it is as training \
 data for a code model. The file is written in {LANGUAGE}.
 

@@ -2,7 +2,7 @@
 
 The split itself (:func:`fim_split`, uniform character-level cut points keyed by
 ``(seed, doc id, copy)``) lives in ``codekiln_core.fim``, shared with eval's random-span
-infilling benchmark; this module formats and inverts the split documents (spec §4).
+infilling benchmark; this module formats and inverts the split documents (seed-coder.md §4).
 """
 
 from __future__ import annotations

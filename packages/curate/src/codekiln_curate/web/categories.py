@@ -2,7 +2,7 @@
 
 Seed-Coder found that an LLM rater favours e-commerce and documentation pages (their tidy,
 standard formatting) and under-rates forums and Q&A despite useful content, and fixed it with
-per-category thresholds (spec §3; taxonomy and numbers unpublished). These rules are
+per-category thresholds (seed-coder.md §3; taxonomy and numbers unpublished). These rules are
 codekiln's: URL patterns first (cheap and the strongest signal), then page-structure hints
 (class/id/itemprop words seen by the extractor), then a few text cues.
 """

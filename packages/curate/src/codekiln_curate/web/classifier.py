@@ -1,4 +1,4 @@
-"""The fastText recall classifier for code-related pages (Seed-Coder spec §3).
+"""The fastText recall classifier for code-related pages (seed-coder.md §3).
 
 Seed-Coder trained fastText on a 70% seed / 30% validation gold set and ran it at 99% recall
 (45% precision): a cheap, high-recall first pass before the expensive LLM rating. Here:

@@ -4,7 +4,7 @@ Reuses the labeling helper's teacher clients, request cache and rating parser
 (``codekiln_curate.label``); only the prompt and the gate are web-specific. The default
 per-category thresholds (``web.recipes``) are codekiln's starting points, not published
 numbers: the rater over-scores documentation and e-commerce pages (tidy formatting) and
-under-scores forums and Q&A (spec §3), so the former get higher bars and the latter lower
+under-scores forums and Q&A (seed-coder.md §3), so the former get higher bars and the latter lower
 ones.
 
 Output directory:

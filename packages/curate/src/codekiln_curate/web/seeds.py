@@ -1,6 +1,6 @@
 """Heuristic seed labels for the recall classifier, from the page's own code blocks.
 
-Seed-Coder built its gold set by scoring candidate pages (spec §3); without such a set we
+Seed-Coder built its gold set by scoring candidate pages (seed-coder.md §3); without such a set we
 label by rule, and the rule is a heuristic, not ground truth:
 
 - positive: the page has at least one code block whose lines look like code (a share of the

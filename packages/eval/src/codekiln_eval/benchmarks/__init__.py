@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from codekiln_eval.benchmarks.base import Benchmark, Check, Task, outputs_match
+from codekiln_eval.benchmarks.base import Benchmark, Task
 from codekiln_eval.benchmarks.cruxeval import CRUXEvalInput, CRUXEvalOutput
 from codekiln_eval.benchmarks.humaneval import HumanEval, HumanEvalPlus
 from codekiln_eval.benchmarks.infilling import infilling_benchmarks
@@ -46,4 +46,4 @@ def describe(cls: type[Benchmark]) -> str:
     return f"{family} HumanEval in {cls.language} ({cls.license.split(' ')[0]}{note})"
 
 
-__all__ = ["Benchmark", "Check", "Task", "all_benchmarks", "describe", "outputs_match"]
+__all__ = ["Benchmark", "Task", "all_benchmarks", "describe"]

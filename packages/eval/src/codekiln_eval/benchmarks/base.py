@@ -1,8 +1,9 @@
 """The benchmark contract: load problems, build prompts, turn answers into checks.
 
-A benchmark never runs code itself: it returns :class:`Check` programs (one per test group,
-e.g. ``base`` and ``plus`` for EvalPlus) that the runner sends to the sandbox, so the same
-benchmark works with the local sandbox and a remote one.
+A benchmark never runs code itself: it returns one judge ``Submission`` per test group (e.g.
+``base`` and ``plus`` for EvalPlus) - the answer, and the tests that decide it, kept apart -
+and core's judge assembles and runs them, so the same benchmark works with the local sandbox
+and a remote one, and answers are judged exactly as rewards and data synthesis judge them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from codekiln_core.errors import ConfigError
+from codekiln_core.judge import Submission
 from codekiln_eval.benchmarks.io import (
     DATA_ENV,
     bundled_root,
@@ -35,38 +37,6 @@ class Task:
     entry_point: str | None = None
     record: Mapping[str, Any] = field(default_factory=dict, repr=False)
     suffix: str | None = None  # infilling: the code after the middle the model writes
-
-
-@dataclass(frozen=True)
-class Check:
-    """A program whose clean exit means the answer passed this group of tests."""
-
-    code: str
-    language: str = "python"
-    stdin: str | None = None
-    files: Mapping[str, str] = field(default_factory=dict)
-    #: When set, the check also needs stdout to match this (contest-style tests).
-    expected_stdout: str | None = None
-
-
-def outputs_match(expected: str, actual: str, rel_tol: float = 1e-6) -> bool:
-    """Judge stdout like contest checkers: per line, whitespace-insensitive, floats close."""
-    want = [ln.split() for ln in expected.strip().splitlines()]
-    got = [ln.split() for ln in actual.strip().splitlines()]
-    if want == got:
-        return True
-    if len(want) != len(got) or any(len(a) != len(b) for a, b in zip(want, got, strict=True)):
-        return False
-    for row_w, row_g in zip(want, got, strict=True):
-        for w, g in zip(row_w, row_g, strict=True):
-            if w == g:
-                continue
-            try:
-                if abs(float(w) - float(g)) > rel_tol * max(1.0, abs(float(w))):
-                    return False
-            except ValueError:
-                return False
-    return True
 
 
 class Benchmark:
@@ -197,6 +167,6 @@ class Benchmark:
         """Whether a completion is the reference answer; None where no such score exists."""
         return None
 
-    def checks(self, task: Task, solution: str) -> dict[str, Check]:
-        """Test programs for a solution; the sample passes when every check passes."""
+    def checks(self, task: Task, solution: str) -> dict[str, Submission]:
+        """The judged checks of a solution; the sample passes when every check passes."""
         raise NotImplementedError

@@ -2,7 +2,8 @@
 
 The answer is a Python expression; the check is ``assert f(<input>) == <output>`` with the
 model's expression in one slot and the upstream value in the other, so a model can never
-make a check pass by restating its own guess on both sides.
+make a check pass by restating its own guess on both sides. The model's expression is the
+judged answer (evaluated before the tests run); the assertion is the test.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from codekiln_eval.benchmarks.base import Benchmark, Check, Task
+from codekiln_core.judge import Submission
+from codekiln_eval.benchmarks.base import Benchmark, Task
 from codekiln_eval.extract import truncate_at_stops
 
 _ANSWER = re.compile(r"\[ANSWER\](.*?)(?:\[/ANSWER\]|\Z)", re.DOTALL)
@@ -108,14 +110,19 @@ class CRUXEvalOutput(Benchmark):
     def reference_solution(self, task: Task) -> str | None:
         return str(task.record[self.predict])
 
-    def checks(self, task: Task, solution: str) -> dict[str, Check]:
+    def checks(self, task: Task, solution: str) -> dict[str, Submission]:
         rec = task.record
         inp = solution if self.predict == "input" else rec["input"]
         out = solution if self.predict == "output" else rec["output"]
         if not (is_call_args(inp) and is_expression(out)):
             # Only a literal-like slot is allowed; "1) or (True" must not escape it.
-            return {"base": Check("raise SystemExit('answer is not a single expression')\n")}
-        return {"base": Check(f"{rec['code']}\n\nassert f({inp}) == ({out})\n")}
+            return {"base": Submission(
+                "python", "raise SystemExit('answer is not a single expression')\n")}
+        if self.predict == "output":
+            answer, test = f"_cruxeval_answer = ({out})", f"assert f({inp}) == _cruxeval_answer"
+        else:
+            answer, test = f"_cruxeval_answer = f({inp})", f"assert _cruxeval_answer == ({out})"
+        return {"base": Submission("python", f"{rec['code']}\n\n{answer}\n", f"{test}\n")}
 
 
 class CRUXEvalInput(CRUXEvalOutput):

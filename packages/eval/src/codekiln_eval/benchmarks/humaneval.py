@@ -13,14 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from codekiln_core.errors import ConfigError
-from codekiln_eval.benchmarks.base import Benchmark, Check, Task
+from codekiln_core.judge import Submission
+from codekiln_eval.benchmarks.base import Benchmark, Task
 from codekiln_eval.benchmarks.io import read_records
 from codekiln_eval.prompts import PYTHON_FUNCTION_STOPS, complete_function
 
 
-def check_program(solution: str, test: str, entry_point: str) -> str:
-    """HumanEval's harness: solution, then the test module, then ``check(entry_point)``."""
-    return f"{solution}\n\n{test}\n\ncheck({entry_point})\n"
+def check_submission(solution: str, test: str, entry_point: str) -> Submission:
+    """HumanEval's harness: the solution, judged by the test module and ``check(entry_point)``."""
+    return Submission("python", solution, f"{test}\n\ncheck({entry_point})\n")
 
 
 def fix_origin_test(test: str) -> str:
@@ -57,9 +58,9 @@ class HumanEval(Benchmark):
     def reference_solution(self, task: Task) -> str | None:
         return task.prompt + str(task.record["canonical_solution"])
 
-    def checks(self, task: Task, solution: str) -> dict[str, Check]:
+    def checks(self, task: Task, solution: str) -> dict[str, Submission]:
         assert task.entry_point is not None
-        return {"base": Check(check_program(solution, task.record["test"], task.entry_point))}
+        return {"base": check_submission(solution, task.record["test"], task.entry_point)}
 
 
 class HumanEvalPlus(HumanEval):
@@ -92,11 +93,11 @@ class HumanEvalPlus(HumanEval):
             merged.append(out)
         return merged
 
-    def checks(self, task: Task, solution: str) -> dict[str, Check]:
+    def checks(self, task: Task, solution: str) -> dict[str, Submission]:
         assert task.entry_point is not None
-        found: dict[str, Check] = {}
+        found: dict[str, Submission] = {}
         if task.record.get("base_test"):
-            found["base"] = Check(check_program(solution, task.record["base_test"],
-                                                task.entry_point))
-        found["plus"] = Check(check_program(solution, task.record["plus_test"], task.entry_point))
+            found["base"] = check_submission(solution, task.record["base_test"],
+                                             task.entry_point)
+        found["plus"] = check_submission(solution, task.record["plus_test"], task.entry_point)
         return found

@@ -29,7 +29,8 @@ from typing import Any, ClassVar
 
 from codekiln_core.errors import ConfigError
 from codekiln_core.fim import FimConfig, fim_split
-from codekiln_eval.benchmarks.base import Benchmark, Check, Task
+from codekiln_core.judge import Submission
+from codekiln_eval.benchmarks.base import Benchmark, Task
 from codekiln_eval.benchmarks.humaneval import HumanEval
 from codekiln_eval.extract import truncate_at_stops
 
@@ -166,7 +167,7 @@ class Infilling(Benchmark):
         return truncate_at_stops(completion, self.stop).strip() == \
             str(task.record["middle"]).strip()
 
-    def checks(self, task: Task, solution: str) -> dict[str, Check]:
+    def checks(self, task: Task, solution: str) -> dict[str, Submission]:
         return self.of.checks(task, solution)
 
 

@@ -18,7 +18,8 @@ from datetime import date
 from typing import Any
 
 from codekiln_core.errors import ConfigError
-from codekiln_eval.benchmarks.base import Benchmark, Check, Task
+from codekiln_core.judge import Submission
+from codekiln_eval.benchmarks.base import Benchmark, Task
 from codekiln_eval.prompts import competition_problem
 
 #: Hub files per release tag (each release adds one file).
@@ -60,10 +61,10 @@ def parse_day(value: Any, key: str) -> date:
                           "(use YYYY-MM-DD)") from exc
 
 
-def functional_program(solution: str, func: str, tests: list[dict[str, Any]]) -> str:
+def functional_tests(func: str, tests: list[dict[str, Any]]) -> str:
+    """LeetCode-style cases: call ``Solution().<func>`` on each input, compare the output."""
     cases = [(t["input"], t["output"]) for t in tests]
     return (
-        f"{FUNCTIONAL_HEADER}\n{solution}\n\n"
         "import json as _json, math as _math\n"
         f"_CASES = _json.loads({json.dumps(json.dumps(cases))})\n"
         "def _same(a, b):\n"
@@ -125,14 +126,15 @@ class LiveCodeBench(Benchmark):
         header = task.prompt[: len(task.prompt) - len(task.record.get("starter_code") or "")]
         return super().solution_from_completion(task, completion)[len(header):]
 
-    def checks(self, task: Task, solution: str) -> dict[str, Check]:
+    def checks(self, task: Task, solution: str) -> dict[str, Submission]:
         tests = task.record["tests"]
         functional = [t for t in tests if t.get("testtype") == "functional"]
-        found: dict[str, Check] = {}
+        found: dict[str, Submission] = {}
         if functional:
-            found["functional"] = Check(
-                functional_program(solution, task.record["func_name"], functional))
+            found["functional"] = Submission(
+                "python", solution, functional_tests(task.record["func_name"], functional),
+                prelude=FUNCTIONAL_HEADER)
         for i, test in enumerate(t for t in tests if t.get("testtype") != "functional"):
-            found[f"stdin{i}"] = Check(solution, stdin=test["input"],
-                                       expected_stdout=test["output"])
+            found[f"stdin{i}"] = Submission("python", solution, stdin=test["input"],
+                                            expected_stdout=test["output"])
         return found

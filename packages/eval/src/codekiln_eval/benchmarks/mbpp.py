@@ -13,7 +13,8 @@ from typing import Any, ClassVar
 
 from codekiln_benchmark_data import MBPP_SPLITS
 from codekiln_core.errors import ConfigError
-from codekiln_eval.benchmarks.base import Benchmark, Check, Task
+from codekiln_core.judge import Submission
+from codekiln_eval.benchmarks.base import Benchmark, Task
 from codekiln_eval.benchmarks.io import read_records
 from codekiln_eval.prompts import mbpp_completion_prompt, solve_with_tests
 
@@ -43,11 +44,11 @@ def number_of(task_id: Any) -> int:
     return int(str(task_id).rsplit("/", 1)[-1])
 
 
-def assert_program(solution: str, tests: list[str], setup: str = "",
-                   imports: list[str] | None = None) -> str:
-    """Imports, the solution, then setup (it may use the solution's classes), then asserts."""
-    head = "\n".join(imports or [])
-    return f"{head}\n\n{solution}\n\n{setup}\n\n" + "\n".join(tests) + "\n"
+def assert_submission(solution: str, tests: list[str], setup: str = "",
+                      imports: list[str] | None = None) -> Submission:
+    """Imports before the solution; setup (it may use the solution's classes), then asserts."""
+    return Submission("python", solution, f"{setup}\n\n" + "\n".join(tests) + "\n",
+                      prelude="\n".join(imports or []))
 
 
 class MBPP(Benchmark):
@@ -93,12 +94,12 @@ class MBPP(Benchmark):
     def reference_solution(self, task: Task) -> str | None:
         return str(task.record["code"])
 
-    def checks(self, task: Task, solution: str) -> dict[str, Check]:
+    def checks(self, task: Task, solution: str) -> dict[str, Submission]:
         rec = task.record
-        return {"base": Check(assert_program(
+        return {"base": assert_submission(
             solution, list(rec["test_list"]), rec.get("test_setup_code", "") or "",
             list(rec.get("test_imports") or []),
-        ))}
+        )}
 
 
 class MBPPSanitized(MBPP):
@@ -164,10 +165,10 @@ class MBPPPlus(MBPP):
     def reference_solution(self, task: Task) -> str | None:
         return str(task.record["canonical_solution"])
 
-    def checks(self, task: Task, solution: str) -> dict[str, Check]:
+    def checks(self, task: Task, solution: str) -> dict[str, Submission]:
         rec = task.record
         imports = rec["test_imports"]
         return {
-            "base": Check(assert_program(solution, rec["test_list"], imports=imports)),
-            "plus": Check(assert_program(solution, [rec["plus_test"]], imports=imports)),
+            "base": assert_submission(solution, rec["test_list"], imports=imports),
+            "plus": assert_submission(solution, [rec["plus_test"]], imports=imports),
         }

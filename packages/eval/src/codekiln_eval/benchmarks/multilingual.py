@@ -15,15 +15,11 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from codekiln_eval.benchmarks.base import Benchmark, Check, Task
+from codekiln_core.judge import Submission
+from codekiln_eval.benchmarks.base import Benchmark, Task
 from codekiln_eval.extract import extract_code
 from codekiln_eval.prompts import PYTHON_FUNCTION_STOPS, complete_function
 
-#: Node's console.assert only logs; HumanEval-X's JavaScript tests rely on it failing.
-JS_STRICT_ASSERT = (
-    "console.assert = (ok, ...msg) => { if (!ok) { throw new Error('Assertion failed: ' + "
-    "msg.join(' ')); } };\n"
-)
 _HEADER = re.compile(r"^\s*(#include|import\s|using\s|use\s|from\s\w+\s+import)")
 
 HUMANEVAL_X_FILES = {"python": "python", "cpp": "cpp", "javascript": "js", "java": "java"}
@@ -82,10 +78,9 @@ class HumanEvalX(Benchmark):
         code = extract_code(answer, self.language, task.entry_point)
         return header_lines(task.record.get("declaration", "")) + code
 
-    def checks(self, task: Task, solution: str) -> dict[str, Check]:
-        prefix = JS_STRICT_ASSERT if self.language == "javascript" else ""
-        program = f"{prefix}{solution}\n\n{task.record['test']}\n"
-        return {"base": Check(program, language=self.language)}
+    def checks(self, task: Task, solution: str) -> dict[str, Submission]:
+        # The judge makes JavaScript's console.assert throw (HumanEval-X relies on it).
+        return {"base": Submission(self.language, solution, f"{task.record['test']}\n")}
 
 
 class MultiPLE(Benchmark):
@@ -123,12 +118,15 @@ class MultiPLE(Benchmark):
         code = extract_code(answer, self.language, task.entry_point)
         return header_lines(task.prompt) + code
 
-    def checks(self, task: Task, solution: str) -> dict[str, Check]:
-        tests = task.record["tests"]
-        if not solution.startswith(task.prompt) and tests.lstrip().startswith("}"):
-            # A chat answer is a whole function; the tests' leading "}" closes the prompt's.
+    def checks(self, task: Task, solution: str) -> dict[str, Submission]:
+        tests, answer = task.record["tests"], solution
+        if tests.lstrip().startswith("}"):
+            # The tests' leading "}" closes the prompt's function: it belongs to a completion
+            # (the answer must stand alone); a chat answer is a whole function already.
             tests = tests.lstrip()[1:]
-        return {"base": Check(f"{solution}\n{tests}\n", language=self.language)}
+            if solution.startswith(task.prompt):
+                answer = f"{solution}\n}}"
+        return {"base": Submission(self.language, answer, f"{tests}\n")}
 
 
 def language_variants() -> list[type[Benchmark]]:

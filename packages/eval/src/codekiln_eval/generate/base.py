@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 @dataclass(frozen=True)
 class SamplingParams:
-    """Decoding settings; defaults are Seed-Coder's published ones (spec §10)."""
+    """Decoding settings; defaults are Seed-Coder's published ones (seed-coder.md §10)."""
 
     temperature: float = 0.6
     top_p: float = 0.8

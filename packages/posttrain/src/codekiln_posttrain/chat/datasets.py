@@ -128,16 +128,37 @@ def dataset_input(path: Path, name: str) -> InputRef:
     return InputRef.from_path(path, name=name)
 
 
-def read_rows(paths: Path | Sequence[Path], kind: Kind) -> list[dict[str, Any]]:
-    """Every row of one or several dataset files or directories, validated for ``kind``."""
+def read_rows(paths: Path | Sequence[Path], kind: Kind, *,
+              unique_ids: bool = False) -> list[dict[str, Any]]:
+    """Every row of one or several dataset files or directories, validated for ``kind``;
+    with ``unique_ids`` a repeated ``id`` is a one-line error naming both rows."""
     sources = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
     rows = []
+    seen: dict[str, str] = {}
     for source in sources:
         for file in dataset_files(source):
-            rows.extend(check_row(row, kind, where) for where, row in _raw_rows(file))
+            for where, raw in _raw_rows(file):
+                row = check_row(raw, kind, where)
+                if unique_ids:
+                    _check_new_id(row, raw, where, seen)
+                rows.append(row)
     if not rows:
         raise ConfigError(f"{', '.join(map(str, sources))}: dataset is empty")
     return rows
+
+
+def _check_new_id(row: dict[str, Any], raw: dict[str, Any], where: str,
+                  seen: dict[str, str]) -> None:
+    """Refuse a row whose id an earlier row has: data keyed by id (DPO's reference log-probs)
+    would silently give one row the other's values."""
+    first = seen.setdefault(row["id"], where)
+    if first == where:
+        return
+    if raw.get("id") is None:
+        raise ConfigError(f"{where}: the row repeats {first} exactly (same content hash "
+                          f"id {row['id']!r}); remove one of them")
+    raise ConfigError(f"{where}: key 'id' = {row['id']!r} repeats the id of {first}; give "
+                      "each row its own id (or drop the id key: ids are then content hashes)")
 
 
 def read_source_rows(path: Path) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""10-gram decontamination of every post-training dataset before it is trained on (spec §5).
+"""10-gram decontamination of every post-training dataset before training (seed-coder.md §5).
 
 Benchmark texts come, in order of precedence, from an explicit ``benchmarks_dir`` (laid out
 as the bundled ``codekiln_benchmark_data``: one folder per benchmark), the
@@ -33,7 +33,9 @@ _MBPP_NUMBERED = ("mbpp", "mbpp-sanitized")
 class DecontamConfig(RecipeModel):
     """How post-training data is checked against benchmarks."""
 
-    enabled: bool = Field(True, description="check every dataset before training (spec §5)")
+    enabled: bool = Field(
+        True, description="check every dataset before training (seed-coder.md §5)"
+    )
     n: int = Field(10, ge=4, description="n-gram length in words (the paper uses 10)")
     benchmarks_dir: Path | None = Field(
         None, description="benchmark folder in the layout of codekiln_benchmark_data (one "

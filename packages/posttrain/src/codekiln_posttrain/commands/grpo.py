@@ -9,6 +9,7 @@ from codekiln_core.cli.contract import Command, Outcome
 from codekiln_core.cli.invoke import Invocation
 from codekiln_posttrain.finetune import model_lines, start_inputs
 from codekiln_posttrain.recipe import GrpoRecipe
+from codekiln_train.engine.launcher import launch_ranks
 
 
 def train_with_rewards(invocation: Invocation[GrpoRecipe]) -> Outcome:
@@ -22,8 +23,9 @@ def train_with_rewards(invocation: Invocation[GrpoRecipe]) -> Outcome:
         return Outcome(lines=[f"verl dataset: {launch.train_file}", " ".join(launch.command)])
     from codekiln_posttrain.grpo.loop import train_grpo_local
 
-    result = train_grpo_local(recipe, run=invocation.run)
-    metrics = {"steps": result.steps, "updates": result.updates, "prompts": result.prompts,
+    result = train_grpo_local(recipe, run=invocation.run, resume=invocation.resume)
+    metrics = {"steps": result.steps, "updates": result.updates,
+               "groups_kept_total": result.groups_kept, "prompts": result.prompts,
                "curriculum_dropped": result.curriculum_dropped,
                "mean_reward": result.mean_reward}
     return Outcome(metrics=metrics,
@@ -33,7 +35,7 @@ def train_with_rewards(invocation: Invocation[GrpoRecipe]) -> Outcome:
 COMMAND = Command(
     name="posttrain.grpo", recipe=GrpoRecipe, work=train_with_rewards,
     help="GRPO with DAPO's settings: the local loop, or verl on Ray (--backend verl).",
-    # A rerun starts over: the local loop cannot continue a run yet (no --resume).
-    inputs="data", registers=True, resumable=False, step="grpo",
-    key_metrics=("reward_mean", "pass_rate"),
-    lineage_inputs=partial(start_inputs, data_name="rl-prompts"))
+    # --resume continues the local loop from its last checkpoint (verl resumes itself).
+    inputs="data", registers=True, resumable=True, step="grpo",
+    key_metrics=("reward_mean", "updates", "groups_kept_total"),
+    launch=launch_ranks, lineage_inputs=partial(start_inputs, data_name="rl-prompts"))

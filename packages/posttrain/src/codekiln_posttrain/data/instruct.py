@@ -1,11 +1,11 @@
-"""OSS-Instruct-style synthesis with a sandbox self-check (spec §7).
+"""OSS-Instruct-style synthesis with a sandbox self-check (seed-coder.md §7).
 
 For each seed snippet (the highest quality scores of a curated dataset) a teacher model
 behind any OpenAI-compatible endpoint writes a new self-contained problem inspired by the
-seed, a solution and unit tests. The solution must parse (tree-sitter) and pass its tests in
-the sandbox; when it does not, the teacher sees the failure and revises, up to
-``max_attempts`` times. Only passing items are kept, so hard problems stay in the set
-without their wrong answers.
+seed, a solution and unit tests. The solution must parse (tree-sitter) and pass its tests,
+as core's judge decides (the one eval and the rewards use); when it does not, the teacher
+sees the failure and revises, up to ``max_attempts`` times. Only passing items are kept, so
+hard problems stay in the set without their wrong answers.
 
 Work is done in parts of ``part_size`` seeds, each written atomically; a rerun skips the
 parts already written (resumable, and deterministic for a deterministic endpoint).
@@ -133,7 +133,7 @@ class Synthesizer:
         self.config, self.sandbox, self.chat = config, sandbox, chat
 
     def run_seed(self, seed: dict[str, Any]) -> Outcome:
-        from codekiln_core.sandbox import RunRequest
+        from codekiln_core.judge import Judge, Submission
 
         language = str(seed.get("language") or "python").lower()
         seed_id = row_id(seed)
@@ -154,17 +154,17 @@ class Synthesizer:
                 outcome.reason = "syntax error"
                 feedback = ("syntax error", "the solution does not parse")
             else:
-                result = self.sandbox.run(RunRequest(
-                    language=language, code=draft.solution + "\n\n" + draft.tests + "\n",
-                    timeout_s=self.config.timeout_s))
-                if result.passed:
+                judged = Judge(self.sandbox).run_one(Submission(
+                    language, draft.solution, draft.tests, timeout_s=self.config.timeout_s))
+                if judged.passed:
                     outcome.row = self._row(seed_id, draft, language, attempt)
                     outcome.reason = "kept"
                     return outcome
-                outcome.reason = f"tests {result.verdict.value}"
-                if result.verdict.value == "sandbox_error":
+                outcome.reason = f"tests {judged.verdict}"
+                if judged.verdict == "sandbox_error":
                     return outcome  # our fault, not the teacher's: do not ask for a revision
-                feedback = (result.verdict.value, (result.stderr or result.detail)[-1500:])
+                stderr = judged.result.stderr if judged.result is not None else ""
+                feedback = (judged.verdict, f"{judged.reason}\n{stderr}"[-1500:])
             messages.append({"role": "user",
                              "content": REVISE.format(verdict=feedback[0], detail=feedback[1])})
         return outcome

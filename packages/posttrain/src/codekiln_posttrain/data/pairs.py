@@ -1,7 +1,8 @@
-"""On-policy DPO pairs (spec §7): sample N answers per prompt, judge them in the sandbox.
+"""On-policy DPO pairs (seed-coder.md §7): sample N answers per prompt, judge them in the sandbox.
 
-chosen = an answer that passes the prompt's tests, rejected = one that fails them. A prompt
-with no pass or no fail yields no pair; an answer the sandbox could not judge
+chosen = an answer that passes the prompt's tests, rejected = one that fails them, as the
+``code-tests`` reward (core's judge) decides: an answer that games the tests is never chosen.
+A prompt with no pass or no fail yields no pair; an answer the sandbox could not judge
 (``sandbox_error``) is neither chosen nor rejected.
 
 A weak policy (a freshly pretrained small model) passes nothing, so on-policy pairs never

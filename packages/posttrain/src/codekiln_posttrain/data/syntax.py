@@ -1,4 +1,4 @@
-"""Tree-sitter syntax gate for synthesised code (spec §7: responses with syntax errors go)."""
+"""Tree-sitter syntax gate for synthesised code (seed-coder.md §7: syntax errors are dropped)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Curriculum and progressive exploration (spec §8).
+"""Curriculum and progressive exploration (seed-coder.md §8).
 
 The curriculum pre-pass samples each prompt a few times with the starting policy and drops
 prompts it already solves more than 87.5% of the time: they would mostly form all-correct

@@ -1,5 +1,5 @@
 """GRPO on verl (``backend: verl``): our dataset as verl parquet, our reward module, and
-the Hydra overrides that are spec §8, launched as ``python -m verl.trainer.main_ppo``.
+the Hydra overrides that are seed-coder.md §8, launched as ``python -m verl.trainer.main_ppo``.
 
 verl runs on Ray with vLLM rollouts on GPUs; nothing here imports verl, so the command
 line can be built and checked anywhere.
@@ -71,7 +71,7 @@ def reward_module_path() -> Path:
 
 def hydra_overrides(recipe: GrpoRecipe, train_file: Path, val_file: Path | None = None
                     ) -> list[str]:
-    """Spec §8 as verl 0.9.1 config keys: GRPO, batch 128, lr 1e-6, T=0.6, no KL,
+    """seed-coder.md §8 as verl 0.9.1 config keys: GRPO, batch 128, lr 1e-6, T=0.6, no KL,
     clip-high 0.28, token-level loss, DAPO group filtering, our sandbox reward."""
     g, v = recipe.grpo, recipe.verl
     stage = g.stages[0]

@@ -1,13 +1,17 @@
-"""``code-tests``: run each sample's program against its prompt's tests in the sandbox.
+"""``code-tests``: each sample's code against its prompt's tests, decided by core's judge.
 
+The judge (``codekiln_core.judge``) is what eval uses too: the answer runs first, the tests
+after it, and only a program that finishes every test passes - leaving early, silencing the
+assertions, rewriting the tests or returning an object that equals anything all score 0.
 Batched over the sandbox pool: every run of a batch goes to ``run_many`` at once, each with
-the sandbox's wall-clock timeout, so a hung or forking program costs at most its timeout
-and never stalls training (a timeout is the model's failure: 0). Only ``sandbox_error``,
-an infrastructure fault, gives ``None``.
+the sandbox's wall-clock timeout, so a hung or forking program costs at most its timeout and
+never stalls training (a timeout is the model's failure: 0). Only ``sandbox_error``, an
+infrastructure fault, gives ``None``.
 
 Tests come from the ``tests`` column: a program of asserts (``binary``: 1.0 when it all
 passes), or a list of test snippets (``fraction``: the share that passes; ``binary`` then
-needs all of them).
+needs all of them). ``language`` names the language (default python); ``setup`` is code
+placed before the answer (imports the tests assume).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from codekiln_core.errors import ConfigError
-from codekiln_core.sandbox import RunRequest, RunResult, Verdict
+from codekiln_core.judge import Judge, Judgement, Submission
 from codekiln_posttrain.rewards.base import Sample
 from codekiln_posttrain.rewards.extract import extract_code
 
@@ -30,10 +34,6 @@ def test_snippets(tests: Any) -> list[str]:
         return list(tests)
     raise ConfigError(f"code-tests: column 'tests' is {type(tests).__name__}; give a string "
                       "of test code or a list of them")
-
-
-def program(code: str, tests: str, setup: str = "") -> str:
-    return "\n\n".join(part for part in (setup, code, tests) if part.strip()) + "\n"
 
 
 class CodeTestsReward:
@@ -62,7 +62,8 @@ class CodeTestsReward:
                                              limits=SandboxLimits(timeout_s=self.timeout_s))
         return self._sandbox
 
-    def requests(self, sample: Sample) -> list[RunRequest]:
+    def submissions(self, sample: Sample) -> list[Submission]:
+        """What the judge decides for one sample: one submission per test group."""
         columns = sample.columns
         if "tests" not in columns:
             raise ConfigError("code-tests: sample has no 'tests' column; RL datasets need "
@@ -73,26 +74,24 @@ class CodeTestsReward:
         snippets = test_snippets(columns["tests"])
         if self.mode == "binary":
             snippets = ["\n".join(snippets)]
-        return [RunRequest(language=language, code=program(code, t, setup),
-                           timeout_s=self.timeout_s) for t in snippets]
+        return [Submission(language, code, tests, prelude=setup, timeout_s=self.timeout_s)
+                for tests in snippets]
 
     def score(self, samples: Sequence[Sample]) -> list[float | None]:
-        plans = [self.requests(s) for s in samples]
-        flat = [r for plan in plans for r in plan]
-        results: list[RunResult] = self.sandbox.run_many(flat)
+        plans = [self.submissions(s) for s in samples]
+        judged = Judge(self.sandbox).run([s for plan in plans for s in plan])
         scores: list[float | None] = []
         at = 0
         for plan in plans:
-            mine, at = results[at: at + len(plan)], at + len(plan)
+            mine, at = judged[at: at + len(plan)], at + len(plan)
             scores.append(self._score(mine))
         return scores
 
-    def _score(self, results: list[RunResult]) -> float | None:
-        if any(r.verdict is Verdict.SANDBOX_ERROR for r in results):
+    def _score(self, judgements: list[Judgement]) -> float | None:
+        if any(j.verdict == "sandbox_error" for j in judgements):
             self.sandbox_errors += 1
             return None
-        passed = sum(r.verdict is Verdict.PASSED for r in results)
-        return passed / len(results)
+        return sum(j.passed for j in judgements) / len(judgements)
 
     def close(self) -> None:
         if self._owned and self._sandbox is not None:

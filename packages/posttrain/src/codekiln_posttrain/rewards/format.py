@@ -1,4 +1,4 @@
-"""``format``: does the answer have the shape the task asks for (spec §8 format reward)?
+"""``format``: does the answer have the shape the task asks for (seed-coder.md §8 format reward)?
 
 1.0 when the answer holds a closed fenced code block and, with ``require_think``, one
 balanced ``<think>...</think>`` block before it; else 0.0. It runs no code, so it never

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from codekiln_core.cli.contract import Command, Outcome
 from codekiln_core.cli.invoke import Invocation
+from codekiln_train.engine.launcher import launch_ranks
 from codekiln_train.recipe import PretrainRecipe
 
 if TYPE_CHECKING:
@@ -35,38 +36,6 @@ def pretrain_inputs(recipe: PretrainRecipe) -> list[InputRef]:
     from codekiln_train.pretrain import plan_stages, shard_inputs, world_size_from_env
 
     return shard_inputs(plan_stages(recipe, world_size=world_size_from_env()))
-
-
-#: What each launched rank runs instead of the launcher settings: this one process.
-RANK_OVERRIDES = ('launcher="none"', "hostfile=null")
-
-
-def rank_command(invocation: Invocation[PretrainRecipe]) -> list[str]:
-    """DeepSpeed's launcher command line: per-process entry, the launching shell's
-    forwarded variables, and this same command with :data:`RANK_OVERRIDES` last."""
-    import os
-
-    from codekiln_core.cli.typer_command import rerun_argv
-    from codekiln_train.engine.launcher import deepspeed_command, env_args
-
-    recipe = invocation.recipe
-    argv = rerun_argv(invocation.command, invocation.request, *RANK_OVERRIDES)
-    return deepspeed_command([*env_args(os.environ), *argv], hostfile=recipe.hostfile,
-                             num_gpus=recipe.num_gpus, master_port=recipe.master_port)
-
-
-def launch_ranks(invocation: Invocation[PretrainRecipe]) -> None:
-    """``launcher: deepspeed``: replace this process with DeepSpeed's launcher, which runs
-    this same command (``launcher: none``) once per GPU on every host."""
-    import os
-    import shlex
-    import sys
-
-    if invocation.recipe.launcher != "deepspeed":
-        return
-    command = rank_command(invocation)
-    print(f"launching: {shlex.join(command)}", file=sys.stderr)
-    os.execv(command[0], command)
 
 
 def summary_table(result: PretrainResult) -> Any:

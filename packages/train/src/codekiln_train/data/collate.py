@@ -10,12 +10,12 @@ ending in EOS; the last sequence of a set may end in padding. For every row we b
 - ``attention_mask`` [B, 1, T, T] bool, True = may attend: causal and within the same
   document (block-diagonal). SDPA and eager attention take it as is.
 
-With a varlen kernel (``flash_attention_2``/``_3``) the mask is left out: transformers
-reads document boundaries from the restarting ``position_ids`` and runs the kernel per
-document, which needs no T x T tensor. It does so only for a batch of one row, so the
-micro-batch is flattened to [1, B*T] (each row's first label set to -100, so no target
-crosses rows either); the loss is over the same tokens (docs/train.md, "Packing and
-attention").
+With a varlen kernel (``flash_attention_2``/``_3``, or codekiln's ``sdpa_documents``) the
+mask is left out: the attention reads document boundaries from the restarting
+``position_ids`` and runs the kernel per document, which needs no T x T tensor. The
+flash kernels do so only for a batch of one row, so the micro-batch is flattened to
+[1, B*T] (each row's first label set to -100, so no target crosses rows either); the loss
+is over the same tokens (docs/train.md, "Packing and attention").
 """
 
 from __future__ import annotations
@@ -30,8 +30,9 @@ if TYPE_CHECKING:
     import torch
 
 IGNORE_INDEX = -100
-#: attn_implementation values whose kernels split documents from position_ids (no mask).
-VARLEN_IMPLEMENTATIONS = frozenset({"flash_attention_2", "flash_attention_3"})
+#: attn_implementation values whose kernels split documents from position_ids (no mask);
+#: ``sdpa_documents`` is codekiln_train.models.document_attention (any device).
+VARLEN_IMPLEMENTATIONS = frozenset({"flash_attention_2", "flash_attention_3", "sdpa_documents"})
 
 
 @dataclass(frozen=True)

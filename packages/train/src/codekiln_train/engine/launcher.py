@@ -1,6 +1,7 @@
 """Multi-GPU and multi-node runs through DeepSpeed's own launcher, with the same recipe.
 
-``codekiln train pretrain RECIPE --launcher deepspeed [--hostfile H]`` replaces itself with::
+``codekiln train pretrain RECIPE --launcher deepspeed [--hostfile H]`` (and ``codekiln
+posttrain sft|dpo|grpo``, whose recipes carry the same keys) replaces itself with::
 
     python -m deepspeed.launcher.runner [--hostfile H] [--num_gpus N] [--master_port P] \\
         --no_local_rank --module codekiln_train.launch [--env NAME=VALUE]... \\
@@ -17,9 +18,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from codekiln_core.errors import ConfigError
 
+if TYPE_CHECKING:
+    from codekiln_core.cli.invoke import Invocation
+
+LAUNCHERS = ("none", "deepspeed")
 #: The per-process entry point the launcher runs (``python -m``).
 ENTRY_MODULE = "codekiln_train.launch"
 #: What rank 0 on another host needs from the launching shell but DeepSpeed's multi-node
@@ -74,3 +80,28 @@ def deepspeed_command(forwarded: Sequence[str], *, hostfile: Path | None = None,
     # Our entry reads LOCAL_RANK from the environment; no --local_rank argument is appended.
     command += ["--no_local_rank", "--module", ENTRY_MODULE, *forwarded]
     return command
+
+
+def launch_ranks(invocation: Invocation[Any]) -> None:
+    """A command's ``launch``: with ``launcher: deepspeed`` in its recipe (a
+    ``codekiln_train.recipe.LaunchSettings``), replace this process with DeepSpeed's
+    launcher, which runs this same command (``launcher: none``) once per GPU on every host."""
+    import os
+    import shlex
+
+    recipe = invocation.recipe
+    if recipe.launcher != "deepspeed":
+        return
+    from codekiln_core.cli.typer_command import rerun_argv
+    from codekiln_train.engine.environment import filled_by_us
+
+    argv = rerun_argv(invocation.command, invocation.request, 'launcher="none"')
+    # The shell's MASTER_PORT, when it set one, is the rendezvous port (DeepSpeed's
+    # default, 29500, collides when two runs share a host).
+    port = os.environ.get("MASTER_PORT", "")
+    command = deepspeed_command([*env_args(os.environ), *argv], hostfile=recipe.hostfile,
+                                num_gpus=recipe.num_gpus,
+                                master_port=int(port) if port.isdigit() and not filled_by_us()
+                                else None)
+    print(f"launching: {shlex.join(command)}", file=sys.stderr)
+    os.execv(command[0], command)
