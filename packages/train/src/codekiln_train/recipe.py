@@ -215,6 +215,9 @@ class LaunchSettings(RecipeModel):
                                   "line) for multi-node runs (launcher deepspeed)")
     num_gpus: int | None = Field(None, ge=1, description="launcher deepspeed: GPUs per host "
                                  "(default: all)")
+    master_port: int | None = Field(None, ge=1, le=65535, description="launcher deepspeed: "
+                                    "rank 0's rendezvous port (default: the shell's "
+                                    "MASTER_PORT, else DeepSpeed's 29500)")
 
     @model_validator(mode="after")
     def _hostfile_needs_the_launcher(self) -> LaunchSettings:

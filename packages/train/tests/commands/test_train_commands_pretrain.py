@@ -16,8 +16,8 @@ import pytest
 from codekiln_core.cli.app import main
 from codekiln_core.cli.invoke import load_command_recipe
 from codekiln_core.cli.typer_command import Request
-from codekiln_train.commands.pretrain import COMMAND, RANK_OVERRIDES
-from codekiln_train.engine.launcher import ENTRY_MODULE, apply_env_args
+from codekiln_train.commands.pretrain import COMMAND
+from codekiln_train.engine.launcher import ENTRY_MODULE, RANK_OVERRIDES, apply_env_args
 
 
 @pytest.mark.parametrize(("words", "present", "absent"), [

@@ -82,6 +82,11 @@ def deepspeed_command(forwarded: Sequence[str], *, hostfile: Path | None = None,
     return command
 
 
+#: What each launched rank runs instead of the launcher settings: this one process (a
+#: hostfile without the launcher is refused, so it goes too).
+RANK_OVERRIDES = ('launcher="none"', "hostfile=null")
+
+
 def launch_ranks(invocation: Invocation[Any]) -> None:
     """A command's ``launch``: with ``launcher: deepspeed`` in its recipe (a
     ``codekiln_train.recipe.LaunchSettings``), replace this process with DeepSpeed's
@@ -95,13 +100,13 @@ def launch_ranks(invocation: Invocation[Any]) -> None:
     from codekiln_core.cli.typer_command import rerun_argv
     from codekiln_train.engine.environment import filled_by_us
 
-    argv = rerun_argv(invocation.command, invocation.request, 'launcher="none"')
-    # The shell's MASTER_PORT, when it set one, is the rendezvous port (DeepSpeed's
-    # default, 29500, collides when two runs share a host).
+    argv = rerun_argv(invocation.command, invocation.request, *RANK_OVERRIDES)
+    # The recipe's port, else the shell's MASTER_PORT when it set one, is the rendezvous
+    # port (DeepSpeed's default, 29500, collides when two runs share a host).
     port = os.environ.get("MASTER_PORT", "")
+    shell_port = int(port) if port.isdigit() and not filled_by_us() else None
     command = deepspeed_command([*env_args(os.environ), *argv], hostfile=recipe.hostfile,
                                 num_gpus=recipe.num_gpus,
-                                master_port=int(port) if port.isdigit() and not filled_by_us()
-                                else None)
+                                master_port=recipe.master_port or shell_port)
     print(f"launching: {shlex.join(command)}", file=sys.stderr)
     os.execv(command[0], command)
