@@ -143,9 +143,12 @@ class OpenAIGenerator:
                                   f"({exc})") from exc
 
     def generate(self, prompt: Prompt, n: int, params: SamplingParams) -> list[str]:
+        from dataclasses import replace
+
         out: list[str] = []
-        while len(out) < n:
-            got = self._once(prompt, n - len(out), params)
+        while len(out) < n:  # a seeded later request (one /infill sample each) draws anew
+            step = params if params.seed is None else replace(params, seed=params.seed + len(out))
+            got = self._once(prompt, n - len(out), step)
             if not got:
                 raise GenerationError(f"{self.base}: empty choices for {prompt.task_id}")
             out.extend(got)
