@@ -71,13 +71,34 @@ steps:
       checkpoint: {{every_steps: 2, keep_last: 2}}
       log: {{every_steps: 1}}
       seed: 0
+  - name: sft-data
+    kind: import
+    inputs: ["bundled:mbpp"]
+    output: ${{workdir}}/sft-data/mbpp-train.jsonl
+    set: {{format: mbpp, mbpp_split: train}}
+  - name: sft
+    kind: sft
+    recipe: {sft_recipe}
+    set: {{model: "${{steps.pretrain.output}}/model", data: ["${{steps.sft-data.output}}"],
+           register_as: {name}-sft, max_steps: 4, max_seq_len: 512, epochs: 1,
+           decontamination.enabled: false, checkpoint.every_steps: 2, device: cpu}}
+  - name: eval
+    kind: eval
+    set: {{benchmark: mbpp, model: "${{steps.sft.output}}/model", n: 1, ks: "1", limit: 2,
+           max_tokens: 16, workers: 1}}
 """
-STEPS = ("curate", "tokenizer", "shards", "pretrain")
-#: What must come out byte for byte the same, per step (paths under the workdir).
+STEPS = ("curate", "tokenizer", "shards", "pretrain", "sft-data", "sft", "eval")
+#: What must come out byte for byte the same, per step (paths under the workdir; the
+#: workdir's own path, which some files name, is taken out).
 OUTPUTS = {"curate": ("curate/data/*.parquet",), "tokenizer": ("tokenizer/tokenizer.json",),
            "shards": ("shards/shard-*", "shards/manifest.json"),
-           "pretrain": ("pretrain/model/*.safetensors", "pretrain/model/config.json")}
+           "pretrain": ("pretrain/model/*.safetensors", "pretrain/model/config.json"),
+           "sft-data": ("sft-data/mbpp-train.jsonl",),
+           "sft": ("sft/model/*.safetensors", "sft/model/config.json")}
+#: The registered models: pretraining's and, downstream of it, the SFT model's.
+MODELS = ("{name}", "{name}-sft")
 MARKER = ".codekiln-run.json"
+SFT_RECIPE = Path(__file__).resolve().parents[1] / "recipes" / "posttrain-tiny-sft.yaml"
 
 
 @pytest.fixture
@@ -94,7 +115,8 @@ def project(tmp_path: Path) -> Path:
         "  - name: language-id\n", encoding="utf-8")
     for name in ("straight", "killed"):
         (tmp_path / f"{name}.yaml").write_text(
-            PIPELINE.format(name=name, workdir=tmp_path / name), encoding="utf-8")
+            PIPELINE.format(name=name, workdir=tmp_path / name, sft_recipe=SFT_RECIPE),
+            encoding="utf-8")
     return tmp_path
 
 
@@ -197,13 +219,16 @@ def _noted(step: str) -> Callable[[Runner], bool]:
 
 def _working(step: str) -> Callable[[Runner], bool]:
     made = {"curate": "curate/data/*.parquet", "shards": "shards/shard-*",
-            "pretrain": "pretrain/stages/*/checkpoints/step-*/complete.json"}[step]
+            "pretrain": "pretrain/stages/*/checkpoints/step-*/complete.json",
+            "sft": "sft/checkpoints/step-*/complete.json", "eval": "eval/samples.jsonl"}[step]
     return lambda r: _started(step)(r) and any(r.fresh(p) for p in r.workdir.glob(made))
 
 
-def _registered(r: Runner) -> bool:
-    marker = r.workdir / "pretrain" / "model" / MARKER
-    return r.fresh(marker) and "model_uri" in marker.read_text()
+def _registered(step: str) -> Callable[[Runner], bool]:
+    def reached(r: Runner) -> bool:
+        marker = r.workdir / step / "model" / MARKER
+        return r.fresh(marker) and "model_uri" in marker.read_text()
+    return reached
 
 
 def _closing(step: str) -> Callable[[Runner], bool]:
@@ -221,11 +246,11 @@ def _finished(step: str) -> Callable[[Runner], bool]:
 MOMENTS: list[tuple[str, Callable[[Runner], bool]]] = []
 for _step in STEPS:
     MOMENTS.append((f"{_step}: started", _started(_step)))
-    if _step != "tokenizer":  # writes its output whole: nothing to note or see mid-way
+    if _step not in ("tokenizer", "sft-data"):  # these write their output whole
         MOMENTS.append((f"{_step}: run noted in output", _noted(_step)))
         MOMENTS.append((f"{_step}: mid-work", _working(_step)))
-    if _step == "pretrain":
-        MOMENTS.append(("pretrain: model registered", _registered))
+    if _step in ("pretrain", "sft"):
+        MOMENTS.append((f"{_step}: model registered", _registered(_step)))
     MOMENTS.append((f"{_step}: closing line", _closing(_step)))
     MOMENTS.append((f"{_step}: recorded finished", _finished(_step)))
 
@@ -240,11 +265,24 @@ def chosen_moments(seed: int, count: int) -> list[tuple[str, Callable[[Runner], 
 
 
 def tree_digest(workdir: Path) -> dict[str, str]:
-    """sha256 of every output file that must match, keyed by its path under the workdir."""
+    """sha256 of every output file that must match, keyed by its path under the workdir
+    (which the shards' manifest names: it is replaced by a placeholder)."""
     files = sorted(p for patterns in OUTPUTS.values() for pattern in patterns
                    for p in workdir.glob(pattern))
-    return {str(p.relative_to(workdir)): hashlib.sha256(p.read_bytes()).hexdigest()
+    own = str(workdir).encode()
+    return {str(p.relative_to(workdir)):
+            hashlib.sha256(p.read_bytes().replace(own, b"WORKDIR")).hexdigest()
             for p in files}
+
+
+def eval_records(workdir: Path) -> dict[str, list[dict[str, Any]]]:
+    """The eval's samples and per-task scores, without when each sample was made and the
+    per-task timeouts (calibrated on this machine as the eval runs: they follow its load)."""
+    volatile = {"created", "timeouts_s"}
+    return {name: [{k: v for k, v in json.loads(line).items() if k not in volatile}
+                   for line in (workdir / "eval" / f"{name}.jsonl").read_text(
+                       encoding="utf-8").splitlines()]
+            for name in ("samples", "tasks")}
 
 
 def lineage_shape(model: str, project: Path) -> list[tuple[str, str, int]]:
@@ -284,28 +322,35 @@ def test_kill_9_at_random_points_then_rerun_matches_an_uninterrupted_run(
             continue
         runner.kill()
         kills.append(label)
-    out = Runner.start(project, "killed").finish()
+    Runner.start(project, "killed").finish()
     assert any("not reached" not in k for k in kills), kills
-    context = f"seed {SEED}, kills at {kills}"
+    assert_same_end(project, mlflow_store, f"seed {SEED}, kills at {kills}")
 
+
+def assert_same_end(project: Path, mlflow_store: str, context: str) -> None:
+    """The killed pipeline ended where the uninterrupted one did: outputs, registered
+    versions, lineage, and one FINISHED run per step."""
     killed = project / "killed"
     for step in STEPS:
         assert step_state(killed, step)["status"] == "finished", (step, context)
-    assert "pretrain" in out
     straight_files = tree_digest(project / "straight")
-    assert {k.split("/")[0] for k in straight_files} == set(STEPS)
+    assert {k.split("/")[0] for k in straight_files} == set(STEPS) - {"eval"}
     assert tree_digest(killed) == straight_files, context
+    assert eval_records(killed) == eval_records(project / "straight"), context
 
     from mlflow import MlflowClient
 
     client = MlflowClient(tracking_uri=mlflow_store)
     for name in ("straight", "killed"):
-        versions = client.search_model_versions(f"name = '{name}'")
-        assert [v.version for v in versions] == ["1"], (name, context)
-    shape = lineage_shape("killed", project)
-    assert shape == lineage_shape("straight", project), context
+        for model in MODELS:
+            versions = client.search_model_versions(f"name = '{model.format(name=name)}'")
+            assert [str(v.version) for v in versions] == ["1"], (model, name, context)
+    final = MODELS[-1].format(name="killed")
+    shape = lineage_shape(final, project)
+    assert shape == lineage_shape(MODELS[-1].format(name="straight"), project), context
     assert sorted(command for command, _, _ in shape) == [
-        "curate.run", "curate.shards", "curate.tokenizer.train", "train.pretrain"]
+        "curate.run", "curate.shards", "curate.tokenizer.train", "posttrain.data.import",
+        "posttrain.sft", "train.pretrain"], shape
 
     parent_id = json.loads((killed / ".pipeline" / "pipeline.json").read_text())["parent_run_id"]
     every = client.search_runs([client.get_run(parent_id).info.experiment_id])
@@ -317,7 +362,7 @@ def test_kill_9_at_random_points_then_rerun_matches_an_uninterrupted_run(
     for step in STEPS:
         assert runs[step].count("FINISHED") == 1, (step, runs, context)
         assert set(runs[step]) <= {"FINISHED", "KILLED"}, (step, runs, context)
-    for step in ("curate", "shards", "pretrain"):  # resumable: a resumed try is the same run
+    for step in ("curate", "shards", "pretrain", "sft", "eval"):  # resumed: the same run
         assert runs[step] == ["FINISHED"], (step, runs, context)
 
 
