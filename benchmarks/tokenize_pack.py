@@ -58,13 +58,13 @@ def write_corpus(files: list[Path], dump: Path) -> tuple[int, int]:
 
 
 def train(dump: Path, out: Path, vocab: int, sample: int) -> None:
+    from codekiln_core.bpe import train_byte_level_bpe
     from codekiln_curate.tokens.dataset import iter_texts, open_dataset
-    from codekiln_curate.tokens.tokenizer import train_tokenizer
 
     batches = iter_texts(open_dataset(dump / CORPUS), 256)
     limited = (b for i, b in enumerate(batches) if i * 256 < sample)
     out.mkdir(parents=True)
-    train_tokenizer(limited, vocab).save(str(out / "tokenizer.json"))
+    train_byte_level_bpe(limited, vocab).save(str(out / "tokenizer.json"))
 
 
 # ------------------------------------------------------------------ children

@@ -83,7 +83,9 @@ def test_run_records_config_versions_and_git(chain: dict[str, str]):
     assert run.data.params["dedup.threshold"] == "0.8"
     assert run.data.metrics["kept"] == 1
     versions = json.loads(run.data.tags["codekiln.versions"])
-    assert versions["codekiln-core"] == "0.1.0"
+    from codekiln_core import __version__
+
+    assert versions["codekiln-core"] == __version__
     assert run.info.status == "FINISHED"
     if (Path.cwd() / ".git").exists():
         assert len(run.data.tags["codekiln.git_sha"]) == 40

@@ -73,12 +73,13 @@ def tiny_teacher_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
+    from codekiln_core.bpe import hf_tokenizer, train_byte_level_bpe
     from codekiln_core.testing import TINY_CORPUS, TINY_LLAMA
-    from codekiln_curate.tokens.tokenizer import save_hf_tokenizer, train_tokenizer
 
     out = tmp_path_factory.mktemp("tiny-teacher")
     texts = [*TINY_CORPUS.values(), DIGIT_PROMPT, "Rating: 0 1 2 3 4 5 6 7 8 9"]
-    save_hf_tokenizer(train_tokenizer(iter([texts]), 400, min_frequency=1), out)
+    bpe = train_byte_level_bpe(iter([texts]), 400, min_frequency=1)
+    hf_tokenizer(bpe).save_pretrained(str(out))
     tokenizer = PreTrainedTokenizerFast.from_pretrained(str(out))
     tokenizer.chat_template = ("{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}\n"
                                "{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}")

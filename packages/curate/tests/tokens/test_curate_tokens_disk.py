@@ -34,12 +34,12 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def tokenizer_dir(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from codekiln_core.bpe import train_byte_level_bpe
     from codekiln_curate.tokens.dataset import iter_batches, open_dataset
-    from codekiln_curate.tokens.tokenizer import train_tokenizer
 
     out = tmp_path_factory.mktemp("tok")
     batches = (texts for _, texts in iter_batches(open_dataset(corpus)))
-    train_tokenizer(batches, 300).save(str(out / "tokenizer.json"))
+    train_byte_level_bpe(batches, 300).save(str(out / "tokenizer.json"))
     return out
 
 

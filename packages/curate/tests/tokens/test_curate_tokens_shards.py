@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from codekiln_core.bpe import train_byte_level_bpe
 from codekiln_core.errors import ConfigError
 from codekiln_core.shard_verify import verify_contents
 from codekiln_core.shards import PackedShards
@@ -25,7 +26,6 @@ from codekiln_curate.tokens.tokenizer import (
     load_tokenizer,
     special_ids,
     tokenizer_hash,
-    train_tokenizer,
 )
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tokenizer_dir(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("tok")
     dataset = open_dataset(corpus)
-    tokenizer = train_tokenizer((texts for _, texts in iter_batches(dataset)), 400)
+    tokenizer = train_byte_level_bpe((texts for _, texts in iter_batches(dataset)), 400)
     tokenizer.save(str(out / "tokenizer.json"))
     return out
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 def codekiln_register_commands(register: Register) -> None:
     """``codekiln serve``: a server's lifetime, so a plain command that records its own run."""
     from codekiln_core.cli.contract import CliCommand
-    from codekiln_serve.cli import serve_command
+    from codekiln_serve.commands.serve import serve_command
 
     register("serve", CliCommand("serve", serve_command))
 

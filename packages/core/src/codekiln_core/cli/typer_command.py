@@ -135,7 +135,7 @@ def _param(name: str, annotation: Any, info: Any, default: Any = None) -> inspec
 def _positional(command: Command[Any]) -> inspect.Parameter:
     if command.inputs is None:
         return _param("positional", str | None, typer.Argument(
-            metavar="[RECIPE]", show_default=False,
+            metavar="RECIPE", show_default=False,
             help="recipe YAML; omitted: the defaults (see the recipe keys below)"))
     name = command.inputs.upper()
     return _param("positional", list[str] | None, typer.Argument(

@@ -8,15 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from codekiln_core.bpe import hf_tokenizer, train_byte_level_bpe
 from codekiln_core.chat import write_chat_template
 from codekiln_curate.tokens.dataset import iter_texts, open_dataset
 from codekiln_curate.tokens.recipes import TokenizerAdoptRecipe, TokenizerTrainRecipe
 from codekiln_curate.tokens.tokenizer import (
     add_missing_specials,
     load_tokenizer,
-    save_hf_tokenizer,
     tokenizer_hash,
-    train_tokenizer,
 )
 
 if TYPE_CHECKING:
@@ -43,9 +42,10 @@ def train_tokenizer_dir(recipe: TokenizerTrainRecipe, run: LineageRun) -> Tokeni
     """Train on the recipe's dataset and save a Hugging Face directory in its output."""
     check_chat_template(recipe.chat_template)
     dataset = open_dataset(recipe.dataset)
-    tokenizer = train_tokenizer(iter_texts(dataset), recipe.vocab_size,
-                                min_frequency=recipe.min_frequency)
-    save_hf_tokenizer(tokenizer, recipe.output)
+    tokenizer = train_byte_level_bpe(iter_texts(dataset), recipe.vocab_size,
+                                     min_frequency=recipe.min_frequency, key="--vocab-size")
+    recipe.output.mkdir(parents=True, exist_ok=True)
+    hf_tokenizer(tokenizer).save_pretrained(str(recipe.output))
     if recipe.chat_template is not None:
         write_chat_template(recipe.output, recipe.chat_template)
     digest = tokenizer_hash(recipe.output)

@@ -1,15 +1,14 @@
-"""Train a byte-level BPE with the Seed-Coder special tokens, or adopt an existing one.
+"""Read and inspect a tokenizer directory: its file, digest, FIM sentinels and special ids.
 
 Shards read ``tokenizer.json`` with the ``tokenizers`` library directly (fast, no
-transformers import); training saves a full Hugging Face directory so any trainer can load it
-with ``AutoTokenizer.from_pretrained``.
+transformers import). Training is core's (``codekiln_core.bpe``), which saves a full Hugging
+Face directory so any trainer can load it with ``AutoTokenizer.from_pretrained``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,14 +23,12 @@ from codekiln_core.special_tokens import (
     FIM_TOKENS,
     PAD,
     SEP,
-    SPECIAL_TOKENS,
 )
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
 TOKENIZER_FILE = "tokenizer.json"
-MIN_VOCAB = 256 + len(SPECIAL_TOKENS)
 
 
 @dataclass(frozen=True)
@@ -43,38 +40,6 @@ class SpecialIds:
     fim_prefix: int
     fim_suffix: int
     fim_middle: int
-
-
-def train_tokenizer(texts: Iterator[list[str]], vocab_size: int, *,
-                    min_frequency: int = 2) -> Tokenizer:
-    """Byte-level BPE over ``texts``; special tokens first so BOS=0, PAD=1, EOS=2."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-
-    if vocab_size < MIN_VOCAB:
-        raise ConfigError(f"--vocab-size {vocab_size} is too small; byte-level BPE needs at "
-                          f"least {MIN_VOCAB} (256 bytes + {len(SPECIAL_TOKENS)} special)")
-    tokenizer = Tokenizer(models.BPE())
-    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
-    tokenizer.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size, min_frequency=min_frequency, show_progress=False,
-        special_tokens=list(SPECIAL_TOKENS),
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    tokenizer.train_from_iterator(texts, trainer=trainer)
-    return tokenizer
-
-
-def save_hf_tokenizer(tokenizer: Tokenizer, out_dir: Path) -> Path:
-    """Write a Hugging Face tokenizer directory with BOS/EOS/PAD and the FIM/SEP tokens."""
-    from transformers import PreTrainedTokenizerFast
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    fast = PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
-        tokenizer_object=tokenizer, bos_token=BOS, eos_token=EOS, pad_token=PAD,
-        additional_special_tokens=[FIM_PREFIX, FIM_SUFFIX, FIM_MIDDLE, SEP],
-        clean_up_tokenization_spaces=False)
-    fast.save_pretrained(str(out_dir))
-    return out_dir
 
 
 def tokenizer_file(tokenizer_dir: Path) -> Path:

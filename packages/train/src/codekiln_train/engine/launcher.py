@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from codekiln_core.cli.invoke import Invocation
 
 LAUNCHERS = ("none", "deepspeed")
+#: What each launched rank runs instead of the launcher settings: this one process (a
+#: hostfile without the launcher fails validation).
+RANK_OVERRIDES = ('launcher="none"', "hostfile=null")
 #: The per-process entry point the launcher runs (``python -m``).
 ENTRY_MODULE = "codekiln_train.launch"
 #: What rank 0 on another host needs from the launching shell but DeepSpeed's multi-node
@@ -82,9 +85,17 @@ def deepspeed_command(forwarded: Sequence[str], *, hostfile: Path | None = None,
     return command
 
 
-#: What each launched rank runs instead of the launcher settings: this one process (a
-#: hostfile without the launcher is refused, so it goes too).
-RANK_OVERRIDES = ('launcher="none"', "hostfile=null")
+def rendezvous_port(recipe: Any) -> int | None:
+    """The recipe's ``master_port``, else the launching shell's ``MASTER_PORT`` when it set
+    one (DeepSpeed's default, 29500, collides when two runs share a host)."""
+    import os
+
+    from codekiln_train.engine.environment import filled_by_us
+
+    if recipe.master_port is not None:
+        return int(recipe.master_port)
+    port = os.environ.get("MASTER_PORT", "")
+    return int(port) if port.isdigit() and not filled_by_us() else None
 
 
 def launch_ranks(invocation: Invocation[Any]) -> None:
@@ -98,15 +109,9 @@ def launch_ranks(invocation: Invocation[Any]) -> None:
     if recipe.launcher != "deepspeed":
         return
     from codekiln_core.cli.typer_command import rerun_argv
-    from codekiln_train.engine.environment import filled_by_us
 
     argv = rerun_argv(invocation.command, invocation.request, *RANK_OVERRIDES)
-    # The recipe's port, else the shell's MASTER_PORT when it set one, is the rendezvous
-    # port (DeepSpeed's default, 29500, collides when two runs share a host).
-    port = os.environ.get("MASTER_PORT", "")
-    shell_port = int(port) if port.isdigit() and not filled_by_us() else None
     command = deepspeed_command([*env_args(os.environ), *argv], hostfile=recipe.hostfile,
-                                num_gpus=recipe.num_gpus,
-                                master_port=recipe.master_port or shell_port)
+                                num_gpus=recipe.num_gpus, master_port=rendezvous_port(recipe))
     print(f"launching: {shlex.join(command)}", file=sys.stderr)
     os.execv(command[0], command)

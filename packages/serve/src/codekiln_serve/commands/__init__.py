@@ -1,0 +1,1 @@
+"""`codekiln serve`: one command per module."""
