@@ -285,15 +285,18 @@ def eval_records(workdir: Path) -> dict[str, list[dict[str, Any]]]:
             for name in ("samples", "tasks")}
 
 
-def lineage_shape(model: str, project: Path) -> list[tuple[str, str, int]]:
-    """(command, status, number of registered versions) of each run in the chain that
-    ``codekiln lineage show models:/MODEL/1`` prints, in its order."""
+def lineage_shape(model: str, project: Path) -> list[tuple[str, str, int, tuple[str, ...]]]:
+    """The chain ``codekiln lineage show models:/MODEL/1`` prints, as a graph: each run's
+    command, status, number of registered versions and the commands of its upstream runs
+    (the order runs are listed in follows their random ids, so it is sorted here)."""
     done = subprocess.run([sys.executable, "-m", "codekiln_core", "lineage", "show",
                            f"models:/{model}/1", "--json"], cwd=project, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    chain = json.loads(done.stdout)
-    return [(run["command"], run["status"], len(run["registered"])) for run in chain["runs"]]
+    runs = json.loads(done.stdout)["runs"]
+    command = {run["run_id"]: run["command"] for run in runs}
+    return sorted((run["command"], run["status"], len(run["registered"]),
+                   tuple(sorted(command[up] for up in run["upstream"]))) for run in runs)
 
 
 def step_runs(client: Any, parent_run_id: str) -> dict[str, list[str]]:
@@ -348,7 +351,7 @@ def assert_same_end(project: Path, mlflow_store: str, context: str) -> None:
     final = MODELS[-1].format(name="killed")
     shape = lineage_shape(final, project)
     assert shape == lineage_shape(MODELS[-1].format(name="straight"), project), context
-    assert sorted(command for command, _, _ in shape) == [
+    assert [command for command, *_ in shape] == [
         "curate.run", "curate.shards", "curate.tokenizer.train", "posttrain.data.import",
         "posttrain.sft", "train.pretrain"], shape
 
