@@ -140,6 +140,28 @@ def test_canned_fim_endpoint_scores_one_and_records_the_layout(tmp_path: Path,
     assert [r["exact_match"] for r in rows] == [1.0] * 4
 
 
+def test_seeded_by_default_and_each_infill_sample_draws_with_its_own_seed(
+        tmp_path: Path) -> None:
+    """A rerun or a resumed run draws what an uninterrupted one did (seed 0 unless set);
+    llama.cpp's /infill gives one sample per request, so the n requests of a task carry
+    seeds 0..n-1, not n copies of one draw."""
+    seeds: list[tuple[str, int]] = []
+
+    def recorded(req: dict[str, Any], n: int) -> list[str]:
+        seeds.append((req["input_prefix"], req["seed"]))
+        return canned(req, n)
+
+    with stand_in(recorded) as server:
+        config = settings(tmp_path, server.url, benchmark="humaneval-infill-single-line",
+                          fim_api="infill")
+        assert config.seed == 0
+        run_eval(config)
+    by_task: dict[str, list[int]] = {}
+    for prefix, seed in seeds:
+        by_task.setdefault(prefix, []).append(seed)
+    assert len(by_task) == 4 and all(s == [0, 1] for s in by_task.values()), by_task
+
+
 def test_tiny_fim_model_local_run(tmp_path: Path, tiny_fim_model_dir: Path,
                                   tiny_model_dir: Path) -> None:
     from tokenizers import Tokenizer

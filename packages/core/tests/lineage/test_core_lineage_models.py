@@ -69,3 +69,25 @@ def test_latest_means_the_highest_version_now(mlflow_store: str, tmp_path: Path)
     assert run_id_of(client, "models:/growing/latest") == second.run_id
     with pytest.raises(Exception, match="no version of 'nothing' is registered"):
         concrete_model_uri("models:/nothing/latest")
+
+
+def test_a_resumed_run_logging_the_same_model_again_keeps_one_version(
+        mlflow_store: str, tmp_path: Path) -> None:
+    """Killed after registering, before its caller saw it finish: the resumed run (the same
+    MLflow run) logs the same files again and gets the same model and version back; other
+    files are a new version."""
+    from mlflow import MlflowClient
+
+    model = _checkpoint(tmp_path / "ckpt")
+    with lineage_run("train", config={}) as run:
+        first = run.log_model(model, name="tiny", register_as="once")
+    with lineage_run("train", config={}, resume_run_id=run.run_id) as resumed:
+        assert resumed.run_id == run.run_id
+        again = resumed.log_model(model, name="tiny", register_as="once")
+        (model / "model.safetensors").write_bytes(b"\1" * 64)
+        changed = resumed.log_model(model, name="tiny", register_as="once")
+    assert (first, again, changed) == ("models:/once/1", "models:/once/1", "models:/once/2")
+    client = MlflowClient(tracking_uri=mlflow_store)
+    experiment = client.get_run(run.run_id).info.experiment_id
+    logged = client.search_logged_models([experiment], f"source_run_id = '{run.run_id}'")
+    assert len(logged) == 2

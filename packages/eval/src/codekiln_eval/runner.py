@@ -88,7 +88,8 @@ class EvalSettings(ExecutionSettings):
     repetition_penalty: float = Field(1.05, gt=0, description="sent as an extra body field "
                                       "where supported")
     max_tokens: int = Field(512, ge=1, description="maximum new tokens per sample")
-    seed: int | None = Field(None, description="sampling seed (per task for local models)")
+    seed: int | None = Field(0, description="sampling seed (per task for local models), so "
+                             "a rerun or a resumed run draws the same samples; null: unseeded")
     served_model: str | None = Field(None, description="model id sent to an endpoint")
     engine: str = Field("auto", description="generator for a local model: auto (vllm with a "
                         "GPU where installed, else transformers: continuous batching) or a "

@@ -25,7 +25,7 @@ FILE = "run-settings.json"
 #: Keys that may change on resume: where it is logged, registered and checkpointed, and
 #: how many processes share the same global batch.
 FREE = ("output", "register_as", "log", "checkpoint", "launcher", "hostfile", "num_gpus",
-        "dry_run")
+        "master_port", "dry_run")
 
 
 def settings_of(recipe: BaseRecipe) -> dict[str, Any]:

@@ -118,24 +118,16 @@ class LineageRun:
     def log_model(
         self, model_dir: str | Path, *, name: str, register_as: str | None = None
     ) -> str:
-        """Log a checkpoint directory as an MLflow logged model; optionally register it."""
+        """Log a checkpoint directory as an MLflow logged model; optionally register it.
+        A resumed run that logged these same files before reuses that model and version."""
         if not self.enabled:
             return str(Path(model_dir).resolve())
-        import mlflow
-        from mlflow.entities import LoggedModelOutput, LoggedModelStatus
+        from codekiln_core.lineage.logged_models import log_model_once
 
-        client, run_id = self._client_(), self._id()
-        experiment_id = client.get_run(run_id).info.experiment_id
-        model = client.create_logged_model(experiment_id, name=name, source_run_id=run_id)
-        client.log_model_artifacts(model.model_id, str(model_dir))
-        client.finalize_logged_model(model.model_id, LoggedModelStatus.READY)
-        client.log_outputs(run_id, [LoggedModelOutput(model.model_id, 0)])
-        uri = f"models:/{model.model_id}"
-        if register_as:
-            version = mlflow.register_model(uri, register_as)
-            uri = f"models:/{register_as}/{version.version}"
-        write_marker(Path(model_dir).resolve(),
-                     self._marker(name, model.model_id, model_uri=uri, model_id=model.model_id))
+        resolved = Path(model_dir).resolve()
+        model_id, uri = log_model_once(self._client_(), self._id(), resolved, name=name,
+                                       register_as=register_as)
+        write_marker(resolved, self._marker(name, model_id, model_uri=uri, model_id=model_id))
         return uri
 
     def write_curves(self) -> list[str]:

@@ -46,7 +46,9 @@ def infill_samples(generator: Any, prompt: Prompt, n: int, params: SamplingParam
         body["repeat_penalty"] = params.repetition_penalty
     where = f"{generator.root}/infill"
     out = []
-    for _ in range(n):
+    for index in range(n):  # seeded: sample i asks with seed + i, so the n samples differ
+        if params.seed is not None:
+            body["seed"] = params.seed + index
         try:
             answer = generator.client.post(where, body=body, cast_to=object)
         except openai.APIStatusError as exc:

@@ -77,7 +77,8 @@ class ShardBatchSource:
                               f"{state.get('sets')!r}, this stage reads {names!r}; resume "
                               "with the same mixture")
         self.sampler.load_state_dict(state["sampler"])
-        self.batches = int(state["batches"])
+        # This rank's count had it always run at this world size (a resume may change it).
+        self.batches = self.sampler.position // (self.sampler.world_size * self.micro_batch_size)
 
 
 def build_batch_source(mixture: Sequence[ShardSetLike], *, micro_batch_size: int, seed: int,

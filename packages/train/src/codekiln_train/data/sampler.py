@@ -150,6 +150,7 @@ class MixtureSampler:
         if state["position"] % stride:
             raise ConfigError(f"checkpoint's sampler stands at sample {state['position']}, not "
                               f"a multiple of world_size x micro_batch_size = {stride}; resume "
-                              "with the world size and micro-batch size it was saved with")
+                              "with the micro-batch size it was saved with and a world size "
+                              "that divides its global batch")
         self.position = int(state["position"])
         self.counts = [int(c) for c in state["counts"]]

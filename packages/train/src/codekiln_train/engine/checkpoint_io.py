@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 COMPLETE = "complete.json"
 
 
-def _broadcast_path(engine: Engine, path: Path | None) -> Path:
+def broadcast_path(engine: Engine, path: Path | None) -> Path:
     import torch.distributed as dist
 
     if engine.world_size == 1:
@@ -28,7 +28,7 @@ def _broadcast_path(engine: Engine, path: Path | None) -> Path:
     return Path(box[0])
 
 
-def _barrier(engine: Engine) -> None:
+def barrier(engine: Engine) -> None:
     if engine.world_size > 1:
         import torch.distributed as dist
 
@@ -61,30 +61,39 @@ def save_engine_checkpoint(engine: Engine, directory: Path, client_state: dict[s
     """Write the checkpoint whole or not at all; a full disk is a one-line DiskFullError and
     leaves the checkpoints before it as they were."""
     from codekiln_core.fsio import atomic_dir, atomic_write_json, staged
+    from codekiln_train.engine.checkpoint_reshard import batch_geometry
 
     needed = expected_bytes(engine, directory)
     if engine.rank != 0:
-        tmp = _broadcast_path(engine, None)
+        tmp = broadcast_path(engine, None)
         with staged(directory, expected_bytes=needed):  # rank 0 cleans the shared temp
             _write_share(engine, tmp, client_state)
-        _barrier(engine)
-        _barrier(engine)  # rank 0 renames between the two barriers
+        barrier(engine)
+        barrier(engine)  # rank 0 renames between the two barriers
         return
     with atomic_dir(directory, expected_bytes=needed) as tmp:
-        _broadcast_path(engine, tmp)
+        broadcast_path(engine, tmp)
         _write_share(engine, tmp, client_state)
-        _barrier(engine)
-        atomic_write_json(tmp / COMPLETE, {"world_size": engine.world_size,
-                                           "zero_stage": engine.zero_stage})
-    _barrier(engine)
+        barrier(engine)
+        atomic_write_json(tmp / COMPLETE, batch_geometry(engine))
+    barrier(engine)
 
 
 def load_engine_checkpoint(engine: Engine, directory: Path) -> dict[str, Any]:
+    """Restore weights, optimizer and scheduler, at this run's world size where ZeRO allows
+    (see ``checkpoint_reshard``); returns this rank's client state. A rank the checkpoint
+    did not have continues from rank ``rank % saved world size``'s state (every rank holds
+    the same counters and global data position; the RNGs were seeded alike)."""
     import json
 
     import torch
 
     from codekiln_core.errors import ConfigError
+    from codekiln_train.engine.checkpoint_reshard import (
+        batch_geometry,
+        check_resumable,
+        load_resharded,
+    )
     from codekiln_train.engine.deepspeed_engine import CLIENT_STATE
 
     meta_path = directory / COMPLETE
@@ -92,15 +101,16 @@ def load_engine_checkpoint(engine: Engine, directory: Path) -> dict[str, Any]:
         raise ConfigError(f"checkpoint {directory} is incomplete (no {COMPLETE}); delete it "
                           "and resume from the one before")
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    if int(meta["world_size"]) != engine.world_size:
-        raise ConfigError(
-            f"checkpoint {directory} was written by {meta['world_size']} processes, this run "
-            f"has {engine.world_size}; exact resume needs the same world size")
-    loaded, _ = engine.wrapped.load_checkpoint(str(directory.parent), tag=directory.name,
-                                               load_optimizer_states=True,
-                                               load_lr_scheduler_states=True)
+    check_resumable(batch_geometry(engine), meta, directory)
+    saved_world = int(meta["world_size"])
+    if saved_world != engine.world_size and engine.zero_stage in (1, 2):
+        loaded = load_resharded(engine, directory)
+    else:
+        loaded, _ = engine.wrapped.load_checkpoint(str(directory.parent), tag=directory.name,
+                                                   load_optimizer_states=True,
+                                                   load_lr_scheduler_states=True)
     if loaded is None:
         raise ConfigError(f"checkpoint {directory}: DeepSpeed found no model states in it")
-    state: dict[str, Any] = torch.load(directory / CLIENT_STATE.format(rank=engine.rank),
-                                       weights_only=False)
+    client = directory / CLIENT_STATE.format(rank=engine.rank % saved_world)
+    state: dict[str, Any] = torch.load(client, weights_only=False)
     return state
