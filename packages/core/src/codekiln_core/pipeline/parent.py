@@ -66,6 +66,21 @@ def find_step_run(client: MlflowClient, parent_run_id: str, step: str) -> str | 
     return str(found[0].info.run_id) if found else None
 
 
+def finished_since(client: MlflowClient, parent_run_id: str, step: str,
+                   since: float) -> str | None:
+    """The run of ``step`` under the parent that started after ``since`` (epoch seconds, when
+    the runner launched the try) and FINISHED: a try killed after its command had ended."""
+    from codekiln_core.lineage.run import TAG_PIPELINE_STEP
+
+    experiment_id = client.get_run(parent_run_id).info.experiment_id
+    found = client.search_runs(
+        [experiment_id],
+        f"tags.mlflow.parentRunId = '{parent_run_id}' and tags.`{TAG_PIPELINE_STEP}` = '{step}'"
+        f" and attributes.status = 'FINISHED' and attributes.start_time >= {int(since * 1000)}",
+        order_by=["attributes.start_time DESC"], max_results=1)
+    return str(found[0].info.run_id) if found else None
+
+
 def run_metrics(client: MlflowClient, run_id: str | None) -> dict[str, float]:
     if not run_id:
         return {}

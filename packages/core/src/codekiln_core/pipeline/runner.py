@@ -25,6 +25,7 @@ from codekiln_core.lineage.store import tracking_uri
 from codekiln_core.pipeline.command import build_argv, substitute
 from codekiln_core.pipeline.parent import (
     find_step_run,
+    finished_since,
     mark_abandoned,
     open_parent,
     run_metrics,
@@ -171,6 +172,12 @@ class PipelineRunner:
             outcome.seconds = state.seconds
             outcome.metrics = run_metrics(self._client(), state.run_id)
             return outcome
+        if state and state.status == "started" and state.inputs_digest == digest:
+            finished = self._finished_before_the_kill(state, output)
+            if finished is not None:
+                self.console.rule(f"{header}: finished before it was stopped (run {finished})")
+                return self._record_finished(step, outcome, digest, state.argv, output,
+                                             finished, state.seconds, status="skipped")
         resuming = state is not None and state.status == "started" \
             and state.inputs_digest == digest and step.self_resuming
         if not resuming and output is not None:
@@ -193,14 +200,30 @@ class PipelineRunner:
             outcome.note = f"exit code {code}; log: {self.state.logs_dir / step.name}.log"
             self.console.print(f"[red]step {step.name} {outcome.status}[/red] ({outcome.note})")
             return outcome
-        outcome.run_id = find_step_run(self._client(), self.parent_run_id, step.name) \
+        run_id = find_step_run(self._client(), self.parent_run_id, step.name) \
             or self._marker_run(output)
-        outcome.metrics = run_metrics(self._client(), outcome.run_id)
+        return self._record_finished(step, outcome, digest, argv, output, run_id,
+                                     outcome.seconds)
+
+    def _record_finished(self, step: StepConfig, outcome: StepOutcome, digest: str,
+                         argv: list[str], output: Path | None, run_id: str | None,
+                         seconds: float, status: str = "ran") -> StepOutcome:
+        outcome.status, outcome.run_id, outcome.seconds = status, run_id, seconds
+        outcome.metrics = run_metrics(self._client(), run_id)
         out_digest = digest_path(output) if output is not None and output.exists() else None
         self.state.save(StepState(step.name, "finished", digest, argv,
                                   str(output) if output else None, out_digest,
-                                  outcome.run_id, self.parent_run_id, outcome.seconds))
+                                  run_id, self.parent_run_id, seconds))
         return outcome
+
+    def _finished_before_the_kill(self, state: StepState, output: Path | None) -> str | None:
+        """A try killed after its command ended (its run FINISHED, its output written and
+        marked by that run) counts as finished: running it again would log a second run."""
+        run_id = finished_since(self._client(), self.parent_run_id, state.name,
+                                state.updated_at)
+        if run_id is None or (output is not None and self._marker_run(output) != run_id):
+            return None
+        return run_id
 
     def _spawn(self, step: StepConfig, argv: list[str], outcome: StepOutcome) -> int:
         env = {**terminal_env(), **os.environ, **substitute(step.env, self._resolve)}
