@@ -127,7 +127,12 @@ def start_inputs(recipe: BaseRecipe, data_name: str) -> list[InputRef]:
     from codekiln_core.start_model import parse_start_model, start_model_input
     from codekiln_posttrain.chat.datasets import dataset_files
 
-    model_ref = start_model_input(parse_start_model(recipe.model, key="model"))
+    start = parse_start_model(recipe.model, key="model")
+    if start.kind == "hub" and getattr(recipe, "backend", "local") == "verl":
+        # verl's workers fetch it on the cluster; the launching host may not reach the hub
+        model_ref = InputRef(name="start-model", source=start.source)
+    else:
+        model_ref = start_model_input(start)
     for path in recipe.data:
         dataset_files(path)
     names = [data_name] + [f"{data_name}-{i}" for i in range(2, len(recipe.data) + 1)]
