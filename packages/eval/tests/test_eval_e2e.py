@@ -11,7 +11,7 @@ import pytest
 import codekiln_benchmark_data
 from codekiln_core.fake_openai import fake_openai_server
 from codekiln_eval.benchmarks import HumanEval, all_benchmarks
-from codekiln_eval.runner import EvalSettings
+from codekiln_eval.evaluate import EvalSettings
 
 DATA = codekiln_benchmark_data.root()  # bundled HumanEval
 BENCH = {cls.name: cls for cls in all_benchmarks()}
@@ -55,7 +55,7 @@ def settings(tmp_path: Path, model: str, **kw: Any) -> EvalSettings:
 def run_eval(settings: EvalSettings, **kwargs: Any) -> dict[str, Any]:
     """One evaluation without lineage, as the work function runs it."""
     from codekiln_core.lineage import LineageRun
-    from codekiln_eval.runner import run_eval as evaluate
+    from codekiln_eval.evaluate import run_eval as evaluate
 
     return evaluate(settings, LineageRun(None), **kwargs)
 

@@ -19,8 +19,8 @@ import pytest
 from codekiln_core.judge import Submission
 from codekiln_core.judge.hacks import CORRECT, HACKS, TESTS, WRONG, submission
 from codekiln_eval.benchmarks.base import Benchmark, Task
+from codekiln_eval.evaluate import ExecutionSettings, execute_and_score
 from codekiln_eval.results import KeyedLog
-from codekiln_eval.runner import ExecutionSettings, execute_and_score
 
 
 class Battery(Benchmark):

@@ -35,7 +35,7 @@ def test_edges() -> None:
 
 def test_ks_take_commas_and_must_fit_the_samples() -> None:
     from codekiln_core.config import validate
-    from codekiln_eval.runner import EvalSettings
+    from codekiln_eval.evaluate import EvalSettings
 
     base = {"benchmark": "humaneval", "model": "http://127.0.0.1:9/v1", "n": 10}
     assert validate({**base, "ks": "10,1"}, EvalSettings, source="r").ks == [1, 10]

@@ -24,7 +24,7 @@ from codekiln_eval.results import KeyedLog
 if TYPE_CHECKING:
     from codekiln_core.lineage import LineageRun
 
-from codekiln_eval.runner import (
+from codekiln_eval.evaluate import (
     ExecutionSettings,
     Progress,
     check_config,

@@ -7,7 +7,7 @@ from typing import Any
 
 from codekiln_core.cli.contract import Alias, Command, Outcome
 from codekiln_core.cli.invoke import Invocation
-from codekiln_eval.runner import EvalSettings, ExecutionSettings, eval_inputs
+from codekiln_eval.evaluate import EvalSettings, ExecutionSettings, eval_inputs
 
 #: One-letter flags of the recipe keys ``eval run`` and ``eval score`` share.
 SHORT = {"benchmark": "-b", "ks": "-k"}
@@ -20,7 +20,7 @@ def evaluate(invocation: Invocation[EvalSettings]) -> Outcome:
     """One evaluation, resumed where its logs stop."""
     import typer
 
-    from codekiln_eval.runner import run_eval
+    from codekiln_eval.evaluate import run_eval
 
     summary = run_eval(invocation.recipe, invocation.run,
                        progress=lambda msg: typer.echo(msg, err=True))
