@@ -15,7 +15,8 @@ RECIPES = Path(__file__).resolve().parents[3] / "recipes"
 KINDS = {"posttrain-tiny-sft.yaml": SftRecipe, "posttrain-tiny-dpo.yaml": DpoRecipe,
          "posttrain-tiny-grpo.yaml": GrpoRecipe, "seed-coder-8b-instruct.yaml": SftRecipe,
          "seed-coder-8b-instruct-dpo.yaml": DpoRecipe,
-         "seed-coder-8b-reasoning.yaml": GrpoRecipe}
+         "seed-coder-8b-reasoning.yaml": GrpoRecipe, "posttrain-smollm2-sft.yaml": SftRecipe,
+         "posttrain-smollm2-dpo.yaml": DpoRecipe, "posttrain-smollm2-grpo.yaml": GrpoRecipe}
 
 
 @pytest.mark.parametrize("name", sorted(KINDS))
