@@ -157,7 +157,7 @@ def test_a_short_continuation_lowers_held_out_loss(continued: Continued,
 def test_the_served_model_answers_suffix_requests_in_its_layout(
         continued: Continued, monkeypatch: pytest.MonkeyPatch) -> None:
     from codekiln_core.clients import openai_client
-    from codekiln_eval.generate.hf import HFGenerator
+    from codekiln_eval.models import ModelSpec, make_generator
     from codekiln_serve.settings import ServeSettings
     from codekiln_serve.testing import ServerThread
 
@@ -186,7 +186,8 @@ def test_the_served_model_answers_suffix_requests_in_its_layout(
     suffix = tokenizer.encode("\nprint(add(1, 2))\n", add_special_tokens=False)
     p, s, m = SMOLLM2_ROWS, SMOLLM2_ROWS + 1, SMOLLM2_ROWS + 2
     assert seen[0].prompt_ids == [p, *prefix, s, *suffix, m]  # PSM, as the shards taught
-    generator = HFGenerator(model_dir, device="cpu")  # the FIM evaluations: the same mapping
+    # the FIM evaluations build their prompts with the same mapping
+    generator = make_generator(ModelSpec("local", str(model_dir), model_dir), engine="transformers")
     assert generator.fim["layout"] == "psm"
     assert generator.fim["sentinels"] == [tokenizer.convert_ids_to_tokens(i) for i in (p, s, m)]
 

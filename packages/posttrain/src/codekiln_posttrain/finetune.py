@@ -126,13 +126,14 @@ def start_inputs(recipe: BaseRecipe, data_name: str) -> list[InputRef]:
     from codekiln_core.lineage import InputRef
     from codekiln_core.start_model import parse_start_model, start_model_input
     from codekiln_posttrain.chat.datasets import dataset_files
+    from codekiln_posttrain.grpo.verl_backend import loaded_on_the_cluster
 
-    start = parse_start_model(recipe.model, key="model")
-    if start.kind == "hub" and getattr(recipe, "backend", "local") == "verl":
-        # verl's workers fetch it on the cluster; the launching host may not reach the hub
-        model_ref = InputRef(name="start-model", source=start.source)
+    if getattr(recipe, "backend", "local") == "verl" and loaded_on_the_cluster(recipe.model):
+        # verl's workers load it on the cluster (a hub id, or a path on its shared
+        # filesystem); the launching host may reach neither
+        model_ref = InputRef(name="start-model", source=recipe.model)
     else:
-        model_ref = start_model_input(start)
+        model_ref = start_model_input(parse_start_model(recipe.model, key="model"))
     for path in recipe.data:
         dataset_files(path)
     names = [data_name] + [f"{data_name}-{i}" for i in range(2, len(recipe.data) + 1)]

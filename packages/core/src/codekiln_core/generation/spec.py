@@ -73,7 +73,11 @@ def open_generator(spec: GeneratorSpec, registry: Registry | None = None) -> Gen
         raise ConfigError("a generator needs a model: a directory, an endpoint URL or a "
                           "loaded (model, tokenizer)")
     name = engine_name(spec)
-    reg = (registry or Registry(get_plugin_manager())).get("generator", name)
+    registry = registry or Registry(get_plugin_manager())
+    if name in ("transformers", "vllm") and name not in registry.all("generator"):
+        raise ConfigError(f"generator {name!r} is codekiln-serve's, which is not installed; "
+                          "install codekiln-serve (or sample from an endpoint URL)")
+    reg = registry.get("generator", name)
     generator = reg.obj(spec)
     if not callable(getattr(generator, "generate", None)):
         raise ConfigError(f"generator {name!r} (plugin {reg.plugin}) built a "

@@ -69,13 +69,23 @@ def reward_module_path() -> Path:
     return Path(verl_reward.__file__).resolve()
 
 
+def loaded_on_the_cluster(ref: str) -> bool:
+    """verl's workers load ``ref`` themselves: a hub id (fetched on every node), or a path
+    this host does not see (the cluster's shared filesystem, e.g. an earlier stage's actor)."""
+    from codekiln_core.start_model import parse_start_model
+
+    here = ref.startswith(("models:/", "pkg:")) or Path(ref).expanduser().exists()
+    return not here or parse_start_model(ref, key="model").kind == "hub"
+
+
 def verl_model_path(ref: str) -> str:
-    """What verl loads: a hub id as it is (verl fetches it on every node), any other
-    reference (pkg:NAME, a .gguf, models:/) as the local directory it becomes."""
+    """What verl loads: ``ref`` as it is when loaded on the cluster, else (pkg:NAME, a .gguf,
+    models:/, a local directory) the local directory it becomes."""
     from codekiln_core.start_model import parse_start_model, start_model_dir
 
-    start = parse_start_model(ref, key="model")
-    return ref if start.kind == "hub" else str(start_model_dir(start))
+    if loaded_on_the_cluster(ref):
+        return ref
+    return str(start_model_dir(parse_start_model(ref, key="model")))
 
 
 def hydra_overrides(recipe: GrpoRecipe, train_file: Path, val_file: Path | None = None
