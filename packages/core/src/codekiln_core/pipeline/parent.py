@@ -54,15 +54,23 @@ def open_parent(state: PipelineState, name: str,
     return client, run_id, False
 
 
-def find_step_run(client: MlflowClient, parent_run_id: str, step: str) -> str | None:
-    """The newest run a step's command logged under the parent (tagged by lineage_run)."""
+def step_runs(client: MlflowClient, parent_run_id: str, step: str, where: str = "",
+              newest_only: bool = False) -> list[Any]:
+    """The runs a step's command logged under the parent (tagged by lineage_run), newest
+    first; ``where`` adds MLflow filter clauses (``attributes.status = 'RUNNING'``)."""
     from codekiln_core.lineage.run import TAG_PIPELINE_STEP
 
     experiment_id = client.get_run(parent_run_id).info.experiment_id
-    found = client.search_runs(
-        [experiment_id],
-        f"tags.mlflow.parentRunId = '{parent_run_id}' and tags.`{TAG_PIPELINE_STEP}` = '{step}'",
-        order_by=["attributes.start_time DESC"], max_results=1)
+    query = (f"tags.mlflow.parentRunId = '{parent_run_id}' "
+             f"and tags.`{TAG_PIPELINE_STEP}` = '{step}'" + (f" and {where}" if where else ""))
+    return list(client.search_runs([experiment_id], query,
+                                   order_by=["attributes.start_time DESC"],
+                                   max_results=1 if newest_only else 1000))
+
+
+def find_step_run(client: MlflowClient, parent_run_id: str, step: str) -> str | None:
+    """The newest run a step's command logged under the parent."""
+    found = step_runs(client, parent_run_id, step, newest_only=True)
     return str(found[0].info.run_id) if found else None
 
 
@@ -70,14 +78,9 @@ def finished_since(client: MlflowClient, parent_run_id: str, step: str,
                    since: float) -> str | None:
     """The run of ``step`` under the parent that started after ``since`` (epoch seconds, when
     the runner launched the try) and FINISHED: a try killed after its command had ended."""
-    from codekiln_core.lineage.run import TAG_PIPELINE_STEP
-
-    experiment_id = client.get_run(parent_run_id).info.experiment_id
-    found = client.search_runs(
-        [experiment_id],
-        f"tags.mlflow.parentRunId = '{parent_run_id}' and tags.`{TAG_PIPELINE_STEP}` = '{step}'"
-        f" and attributes.status = 'FINISHED' and attributes.start_time >= {int(since * 1000)}",
-        order_by=["attributes.start_time DESC"], max_results=1)
+    found = step_runs(client, parent_run_id, step, newest_only=True,
+                      where=f"attributes.status = 'FINISHED' "
+                            f"and attributes.start_time >= {int(since * 1000)}")
     return str(found[0].info.run_id) if found else None
 
 
@@ -94,13 +97,7 @@ def run_metrics(client: MlflowClient, run_id: str | None) -> dict[str, float]:
 
 def mark_abandoned(client: MlflowClient, parent_run_id: str, step: str) -> int:
     """Runs of ``step`` left RUNNING by a killed attempt become KILLED (a rerun replaces them)."""
-    from codekiln_core.lineage.run import TAG_PIPELINE_STEP
-
-    experiment_id = client.get_run(parent_run_id).info.experiment_id
-    found = client.search_runs(
-        [experiment_id],
-        f"tags.mlflow.parentRunId = '{parent_run_id}' and tags.`{TAG_PIPELINE_STEP}` = '{step}'"
-        " and attributes.status = 'RUNNING'")
+    found = step_runs(client, parent_run_id, step, where="attributes.status = 'RUNNING'")
     for run in found:
         client.set_terminated(run.info.run_id, "KILLED")
     return len(found)
