@@ -204,6 +204,26 @@ def test_a_passing_reference_stands_in_for_chosen_only_when_asked(
     assert PROBLEMS[0]["wrong"].strip() in pair["rejected"]
 
 
+def empty_then_wrong(messages: list[dict[str, str]], n: int) -> list[str]:
+    """A weak policy whose first samples are empty (it stopped at once)."""
+    problem = next(p for p in PROBLEMS if p["prompt"] == messages[-1]["content"])
+    return ["", " \n"] + [fenced(problem["wrong"])] * (n - 2)
+
+
+def test_an_empty_answer_is_never_a_pair_member(tmp_path: Path,
+                                                sandbox: LocalSandbox) -> None:
+    rows = rl_rows()[:1]
+    rows[0]["reference"] = PROBLEMS[0]["solution"]
+    prompts = write_jsonl(tmp_path / "rl.jsonl", rows)
+    with chat_server(empty_then_wrong) as (url, _):
+        config = PairsConfig(prompts=prompts, output=tmp_path / "pairs.jsonl", endpoint=url,
+                             endpoint_model="policy", samples=3, reference_chosen=True)
+        counts = sample_preference_pairs(config, LineageRun(None), sandbox=sandbox)
+    assert counts["empty"] == 2 and counts["pairs"] == 1
+    (pair,) = read_rows(tmp_path / "pairs.jsonl", "preference")  # DPO's reader accepts it
+    assert PROBLEMS[0]["wrong"].strip() in pair["rejected"]
+
+
 def battery_policy(messages: list[dict[str, str]], n: int) -> list[str]:
     """Samples for the battery's task: the correct answer, then every hack of the language."""
     language = messages[-1]["content"].split()[-1]

@@ -3,7 +3,8 @@
 chosen = an answer that passes the prompt's tests, rejected = one that fails them, as the
 ``code-tests`` reward (core's judge) decides: an answer that games the tests is never chosen.
 A prompt with no pass or no fail yields no pair; an answer the sandbox could not judge
-(``sandbox_error``) is neither chosen nor rejected.
+(``sandbox_error``), or an empty one (nothing to prefer; DPO refuses it), is neither chosen
+nor rejected.
 
 A weak policy (a freshly pretrained small model) passes nothing, so on-policy pairs never
 form. With ``reference_chosen`` a row's ``reference`` solution, judged by the same tests in
@@ -70,6 +71,7 @@ class PairCounts:
     no_pass: int = 0
     no_fail: int = 0
     unscored: int = 0
+    empty: int = 0
     reference_chosen: int = 0
 
     def as_dict(self) -> dict[str, int]:
@@ -102,9 +104,10 @@ def build_pairs(rows: list[dict[str, Any]], sampler: ChatSampler, judge: RewardF
         mine = scores[at:at + len(group)]
         at += len(group)
         counts.unscored += sum(s is None for s in mine)
-        passed = [c.text for c, s in zip(group, mine, strict=True) if s == 1.0]
-        failed = [c.text for c, s in zip(group, mine, strict=True)
-                  if s is not None and s < 1.0]
+        counts.empty += sum(not c.text.strip() for c in group)
+        judged = [(c.text, s) for c, s in zip(group, mine, strict=True) if c.text.strip()]
+        passed = [text for text, s in judged if s == 1.0]
+        failed = [text for text, s in judged if s is not None and s < 1.0]
         reference_passed = reference is not None and next(reference_scores) == 1.0
         if not passed and reference_passed and failed:
             passed = [str(reference)]
