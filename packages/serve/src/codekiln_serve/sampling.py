@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 _MIN_TEMPERATURE = 1e-5
 _LOGIT_BOUND = 1e4
+_NUCLEUS_CANDIDATES = 256  # top-p looks among these first (a full sort only when too few)
 
 
 @dataclass
@@ -109,15 +110,54 @@ def _filtered(rows: list[RowState], logits: torch.Tensor) -> torch.Tensor:
         if 0 < k < scaled.shape[-1]:
             kth = torch.topk(scaled[i], k).values[-1]
             scaled[i] = scaled[i].masked_fill(scaled[i] < kth, float("-inf"))
-    if any(r.request.top_p < 1.0 for r in rows):
-        top_p = torch.tensor([r.request.top_p if r.request.top_p < 1.0 else float("inf")
-                              for r in rows], device=device, dtype=dtype).unsqueeze(1)
-        ordered, order = torch.sort(scaled, dim=-1, descending=True)
-        probs = torch.softmax(ordered, dim=-1)
-        drop = probs.cumsum(-1) - probs > top_p  # keep the smallest set reaching top_p
-        ordered = ordered.masked_fill(drop, float("-inf"))
-        scaled = torch.full_like(scaled, float("-inf")).scatter(-1, order, ordered)
+    nucleus = [i for i, r in enumerate(rows) if r.request.top_p < 1.0]
+    if nucleus:
+        index = torch.tensor(nucleus, device=device)
+        top_p = torch.tensor([rows[i].request.top_p for i in nucleus], device=device,
+                             dtype=dtype).unsqueeze(1)
+        scaled.index_copy_(0, index, _nucleus(scaled.index_select(0, index), top_p))
     return scaled
+
+
+def _nucleus(scaled: torch.Tensor, top_p: torch.Tensor) -> torch.Tensor:
+    """``scaled`` [rows, vocab] with each row's tokens outside its nucleus at -inf: the most
+    probable tokens while the mass before them is at most ``top_p`` [rows, 1].
+
+    A trained model's nucleus is a few of its most probable tokens, so the candidates come
+    from ``topk``; a row whose candidates hold no more than ``top_p`` (a flat distribution)
+    has its cut found by bisection instead of a sort of the whole vocabulary. Either way the
+    kept set is the one a full sort keeps (tied tokens are kept together).
+    """
+    import torch
+
+    probs = torch.softmax(scaled, dim=-1)
+    values, order = torch.topk(probs, min(_NUCLEUS_CANDIDATES, probs.shape[-1]), dim=-1)
+    keep = torch.zeros_like(probs, dtype=torch.bool)
+    keep.scatter_(-1, order, values.cumsum(-1) - values <= top_p)
+    flat = (values.sum(-1) <= top_p.squeeze(1)).nonzero().squeeze(1)
+    if flat.numel():
+        part = probs.index_select(0, flat)
+        keep.index_copy_(0, flat, part >= _nucleus_cut(part, top_p.index_select(0, flat)))
+    return scaled.masked_fill(~keep, float("-inf"))
+
+
+def _nucleus_cut(probs: torch.Tensor, top_p: torch.Tensor) -> torch.Tensor:
+    """Per row, the least probability ``v`` whose strictly more probable tokens hold at
+    most ``top_p``: the nucleus is every token at or above it. Bisection over the float
+    bit patterns (ordered as the values are, for non-negative floats), one masked sum a
+    step, instead of a sort of the whole vocabulary."""
+    import torch
+
+    bits = probs.contiguous().view(torch.int32)
+    lo = torch.zeros(probs.shape[0], 1, dtype=torch.int32, device=probs.device)
+    hi = bits.max(-1, keepdim=True).values
+    while bool((lo < hi).any()):
+        mid = lo + (hi - lo) // 2
+        above = torch.where(bits > mid, probs, 0.0).sum(-1, keepdim=True)
+        small = above <= top_p  # the cut is at or below mid
+        hi = torch.where(small, mid, hi)
+        lo = torch.where(small, lo, mid + 1)
+    return lo.view(torch.float32)
 
 
 def _draw(rows: list[RowState], logits: torch.Tensor) -> list[int]:
@@ -125,15 +165,17 @@ def _draw(rows: list[RowState], logits: torch.Tensor) -> list[int]:
     import torch
 
     adjusted = _adjusted(rows, logits)
-    picked = adjusted.argmax(-1).tolist()  # a vanishing temperature is greedy (as vLLM)
     sampled = [i for i, r in enumerate(rows) if r.request.temperature >= _MIN_TEMPERATURE]
+    picked = [0] * len(rows)
+    if len(sampled) < len(rows):  # a vanishing temperature is greedy (as vLLM)
+        picked = adjusted.argmax(-1).tolist()
     if not sampled:
         return [int(t) for t in picked]
     index = torch.tensor(sampled, device=logits.device)
     probs = torch.softmax(_filtered([rows[i] for i in sampled],
                                     adjusted.index_select(0, index)), dim=-1)
     usable = (torch.isfinite(probs).all(-1) & (probs.sum(-1) > 0)).tolist()
-    fallback = logits.argmax(-1).tolist()
+    fallback = logits.argmax(-1).tolist() if not all(usable) else picked
     # inverse-CDF draws: one uniform from each row's generator, one batched search
     uniform = torch.stack([torch.rand((), generator=rows[i].generator, device=logits.device)
                            for i in sampled]).to(probs.dtype)
@@ -157,8 +199,8 @@ def choose(rows: list[RowState], logits: torch.Tensor) -> list[Choice]:
     """One token per row of ``logits`` [rows, vocab] (float32)."""
     import torch
 
-    tokens = logits.argmax(-1).tolist()
     drawn = [i for i, r in enumerate(rows) if not r.is_plain_greedy]
+    tokens = logits.argmax(-1).tolist() if len(drawn) < len(rows) else [0] * len(rows)
     if drawn:
         index = torch.tensor(drawn, device=logits.device)
         for i, token in zip(drawn, _draw([rows[i] for i in drawn],
