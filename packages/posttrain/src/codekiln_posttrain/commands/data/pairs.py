@@ -22,4 +22,5 @@ COMMAND = Command(
     help="On-policy DPO pairs: chosen passes the prompt's tests in the sandbox, rejected "
          "fails.",
     output="file", inputs="prompts", resumable=False, step="pairs",
+    key_metrics=("pairs", "reference_chosen", "empty"),
     lineage_inputs=pairs_inputs)
