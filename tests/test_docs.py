@@ -16,7 +16,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 #: Documents the team keeps outside the repository; naming them leaves a clone dangling.
-OUTSIDE = re.compile(r"DESIGN\.md|PLATFORM_NOTES|SEED_CODER_SPEC|\.\./shared|\bSPEC\b|\bspec §")
+OUTSIDE = re.compile(r"DESIGN\.md|PLATFORM_NOTES|SEED_CODER_SPEC|\.\./shared|\bSPEC\b|\bspec §"
+                     r"|shared/benchmarks|\"\.\.\" / \"shared\"")
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 #: Backticked paths inside the repository: `docs/x.md`, `packages/core/...`, `recipes/x.yaml`.
 REPO_PATH = re.compile(r"`((?:docs|packages|plugins|recipes|benchmarks|tests|\.ci)/[^`\s*{}<>]+)`")

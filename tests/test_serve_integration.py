@@ -16,7 +16,7 @@ from codekiln_core.cli.app import main
 
 pytestmark = pytest.mark.slow
 
-DATA = codekiln_benchmark_data.root()  # the bundled copies, in the shared/benchmarks layout
+DATA = codekiln_benchmark_data.root()  # the bundled copies, in the codekiln-benchmark-data layout
 
 
 @pytest.fixture(scope="module")

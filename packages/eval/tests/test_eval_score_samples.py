@@ -11,7 +11,7 @@ import codekiln_benchmark_data
 from codekiln_core.cli.app import main
 from codekiln_eval.benchmarks import HumanEval
 
-DATA = codekiln_benchmark_data.root()  # the bundled copies, in the shared/benchmarks layout
+DATA = codekiln_benchmark_data.root()  # the bundled copies, in the codekiln-benchmark-data layout
 RUN_FILES = {"config.json", "samples.jsonl", "results.jsonl", "tasks.jsonl", "summary.json",
              "calibration.json"}
 

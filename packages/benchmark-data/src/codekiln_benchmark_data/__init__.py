@@ -1,7 +1,7 @@
 """Permissively licensed code benchmark files, bundled so evaluation and decontamination work
 offline and out of the box.
 
-The data root has the layout of ``shared/benchmarks`` (``humaneval/``, ``mbpp/``,
+The data root has one folder per benchmark (``humaneval/``, ``mbpp/``,
 ``evalplus/``, ``cruxeval/``, ``humaneval-x/``), each folder with the upstream ``LICENSE`` and
 a ``NOTICE`` naming the source. Benchmarks whose terms forbid redistribution or training
 (LiveCodeBench, MHPP, MultiPL-E) are not here.
@@ -46,7 +46,7 @@ class UnknownBenchmarkFile(KeyError):
 
 
 def root() -> Path:
-    """The data root (``shared/benchmarks`` layout): pass it wherever a benchmark folder goes."""
+    """The data root (one folder per benchmark): pass it wherever a benchmark folder goes."""
     return _ROOT
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-#: Snapshot the files were taken from (shared/benchmarks, gathered 2026-11-22).
+#: When the files were gathered from their upstream releases (2026-11-22).
 SNAPSHOT = "2026-11-22"
 
 #: MBPP's upstream task-id ranges (README of google-research/mbpp): only ``test`` is
@@ -27,7 +27,7 @@ class BundledFile:
 
     name: str  # accessor key, e.g. "humaneval-x-cpp"
     benchmark: str  # benchmark family the file belongs to, e.g. "humaneval-x"
-    relpath: str  # path under the data root, same layout as shared/benchmarks
+    relpath: str  # path under the data root, one folder per benchmark
     license: str  # SPDX identifier of the data's licence
     sha256: str  # of the file's bytes as shipped (gzip members as upstream published them)
     records: int  # JSON records in the file

@@ -48,8 +48,8 @@ class SharedFile:
     id_field: str
 
 
-#: The field table of ``shared/benchmarks/README.md``. The OriginFmt EvalPlus files repeat
-#: the plain ones plus generated test inputs, so they are left out.
+#: Every benchmark file we read, with the fields its texts come from. The OriginFmt EvalPlus
+#: files repeat the plain ones plus generated test inputs, so they are left out.
 SHARED_FILES: tuple[SharedFile, ...] = (
     SharedFile("humaneval/HumanEval.jsonl.gz", "humaneval",
                ("prompt", "canonical_solution", "test"), "task_id"),
@@ -125,7 +125,8 @@ def texts_from_file(
 def texts_from_shared_dir(
     directory: str | Path, only: Iterable[str] | None = None
 ) -> Iterator[BenchmarkText]:
-    """Every known benchmark file in ``directory`` (layout of ``shared/benchmarks``)."""
+    """Every known benchmark file in ``directory`` (one folder per benchmark, as
+    ``SHARED_FILES`` lists)."""
     root = Path(directory)
     if not root.is_dir():
         raise ConfigError(f"benchmarks_dir {root} is not a directory; fix the path")
