@@ -1,6 +1,6 @@
-"""Top-p filtering keeps exactly the set a full sort of the vocabulary keeps, whether the
-nucleus lies among a row's first candidates (a trained model) or spans most of the
-vocabulary (a flat distribution, found by bisection)."""
+"""Top-p filtering keeps exactly the set the textbook full sort (values with their indices)
+keeps, whether the nucleus is a few tokens (a trained model) or most of the vocabulary (a
+flat distribution: an untrained one)."""
 
 from __future__ import annotations
 

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 
 _MIN_TEMPERATURE = 1e-5
 _LOGIT_BOUND = 1e4
-_NUCLEUS_CANDIDATES = 256  # top-p looks among these first (a full sort only when too few)
 
 
 @dataclass
@@ -123,41 +122,27 @@ def _nucleus(scaled: torch.Tensor, top_p: torch.Tensor) -> torch.Tensor:
     """``scaled`` [rows, vocab] with each row's tokens outside its nucleus at -inf: the most
     probable tokens while the mass before them is at most ``top_p`` [rows, 1].
 
-    A trained model's nucleus is a few of its most probable tokens, so the candidates come
-    from ``topk``; a row whose candidates hold no more than ``top_p`` (a flat distribution)
-    has its cut found by bisection instead of a sort of the whole vocabulary. Either way the
-    kept set is the one a full sort keeps (tied tokens are kept together).
+    Only the cut is needed, not the order, so the probabilities are sorted as values: on CPU
+    by numpy's vectorised sort, ~15x faster than ``torch.sort`` with its indices (which cost
+    as much as a small model's decode step). Tokens tied with the cut are kept together.
     """
     import torch
 
     probs = torch.softmax(scaled, dim=-1)
-    values, order = torch.topk(probs, min(_NUCLEUS_CANDIDATES, probs.shape[-1]), dim=-1)
-    keep = torch.zeros_like(probs, dtype=torch.bool)
-    keep.scatter_(-1, order, values.cumsum(-1) - values <= top_p)
-    flat = (values.sum(-1) <= top_p.squeeze(1)).nonzero().squeeze(1)
-    if flat.numel():
-        part = probs.index_select(0, flat)
-        keep.index_copy_(0, flat, part >= _nucleus_cut(part, top_p.index_select(0, flat)))
-    return scaled.masked_fill(~keep, float("-inf"))
+    ordered = _sorted_descending(probs)
+    before = ordered.cumsum(-1) - ordered
+    last = ((before <= top_p).sum(-1, keepdim=True) - 1).clamp(min=0)
+    return scaled.masked_fill(probs < ordered.gather(-1, last), float("-inf"))
 
 
-def _nucleus_cut(probs: torch.Tensor, top_p: torch.Tensor) -> torch.Tensor:
-    """Per row, the least probability ``v`` whose strictly more probable tokens hold at
-    most ``top_p``: the nucleus is every token at or above it. Bisection over the float
-    bit patterns (ordered as the values are, for non-negative floats), one masked sum a
-    step, instead of a sort of the whole vocabulary."""
+def _sorted_descending(probs: torch.Tensor) -> torch.Tensor:
     import torch
 
-    bits = probs.contiguous().view(torch.int32)
-    lo = torch.zeros(probs.shape[0], 1, dtype=torch.int32, device=probs.device)
-    hi = bits.max(-1, keepdim=True).values
-    while bool((lo < hi).any()):
-        mid = lo + (hi - lo) // 2
-        above = torch.where(bits > mid, probs, 0.0).sum(-1, keepdim=True)
-        small = above <= top_p  # the cut is at or below mid
-        hi = torch.where(small, mid, hi)
-        lo = torch.where(small, lo, mid + 1)
-    return lo.view(torch.float32)
+    if probs.device.type != "cpu":
+        return torch.sort(probs, dim=-1, descending=True).values
+    import numpy as np
+
+    return torch.from_numpy(np.ascontiguousarray(np.sort(probs.numpy(), axis=-1)[:, ::-1]))
 
 
 def _draw(rows: list[RowState], logits: torch.Tensor) -> list[int]:

@@ -217,7 +217,8 @@ class ContinuousBatcher:
 
     def _prefill(self, seqs: list[_Seq]) -> None:
         import torch
-        from transformers import DynamicCache
+
+        from codekiln_serve.kv_cache import growing_cache
 
         device = self.device
         unique: dict[tuple[int, ...], int] = {}  # n samples of a prompt: one prefill, copied
@@ -230,7 +231,7 @@ class ContinuousBatcher:
             mask[i, width - len(prompt):] = 1
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         want_prompt = any(s.request.prompt_logprobs for s in seqs)
-        cache = DynamicCache()  # plain full-attention layers (the engine checked the model)
+        cache = growing_cache()  # plain full-attention layers (the engine checked the model)
         out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,
                          past_key_values=cache, use_cache=True,
                          logits_to_keep=0 if want_prompt else 1)
