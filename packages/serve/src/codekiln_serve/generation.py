@@ -80,13 +80,18 @@ class EngineGenerator:
 
     async def _generate(self, requests: list[GenerationRequest]) -> list[list[Sample]]:
         flat = [(r, t) for r in requests for t in self.token_requests(r)]
-        handles = self.engine.submit([t for _, t in flat])
+        # shortest prompts first: rows decoded together then have similar lengths, so the
+        # batch's shared, left-padded cache wastes little (each sample keeps its own seed)
+        order = sorted(range(len(flat)), key=lambda i: len(flat[i][1].prompt_ids))
+        handles = self.engine.submit([flat[i][1] for i in order])
         try:
-            samples = await asyncio.gather(*(self._collect(h, r) for h, (r, _) in
-                                              zip(handles, flat, strict=True)))
+            collected = await asyncio.gather(*(self._collect(h, flat[i][0]) for h, i in
+                                               zip(handles, order, strict=True)))
         finally:
             for handle in handles:
                 handle.cancel()
+        samples = [s for _, s in sorted(zip(order, collected, strict=True),
+                                        key=lambda pair: pair[0])]  # back in request order
         out: list[list[Sample]] = []
         for r in requests:
             out.append(samples[:r.n])
