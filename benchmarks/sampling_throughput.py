@@ -28,11 +28,10 @@ import os
 import statistics
 import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from _common import parse_args, print_ratio
-from serve_throughput import MODEL, TEXTS, TOY_MODEL, VOCAB, tokenizer_texts
+from serve_throughput import bench_model_dir, peer_model
 
 TOY = {"runs": 1, "tasks": 2, "samples": 2, "new_tokens": 4, "prompts": 2, "rollouts": 2}
 
@@ -128,25 +127,17 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"])
     args = parse_args(parser, TOY)
-    shape, vocab, texts = (TOY_MODEL, 512, 10) if args.toy else (MODEL, VOCAB, TEXTS)
 
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from codekiln_core.generation import GeneratorSpec, open_generator
     from codekiln_eval.models import ModelSpec, make_generator
-    from codekiln_serve.testing import build_tiny_model
 
     torch.set_num_threads(args.threads)
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
-        model_dir = build_tiny_model(Path(tmp) / "bench-model", tokenizer_vocab=vocab,
-                                     tokenizer_texts=tokenizer_texts(texts), **shape)
-        tok = AutoTokenizer.from_pretrained(str(model_dir))
-        model = AutoModelForCausalLM.from_pretrained(str(model_dir),
-                                                     dtype=getattr(torch, args.dtype))
-        model = model.to(args.device).eval()
-        params = sum(p.numel() for p in model.parameters()) / 1e6
+        model_dir = bench_model_dir(tmp, args.toy)
+        model, tok, params = peer_model(model_dir, args)
         spec = ModelSpec("local", str(model_dir), model_dir)
         evaluator = make_generator(spec)
         policy = open_generator(GeneratorSpec(loaded=(model, tok), engine="transformers",

@@ -35,7 +35,7 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 from _common import parse_args, print_ratio  # noqa: E402
-from serve_throughput import MODEL, TEXTS, TOY_MODEL, VOCAB, prompts, tokenizer_texts  # noqa: E402
+from serve_throughput import bench_model_dir, prompts  # noqa: E402
 
 TOY = {"runs": 1, "new_tokens": 4, "requests": 1}
 #: One busy core: a single-threaded matmul loop, ready once its first product is done.
@@ -129,17 +129,13 @@ def main() -> None:
     parser.add_argument("--load-procs", type=int, default=1)
     parser.add_argument("--requests", type=int, default=2, help="timed requests per server")
     args = parse_args(parser, TOY)
-    shape, vocab, texts = (TOY_MODEL, 512, 10) if args.toy else (MODEL, VOCAB, TEXTS)
 
     import torch
-
-    from codekiln_serve.testing import build_tiny_model
 
     default_threads = torch.get_num_threads()  # a fresh process's choice: one per core
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
-        model_dir = build_tiny_model(Path(tmp) / "bench-model", tokenizer_vocab=vocab,
-                                     tokenizer_texts=tokenizer_texts(texts), **shape)
+        model_dir = bench_model_dir(tmp, args.toy)
         params = sum(p.numel() for p in _model(model_dir).parameters()) / 1e6
         results = measure(model_dir, args, default_threads)
     report(results, args, params, load)

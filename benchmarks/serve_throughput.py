@@ -125,19 +125,34 @@ async def ours_async(base_url: str, name: str, texts: list[str], new: int) -> di
             "ttft_p99": percentile(ttfts, 0.99)}
 
 
-def both_sides(model_dir: Path, args: argparse.Namespace) -> tuple[Any, Any, float, Any]:
-    """The peer's model and tokenizer, its size in M parameters, and our server's settings
-    (same directory, device, dtype and threads)."""
+def bench_model_dir(tmp: str, toy: bool) -> Path:
+    """The benchmarks' random Llama with its BPE (``toy``: the 0.1 M one), saved in ``tmp``."""
+    from codekiln_serve.testing import build_tiny_model
+
+    shape, vocab, texts = (TOY_MODEL, 512, 10) if toy else (MODEL, VOCAB, TEXTS)
+    return build_tiny_model(Path(tmp) / "bench-model", tokenizer_vocab=vocab,
+                            tokenizer_texts=tokenizer_texts(texts), **shape)
+
+
+def peer_model(model_dir: Path, args: argparse.Namespace) -> tuple[Any, Any, float]:
+    """The peer's model (on ``args.device`` in ``args.dtype``) and tokenizer, and its size in
+    M parameters."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from codekiln_serve.settings import ServeSettings
 
     model = AutoModelForCausalLM.from_pretrained(str(model_dir),
                                                  dtype=getattr(torch, args.dtype))
     model = model.to(args.device).eval()
     params = sum(p.numel() for p in model.parameters()) / 1e6
-    tok = AutoTokenizer.from_pretrained(str(model_dir))
+    return model, AutoTokenizer.from_pretrained(str(model_dir)), params
+
+
+def both_sides(model_dir: Path, args: argparse.Namespace) -> tuple[Any, Any, float, Any]:
+    """The peer's model, tokenizer and size, and our server's settings (same directory,
+    device, dtype and threads)."""
+    from codekiln_serve.settings import ServeSettings
+
+    model, tok, params = peer_model(model_dir, args)
     settings = ServeSettings(model=str(model_dir), engine="transformers", port=0,
                              lineage=False, threads=args.threads, device=args.device,
                              dtype=args.dtype, max_batch=32)
@@ -153,17 +168,15 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"])
     args = parse_args(parser, TOY)
-    shape, vocab, texts = (TOY_MODEL, 512, 10) if args.toy else (MODEL, VOCAB, TEXTS)
 
     import torch
 
-    from codekiln_serve.testing import ServerThread, build_tiny_model
+    from codekiln_serve.testing import ServerThread
 
     torch.set_num_threads(args.threads)
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
-        model_dir = build_tiny_model(Path(tmp) / "bench-model", tokenizer_vocab=vocab,
-                                     tokenizer_texts=tokenizer_texts(texts), **shape)
+        model_dir = bench_model_dir(tmp, args.toy)
         model, tok, params, settings = both_sides(model_dir, args)
         results: dict[tuple[str, int], list[dict[str, float]]] = {}
         with ServerThread(settings) as srv:
