@@ -160,7 +160,7 @@ def _draw(rows: list[RowState], logits: torch.Tensor) -> list[int]:
     probs = torch.softmax(_filtered([rows[i] for i in sampled],
                                     adjusted.index_select(0, index)), dim=-1)
     usable = (torch.isfinite(probs).all(-1) & (probs.sum(-1) > 0)).tolist()
-    fallback = logits.argmax(-1).tolist() if not all(usable) else picked
+    fallback = [] if all(usable) else logits.argmax(-1).tolist()  # rows with no usable probs
     # inverse-CDF draws: one uniform from each row's generator, one batched search
     uniform = torch.stack([torch.rand((), generator=rows[i].generator, device=logits.device)
                            for i in sampled]).to(probs.dtype)
